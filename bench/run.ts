@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { type Benchmark, HexcastError, runBenchmark } from '@hexcast/core';
+
+/** Benchmarks by name; each issue that names a benchmark registers it here. */
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  envelope: async () => (await import('./envelope.bench.js')).default,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const args = argv.filter((a) => !a.startsWith('--'));
+  const quick = argv.includes('--quick');
+  const name = args[0];
+  if (name === undefined || BENCHMARKS[name] === undefined) {
+    const error = new HexcastError(
+      'HX_BENCH_UNKNOWN',
+      `usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [--quick]`,
+    );
+    console.error(`${error.code}: ${error.message}`);
+    return 2;
+  }
+  const bench = await BENCHMARKS[name]();
+  await runBenchmark(bench, { outDir: path.resolve('bench-results'), quick });
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,45 @@
+/**
+ * Where each environment variable lands in the config tree and how its text is read.
+ * One table, so the validator can name the variable behind any invalid value.
+ */
+export type EnvParser = 'string' | 'int' | 'bool' | 'list';
+
+export interface EnvBinding {
+  readonly variable: string;
+  readonly path: readonly string[];
+  readonly parse: EnvParser;
+}
+
+export const ENV_BINDINGS: readonly EnvBinding[] = [
+  { variable: 'HX_ENV', path: ['env'], parse: 'string' },
+  { variable: 'HX_LOG_LEVEL', path: ['logLevel'], parse: 'string' },
+  { variable: 'HX_DATA_DIR', path: ['dataDir'], parse: 'string' },
+  { variable: 'HX_REGION', path: ['region'], parse: 'string' },
+  { variable: 'HX_SHUTDOWN_DEADLINE_MS', path: ['shutdownDeadlineMs'], parse: 'int' },
+  { variable: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: 'list' },
+  { variable: 'HX_KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: 'string' },
+  { variable: 'REDIS_URL', path: ['redisUrl'], parse: 'string' },
+  { variable: 'DATABASE_URL', path: ['databaseUrl'], parse: 'string' },
+  { variable: 'HX_BROKER_HOST', path: ['broker', 'host'], parse: 'string' },
+  { variable: 'HX_BROKER_PORT', path: ['broker', 'port'], parse: 'int' },
+  { variable: 'HX_BROKER_ADVERTISED_HOST', path: ['broker', 'advertisedHost'], parse: 'string' },
+  { variable: 'HX_BROKER_IN_MEMORY', path: ['broker', 'inMemory'], parse: 'bool' },
+  { variable: 'HX_BROKER_AUTO_CREATE_TOPICS', path: ['broker', 'autoCreateTopics'], parse: 'bool' },
+  { variable: 'HX_BROKER_DEFAULT_PARTITIONS', path: ['broker', 'defaultPartitions'], parse: 'int' },
+  { variable: 'HX_BROKER_MAX_FRAME_BYTES', path: ['broker', 'maxFrameBytes'], parse: 'int' },
+  { variable: 'HX_BROKER_MAX_MESSAGE_BYTES', path: ['broker', 'maxMessageBytes'], parse: 'int' },
+  { variable: 'HX_BROKER_FLUSH', path: ['broker', 'flush'], parse: 'string' },
+  { variable: 'HX_BROKER_FLUSH_INTERVAL_MS', path: ['broker', 'flushIntervalMs'], parse: 'int' },
+  { variable: 'HX_BROKER_SEGMENT_BYTES', path: ['broker', 'segmentBytes'], parse: 'int' },
+  { variable: 'HX_BROKER_RETENTION_MS', path: ['broker', 'retentionMs'], parse: 'int' },
+  { variable: 'HX_BROKER_RETENTION_BYTES', path: ['broker', 'retentionBytes'], parse: 'int' },
+  { variable: 'HX_BROKER_COMPACTION_INTERVAL_MS', path: ['broker', 'compactionIntervalMs'], parse: 'int' },
+  { variable: 'HX_BROKER_TOMBSTONE_RETENTION_MS', path: ['broker', 'tombstoneRetentionMs'], parse: 'int' },
+  {
+    variable: 'HX_BROKER_GROUP_INITIAL_REBALANCE_DELAY_MS',
+    path: ['broker', 'groupInitialRebalanceDelayMs'],
+    parse: 'int',
+  },
+  { variable: 'HX_HTTP_HOST', path: ['http', 'host'], parse: 'string' },
+  { variable: 'HX_HTTP_PORT', path: ['http', 'port'], parse: 'int' },
+];

@@ -1,0 +1,3 @@
+export { ENV_BINDINGS, type EnvBinding } from './env-map.js';
+export { type DeepPartial, type LoadConfigOptions, loadConfig } from './load.js';
+export { ConfigSchema, type HexcastConfig } from './schema.js';

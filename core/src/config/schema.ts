@@ -1,0 +1,62 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+export const ConfigSchema = Type.Object(
+  {
+    env: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+      default: 'development',
+    }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    /** Root folder for everything embedded engines keep on disk. */
+    dataDir: Type.String({ minLength: 1, default: '.hexcast-data' }),
+    region: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', default: 'local' }),
+    shutdownDeadlineMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    kafka: Type.Object(
+      {
+        /** Unset: the embedded broker. Set: an external Kafka-compatible cluster. */
+        brokers: Type.Optional(Type.Array(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' }), { minItems: 1 })),
+        clientId: Type.String({ minLength: 1, default: 'hexcast' }),
+      },
+      { default: {} },
+    ),
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+    broker: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9092 }),
+        /** Host advertised in Metadata; defaults to `host`. */
+        advertisedHost: Type.Optional(Type.String({ minLength: 1 })),
+        /** Keep logs only in memory (tests). */
+        inMemory: Type.Boolean({ default: false }),
+        autoCreateTopics: Type.Boolean({ default: true }),
+        defaultPartitions: Type.Integer({ minimum: 1, maximum: 1024, default: 3 }),
+        maxFrameBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 100 * 1024 * 1024 }),
+        maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 1024 * 1024 }),
+        flush: Type.Union([Type.Literal('batch'), Type.Literal('interval')], { default: 'interval' }),
+        flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000, default: 200 }),
+        segmentBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 64 * 1024 * 1024 }),
+        retentionMs: Type.Integer({ minimum: -1, default: 7 * 24 * 3600 * 1000 }),
+        retentionBytes: Type.Integer({ minimum: -1, default: -1 }),
+        compactionIntervalMs: Type.Integer({ minimum: 100, default: 60_000 }),
+        tombstoneRetentionMs: Type.Integer({ minimum: 0, default: 24 * 3600 * 1000 }),
+        groupInitialRebalanceDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 0 }),
+        minSessionTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
+        maxSessionTimeoutMs: Type.Integer({ minimum: 1, default: 1_800_000 }),
+      },
+      { default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+      },
+      { default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HexcastConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,40 @@
+/**
+ * Every error code Hexcast can raise, listed once. Codes are stable and never reused;
+ * `docs/errors.md` documents each one (a test enforces it).
+ */
+export interface ErrorSpec {
+  /** HTTP status when the error crosses an HTTP boundary. */
+  readonly status: number;
+  /** Whether retrying the same operation may succeed. */
+  readonly retriable: boolean;
+}
+
+export const ERROR_CODES = {
+  HX_CONFIG_INVALID: { status: 500, retriable: false },
+  HX_CONFIG_FILE_UNREADABLE: { status: 500, retriable: false },
+  HX_ENVELOPE_MALFORMED: { status: 400, retriable: false },
+  HX_ENVELOPE_INVALID: { status: 400, retriable: false },
+  HX_ENVELOPE_TOO_LARGE: { status: 413, retriable: false },
+  HX_ENVELOPE_UNKNOWN_TYPE: { status: 400, retriable: false },
+  HX_ENVELOPE_DATA_INVALID: { status: 400, retriable: false },
+  HX_ENVELOPE_TYPE_CONFLICT: { status: 500, retriable: false },
+  HX_TOPIC_UNKNOWN: { status: 400, retriable: false },
+  HX_TOPIC_REGION_INVALID: { status: 400, retriable: false },
+  HX_LIFECYCLE_CLOSE_TIMEOUT: { status: 503, retriable: true },
+  HX_CLI_USAGE: { status: 400, retriable: false },
+  HX_BENCH_UNKNOWN: { status: 400, retriable: false },
+  HX_BROKER_FRAME_TOO_LARGE: { status: 413, retriable: false },
+  HX_BROKER_MALFORMED_REQUEST: { status: 400, retriable: false },
+  HX_BROKER_UNSUPPORTED_VERSION: { status: 400, retriable: false },
+  HX_BROKER_CORRUPT_BATCH: { status: 400, retriable: false },
+  HX_BROKER_LOG_CORRUPT: { status: 500, retriable: false },
+  HX_BROKER_LOG_IO: { status: 500, retriable: true },
+  HX_BROKER_LISTEN_FAILED: { status: 500, retriable: true },
+  HX_BUS_CONNECT_FAILED: { status: 503, retriable: true },
+  HX_BUS_TOPIC_MISMATCH: { status: 500, retriable: false },
+  HX_BUS_HANDLER_FAILED: { status: 500, retriable: true },
+  HX_BUS_GROUP_NOT_EMPTY: { status: 409, retriable: true },
+  HX_BUS_REPLAY_INVALID: { status: 400, retriable: false },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,53 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { HexcastConfig } from '../config/index.js';
+import type { Component } from '../lifecycle/index.js';
+import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
+
+export interface OpsServerOptions {
+  config: Readonly<HexcastConfig>;
+  logger: Logger;
+  metrics: Metrics;
+  name: string;
+  readiness?: Record<string, () => boolean | Promise<boolean>>;
+  port?: number;
+}
+
+/** The HTTP surface every service has: health, readiness and Prometheus metrics. */
+export class OpsServer implements Component {
+  readonly name: string;
+  readonly app: FastifyInstance;
+  readonly #options: OpsServerOptions;
+  #address: string | undefined;
+
+  constructor(options: OpsServerOptions) {
+    this.#options = options;
+    this.name = `${options.name}-http`;
+    this.app = Fastify({
+      loggerInstance: options.logger.child({ component: this.name }) as FastifyBaseLogger,
+      disableRequestLogging: true,
+    });
+    this.app.register(healthPlugin, {
+      metrics: options.metrics,
+      ...(options.readiness ? { readiness: options.readiness } : {}),
+    });
+  }
+
+  get address(): string | undefined {
+    return this.#address;
+  }
+
+  async start(): Promise<void> {
+    this.#address = await this.app.listen({
+      host: this.#options.config.http.host,
+      port: this.#options.port ?? this.#options.config.http.port,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+export function createOpsServer(options: OpsServerOptions): OpsServer {
+  return new OpsServer(options);
+}

@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const METRIC_PREFIX = 'hexcast_';
+
+interface MetricOptions<L extends string> {
+  name: string;
+  help: string;
+  labelNames?: readonly L[];
+}
+
+/**
+ * A prom-client registry whose metrics all carry the `hexcast_` prefix. Asking twice for the
+ * same metric returns the same instance, so components can share a registry freely.
+ */
+export class Metrics {
+  readonly registry: Registry;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+  }
+
+  counter<L extends string = string>(options: MetricOptions<L>): Counter<L> {
+    return this.#getOrCreate(options.name, () => new Counter<L>({ ...this.#base(options) }));
+  }
+
+  gauge<L extends string = string>(options: MetricOptions<L>): Gauge<L> {
+    return this.#getOrCreate(options.name, () => new Gauge<L>({ ...this.#base(options) }));
+  }
+
+  histogram<L extends string = string>(options: MetricOptions<L> & { buckets?: number[] }): Histogram<L> {
+    return this.#getOrCreate(
+      options.name,
+      () =>
+        new Histogram<L>({
+          ...this.#base(options),
+          ...(options.buckets ? { buckets: options.buckets } : {}),
+        }),
+    );
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #base<L extends string>(options: MetricOptions<L>) {
+    return {
+      name: prefixed(options.name),
+      help: options.help,
+      labelNames: (options.labelNames ?? []) as L[],
+      registers: [this.registry],
+    };
+  }
+
+  #getOrCreate<M>(name: string, make: () => M): M {
+    const existing = this.registry.getSingleMetric(prefixed(name));
+    return (existing as M | undefined) ?? make();
+  }
+}
+
+function prefixed(name: string): string {
+  return name.startsWith(METRIC_PREFIX) ? name : `${METRIC_PREFIX}${name}`;
+}

@@ -1,0 +1,3 @@
+// The public surface of @hexcast/simulator. It is empty until issue #8 (simulator) lands;
+// nothing here pretends to work before then.
+export {};
