@@ -1,4 +1,5 @@
 export * from './bench/index.js';
+export * from './broker/index.js';
 export * from './config/index.js';
 export * from './envelope/index.js';
 export * from './errors/index.js';

@@ -1,0 +1,110 @@
+import type { ApiHandler, BrokerContext } from '../context.js';
+import { KafkaError } from '../protocol/errors.js';
+import { checkBatch, stampLogAppendTime } from '../protocol/record-batch.js';
+import { Writer } from '../protocol/writer.js';
+
+interface PartitionResult {
+  index: number;
+  errorCode: number;
+  baseOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+/** Produce v3–v7: one record batch v2 per partition, validated, appended verbatim. */
+export const produce: ApiHandler = (ctx, r, header) => {
+  const transactionalId = r.nullableString();
+  const acks = r.int16();
+  r.int32(); // timeout_ms: appends are synchronous, so there is nothing to wait for
+  const topics = r.array(
+    (t) => ({
+      name: t.string(),
+      partitions: t.array((p) => ({ index: p.int32(), records: p.nullableBytes() }), 8),
+    }),
+    6,
+  );
+  const results = topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions.map((p): PartitionResult => {
+      if (acks !== 0 && acks !== 1 && acks !== -1) return fail(p.index, KafkaError.INVALID_REQUIRED_ACKS);
+      if (transactionalId !== null) return fail(p.index, KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      return appendPartition(ctx, topic.name, p.index, p.records);
+    }),
+  }));
+  if (acks === 0) return null;
+  const w = new Writer();
+  w.array(results, (w, t) => {
+    w.string(t.name);
+    w.array(t.partitions, (w, p) => {
+      w.int32(p.index).int16(p.errorCode).int64(p.baseOffset);
+      if (header.apiVersion >= 2) w.int64(p.logAppendTime);
+      if (header.apiVersion >= 5) w.int64(p.logStartOffset);
+    });
+  });
+  w.int32(0); // throttle_time_ms
+  return w;
+};
+
+function fail(index: number, errorCode: number): PartitionResult {
+  return { index, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
+}
+
+function appendPartition(
+  ctx: BrokerContext,
+  topicName: string,
+  index: number,
+  records: Buffer | null,
+): PartitionResult {
+  const topic = ctx.topics.get(topicName);
+  const log = topic?.partitions[index];
+  if (topic === undefined || log === undefined) return fail(index, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+  if (records === null || records.length === 0) return fail(index, KafkaError.CORRUPT_MESSAGE);
+  if (records.length > ctx.settings.maxMessageBytes) return fail(index, KafkaError.MESSAGE_TOO_LARGE);
+  const checked = checkBatch(records, 0, true);
+  if ('problem' in checked) {
+    return fail(
+      index,
+      checked.problem === 'control' ? KafkaError.INVALID_RECORD : KafkaError.CORRUPT_MESSAGE,
+    );
+  }
+  const batchHeader = checked.header;
+  if (batchHeader.size !== records.length) return fail(index, KafkaError.CORRUPT_MESSAGE); // exactly one batch
+  const tp = `${topicName}/${index}`;
+  const { producerId, producerEpoch, baseSequence, recordsCount } = batchHeader;
+  if (producerId >= 0) {
+    const seq = ctx.producers.check(producerId, producerEpoch, tp, baseSequence, recordsCount);
+    if (seq.kind === 'error') return fail(index, seq.errorCode);
+    if (seq.kind === 'duplicate') {
+      return {
+        index,
+        errorCode: KafkaError.NONE,
+        baseOffset: seq.baseOffset,
+        logAppendTime: -1,
+        logStartOffset: log.logStartOffset,
+      };
+    }
+  }
+  let logAppendTime = -1;
+  if (topic.config.logAppendTime) {
+    logAppendTime = ctx.now();
+    stampLogAppendTime(records, logAppendTime);
+    batchHeader.maxTimestamp = logAppendTime;
+  }
+  const baseOffset = log.append(records, batchHeader);
+  if (producerId >= 0)
+    ctx.producers.record(producerId, producerEpoch, tp, baseSequence, recordsCount, baseOffset);
+  ctx.notifyAppend(topicName, index);
+  return { index, errorCode: KafkaError.NONE, baseOffset, logAppendTime, logStartOffset: log.logStartOffset };
+}
+
+/** InitProducerId v0–v1: idempotent producers only; transactions are not supported. */
+export const initProducerId: ApiHandler = (ctx, r) => {
+  const transactionalId = r.nullableString();
+  r.int32(); // transaction_timeout_ms
+  const w = new Writer().int32(0);
+  if (transactionalId !== null) {
+    return w.int16(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED).int64(-1).int16(-1);
+  }
+  const { producerId, producerEpoch } = ctx.producers.allocate();
+  return w.int16(KafkaError.NONE).int64(producerId).int16(producerEpoch);
+};

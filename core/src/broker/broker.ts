@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import type { HexcastConfig } from '../config/index.js';
+import { HexcastError } from '../errors/index.js';
+import type { Component } from '../lifecycle/index.js';
+import { type Logger, Metrics, silentLogger } from '../observability/index.js';
+import { Connection } from './connection.js';
+import type { BrokerContext } from './context.js';
+import { GroupCoordinator } from './groups/coordinator.js';
+import { type Topic, type TopicConfig, TopicStore } from './log/topic-store.js';
+import { ProducerState } from './producer-state.js';
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  advertisedHost?: string | undefined;
+  /** null keeps everything in memory. */
+  dataDir: string | null;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxFrameBytes: number;
+  maxMessageBytes: number;
+  flush: 'batch' | 'interval';
+  flushIntervalMs: number;
+  segmentBytes: number;
+  retentionMs: number;
+  retentionBytes: number;
+  compactionIntervalMs: number;
+  tombstoneRetentionMs: number;
+  groupInitialRebalanceDelayMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  logger?: Logger;
+  metrics?: Metrics;
+  clock?: () => number;
+}
+
+export function brokerOptionsFromConfig(config: Readonly<HexcastConfig>): BrokerOptions {
+  const b = config.broker;
+  return {
+    ...b,
+    dataDir: b.inMemory ? null : path.resolve(config.dataDir, 'broker'),
+    advertisedHost: b.advertisedHost,
+  };
+}
+
+const MAX_PARTITIONS_PER_TOPIC = 1024;
+
+/** Hexcast's single-node broker speaking the Kafka wire protocol (see docs/broker.md). */
+export class Broker implements Component, BrokerContext {
+  readonly name = 'broker';
+  readonly nodeId = 0;
+  readonly clusterId: string;
+  readonly topics: TopicStore;
+  readonly groups: GroupCoordinator;
+  readonly producers = new ProducerState();
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly settings: BrokerContext['settings'];
+  readonly #options: BrokerOptions;
+  readonly #server: net.Server;
+  readonly #connections = new Set<Connection>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #port = -1;
+
+  constructor(options: BrokerOptions) {
+    this.#options = options;
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'broker' });
+    this.metrics = options.metrics ?? new Metrics();
+    this.clusterId = `hexcast-${randomBytes(6).toString('hex')}`;
+    this.settings = {
+      autoCreateTopics: options.autoCreateTopics,
+      defaultPartitions: options.defaultPartitions,
+      maxMessageBytes: options.maxMessageBytes,
+      maxPartitionsPerTopic: MAX_PARTITIONS_PER_TOPIC,
+    };
+    const corrupt = this.metrics.counter({
+      name: 'broker_log_truncations_total',
+      help: 'torn or corrupt log tails truncated at open',
+    });
+    this.topics = new TopicStore(
+      options.dataDir,
+      {
+        segmentBytes: options.segmentBytes,
+        flush: options.flush,
+        retentionMs: options.retentionMs,
+        retentionBytes: options.retentionBytes,
+        tombstoneRetentionMs: options.tombstoneRetentionMs,
+      },
+      (info) => {
+        corrupt.inc();
+        this.logger.warn({ code: 'HX_BROKER_LOG_CORRUPT', ...info }, 'truncated log to the last whole batch');
+      },
+    );
+    this.groups = new GroupCoordinator(
+      options.dataDir === null ? null : path.join(options.dataDir, 'groups'),
+      {
+        minSessionTimeoutMs: options.minSessionTimeoutMs,
+        maxSessionTimeoutMs: options.maxSessionTimeoutMs,
+        initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+      },
+    );
+    const requests = this.metrics.counter<'api'>({
+      name: 'broker_requests_total',
+      help: 'requests by API',
+      labelNames: ['api'],
+    });
+    const rejected = this.metrics.counter<'reason'>({
+      name: 'broker_rejected_connections_total',
+      help: 'connections closed on a bad request, by reason',
+      labelNames: ['reason'],
+    });
+    this.#server = net.createServer((socket) => {
+      const connection = new Connection(socket, this, options.maxFrameBytes, this.logger, {
+        requests,
+        rejected,
+      });
+      this.#connections.add(connection);
+      socket.on('close', () => this.#connections.delete(connection));
+    });
+  }
+
+  now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** `host:port` for kafkajs `brokers` / kcat `-b`. */
+  get bootstrap(): string {
+    const { host, port } = this.advertised();
+    return `${host}:${port}`;
+  }
+
+  advertised(): { host: string; port: number } {
+    return { host: this.#options.advertisedHost ?? this.#options.host, port: this.#port };
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (cause: Error) =>
+        reject(
+          new HexcastError(
+            'HX_BROKER_LISTEN_FAILED',
+            `broker cannot listen on ${this.#options.host}:${this.#options.port}: ${cause.message}`,
+            { cause },
+          ),
+        );
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as net.AddressInfo).port;
+    if (this.#options.dataDir !== null && this.#options.flush === 'interval') {
+      this.#every(this.#options.flushIntervalMs, () => this.#sync());
+    }
+    this.#every(Math.min(this.#options.compactionIntervalMs, 60_000), () => this.runMaintenance());
+    this.logger.info(
+      { bootstrap: this.bootstrap, dataDir: this.#options.dataDir ?? 'memory' },
+      'broker listening',
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.length = 0;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of this.#connections) connection.close();
+    for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
+    await closed;
+    this.#sync();
+    this.groups.close();
+    this.topics.close();
+  }
+
+  createTopic(name: string, config: Partial<TopicConfig>): Topic {
+    return this.topics.create(name, {
+      partitions: config.partitions ?? this.#options.defaultPartitions,
+      compacted: config.compacted ?? false,
+      logAppendTime: config.logAppendTime ?? false,
+      ...(config.retentionMs === undefined ? {} : { retentionMs: config.retentionMs }),
+      ...(config.retentionBytes === undefined ? {} : { retentionBytes: config.retentionBytes }),
+    });
+  }
+
+  notifyAppend(topic: string, partition: number): void {
+    const waiters = this.#waiters.get(`${topic}/${partition}`);
+    if (waiters === undefined) return;
+    for (const wake of [...waiters]) wake();
+  }
+
+  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
+      const wake = () => {
+        clearTimeout(timer);
+        for (const key of keys) {
+          const set = this.#waiters.get(key);
+          set?.delete(wake);
+          if (set?.size === 0) this.#waiters.delete(key);
+        }
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      for (const key of keys) {
+        let set = this.#waiters.get(key);
+        if (set === undefined) this.#waiters.set(key, (set = new Set()));
+        set.add(wake);
+      }
+    });
+  }
+
+  /** Retention and compaction over every partition; runs on a timer, callable from tests. */
+  runMaintenance(): { segmentsDeleted: number; bytesCompacted: number } {
+    let segmentsDeleted = 0;
+    let bytesCompacted = 0;
+    const now = this.now();
+    for (const topic of this.topics.all()) {
+      for (const log of topic.partitions) {
+        segmentsDeleted += log.applyRetention(now);
+        const { before, after } = log.compact(now);
+        bytesCompacted += before - after;
+      }
+    }
+    return { segmentsDeleted, bytesCompacted };
+  }
+
+  #sync(): void {
+    for (const topic of this.topics.all()) for (const log of topic.partitions) log.sync();
+    this.groups.sync_();
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        fn();
+      } catch (error) {
+        this.logger.error({ err: error }, 'broker background task failed');
+      }
+    }, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+}

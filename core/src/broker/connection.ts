@@ -1,0 +1,172 @@
+import type { Socket } from 'node:net';
+import type { Counter } from 'prom-client';
+import type { Logger } from '../observability/index.js';
+import {
+  API_BY_KEY,
+  API_VERSIONS_KEY,
+  API_VERSIONS_MAX,
+  unsupportedApiVersionsResponse,
+} from './apis/api-versions.js';
+import type { BrokerContext, RequestHeader } from './context.js';
+import { MalformedRequest, Reader } from './protocol/reader.js';
+import type { Writer } from './protocol/writer.js';
+
+const MIN_FRAME = 8; // api_key + api_version + correlation_id
+const MAX_QUEUED_FRAMES = 32;
+
+export interface ConnectionMetrics {
+  requests: Counter<'api'>;
+  rejected: Counter<'reason'>;
+}
+
+/**
+ * One client socket: frames are parsed with bounded lengths and handled one at a time, in
+ * order (a parked Fetch or JoinGroup holds back what follows, as in Kafka).
+ */
+export class Connection {
+  readonly #chunks: Buffer[] = [];
+  #buffered = 0;
+  #expected = -1;
+  readonly #queue: Buffer[] = [];
+  #running = false;
+  #closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly ctx: BrokerContext,
+    readonly maxFrameBytes: number,
+    readonly logger: Logger,
+    readonly metrics: ConnectionMetrics,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (data) => this.#onData(data));
+    socket.on('error', () => undefined); // a reset peer is normal; 'close' follows
+    socket.on('close', () => {
+      this.#closed = true;
+      this.#queue.length = 0;
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.socket.destroy();
+  }
+
+  #reject(reason: string, detail?: string): void {
+    this.metrics.rejected.inc({ reason });
+    this.logger.warn(
+      { reason, detail, remote: this.socket.remoteAddress },
+      'closing connection on bad request',
+    );
+    this.close();
+  }
+
+  #onData(data: Buffer): void {
+    if (this.#closed) return;
+    this.#chunks.push(data);
+    this.#buffered += data.length;
+    for (;;) {
+      if (this.#expected < 0) {
+        if (this.#buffered < 4) break;
+        const size = this.#take(4).readInt32BE(0);
+        if (size < MIN_FRAME) return this.#reject('malformed', `frame size ${size}`);
+        if (size > this.maxFrameBytes)
+          return this.#reject('frame-too-large', `frame size ${size} > ${this.maxFrameBytes}`);
+        this.#expected = size;
+      }
+      if (this.#buffered < this.#expected) break;
+      this.#queue.push(this.#take(this.#expected));
+      this.#expected = -1;
+    }
+    if (this.#queue.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    if (!this.#running) void this.#drain();
+  }
+
+  #take(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const chunk = this.#chunks[0]!;
+        const used = Math.min(chunk.length, n - filled);
+        chunk.copy(out, filled, 0, used);
+        filled += used;
+        if (used === chunk.length) this.#chunks.shift();
+        else this.#chunks[0] = chunk.subarray(used);
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const frame = this.#queue.shift()!;
+        if (this.#queue.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+        await this.#handle(frame);
+        if (this.socket.writableNeedDrain && !this.#closed) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              this.socket.off('drain', done);
+              this.socket.off('close', done);
+              resolve();
+            };
+            this.socket.once('drain', done);
+            this.socket.once('close', done);
+          });
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #handle(frame: Buffer): Promise<void> {
+    const r = new Reader(frame);
+    let header: RequestHeader | undefined;
+    try {
+      const apiKey = r.int16();
+      const apiVersion = r.int16();
+      const correlationId = r.int32();
+      if (apiKey === API_VERSIONS_KEY && apiVersion > API_VERSIONS_MAX) {
+        this.metrics.requests.inc({ api: 'ApiVersions' });
+        return this.#respond(correlationId, unsupportedApiVersionsResponse());
+      }
+      const spec = API_BY_KEY.get(apiKey);
+      if (spec === undefined) return this.#reject('unknown-api', `api key ${apiKey}`);
+      if (apiVersion < spec.minImplemented || apiVersion > spec.maxVersion) {
+        return this.#reject('unsupported-version', `${spec.name} v${apiVersion}`);
+      }
+      const clientId = r.nullableString();
+      if (apiKey === API_VERSIONS_KEY && apiVersion >= 3) r.skipTaggedFields(); // request header v2
+      header = { apiKey, apiVersion, correlationId, clientId };
+      this.metrics.requests.inc({ api: spec.name });
+      const response = await spec.handler(this.ctx, r, header, { host: this.socket.remoteAddress ?? '' });
+      if (response !== null) this.#respond(correlationId, response);
+    } catch (error) {
+      if (error instanceof MalformedRequest) return this.#reject('malformed', error.message);
+      this.logger.error({ err: error, apiKey: header?.apiKey }, 'request handler failed');
+      this.#reject('handler-error');
+    }
+  }
+
+  #respond(correlationId: number, body: Writer): void {
+    if (this.#closed) return;
+    const chunks = body.chunks();
+    const head = Buffer.allocUnsafe(8);
+    head.writeInt32BE(4 + body.length, 0);
+    head.writeInt32BE(correlationId, 4);
+    this.socket.cork();
+    this.socket.write(head);
+    for (const chunk of chunks) this.socket.write(chunk);
+    this.socket.uncork();
+  }
+}

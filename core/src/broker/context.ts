@@ -1,0 +1,49 @@
+import type { Logger } from '../observability/index.js';
+import type { GroupCoordinator } from './groups/coordinator.js';
+import type { Topic, TopicConfig, TopicStore } from './log/topic-store.js';
+import type { ProducerState } from './producer-state.js';
+import type { Reader } from './protocol/reader.js';
+import type { Writer } from './protocol/writer.js';
+
+export interface RequestHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+}
+
+/** What every API handler can reach; one per broker. */
+export interface BrokerContext {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** host:port clients reach us at (the real port after binding 0). */
+  advertised(): { host: string; port: number };
+  readonly topics: TopicStore;
+  readonly groups: GroupCoordinator;
+  readonly producers: ProducerState;
+  readonly logger: Logger;
+  readonly settings: {
+    autoCreateTopics: boolean;
+    defaultPartitions: number;
+    maxMessageBytes: number;
+    maxPartitionsPerTopic: number;
+  };
+  now(): number;
+  createTopic(name: string, config: Partial<TopicConfig>): Topic;
+  /** Wakes parked fetches waiting on this partition. */
+  notifyAppend(topic: string, partition: number): void;
+  /** Parks until an append to any of the partitions, or the timeout; resolves either way. */
+  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<void>;
+}
+
+export interface ClientInfo {
+  host: string;
+}
+
+/** Decodes one request body and builds the response body; null means "send no response" (acks=0). */
+export type ApiHandler = (
+  ctx: BrokerContext,
+  request: Reader,
+  header: RequestHeader,
+  client: ClientInfo,
+) => Writer | null | Promise<Writer | null>;

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface CommittedOffset {
+  offset: number;
+  metadata: string | null;
+}
+
+export interface GroupMeta {
+  generation: number;
+  protocolType: string | null;
+}
+
+type Line =
+  | { g: string; t: string; p: number; o: number; m: string | null }
+  | { g: string; gen: number; pt: string | null }
+  | { g: string; del: true };
+
+/**
+ * Committed offsets and group metadata, kept in memory and, when a directory is given, in an
+ * append-only JSON-lines file that is replayed and rewritten compactly at open.
+ */
+export class OffsetStore {
+  readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  readonly meta = new Map<string, GroupMeta>();
+  readonly #file: string | null;
+  #fd = -1;
+  #dirty = false;
+
+  constructor(dir: string | null) {
+    this.#file = dir === null ? null : path.join(dir, 'group-offsets.jsonl');
+    if (this.#file === null || dir === null) return;
+    fs.mkdirSync(dir, { recursive: true });
+    if (fs.existsSync(this.#file)) {
+      for (const text of fs.readFileSync(this.#file, 'utf8').split('\n')) {
+        if (text === '') continue;
+        let line: Line;
+        try {
+          line = JSON.parse(text) as Line;
+        } catch {
+          continue; // a torn last line after a crash
+        }
+        this.#apply(line);
+      }
+    }
+    this.#rewrite();
+  }
+
+  static key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
+  get(group: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.offsets.get(group)?.get(OffsetStore.key(topic, partition));
+  }
+
+  commit(
+    group: string,
+    entries: Array<{ topic: string; partition: number; offset: number; metadata: string | null }>,
+  ): void {
+    const lines: Line[] = entries.map((e) => ({
+      g: group,
+      t: e.topic,
+      p: e.partition,
+      o: e.offset,
+      m: e.metadata,
+    }));
+    for (const line of lines) this.#apply(line);
+    this.#write(lines);
+  }
+
+  setMeta(group: string, meta: GroupMeta): void {
+    const line: Line = { g: group, gen: meta.generation, pt: meta.protocolType };
+    this.#apply(line);
+    this.#write([line]);
+  }
+
+  deleteGroup(group: string): void {
+    const line: Line = { g: group, del: true };
+    this.#apply(line);
+    this.#write([line]);
+  }
+
+  sync(): void {
+    if (this.#fd >= 0 && this.#dirty) {
+      fs.fdatasyncSync(this.#fd);
+      this.#dirty = false;
+    }
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    this.sync();
+    fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  #apply(line: Line): void {
+    if ('del' in line) {
+      this.offsets.delete(line.g);
+      this.meta.delete(line.g);
+    } else if ('gen' in line) {
+      this.meta.set(line.g, { generation: line.gen, protocolType: line.pt });
+    } else {
+      let group = this.offsets.get(line.g);
+      if (group === undefined) this.offsets.set(line.g, (group = new Map()));
+      group.set(OffsetStore.key(line.t, line.p), { offset: line.o, metadata: line.m });
+    }
+  }
+
+  #write(lines: Line[]): void {
+    if (this.#fd < 0) return;
+    fs.writeSync(this.#fd, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    this.#dirty = true;
+  }
+
+  #rewrite(): void {
+    const file = this.#file!;
+    const lines: string[] = [];
+    for (const [g, meta] of this.meta)
+      lines.push(JSON.stringify({ g, gen: meta.generation, pt: meta.protocolType }));
+    for (const [g, offsets] of this.offsets) {
+      for (const [key, value] of offsets) {
+        const [t, p] = key.split('\u0000') as [string, string];
+        lines.push(JSON.stringify({ g, t, p: Number(p), o: value.offset, m: value.metadata }));
+      }
+    }
+    fs.writeFileSync(`${file}.tmp`, lines.length > 0 ? `${lines.join('\n')}\n` : '');
+    const fd = fs.openSync(`${file}.tmp`, 'r+');
+    fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(`${file}.tmp`, file);
+    this.#fd = fs.openSync(file, 'a');
+  }
+}

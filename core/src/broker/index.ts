@@ -1,0 +1,13 @@
+export { API_SPECS, type ApiSpec } from './apis/api-versions.js';
+export { Broker, type BrokerOptions, brokerOptionsFromConfig } from './broker.js';
+export { crc32c } from './protocol/crc32c.js';
+export { KafkaError } from './protocol/errors.js';
+export {
+  type BatchRecord,
+  Codec,
+  checkBatch,
+  decodeRecords,
+  encodeBatch,
+  readBatchHeader,
+} from './protocol/record-batch.js';
+export { decodeZigZag, encodeZigZag } from './protocol/varint.js';

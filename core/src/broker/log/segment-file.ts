@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import { HexcastError } from '../../errors/index.js';
+
+/** Where a segment's bytes live: a file (durable) or memory (tests, `inMemory`). */
+export interface SegmentFile {
+  readonly size: number;
+  append(data: Buffer): void;
+  read(position: number, length: number): Buffer;
+  /** Forces written bytes to stable storage. */
+  sync(): void;
+  truncate(size: number): void;
+  close(): void;
+  remove(): void;
+}
+
+export class MemorySegmentFile implements SegmentFile {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #joined: Buffer | null = null;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  append(data: Buffer): void {
+    this.#chunks.push(Buffer.from(data));
+    this.#size += data.length;
+    this.#joined = null;
+  }
+
+  read(position: number, length: number): Buffer {
+    if (this.#joined === null) {
+      this.#joined = Buffer.concat(this.#chunks, this.#size);
+      this.#chunks = [this.#joined];
+    }
+    return this.#joined.subarray(position, Math.min(this.#size, position + length));
+  }
+
+  sync(): void {}
+
+  truncate(size: number): void {
+    const all = this.read(0, this.#size);
+    this.#chunks = [Buffer.from(all.subarray(0, size))];
+    this.#size = Math.min(size, this.#size);
+    this.#joined = null;
+  }
+
+  close(): void {}
+
+  remove(): void {
+    this.#chunks = [];
+    this.#size = 0;
+    this.#joined = null;
+  }
+}
+
+export class DiskSegmentFile implements SegmentFile {
+  readonly path: string;
+  #fd: number;
+  #size: number;
+  #dirty = false;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#fd = io(path, () => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT));
+    this.#size = io(path, () => fs.fstatSync(this.#fd).size);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  append(data: Buffer): void {
+    io(this.path, () => {
+      let written = 0;
+      while (written < data.length) {
+        written += fs.writeSync(this.#fd, data, written, data.length - written, this.#size + written);
+      }
+    });
+    this.#size += data.length;
+    this.#dirty = true;
+  }
+
+  read(position: number, length: number): Buffer {
+    const len = Math.max(0, Math.min(length, this.#size - position));
+    const out = Buffer.allocUnsafe(len);
+    let done = 0;
+    io(this.path, () => {
+      while (done < len) {
+        const n = fs.readSync(this.#fd, out, done, len - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    });
+    return done === len ? out : out.subarray(0, done);
+  }
+
+  sync(): void {
+    if (!this.#dirty) return;
+    io(this.path, () => fs.fdatasyncSync(this.#fd));
+    this.#dirty = false;
+  }
+
+  truncate(size: number): void {
+    io(this.path, () => fs.ftruncateSync(this.#fd, size));
+    this.#size = size;
+    this.#dirty = true;
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    this.sync();
+    io(this.path, () => fs.closeSync(this.#fd));
+    this.#fd = -1;
+  }
+
+  remove(): void {
+    this.close();
+    io(this.path, () => fs.rmSync(this.path, { force: true }));
+  }
+}
+
+function io<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (cause) {
+    throw new HexcastError('HX_BROKER_LOG_IO', `log I/O failed on ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}

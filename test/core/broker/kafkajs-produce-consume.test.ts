@@ -1,0 +1,111 @@
+import type { Broker } from '@hexcast/core';
+import { CompressionTypes, type Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kafkaFor, startBroker } from '../../helpers/broker.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+describe('kafkajs against the embedded broker', () => {
+  let broker: Broker;
+  let kafka: Kafka;
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    kafka = kafkaFor(broker);
+  });
+  afterAll(async () => {
+    await broker.close();
+  });
+
+  it('produces with acks 1, -1 and 0 and reads everything back in order with keys, headers, tombstones', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.createTopics({ topics: [{ topic: 'produce-acks', numPartitions: 1 }] })).toBe(true);
+    expect(await admin.createTopics({ topics: [{ topic: 'produce-acks', numPartitions: 1 }] })).toBe(false);
+    await admin.disconnect();
+
+    const producer = kafka.producer();
+    await producer.connect();
+    const r1 = await producer.send({
+      topic: 'produce-acks',
+      acks: 1,
+      messages: [
+        { key: 'a', value: 'one' },
+        { key: 'b', value: 'two' },
+      ],
+    });
+    expect(r1[0]?.baseOffset).toBe('0');
+    const r2 = await producer.send({
+      topic: 'produce-acks',
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: [{ key: 'c', value: 'three', headers: { trace: 'abc', empty: '' } }],
+    });
+    expect(r2[0]?.baseOffset).toBe('2');
+    await producer.send({ topic: 'produce-acks', acks: 0, messages: [{ key: null, value: 'no-ack' }] });
+    const r4 = await producer.send({
+      topic: 'produce-acks',
+      acks: -1,
+      messages: [{ key: 'a', value: null }],
+    });
+    expect(r4[0]?.baseOffset).toBe('4');
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: 'g-acks', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'produce-acks', fromBeginning: true });
+    const seen: Array<{
+      offset: string;
+      key: string | null;
+      value: string | null;
+      headers: Record<string, string>;
+    }> = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push({
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+      },
+    });
+    await waitFor(() => seen.length >= 5, { message: 'five messages' });
+    await consumer.disconnect();
+    expect(seen.map((m) => m.offset)).toEqual(['0', '1', '2', '3', '4']);
+    expect(seen.map((m) => m.value)).toEqual(['one', 'two', 'three', 'no-ack', null]);
+    expect(seen[2]?.headers).toEqual({ trace: 'abc', empty: '' });
+    expect(seen[3]?.key).toBeNull();
+  });
+
+  it('lists offsets: earliest, latest and by timestamp', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const base = Date.now();
+    await producer.send({
+      topic: 'offsets-by-time',
+      messages: [0, 1, 2, 3].map((i) => ({ value: `m${i}`, timestamp: String(base + i * 1000) })),
+    });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchTopicOffsets('offsets-by-time');
+    expect(offsets).toMatchObject({ partition: 0, low: '0', high: '4', offset: '4' });
+    const [byTime] = await admin.fetchTopicOffsetsByTimestamp('offsets-by-time', base + 1500);
+    expect(byTime?.offset).toBe('2');
+    const [afterAll] = await admin.fetchTopicOffsetsByTimestamp('offsets-by-time', base + 99_000);
+    expect(afterAll?.offset).toBe('4'); // none found: kafkajs falls back to the high watermark
+    await admin.disconnect();
+  });
+
+  it('creates, lists and deletes topics through the admin client', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'admin-x', numPartitions: 4 }] });
+    const meta = await admin.fetchTopicMetadata({ topics: ['admin-x'] });
+    expect(meta.topics[0]?.partitions).toHaveLength(4);
+    expect(await admin.listTopics()).toContain('admin-x');
+    await admin.deleteTopics({ topics: ['admin-x'] });
+    expect(await admin.listTopics()).not.toContain('admin-x');
+    await admin.disconnect();
+  });
+});
