@@ -209,8 +209,8 @@ export class Broker implements Component, BrokerContext {
       };
       const timer = setTimeout(wake, timeoutMs);
       for (const key of keys) {
-        let set = this.#waiters.get(key);
-        if (set === undefined) this.#waiters.set(key, (set = new Set()));
+        const set = this.#waiters.get(key) ?? new Set();
+        this.#waiters.set(key, set);
         set.add(wake);
       }
     });

@@ -69,9 +69,14 @@ export class Connection {
       if (this.#expected < 0) {
         if (this.#buffered < 4) break;
         const size = this.#take(4).readInt32BE(0);
-        if (size < MIN_FRAME) return this.#reject('malformed', `frame size ${size}`);
-        if (size > this.maxFrameBytes)
-          return this.#reject('frame-too-large', `frame size ${size} > ${this.maxFrameBytes}`);
+        if (size < MIN_FRAME) {
+          this.#reject('malformed', `frame size ${size}`);
+          return;
+        }
+        if (size > this.maxFrameBytes) {
+          this.#reject('frame-too-large', `frame size ${size} > ${this.maxFrameBytes}`);
+          return;
+        }
         this.#expected = size;
       }
       if (this.#buffered < this.#expected) break;

@@ -127,7 +127,7 @@ export const offsetFetch: ApiHandler = (ctx, r, header) => {
       ctx.groups
         .committedPartitions(groupId)
         .reduce<Record<string, number[]>>((acc, { topic, partition }) => {
-          (acc[topic] ??= []).push(partition);
+          acc[topic] = [...(acc[topic] ?? []), partition];
           return acc;
         }, {}),
     ).map(([name, partitions]) => ({ name, partitions }));

@@ -102,8 +102,8 @@ export class OffsetStore {
     } else if ('gen' in line) {
       this.meta.set(line.g, { generation: line.gen, protocolType: line.pt });
     } else {
-      let group = this.offsets.get(line.g);
-      if (group === undefined) this.offsets.set(line.g, (group = new Map()));
+      const group = this.offsets.get(line.g) ?? new Map<string, CommittedOffset>();
+      this.offsets.set(line.g, group);
       group.set(OffsetStore.key(line.t, line.p), { offset: line.o, metadata: line.m });
     }
   }
