@@ -1,5 +1,6 @@
 export { API_SPECS, type ApiSpec } from './apis/api-versions.js';
 export { Broker, type BrokerOptions, brokerOptionsFromConfig } from './broker.js';
+export { type LogSettings, PartitionLog } from './log/partition-log.js';
 export { crc32c } from './protocol/crc32c.js';
 export { KafkaError } from './protocol/errors.js';
 export {
