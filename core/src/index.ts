@@ -1,5 +1,6 @@
 export * from './bench/index.js';
 export * from './broker/index.js';
+export * from './bus/index.js';
 export * from './config/index.js';
 export * from './envelope/index.js';
 export * from './errors/index.js';

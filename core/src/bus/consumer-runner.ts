@@ -1,0 +1,256 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { DeadLetter, type Envelope, type EventRegistry, isExpired, TOPICS } from '../envelope/index.js';
+import { type ErrorCode, HexcastError, isHexcastError } from '../errors/index.js';
+import type { Component } from '../lifecycle/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import type { BusProducer } from './producer.js';
+import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
+
+export interface RecordContext {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export type EnvelopeHandler = (envelope: Envelope, context: RecordContext) => Promise<void>;
+
+export interface ConsumerRunnerOptions {
+  kafka: Kafka;
+  registry: EventRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  /** Produces dead letters to `hx.dlq`. */
+  producer: BusProducer;
+  groupId: string;
+  topics: string[];
+  /** The processor's name, for metrics and logs (`geo`, `offers`, …). */
+  stage: string;
+  handler: EnvelopeHandler;
+  /** Records handled at once per partition; records with the same key always run in order. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  fromBeginning?: boolean;
+  clock?: () => number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxWaitTimeMs?: number;
+}
+
+/**
+ * The one way processors consume: decode and validate each envelope (invalid → `hx.dlq` with a
+ * reason code), drop expired ones (counted), run the handler with bounded concurrency keeping
+ * per-key order, retry failures with backoff, and commit an offset only after every record up to
+ * it has had its effect.
+ */
+export class ConsumerRunner implements Component {
+  readonly name: string;
+  readonly #options: ConsumerRunnerOptions;
+  readonly #consumer: Consumer;
+  readonly #retry: RetryPolicy;
+  readonly #clock: () => number;
+  readonly #m;
+  #paused = false;
+
+  constructor(options: ConsumerRunnerOptions) {
+    this.#options = options;
+    this.name = `consumer-${options.stage}`;
+    this.#clock = options.clock ?? Date.now;
+    this.#retry = { retries: 3, initialMs: 100, maxMs: 5_000, ...options.retry };
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    });
+    const labels = ['stage'] as const;
+    this.#m = {
+      processed: options.metrics.counter<'stage'>({
+        name: 'bus_processed_total',
+        help: 'records handled',
+        labelNames: labels,
+      }),
+      failed: options.metrics.counter<'stage' | 'code'>({
+        name: 'bus_dead_lettered_total',
+        help: 'records sent to hx.dlq, by reason code',
+        labelNames: ['stage', 'code'],
+      }),
+      stale: options.metrics.counter<'stage'>({
+        name: 'stale_dropped_total',
+        help: 'records dropped because expiresAt had passed',
+        labelNames: labels,
+      }),
+      latency: options.metrics.histogram<'stage'>({
+        name: 'bus_handler_seconds',
+        help: 'handler latency',
+        labelNames: labels,
+        buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      }),
+      lag: options.metrics.gauge<'stage' | 'topic' | 'partition'>({
+        name: 'bus_consumer_lag',
+        help: 'records between the committed position and the high watermark',
+        labelNames: ['stage', 'topic', 'partition'],
+      }),
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    for (const topic of this.#options.topics) {
+      await this.#consumer.subscribe({ topic, fromBeginning: this.#options.fromBeginning ?? true });
+    }
+    await this.#consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+  }
+
+  /** Stops fetching (downstream is slow); records already fetched finish. */
+  pause(): void {
+    this.#paused = true;
+    this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#consumer.resume(this.#options.topics.map((topic) => ({ topic })));
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Finishes the batch in hand, commits, leaves the group. */
+  async close(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const messages = batch.messages;
+    const done = new Array<boolean>(messages.length).fill(false);
+    let committedUpTo = 0;
+    const advance = () => {
+      while (committedUpTo < messages.length && done[committedUpTo]) {
+        resolveOffset(messages[committedUpTo]!.offset);
+        committedUpTo++;
+      }
+    };
+    const chains = new Map<string, Promise<void>>();
+    const limit = Math.max(1, this.#options.concurrency ?? 8);
+    const running = new Set<Promise<void>>();
+    let lastHeartbeat = this.#clock();
+
+    for (const [i, message] of messages.entries()) {
+      if (!isRunning() || isStale()) break;
+      while (running.size >= limit) await Promise.race(running);
+      const key = message.key?.toString('latin1') ?? `\u0000${i}`;
+      const previous = chains.get(key) ?? Promise.resolve();
+      const task: Promise<void> = previous.then(async () => {
+        await this.#process(batch.topic, batch.partition, message);
+        done[i] = true;
+        advance();
+      });
+      chains.set(key, task);
+      running.add(task);
+      void task.then(
+        () => {
+          running.delete(task);
+          if (chains.get(key) === task) chains.delete(key);
+        },
+        () => running.delete(task),
+      );
+      if (this.#clock() - lastHeartbeat > 1000) {
+        await heartbeat();
+        lastHeartbeat = this.#clock();
+      }
+    }
+    // A failure here (e.g. the DLQ is unreachable) rejects the batch: nothing past it is committed.
+    await Promise.all(chains.values());
+    await Promise.all(running);
+    advance();
+    await commitOffsetsIfNecessary();
+    const last = messages[committedUpTo - 1];
+    if (last !== undefined) {
+      const lag = Number(batch.highWatermark) - Number(last.offset) - 1;
+      this.#m.lag.set(
+        { stage: this.#options.stage, topic: batch.topic, partition: String(batch.partition) },
+        lag,
+      );
+    }
+  }
+
+  async #process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const stage = this.#options.stage;
+    const context: RecordContext = { topic, partition, offset: message.offset };
+    let envelope: Envelope;
+    try {
+      envelope = this.#options.registry.decode(message.value);
+    } catch (error) {
+      const hx = isHexcastError(error) ? error : new HexcastError('HX_ENVELOPE_MALFORMED', String(error));
+      await this.#deadLetter(context, message, hx.code, hx.message, null);
+      return;
+    }
+    if (isExpired(envelope, this.#clock())) {
+      this.#m.stale.inc({ stage });
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const stop = this.#m.latency.startTimer({ stage });
+      try {
+        await this.#options.handler(envelope, context);
+        stop();
+        this.#m.processed.inc({ stage });
+        return;
+      } catch (error) {
+        stop();
+        const retriable = isRetriable(error);
+        if (!retriable || attempt >= this.#retry.retries) {
+          const code: ErrorCode = isHexcastError(error) ? error.code : 'HX_BUS_HANDLER_FAILED';
+          this.#options.logger.warn(
+            { err: error, stage, ...context, envelopeId: envelope.id },
+            'handler failed; dead-lettering',
+          );
+          await this.#deadLetter(
+            context,
+            message,
+            code,
+            error instanceof Error ? error.message : String(error),
+            envelope,
+          );
+          return;
+        }
+        await sleep(backoffMs(this.#retry, attempt));
+        if (isExpired(envelope, this.#clock())) {
+          this.#m.stale.inc({ stage });
+          return;
+        }
+      }
+    }
+  }
+
+  async #deadLetter(
+    context: RecordContext,
+    message: KafkaMessage,
+    code: ErrorCode,
+    reason: string,
+    original: Envelope | null,
+  ) {
+    this.#m.failed.inc({ stage: this.#options.stage, code });
+    const key = message.key?.toString('utf8') || `${context.topic}/${context.partition}`;
+    const data = {
+      topic: context.topic,
+      partition: context.partition,
+      offset: context.offset,
+      code,
+      reason: reason.slice(0, 2000),
+      ...(original === null ? { raw: (message.value ?? Buffer.alloc(0)).toString('base64') } : { original }),
+    };
+    const letter = this.#options.registry.create(DeadLetter, {
+      key: key.slice(0, 256),
+      source: { kind: 'processor', id: this.#options.stage },
+      data,
+    });
+    await this.#options.producer.send(TOPICS.dlq, letter);
+  }
+}

@@ -1,0 +1,12 @@
+export {
+  ConsumerRunner,
+  type ConsumerRunnerOptions,
+  type EnvelopeHandler,
+  type RecordContext,
+} from './consumer-runner.js';
+export { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
+export { createKafka, type KafkaFactoryOptions } from './kafka.js';
+export { BusProducer, type BusProducerOptions } from './producer.js';
+export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
+export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';
+export { ensureTopics } from './topics.js';
