@@ -4,6 +4,7 @@ import { type Benchmark, HexcastError, runBenchmark } from '@hexcast/core';
 /** Benchmarks by name; each issue that names a benchmark registers it here. */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   envelope: async () => (await import('./envelope.bench.js')).default,
+  broker: async () => (await import('./broker.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

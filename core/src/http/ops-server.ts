@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { HexcastConfig } from '../config/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
@@ -24,7 +24,8 @@ export class OpsServer implements Component {
     this.name = `${options.name}-http`;
     this.app = Fastify({
       loggerInstance: options.logger.child({ component: this.name }) as FastifyBaseLogger,
-      disableRequestLogging: true,
+      // Probes and scrapes arrive every few seconds; logging each would drown the rest.
+      logController: new LogController({ disableRequestLogging: true }),
     });
     this.app.register(healthPlugin, {
       metrics: options.metrics,

@@ -14,9 +14,10 @@ export interface SegmentFile {
 }
 
 export class MemorySegmentFile implements SegmentFile {
+  /** Appended chunks and the file position each starts at; reads binary-search them. */
   #chunks: Buffer[] = [];
+  #starts: number[] = [];
   #size = 0;
-  #joined: Buffer | null = null;
 
   get size(): number {
     return this.#size;
@@ -24,33 +25,46 @@ export class MemorySegmentFile implements SegmentFile {
 
   append(data: Buffer): void {
     this.#chunks.push(Buffer.from(data));
+    this.#starts.push(this.#size);
     this.#size += data.length;
-    this.#joined = null;
   }
 
   read(position: number, length: number): Buffer {
-    if (this.#joined === null) {
-      this.#joined = Buffer.concat(this.#chunks, this.#size);
-      this.#chunks = [this.#joined];
+    const end = Math.min(this.#size, position + length);
+    if (end <= position) return Buffer.alloc(0);
+    let lo = 0;
+    let hi = this.#starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.#starts[mid]! <= position) lo = mid;
+      else hi = mid - 1;
     }
-    return this.#joined.subarray(position, Math.min(this.#size, position + length));
+    const first = this.#chunks[lo]!;
+    const firstStart = this.#starts[lo]!;
+    if (end <= firstStart + first.length) return first.subarray(position - firstStart, end - firstStart);
+    const parts: Buffer[] = [];
+    for (let i = lo; i < this.#chunks.length && this.#starts[i]! < end; i++) {
+      const chunk = this.#chunks[i]!;
+      const start = this.#starts[i]!;
+      parts.push(chunk.subarray(Math.max(0, position - start), Math.min(chunk.length, end - start)));
+    }
+    return Buffer.concat(parts, end - position);
   }
 
   sync(): void {}
 
   truncate(size: number): void {
-    const all = this.read(0, this.#size);
-    this.#chunks = [Buffer.from(all.subarray(0, size))];
-    this.#size = Math.min(size, this.#size);
-    this.#joined = null;
+    const kept = this.read(0, size);
+    this.remove();
+    if (kept.length > 0) this.append(kept);
   }
 
   close(): void {}
 
   remove(): void {
     this.#chunks = [];
+    this.#starts = [];
     this.#size = 0;
-    this.#joined = null;
   }
 }
 
