@@ -181,8 +181,12 @@ describe('consumer runner', () => {
     expect(runner.paused).toBe(true);
     const b = click(bus.registry, 'p', 2);
     await bus.producer.send(topic, b);
-    // While paused nothing new is handled; the broker's HWM proves the record is there.
+    // The record is in the log and the member stays alive (heartbeats) for a while, yet nothing is handled.
     await waitFor(() => broker.topics.get(topic)!.partitions.reduce((n, p) => n + p.highWatermark, 0) === 2);
+    const heartbeats = () =>
+      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'Heartbeat' });
+    const before = await heartbeats();
+    await waitFor(async () => (await heartbeats()) >= before + 3, { message: 'heartbeats while paused' });
     expect(handled).toEqual([a.id]);
     runner.resume();
     await waitFor(() => handled.length === 2);
