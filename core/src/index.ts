@@ -4,6 +4,8 @@ export * from './bus/index.js';
 export * from './config/index.js';
 export * from './envelope/index.js';
 export * from './errors/index.js';
+export * from './geo/index.js';
 export * from './http/ops-server.js';
 export * from './lifecycle/index.js';
 export * from './observability/index.js';
+export * from './state/index.js';

@@ -35,6 +35,14 @@ export const ERROR_CODES = {
   HX_BUS_HANDLER_FAILED: { status: 500, retriable: true },
   HX_BUS_GROUP_NOT_EMPTY: { status: 409, retriable: true },
   HX_BUS_REPLAY_INVALID: { status: 400, retriable: false },
+  HX_GEO_COORDINATE_RANGE: { status: 400, retriable: false },
+  HX_GEO_RING_NOT_CLOSED: { status: 400, retriable: false },
+  HX_GEO_RING_TOO_SHORT: { status: 400, retriable: false },
+  HX_GEO_SELF_INTERSECTION: { status: 400, retriable: false },
+  HX_GEO_AREA_TOO_LARGE: { status: 400, retriable: false },
+  HX_GEO_TOO_MANY_VERTICES: { status: 400, retriable: false },
+  HX_GEO_ANTIMERIDIAN: { status: 400, retriable: false },
+  HX_GEO_RADIUS_INVALID: { status: 400, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

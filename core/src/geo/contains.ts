@@ -1,0 +1,73 @@
+import type { FenceShape } from './shapes.js';
+
+/** An exact point-in-shape test, prepared once per fence. */
+export type ShapeTest = (lat: number, lng: number) => boolean;
+
+/** Mean Earth radius, metres (the value @turf/distance uses, so answers agree). */
+const EARTH_RADIUS_M = 6_371_008.8;
+const RAD = Math.PI / 180;
+
+/**
+ * Prepares the exact test: great-circle distance for circles; even-odd ray casting over the
+ * rings (holes included) in lng/lat for polygons, the planar model GeoJSON and @turf use. Both
+ * run on flat typed arrays: this is the hot path for points in boundary cells.
+ */
+export function exactTest(shape: FenceShape): ShapeTest {
+  if (shape.type === 'Circle') {
+    const [lng0, lat0] = shape.center as [number, number];
+    const phi0 = lat0 * RAD;
+    const cosPhi0 = Math.cos(phi0);
+    const radius = shape.radiusM;
+    return (lat, lng) => {
+      const dPhi = (lat - lat0) * RAD;
+      const dLambda = (lng - lng0) * RAD;
+      const a = Math.sin(dPhi / 2) ** 2 + cosPhi0 * Math.cos(lat * RAD) * Math.sin(dLambda / 2) ** 2;
+      return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a)) <= radius;
+    };
+  }
+  const polygons = (shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates).map((rings) =>
+    rings.map((ring) => Float64Array.from(ring.flat())),
+  );
+  const [minLng, minLat, maxLng, maxLat] = bbox(shape);
+  return (lat, lng) => {
+    if (lng < minLng || lng > maxLng || lat < minLat || lat > maxLat) return false;
+    for (const rings of polygons) {
+      if (!inRing(rings[0]!, lat, lng)) continue;
+      let inHole = false;
+      for (let h = 1; h < rings.length && !inHole; h++) inHole = inRing(rings[h]!, lat, lng);
+      if (!inHole) return true;
+    }
+    return false;
+  };
+}
+
+/** Even-odd rule; `ring` is [lng0, lat0, lng1, lat1, …] with the first position repeated last. */
+function inRing(ring: Float64Array, lat: number, lng: number): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
+    const xi = ring[i]!;
+    const yi = ring[i + 1]!;
+    const xj = ring[j]!;
+    const yj = ring[j + 1]!;
+    if (yi > lat !== yj > lat && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export function bbox(shape: FenceShape): [number, number, number, number] {
+  let minLng = Infinity;
+  let minLat = Infinity;
+  let maxLng = -Infinity;
+  let maxLat = -Infinity;
+  const rings =
+    shape.type === 'Circle' ? [] : shape.type === 'Polygon' ? shape.coordinates : shape.coordinates.flat();
+  for (const ring of rings) {
+    for (const [lng, lat] of ring) {
+      minLng = Math.min(minLng, lng);
+      maxLng = Math.max(maxLng, lng);
+      minLat = Math.min(minLat, lat);
+      maxLat = Math.max(maxLat, lat);
+    }
+  }
+  return [minLng, minLat, maxLng, maxLat];
+}

@@ -1,0 +1,102 @@
+import turfArea from '@turf/area';
+import turfCircle from '@turf/circle';
+import { multiPolygon, polygon } from '@turf/helpers';
+import {
+  compactCells,
+  gridDisk,
+  latLngToCell,
+  POLYGON_TO_CELLS_FLAGS,
+  polygonToCellsExperimental,
+} from 'h3-js';
+import type { FenceShape } from './shapes.js';
+
+export interface FenceCover {
+  /** Resolution of the boundary cells. */
+  resolution: number;
+  /** Cells deep inside the fence (compacted, mixed resolutions): a point there is inside. */
+  interior: string[];
+  /** Cells the fence's edge may cross: a point there needs the exact test. */
+  boundary: string[];
+}
+
+/** Average H3 hexagon edge length per resolution, metres (h3geo.org). */
+const EDGE_M = [
+  1_107_712, 418_676, 158_244, 59_810, 22_606, 8_544, 3_229, 1_220, 461, 174, 66, 25, 9.4, 3.6, 1.3, 0.5,
+];
+const MIN_RES = 4;
+const MAX_RES = 13;
+const CIRCLE_STEPS = 64;
+
+/** A resolution whose cells are about a sixth of the fence's size: a real interior, a thin boundary band. */
+export function resolutionFor(shape: FenceShape): number {
+  const size = shape.type === 'Circle' ? shape.radiusM : Math.sqrt(turfArea(asFeature(shape))) / 2;
+  const target = size / 6;
+  let res = MIN_RES;
+  while (res < MAX_RES && EDGE_M[res + 1]! >= target) res++;
+  return res;
+}
+
+/**
+ * Covers a fence with H3 cells. Cells overlapping the shape are candidates; only fully-contained
+ * cells whose every neighbour is also fully contained count as interior — a one-cell margin, so an
+ * interior answer holds even when the point's hierarchical cell is a neighbour of its true cell
+ * (see below) or H3's geodesic cell edges and the shape's planar lng/lat edges differ slightly.
+ * Candidates and their neighbours that are not interior are boundary, answered exactly.
+ */
+export function coverFence(shape: FenceShape, resolution = resolutionFor(shape)): FenceCover {
+  const outer: number[][][][] = [];
+  const inner: number[][][][] = [];
+  if (shape.type === 'Circle') {
+    // Circumscribed polygon for the candidates, inscribed for the interior.
+    const grown = shape.radiusM / Math.cos(Math.PI / CIRCLE_STEPS);
+    outer.push(
+      turfCircle(shape.center, grown / 1000, { steps: CIRCLE_STEPS, units: 'kilometers' }).geometry
+        .coordinates,
+    );
+    inner.push(
+      turfCircle(shape.center, shape.radiusM / 1000, { steps: CIRCLE_STEPS, units: 'kilometers' }).geometry
+        .coordinates,
+    );
+  } else {
+    const polygons = shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates;
+    outer.push(...polygons);
+    inner.push(...polygons);
+  }
+  const candidates = new Set<string>();
+  for (const p of outer) {
+    for (const c of polygonToCellsExperimental(
+      p,
+      resolution,
+      POLYGON_TO_CELLS_FLAGS.containmentOverlapping,
+      true,
+    )) {
+      candidates.add(c);
+    }
+  }
+  const full = new Set<string>();
+  for (const p of inner) {
+    for (const c of polygonToCellsExperimental(p, resolution, POLYGON_TO_CELLS_FLAGS.containmentFull, true))
+      full.add(c);
+  }
+  const deep = new Set<string>();
+  for (const c of full) if (gridDisk(c, 1).every((n) => full.has(n))) deep.add(c);
+  // H3 is not exactly hierarchical: the ancestor of a point's fine cell may be a neighbour of the
+  // coarse cell that contains the point. Lookups go by ancestors, so every candidate's neighbours
+  // are boundary too. (Deep cells need no ring: their neighbours are all fully inside.)
+  const boundary = new Set<string>();
+  for (const c of candidates) {
+    if (deep.has(c)) continue;
+    for (const n of gridDisk(c, 1)) if (!deep.has(n)) boundary.add(n);
+  }
+  // Belt and braces for shapes far smaller than a cell: the cells of their vertices are candidates too.
+  if (candidates.size === 0) {
+    for (const p of outer)
+      for (const [lng, lat] of p[0]!)
+        for (const n of gridDisk(latLngToCell(lat!, lng!, resolution), 1)) boundary.add(n);
+  }
+  return { resolution, interior: deep.size > 0 ? compactCells([...deep]) : [], boundary: [...boundary] };
+}
+
+function asFeature(shape: Exclude<FenceShape, { type: 'Circle' }>) {
+  return shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
+}

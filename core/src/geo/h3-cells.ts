@@ -1,0 +1,21 @@
+/**
+ * Cell arithmetic on the low 52 bits of an H3 index (base cell + 15 three-bit digits), which a
+ * JS number holds exactly. A parent at resolution r has digits r+1..15 set to 7, so finding every
+ * ancestor of a cell costs a few float operations instead of a WASM call each.
+ */
+const DIGIT_SPAN = Array.from({ length: 16 }, (_, r) => 2 ** (3 * (15 - r)));
+
+/** The 52-bit tail of a cell string ("8" + resolution nibble + 13 hex digits). */
+export function cellTail(cell: string): number {
+  return Number.parseInt(cell.slice(2), 16);
+}
+
+export function cellRes(cell: string): number {
+  return Number.parseInt(cell[1]!, 16);
+}
+
+/** The tail of the ancestor at resolution r (r ≤ the cell's resolution). */
+export function parentTail(tail: number, r: number): number {
+  const span = DIGIT_SPAN[r]!;
+  return tail - (tail % span) + (span - 1);
+}

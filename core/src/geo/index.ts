@@ -1,0 +1,22 @@
+export { bbox, exactTest, type ShapeTest } from './contains.js';
+export { coverFence, type FenceCover, resolutionFor } from './cover.js';
+export type { FenceIndex } from './fence-index.js';
+export { MemoryFenceIndex } from './fence-index.memory.js';
+export { cellTail, parentTail } from './h3-cells.js';
+export {
+  type CircleShape,
+  type Fence,
+  type FenceShape,
+  FenceShapeSchema,
+  type MultiPolygonShape,
+  type PolygonShape,
+} from './shapes.js';
+export {
+  advanceMembership,
+  type FenceMembership,
+  type FenceTiming,
+  type GeoEventKind,
+  type Membership,
+  type MembershipEvent,
+} from './transitions.js';
+export { DEFAULT_FENCE_LIMITS, type FenceLimits, validateFenceShape } from './validate.js';

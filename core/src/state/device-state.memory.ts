@@ -1,0 +1,46 @@
+import type { Clock } from '../envelope/index.js';
+import type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
+
+interface Entry {
+  state: DeviceGeoState & { position: DevicePosition };
+  expiresAt: number;
+}
+
+/** Device geo state in process memory, expiring like the Redis keys, bounded in entries. */
+export class MemoryDeviceStateStore implements DeviceStateStore {
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(
+    readonly clock: Clock = Date.now,
+    readonly maxDevices = 5_000_000,
+  ) {}
+
+  async load(deviceId: string): Promise<DeviceGeoState> {
+    const entry = this.#live(deviceId);
+    return entry === undefined ? { position: null, membership: {} } : structuredClone(entry.state);
+  }
+
+  async commit(
+    deviceId: string,
+    expectedTs: number | null,
+    state: DeviceGeoState & { position: DevicePosition },
+    ttlMs: number,
+  ) {
+    const current = this.#live(deviceId)?.state.position.ts ?? null;
+    if (current !== expectedTs || (current !== null && state.position.ts <= current))
+      return 'conflict' as const;
+    this.#entries.delete(deviceId); // re-insert: the Map's order is then least recently written first
+    this.#entries.set(deviceId, { state: structuredClone(state), expiresAt: this.clock() + ttlMs });
+    if (this.#entries.size > this.maxDevices) this.#entries.delete(this.#entries.keys().next().value!);
+    return 'ok' as const;
+  }
+
+  #live(deviceId: string): Entry | undefined {
+    const entry = this.#entries.get(deviceId);
+    if (entry !== undefined && entry.expiresAt <= this.clock()) {
+      this.#entries.delete(deviceId);
+      return undefined;
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,190 @@
+import {
+  cellTail,
+  type Fence,
+  type FenceShape,
+  HexcastError,
+  MemoryFenceIndex,
+  parentTail,
+  validateFenceShape,
+} from '@hexcast/core';
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
+import turfDistance from '@turf/distance';
+import { multiPolygon, polygon } from '@turf/helpers';
+import { cellToParent, latLngToCell } from 'h3-js';
+import { describe, expect, it } from 'vitest';
+import { pointsAround, prng, randomFences } from '../../fixtures/random-fences.js';
+
+describe('H3 cell arithmetic', () => {
+  it('computes every ancestor exactly as h3-js does', () => {
+    const rand = prng(7);
+    for (let i = 0; i < 500; i++) {
+      const cell = latLngToCell(rand() * 170 - 85, rand() * 358 - 179, 13);
+      for (let r = 0; r <= 13; r++) {
+        expect(parentTail(cellTail(cell), r)).toBe(cellTail(cellToParent(cell, r)));
+      }
+    }
+  });
+});
+
+function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
+  if (shape.type === 'Circle')
+    return (lat, lng) => turfDistance(shape.center, [lng, lat]) * 1000 <= shape.radiusM;
+  const feature = shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
+  return (lat, lng) => booleanPointInPolygon([lng, lat], feature);
+}
+
+describe('fence index agrees with the exact @turf reference', () => {
+  it('on every point around 1,000 random polygons, multipolygons and circles', () => {
+    const fences = randomFences(1000, 2026);
+    const index = new MemoryFenceIndex();
+    for (const fence of fences) index.upsertSync(fence);
+
+    // Reference: brute force over every fence with @turf (point-in-polygon, great-circle distance).
+    const reference = fences.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
+    const rand = prng(99);
+    let points = 0;
+    let inside = 0;
+    const mismatches: string[] = [];
+    for (const fence of fences) {
+      for (const [lat, lng] of pointsAround(rand, fence, 10, 10)) {
+        points++;
+        const expected = reference
+          .filter((r) => r.test(lat, lng))
+          .map((r) => r.id)
+          .sort();
+        const actual = index.lookupSync(lat, lng).sort();
+        inside += expected.length > 0 ? 1 : 0;
+        if (expected.join() !== actual.join())
+          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+      }
+    }
+    expect(points).toBe(20_000);
+    expect(inside).toBeGreaterThan(5_000); // the sample really straddles fences
+    expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
+  });
+
+  it('forgets removed fences and replaces updated ones', () => {
+    const index = new MemoryFenceIndex();
+    const square: Fence = {
+      id: 'sq',
+      shape: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [2.3, 48.85],
+            [2.31, 48.85],
+            [2.31, 48.86],
+            [2.3, 48.86],
+            [2.3, 48.85],
+          ],
+        ],
+      },
+    };
+    index.upsertSync(square);
+    expect(index.lookupSync(48.855, 2.305)).toEqual(['sq']);
+    index.upsertSync({ id: 'sq', shape: { type: 'Circle', center: [2.4, 48.9], radiusM: 100 } });
+    expect(index.lookupSync(48.855, 2.305)).toEqual([]);
+    expect(index.lookupSync(48.9, 2.4)).toEqual(['sq']);
+    expect(index.removeSync('sq')).toBe(true);
+    expect(index.lookupSync(48.9, 2.4)).toEqual([]);
+    expect(index.cellCount).toBe(0);
+  });
+});
+
+describe('fence validation', () => {
+  const ring = [
+    [2.3, 48.85],
+    [2.31, 48.85],
+    [2.31, 48.86],
+    [2.3, 48.86],
+    [2.3, 48.85],
+  ];
+  it.each<[string, unknown, string]>([
+    [
+      'latitude out of range',
+      {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [2.3, 95],
+            [2.31, 48.85],
+            [2.31, 48.86],
+            [2.3, 95],
+          ],
+        ],
+      },
+      'HX_GEO_COORDINATE_RANGE',
+    ],
+    ['an open ring', { type: 'Polygon', coordinates: [ring.slice(0, 4)] }, 'HX_GEO_RING_NOT_CLOSED'],
+    [
+      'a bow tie',
+      {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [2.3, 48.85],
+            [2.31, 48.86],
+            [2.31, 48.85],
+            [2.3, 48.86],
+            [2.3, 48.85],
+          ],
+        ],
+      },
+      'HX_GEO_SELF_INTERSECTION',
+    ],
+    [
+      'a huge area',
+      {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [0, 40],
+            [10, 40],
+            [10, 50],
+            [0, 50],
+            [0, 40],
+          ],
+        ],
+      },
+      'HX_GEO_AREA_TOO_LARGE',
+    ],
+    [
+      'the antimeridian',
+      {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [179.9, 10],
+            [-179.9, 10],
+            [-179.9, 10.1],
+            [179.9, 10],
+            [179.9, 10],
+          ],
+        ],
+      },
+      'HX_GEO_ANTIMERIDIAN',
+    ],
+    ['a zero radius', { type: 'Circle', center: [2.3, 48.8], radiusM: 1 }, 'HX_GEO_RADIUS_INVALID'],
+    [
+      'too many vertices',
+      {
+        type: 'Polygon',
+        coordinates: [
+          Array.from({ length: 6001 }, (_, i) => {
+            const a = (2 * Math.PI * i) / 6000;
+            return [2.3 + 0.01 * Math.cos(a), 48.85 + 0.01 * Math.sin(a)];
+          }),
+        ],
+      },
+      'HX_GEO_TOO_MANY_VERTICES',
+    ],
+  ])('rejects %s with a coded error', (_name, shape, code) => {
+    try {
+      validateFenceShape(shape as never);
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(HexcastError);
+      expect((error as HexcastError).code).toBe(code);
+    }
+  });
+});
