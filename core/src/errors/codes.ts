@@ -43,6 +43,17 @@ export const ERROR_CODES = {
   HX_GEO_TOO_MANY_VERTICES: { status: 400, retriable: false },
   HX_GEO_ANTIMERIDIAN: { status: 400, retriable: false },
   HX_GEO_RADIUS_INVALID: { status: 400, retriable: false },
+  HX_CAMPAIGN_INVALID: { status: 400, retriable: false },
+  HX_CAMPAIGN_NOT_FOUND: { status: 404, retriable: false },
+  HX_CAMPAIGN_VERSION_CONFLICT: { status: 409, retriable: true },
+  HX_AUTH_TOKEN_INVALID: { status: 401, retriable: false },
+  HX_AUTH_MISSING_KEY: { status: 401, retriable: false },
+  HX_AUTH_FORBIDDEN: { status: 403, retriable: false },
+  HX_API_VALIDATION: { status: 400, retriable: false },
+  HX_API_NOT_FOUND: { status: 404, retriable: false },
+  HX_API_RATE_LIMITED: { status: 429, retriable: true },
+  HX_API_INTERNAL: { status: 500, retriable: true },
+  HX_RECORDS_UNAVAILABLE: { status: 503, retriable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

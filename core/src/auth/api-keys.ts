@@ -1,0 +1,63 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Queryable } from '../records/records.js';
+
+export const ROLES = ['admin', 'marketer', 'reviewer', 'care', 'merchant'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKeyIdentity {
+  id: string;
+  role: Role;
+  name: string;
+}
+
+const TOKEN = /^hx_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+/**
+ * API keys: `hx_<id>_<secret>`. Only SHA-256 of the 256-bit random secret is stored — a slow
+ * password hash buys nothing for a secret with that much entropy, and verification stays cheap.
+ */
+export class ApiKeyRepository {
+  constructor(readonly db: Queryable) {}
+
+  async create(role: Role, name: string): Promise<{ identity: ApiKeyIdentity; token: string }> {
+    const id = randomBytes(8).toString('hex').slice(0, 12);
+    const secret = randomBytes(32).toString('base64url');
+    await this.db.query('INSERT INTO api_keys (id, role, name, secret_hash) VALUES ($1, $2, $3, $4)', [
+      id,
+      role,
+      name,
+      hash(secret),
+    ]);
+    return { identity: { id, role, name }, token: `hx_${id}_${secret}` };
+  }
+
+  /** The key's identity, or null for a malformed, unknown, wrong or revoked token. */
+  async authenticate(token: string): Promise<ApiKeyIdentity | null> {
+    const match = TOKEN.exec(token);
+    if (match === null) return null;
+    const [, id, secret] = match as unknown as [string, string, string];
+    const rows = await this.db.query<{ role: Role; name: string; secret_hash: string; revoked_at: unknown }>(
+      'SELECT role, name, secret_hash, revoked_at FROM api_keys WHERE id = $1',
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined || row.revoked_at !== null) return null;
+    const expected = Buffer.from(row.secret_hash, 'hex');
+    const actual = Buffer.from(hash(secret), 'hex');
+    return expected.length === actual.length && timingSafeEqual(expected, actual)
+      ? { id, role: row.role, name: row.name }
+      : null;
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      [id],
+    );
+    return rows.length === 1;
+  }
+}
+
+function hash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}

@@ -1,0 +1,1 @@
+export { type ApiKeyIdentity, ApiKeyRepository, ROLES, type Role } from './api-keys.js';

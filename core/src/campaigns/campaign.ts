@@ -1,0 +1,54 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { FenceShapeSchema } from '../geo/shapes.js';
+
+export const CampaignStatusSchema = Type.Union([
+  Type.Literal('draft'),
+  Type.Literal('active'),
+  Type.Literal('paused'),
+  Type.Literal('ended'),
+]);
+
+/** What a marketer sends to create a campaign. */
+export const CampaignInputSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    fence: FenceShapeSchema,
+    dwellSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
+    cooldownSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+    startsAt: Type.String({ format: 'date-time' }),
+    endsAt: Type.String({ format: 'date-time' }),
+    timezone: Type.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
+    status: Type.Optional(CampaignStatusSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const CampaignPatchSchema = Type.Partial(Type.Omit(CampaignInputSchema, []), {
+  additionalProperties: false,
+});
+
+export const CampaignSchema = Type.Object({
+  id: Type.String(),
+  version: Type.Integer(),
+  name: Type.String(),
+  status: CampaignStatusSchema,
+  fence: FenceShapeSchema,
+  dwellSeconds: Type.Integer(),
+  cooldownSeconds: Type.Integer(),
+  startsAt: Type.String(),
+  endsAt: Type.String(),
+  timezone: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export type CampaignStatus = Static<typeof CampaignStatusSchema>;
+export type CampaignInput = Static<typeof CampaignInputSchema>;
+export type CampaignPatch = Static<typeof CampaignPatchSchema>;
+export type Campaign = Static<typeof CampaignSchema>;
+
+/** True when a campaign's fence should be live in the geo index at `now`. */
+export function isLive(campaign: Pick<Campaign, 'status' | 'startsAt' | 'endsAt'>, now: number): boolean {
+  return (
+    campaign.status === 'active' && Date.parse(campaign.startsAt) <= now && now < Date.parse(campaign.endsAt)
+  );
+}

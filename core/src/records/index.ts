@@ -1,0 +1,4 @@
+export { MIGRATIONS, type Migration, migrate } from './migrations.js';
+export type { Queryable, Records } from './records.js';
+export { PgRecords } from './records.pg.js';
+export { PgliteRecords } from './records.pglite.js';

@@ -1,0 +1,84 @@
+import type { Records } from './records.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Versioned, append-only: never edit a released migration, add the next one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'api keys, campaigns with versions, devices',
+    sql: `
+      CREATE TABLE api_keys (
+        id text PRIMARY KEY,
+        role text NOT NULL CHECK (role IN ('admin', 'marketer', 'reviewer', 'care', 'merchant')),
+        name text NOT NULL,
+        secret_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );
+      CREATE TABLE campaigns (
+        id text PRIMARY KEY,
+        version integer NOT NULL,
+        name text NOT NULL,
+        status text NOT NULL CHECK (status IN ('draft', 'active', 'paused', 'ended')),
+        fence jsonb NOT NULL,
+        dwell_ms integer NOT NULL,
+        cooldown_ms integer NOT NULL,
+        starts_at timestamptz NOT NULL,
+        ends_at timestamptz NOT NULL,
+        timezone text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        deleted_at timestamptz
+      );
+      CREATE TABLE campaign_versions (
+        campaign_id text NOT NULL REFERENCES campaigns(id),
+        version integer NOT NULL,
+        body jsonb NOT NULL,
+        changed_by text NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (campaign_id, version)
+      );
+      CREATE TABLE devices (
+        id text PRIMARY KEY,
+        region text NOT NULL,
+        platform text NOT NULL,
+        registered_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_token_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+/** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */
+export async function migrate(
+  records: Records,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await records.query(`CREATE TABLE IF NOT EXISTS hx_schema_migrations (
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const done = new Set(
+    (await records.query<{ version: number }>('SELECT version FROM hx_schema_migrations')).map(
+      (r) => r.version,
+    ),
+  );
+  const applied: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    await records.transaction(async (tx) => {
+      for (const statement of m.sql
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(statement);
+      await tx.query('INSERT INTO hx_schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    });
+    applied.push(m.version);
+  }
+  return applied;
+}

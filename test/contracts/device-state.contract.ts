@@ -1,0 +1,74 @@
+import type { DevicePosition, DeviceStateStore } from '@hexcast/core';
+import { describe, expect, it } from 'vitest';
+
+export interface DeviceStateFixture {
+  impl: DeviceStateStore;
+  advance(ms: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const fix = (ts: number, lat = 48.85): DevicePosition => ({
+  lat,
+  lng: 2.35,
+  accuracy: 5,
+  h3: '8b1fb46ee932fff',
+  ts,
+  seenAt: ts,
+});
+
+/** Every DeviceStateStore passes this. */
+export function deviceStateContract(name: string, factory: () => Promise<DeviceStateFixture>): void {
+  describe(`DeviceStateStore contract: ${name}`, () => {
+    it('starts empty, then stores position and membership together', async () => {
+      const f = await factory();
+      expect(await f.impl.load('d1')).toEqual({ position: null, membership: {} });
+      const membership = {
+        fenceA: { state: 'inside' as const, enteredAt: 1000, since: 1000, dwellEmitted: false },
+      };
+      expect(await f.impl.commit('d1', null, { position: fix(1000), membership }, 60_000)).toBe('ok');
+      expect(await f.impl.load('d1')).toEqual({ position: fix(1000), membership });
+      expect(await f.impl.load('d2')).toEqual({ position: null, membership: {} });
+      await f.cleanup();
+    });
+
+    it('refuses a commit when the stored fix moved on, or when the new fix is not newer', async () => {
+      const f = await factory();
+      await f.impl.commit('d1', null, { position: fix(1000), membership: {} }, 60_000);
+      expect(await f.impl.commit('d1', null, { position: fix(2000), membership: {} }, 60_000)).toBe(
+        'conflict',
+      );
+      expect(await f.impl.commit('d1', 999, { position: fix(2000), membership: {} }, 60_000)).toBe(
+        'conflict',
+      );
+      expect(await f.impl.commit('d1', 1000, { position: fix(1000), membership: {} }, 60_000)).toBe(
+        'conflict',
+      );
+      expect(await f.impl.commit('d1', 1000, { position: fix(2000, 48.9), membership: {} }, 60_000)).toBe(
+        'ok',
+      );
+      expect((await f.impl.load('d1')).position?.lat).toBe(48.9);
+      await f.cleanup();
+    });
+
+    it('forgets a device after its TTL', async () => {
+      const f = await factory();
+      await f.impl.commit('d1', null, { position: fix(1000), membership: {} }, 80);
+      await f.advance(150);
+      expect(await f.impl.load('d1')).toEqual({ position: null, membership: {} });
+      expect(await f.impl.commit('d1', null, { position: fix(500), membership: {} }, 60_000)).toBe('ok');
+      await f.cleanup();
+    });
+
+    it('lets exactly one of two concurrent writers win', async () => {
+      const f = await factory();
+      await f.impl.commit('d1', null, { position: fix(1000), membership: {} }, 60_000);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          f.impl.commit('d1', 1000, { position: fix(2000 + i), membership: {} }, 60_000),
+        ),
+      );
+      expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+      await f.cleanup();
+    });
+  });
+}
