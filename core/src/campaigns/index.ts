@@ -8,4 +8,5 @@ export {
   type CampaignStatus,
   isLive,
 } from './campaign.js';
+export { CampaignFeed, type CampaignFeedOptions, CampaignPublisher } from './campaign-feed.js';
 export { CampaignRepository } from './campaign-repository.js';

@@ -1,7 +1,10 @@
 export { bbox, exactTest, type ShapeTest } from './contains.js';
 export { coverFence, type FenceCover, resolutionFor } from './cover.js';
+export { CampaignChanged, GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, GeoExit } from './events.js';
+export { FenceCatalogue } from './fence-catalogue.js';
 export type { FenceIndex } from './fence-index.js';
 export { MemoryFenceIndex } from './fence-index.memory.js';
+export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
 export { cellTail, parentTail } from './h3-cells.js';
 export {
   type CircleShape,

@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { CampaignSchema } from '../campaigns/campaign.js';
+import { defineEvent } from '../envelope/envelope.js';
+
+export const GeoEventDataSchema = Type.Object(
+  {
+    deviceId: Type.String({ minLength: 1, maxLength: 128 }),
+    fenceId: Type.String({ minLength: 1 }),
+    campaignId: Type.String({ minLength: 1 }),
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lng: Type.Number({ minimum: -180, maximum: 180 }),
+    h3: Type.String(),
+    accuracy: Type.Number({ minimum: 0 }),
+    /** When this visit's enter happened; with device, fence and kind it identifies the event. */
+    visitStartedAt: Type.Integer({ minimum: 0 }),
+    dwellMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The implied speed since the previous fix exceeded the configured bound. */
+    impossibleTravel: Type.Boolean(),
+    impliedSpeedMps: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const GeoEnter = defineEvent('geo.enter', GeoEventDataSchema);
+export const GeoExit = defineEvent('geo.exit', GeoEventDataSchema);
+export const GeoDwell = defineEvent('geo.dwell', GeoEventDataSchema);
+
+/** A campaign as it is now (compacted `hx.campaigns`, key = campaign id). */
+export const CampaignChanged = defineEvent(
+  'campaign.changed',
+  Type.Object({ campaign: CampaignSchema, deleted: Type.Boolean() }, { additionalProperties: false }),
+);
+
+export const GEO_EVENTS = [GeoEnter, GeoExit, GeoDwell, CampaignChanged];

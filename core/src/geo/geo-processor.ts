@@ -1,0 +1,138 @@
+import type { Static } from '@sinclair/typebox';
+import { v5 as uuidv5 } from 'uuid';
+import type { BusProducer } from '../bus/producer.js';
+import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
+import type { Metrics } from '../observability/index.js';
+import type { DeviceStateStore } from '../state/device-state.js';
+import { GeoDwell, GeoEnter, GeoExit } from './events.js';
+import type { FenceCatalogue } from './fence-catalogue.js';
+import { advanceMembership } from './transitions.js';
+
+type Fix = Static<(typeof DeviceLocation)['schema']>;
+
+export interface GeoProcessorOptions {
+  registry: EventRegistry;
+  producer: BusProducer;
+  catalogue: FenceCatalogue;
+  state: DeviceStateStore;
+  metrics: Metrics;
+  clock?: () => number;
+  /** Above this implied speed between two fixes, events are flagged `impossibleTravel` (m/s). */
+  maxSpeedMps?: number;
+  /** How long a silent device's state is kept (ms). */
+  stateTtlMs?: number;
+}
+
+const EVENT_NAMESPACE = '1b671a64-40d5-491e-99b0-da01ff1f3341';
+const EARTH_RADIUS_M = 6_371_008.8;
+
+/**
+ * `hx.locations` → `hx.geo-events`. Per fix: load the device's state, ignore it if older than the
+ * last fix, compute the containing fences, advance membership, publish enter / dwell / exit, then
+ * store the state. Events are published before the state is stored, and their ids are derived from
+ * (device, fence, kind, visit start), so a crash or a replay re-sends the same ids at worst and a
+ * replay after the commit sends nothing: effectively once.
+ */
+export class GeoProcessor {
+  readonly #o: GeoProcessorOptions;
+  readonly #clock: () => number;
+  readonly #m;
+
+  constructor(options: GeoProcessorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#m = {
+      outOfOrder: options.metrics.counter({
+        name: 'geo_out_of_order_total',
+        help: 'fixes older than the last one, ignored',
+      }),
+      impossible: options.metrics.counter({
+        name: 'geo_impossible_travel_total',
+        help: 'fixes implying an impossible speed',
+      }),
+      conflicts: options.metrics.counter({
+        name: 'geo_state_conflicts_total',
+        help: 'state commits lost to a newer writer',
+      }),
+      events: options.metrics.counter<'kind'>({
+        name: 'geo_events_total',
+        help: 'geo events published',
+        labelNames: ['kind'],
+      }),
+    };
+  }
+
+  async handle(envelope: Envelope): Promise<void> {
+    if (envelope.type !== 'device.location') return;
+    const fix = envelope.data as Fix;
+    const deviceId = fix.deviceId;
+    const ts = envelope.ts;
+    const state = await this.#o.state.load(deviceId);
+    const previous = state.position;
+    if (previous !== null && ts <= previous.ts) {
+      this.#m.outOfOrder.inc();
+      return;
+    }
+    let impliedSpeedMps: number | undefined;
+    if (previous !== null) {
+      const seconds = (ts - previous.ts) / 1000;
+      const meters = haversineM(previous.lat, previous.lng, fix.lat, fix.lng);
+      impliedSpeedMps = seconds > 0 ? meters / seconds : Number.POSITIVE_INFINITY;
+    }
+    const impossibleTravel = impliedSpeedMps !== undefined && impliedSpeedMps > (this.#o.maxSpeedMps ?? 100);
+    if (impossibleTravel) this.#m.impossible.inc();
+
+    const catalogue = this.#o.catalogue;
+    const inside = new Set(catalogue.index.lookupSync(fix.lat, fix.lng));
+    const { membership, events } = advanceMembership(state.membership, inside, ts, (id) =>
+      catalogue.timing(id),
+    );
+    const h3 = fix.h3 ?? '';
+    await Promise.all(
+      events.map((event) => {
+        const type = event.kind === 'enter' ? GeoEnter : event.kind === 'exit' ? GeoExit : GeoDwell;
+        const geo = this.#o.registry.create(type, {
+          id: uuidv5(`${deviceId}|${event.fenceId}|${event.kind}|${event.visitStartedAt}`, EVENT_NAMESPACE),
+          key: deviceId,
+          ts,
+          source: { kind: 'processor', id: 'geo' },
+          data: {
+            deviceId,
+            fenceId: event.fenceId,
+            campaignId: catalogue.campaign(event.fenceId)?.id ?? event.fenceId,
+            lat: fix.lat,
+            lng: fix.lng,
+            h3,
+            accuracy: fix.accuracy,
+            visitStartedAt: event.visitStartedAt,
+            ...(event.dwellMs === undefined ? {} : { dwellMs: event.dwellMs }),
+            impossibleTravel,
+            ...(impliedSpeedMps === undefined || !Number.isFinite(impliedSpeedMps)
+              ? {}
+              : { impliedSpeedMps }),
+          },
+        });
+        this.#m.events.inc({ kind: event.kind });
+        return this.#o.producer.send(TOPICS.geoEvents, geo);
+      }),
+    );
+    const result = await this.#o.state.commit(
+      deviceId,
+      previous?.ts ?? null,
+      {
+        position: { lat: fix.lat, lng: fix.lng, accuracy: fix.accuracy, h3, ts, seenAt: this.#clock() },
+        membership,
+      },
+      this.#o.stateTtlMs ?? 24 * 3600 * 1000,
+    );
+    if (result === 'conflict') this.#m.conflicts.inc();
+  }
+}
+
+function haversineM(lat1: number, lng1: number, lat2: number, lng2: number): number {
+  const rad = Math.PI / 180;
+  const a =
+    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lng2 - lng1) * rad) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
+}
