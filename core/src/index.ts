@@ -1,3 +1,4 @@
+export * from './api/index.js';
 export * from './auth/index.js';
 export * from './bench/index.js';
 export * from './broker/index.js';

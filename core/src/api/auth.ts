@@ -1,0 +1,40 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ApiKeyIdentity, ApiKeyRepository, Role } from '../auth/api-keys.js';
+import { HexcastError } from '../errors/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: ApiKeyIdentity | null;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on this route (admin always is); absent: public. */
+    roles?: readonly Role[];
+  }
+}
+
+/** `Authorization: Bearer <api key>` on every route that declares roles. */
+export const apiKeyAuth = fp<{ keys: ApiKeyRepository }>(
+  async (app: FastifyInstance, { keys }) => {
+    app.decorateRequest('identity', null);
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const roles = request.routeOptions.config.roles;
+      if (roles === undefined) return;
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+      const identity = token === '' ? null : await keys.authenticate(token);
+      if (identity === null)
+        throw new HexcastError(
+          'HX_AUTH_MISSING_KEY',
+          'a valid API key is required (Authorization: Bearer hx_…)',
+        );
+      if (identity.role !== 'admin' && !roles.includes(identity.role)) {
+        throw new HexcastError('HX_AUTH_FORBIDDEN', `role ${identity.role} may not use this route`, {
+          details: { allowed: roles },
+        });
+      }
+      request.identity = identity;
+    });
+  },
+  { name: 'hexcast-api-key-auth' },
+);

@@ -1,0 +1,1 @@
+export { type ApiDeps, buildApi } from './server.js';

@@ -1,0 +1,315 @@
+import {
+  ApiKeyRepository,
+  type Broker,
+  buildApi,
+  CampaignFeed,
+  CampaignPublisher,
+  CampaignRepository,
+  DeviceRepository,
+  DeviceTokens,
+  FenceCatalogue,
+  GEO_EVENTS,
+  MemoryFenceIndex,
+  migrate,
+  PgliteRecords,
+  type Role,
+  silentLogger,
+} from '@hexcast/core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker } from '../../helpers/broker.js';
+import { type BusFixture, busFor } from '../../helpers/bus.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const campaignBody = {
+  name: 'Louvre lunch',
+  fence: { type: 'Circle', center: [2.3376, 48.8606], radiusM: 150 },
+  dwellSeconds: 120,
+  startsAt: '2020-01-01T00:00:00.000Z',
+  endsAt: '2099-01-01T00:00:00.000Z',
+  timezone: 'Europe/Paris',
+  status: 'active',
+};
+
+describe('REST API', () => {
+  let broker: Broker;
+  let bus: BusFixture;
+  let records: PgliteRecords;
+  let app: FastifyInstance;
+  let feed: CampaignFeed;
+  const catalogue = new FenceCatalogue(new MemoryFenceIndex());
+  const tokens = new DeviceTokens('a-test-secret-that-is-at-least-32-bytes-long');
+  const keyFor = {} as Record<Role, string>;
+  let limitedApp: FastifyInstance;
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    bus = await busFor(broker);
+    for (const e of GEO_EVENTS) bus.registry.register(e);
+    records = await PgliteRecords.open(null);
+    await migrate(records);
+    const keys = new ApiKeyRepository(records);
+    for (const role of ['admin', 'marketer', 'reviewer', 'care', 'merchant'] as const)
+      keyFor[role] = (await keys.create(role, role)).token;
+    const publisher = new CampaignPublisher(bus.registry, bus.producer);
+    feed = new CampaignFeed({
+      kafka: bus.kafka,
+      registry: bus.registry,
+      producer: bus.producer,
+      metrics: bus.metrics,
+      logger: silentLogger(),
+      catalogue,
+    });
+    await feed.start();
+    const deps = {
+      logger: silentLogger(),
+      metrics: bus.metrics,
+      keys,
+      campaigns: new CampaignRepository(records),
+      devices: new DeviceRepository(records),
+      tokens,
+      publisher,
+      catalogue,
+    };
+    app = await buildApi(deps);
+    limitedApp = await buildApi({ ...deps, rateLimitPerMinute: 3 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await limitedApp.close();
+    await feed.close();
+    await bus.close();
+    await broker.close();
+    await records.close();
+  });
+
+  const auth = (role: Role) => ({ authorization: `Bearer ${keyFor[role]}` });
+
+  const ROUTES: Array<{
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+    url: string;
+    allowed: Role[];
+    body?: unknown;
+  }> = [
+    { method: 'POST', url: '/v1/campaigns', allowed: ['marketer'], body: campaignBody },
+    { method: 'GET', url: '/v1/campaigns', allowed: ['marketer'] },
+    { method: 'GET', url: '/v1/campaigns/x', allowed: ['marketer'] },
+    { method: 'PATCH', url: '/v1/campaigns/x', allowed: ['marketer'], body: { name: 'y' } },
+    { method: 'DELETE', url: '/v1/campaigns/x', allowed: ['marketer'] },
+    { method: 'GET', url: '/v1/fences/lookup?lat=48.86&lng=2.33', allowed: ['marketer', 'care', 'reviewer'] },
+    {
+      method: 'POST',
+      url: '/v1/devices',
+      allowed: ['merchant'],
+      body: { deviceId: 'device-0001', region: 'eu', platform: 'ios' },
+    },
+  ];
+
+  it.each(ROUTES)('$method $url rejects a missing, bogus or wrong-role key', async (route) => {
+    const none = await app.inject({
+      method: route.method,
+      url: route.url,
+      ...(route.body ? { payload: route.body as object } : {}),
+    });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().code).toBe('HX_AUTH_MISSING_KEY');
+    const bogus = await app.inject({
+      method: route.method,
+      url: route.url,
+      headers: { authorization: 'Bearer hx_000000000000_nope' },
+    });
+    expect(bogus.statusCode).toBe(401);
+    for (const role of ['marketer', 'reviewer', 'care', 'merchant'] as const) {
+      if (route.allowed.includes(role)) continue;
+      const wrong = await app.inject({
+        method: route.method,
+        url: route.url,
+        headers: auth(role),
+        ...(route.body ? { payload: route.body as object } : {}),
+      });
+      expect(wrong.statusCode, role).toBe(403);
+      expect(wrong.json().code).toBe('HX_AUTH_FORBIDDEN');
+    }
+  });
+
+  it.each<[string, string, string, unknown, string]>([
+    [
+      'POST',
+      '/v1/campaigns',
+      'marketer',
+      { ...campaignBody, fence: { type: 'Circle', center: [500, 1], radiusM: 10 } },
+      'HX_GEO_COORDINATE_RANGE',
+    ],
+    ['POST', '/v1/campaigns', 'marketer', { ...campaignBody, name: '' }, 'HX_API_VALIDATION'],
+    ['POST', '/v1/campaigns', 'marketer', { ...campaignBody, extra: 1 }, 'HX_API_VALIDATION'],
+    [
+      'POST',
+      '/v1/campaigns',
+      'marketer',
+      { ...campaignBody, endsAt: '2019-01-01T00:00:00.000Z' },
+      'HX_CAMPAIGN_INVALID',
+    ],
+    [
+      'POST',
+      '/v1/campaigns',
+      'marketer',
+      { ...campaignBody, timezone: 'Mars/Olympus' },
+      'HX_CAMPAIGN_INVALID',
+    ],
+    ['POST', '/v1/campaigns', 'marketer', '{"name":', 'HX_API_VALIDATION'],
+    ['GET', '/v1/fences/lookup?lat=91&lng=0', 'marketer', undefined, 'HX_API_VALIDATION'],
+    ['GET', '/v1/fences/lookup?lat=abc&lng=0', 'marketer', undefined, 'HX_API_VALIDATION'],
+    [
+      'POST',
+      '/v1/devices',
+      'merchant',
+      { deviceId: 'x', region: 'eu', platform: 'ios' },
+      'HX_API_VALIDATION',
+    ],
+    ['GET', '/v1/campaigns/does-not-exist', 'marketer', undefined, 'HX_CAMPAIGN_NOT_FOUND'],
+    ['GET', '/v1/nowhere', 'marketer', undefined, 'HX_API_NOT_FOUND'],
+  ])('%s %s with a bad request answers a coded 4xx', async (method, url, role, body, code) => {
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers: {
+        ...auth(role as Role),
+        ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body === undefined ? {} : { payload: body as string }),
+    });
+    expect(res.statusCode).toBeGreaterThanOrEqual(400);
+    expect(res.statusCode).toBeLessThan(500);
+    expect(res.json().code).toBe(code);
+  });
+
+  it('never answers 500 to random bodies', async () => {
+    let seed = 1;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed;
+    };
+    const junk = [
+      null,
+      1,
+      'x',
+      [],
+      {},
+      { fence: null },
+      { fence: { type: 'Polygon', coordinates: [[[1, 2]]] } },
+      { deviceId: {} },
+    ];
+    for (let i = 0; i < 60; i++) {
+      const route = ROUTES[rand() % ROUTES.length]!;
+      if (route.method === 'GET' || route.method === 'DELETE') continue;
+      const base = { ...(route.body as object) } as Record<string, unknown>;
+      const keys = Object.keys(base);
+      if (keys.length > 0) base[keys[rand() % keys.length]!] = junk[rand() % junk.length];
+      const res = await app.inject({
+        method: route.method,
+        url: route.url,
+        headers: auth('admin'),
+        payload: base,
+      });
+      expect(res.statusCode, JSON.stringify(base)).toBeLessThan(500);
+    }
+  });
+
+  it('creates, reads, updates (with If-Match) and deletes a campaign; the fence answers lookups', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: auth('marketer'),
+      payload: campaignBody,
+    });
+    expect(created.statusCode).toBe(201);
+    const campaign = created.json();
+    expect(campaign).toMatchObject({ version: 1, status: 'active', cooldownSeconds: 60 });
+    // Other tests may have left campaigns on the same spot: look for this one.
+    const lookup = async () =>
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/v1/fences/lookup?lat=48.8606&lng=2.3376',
+          headers: auth('care'),
+        })
+      )
+        .json()
+        .fences.map((f: { campaignId: string }) => f.campaignId) as string[];
+    await waitFor(async () => (await lookup()).includes(campaign.id), { message: 'fence live' });
+    const stale = await app.inject({
+      method: 'PATCH',
+      url: `/v1/campaigns/${campaign.id}`,
+      headers: { ...auth('marketer'), 'if-match': '7' },
+      payload: { name: 'x' },
+    });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json().code).toBe('HX_CAMPAIGN_VERSION_CONFLICT');
+    const paused = await app.inject({
+      method: 'PATCH',
+      url: `/v1/campaigns/${campaign.id}`,
+      headers: { ...auth('marketer'), 'if-match': '1' },
+      payload: { status: 'paused' },
+    });
+    expect(paused.json()).toMatchObject({ version: 2, status: 'paused' });
+    await waitFor(async () => !(await lookup()).includes(campaign.id), { message: 'fence paused' });
+    const listed = await app.inject({ method: 'GET', url: '/v1/campaigns', headers: auth('admin') });
+    expect(listed.json().campaigns.map((c: { id: string }) => c.id)).toContain(campaign.id);
+    const deleted = await app.inject({
+      method: 'DELETE',
+      url: `/v1/campaigns/${campaign.id}`,
+      headers: auth('marketer'),
+    });
+    expect(deleted.json().status).toBe('ended');
+    expect(
+      (await app.inject({ method: 'GET', url: `/v1/campaigns/${campaign.id}`, headers: auth('marketer') }))
+        .statusCode,
+    ).toBe(404);
+  });
+
+  it('registers a device and returns a short-lived token the gateway can verify', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/devices',
+      headers: auth('merchant'),
+      payload: { deviceId: 'device-0042', region: 'eu', platform: 'android' },
+    });
+    expect(res.statusCode).toBe(201);
+    const { token, expiresAt } = res.json();
+    const claims = await tokens.verify(token);
+    expect(claims).toMatchObject({ sub: 'device-0042', region: 'eu' });
+    expect(expiresAt).toBeGreaterThan(Date.now());
+    await expect(tokens.verify(token, expiresAt + 1000)).rejects.toMatchObject({
+      code: 'HX_AUTH_TOKEN_INVALID',
+    });
+    await expect(tokens.verify(`${token}x`)).rejects.toMatchObject({ code: 'HX_AUTH_TOKEN_INVALID' });
+  });
+
+  it('rate-limits per key with a coded 429', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++)
+      codes.push(
+        (await limitedApp.inject({ method: 'GET', url: '/v1/campaigns', headers: auth('marketer') }))
+          .statusCode,
+      );
+    expect(codes).toEqual([200, 200, 200, 429]);
+    const limited = await limitedApp.inject({
+      method: 'GET',
+      url: '/v1/campaigns',
+      headers: auth('marketer'),
+    });
+    expect(limited.json().code).toBe('HX_API_RATE_LIMITED');
+    // Another key has its own budget.
+    expect(
+      (await limitedApp.inject({ method: 'GET', url: '/v1/campaigns', headers: auth('admin') })).statusCode,
+    ).toBe(200);
+  });
+
+  it('serves its OpenAPI document at /docs', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/campaigns', '/v1/campaigns/{id}', '/v1/fences/lookup', '/v1/devices']),
+    );
+    expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+});
