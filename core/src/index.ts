@@ -6,6 +6,7 @@ export * from './bus/index.js';
 export * from './campaigns/index.js';
 export * from './config/index.js';
 export * from './devices/index.js';
+export * from './engines.js';
 export * from './envelope/index.js';
 export * from './errors/index.js';
 export * from './geo/index.js';

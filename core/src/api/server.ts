@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { ApiKeyRepository } from '../auth/api-keys.js';
+import { type ApiKeyRepository, ROLES } from '../auth/api-keys.js';
 import { CampaignInputSchema, CampaignPatchSchema, CampaignSchema } from '../campaigns/campaign.js';
 import type { CampaignPublisher } from '../campaigns/campaign-feed.js';
 import type { CampaignRepository } from '../campaigns/campaign-repository.js';
@@ -170,6 +170,33 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           name: deps.catalogue.campaign(id)?.name ?? '',
         })),
       };
+    },
+  });
+
+  app.post('/v1/keys', {
+    config: { ...limited, roles: ['admin'] as const },
+    schema: {
+      tags: ['keys'],
+      body: Type.Object(
+        {
+          role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        201: Type.Object({
+          id: Type.String(),
+          role: Type.String(),
+          name: Type.String(),
+          token: Type.String(),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request, reply) => {
+      const { identity, token } = await deps.keys.create(request.body.role, request.body.name);
+      return reply.code(201).send({ ...identity, token });
     },
   });
 

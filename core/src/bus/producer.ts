@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
@@ -44,7 +44,12 @@ export class BusProducer implements Component {
     this.#lingerMs = options.lingerMs ?? 2;
     this.#maxBatch = options.maxBatch ?? 500;
     const idempotent = options.idempotent ?? true;
-    this.#producer = options.kafka.producer({ idempotent, maxInFlightRequests: idempotent ? 1 : 5 });
+    // Murmur2 (Java-compatible) partitioning: the same key lands on the same partition as Kafka's own clients.
+    this.#producer = options.kafka.producer({
+      idempotent,
+      maxInFlightRequests: idempotent ? 1 : 5,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.#sent = options.metrics.counter<'topic'>({
       name: 'bus_produced_total',
       help: 'records acknowledged by Kafka',

@@ -40,6 +40,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
     path: ['broker', 'groupInitialRebalanceDelayMs'],
     parse: 'int',
   },
+  { variable: 'HX_DEVICE_TOKEN_SECRET', path: ['auth', 'deviceTokenSecret'], parse: 'string' },
+  { variable: 'HX_DEVICE_TOKEN_TTL_SECONDS', path: ['auth', 'deviceTokenTtlSeconds'], parse: 'int' },
+  { variable: 'HX_API_RATE_LIMIT_PER_MINUTE', path: ['auth', 'rateLimitPerMinute'], parse: 'int' },
+  { variable: 'HX_GEO_MAX_SPEED_MPS', path: ['geo', 'maxSpeedMps'], parse: 'int' },
+  { variable: 'HX_GEO_STATE_TTL_MS', path: ['geo', 'stateTtlMs'], parse: 'int' },
   { variable: 'HX_HTTP_HOST', path: ['http', 'host'], parse: 'string' },
   { variable: 'HX_HTTP_PORT', path: ['http', 'port'], parse: 'int' },
 ];

@@ -48,6 +48,22 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    auth: Type.Object(
+      {
+        /** HS256 secret for device tokens (≥ 32 bytes); unset in dev: generated once into the data dir. */
+        deviceTokenSecret: Type.Optional(Type.String({ minLength: 32 })),
+        deviceTokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+        rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
+      },
+      { default: {} },
+    ),
+    geo: Type.Object(
+      {
+        maxSpeedMps: Type.Number({ exclusiveMinimum: 0, default: 100 }),
+        stateTtlMs: Type.Integer({ minimum: 1000, default: 24 * 3600 * 1000 }),
+      },
+      { default: {} },
+    ),
     http: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

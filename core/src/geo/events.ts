@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { CampaignSchema } from '../campaigns/campaign.js';
-import { defineEvent } from '../envelope/envelope.js';
+import { defineEvent, type EventType } from '../envelope/envelope.js';
 
 export const GeoEventDataSchema = Type.Object(
   {
@@ -31,4 +31,4 @@ export const CampaignChanged = defineEvent(
   Type.Object({ campaign: CampaignSchema, deleted: Type.Boolean() }, { additionalProperties: false }),
 );
 
-export const GEO_EVENTS = [GeoEnter, GeoExit, GeoDwell, CampaignChanged];
+export const GEO_EVENTS: readonly EventType[] = [GeoEnter, GeoExit, GeoDwell, CampaignChanged];

@@ -15,6 +15,8 @@ const REDACT = [
   'req.headers.authorization',
   'databaseUrl',
   'redisUrl',
+  'deviceTokenSecret',
+  '*.deviceTokenSecret',
 ];
 
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {

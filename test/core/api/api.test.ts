@@ -285,6 +285,24 @@ describe('REST API', () => {
     await expect(tokens.verify(`${token}x`)).rejects.toMatchObject({ code: 'HX_AUTH_TOKEN_INVALID' });
   });
 
+  it('lets an admin create keys that work at once', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/keys',
+      headers: auth('admin'),
+      payload: { role: 'care', name: 'desk' },
+    });
+    expect(res.statusCode).toBe(201);
+    const { token, role } = res.json();
+    expect(role).toBe('care');
+    const lookup = await app.inject({
+      method: 'GET',
+      url: '/v1/fences/lookup?lat=1&lng=1',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(lookup.statusCode).toBe(200);
+  });
+
   it('rate-limits per key with a coded 429', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 4; i++)

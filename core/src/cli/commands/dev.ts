@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
-import { createKafka, ensureTopics } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
-import { topicCatalogue } from '../../envelope/index.js';
-import { createOpsServer } from '../../http/ops-server.js';
 import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
 import { runUntilSignal } from '../run-service.js';
+import { apiComponents, geoWorkerComponents, serviceContext, topicsComponent } from '../services.js';
 
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('run everything in one process: the embedded broker unless KAFKA_BROKERS is set')
+    .description('run everything in one process: broker (unless KAFKA_BROKERS is set), API, geo worker')
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'hexcast' });
@@ -22,30 +20,28 @@ export function registerDev(program: Command): void {
           ? new Broker({ ...brokerOptionsFromConfig(config), logger, metrics })
           : undefined;
       if (broker !== undefined) components.push(broker);
-      let catalogueReady = false;
-      components.push({
-        name: 'topic-catalogue',
+      // The bootstrap address is known once the broker listens (port 0 picks one).
+      const lazy: Component = {
+        name: 'services',
         start: async () => {
-          const kafka = createKafka({
-            config,
-            logger,
-            ...(broker ? { embeddedBootstrap: broker.bootstrap } : {}),
-          });
-          const { created } = await ensureTopics(kafka, topicCatalogue([config.region]));
-          logger.info({ created: created.length }, 'topic catalogue ready');
-          catalogueReady = true;
+          const ctx = serviceContext(config, logger, metrics, broker?.bootstrap);
+          const inner = [
+            topicsComponent(ctx),
+            ctx.producer,
+            ...geoWorkerComponents(ctx),
+            ...apiComponents(ctx),
+          ];
+          for (const c of inner) {
+            await c.start();
+            started.push(c);
+          }
         },
-        close: async () => undefined,
-      });
-      components.push(
-        createOpsServer({
-          config,
-          logger,
-          metrics,
-          name: 'dev',
-          readiness: { topics: () => catalogueReady },
-        }),
-      );
+        close: async () => {
+          for (const c of started.reverse()) await c.close();
+        },
+      };
+      const started: Component[] = [];
+      components.push(lazy);
       await runUntilSignal(config, logger, components);
     });
 }

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { HexcastError } from '../../errors/index.js';
+import { createLogger, Metrics } from '../../observability/index.js';
+import { runUntilSignal } from '../run-service.js';
+import { apiComponents, serviceContext } from '../services.js';
+
+export function registerApi(program: Command): void {
+  program
+    .command('api')
+    .description('run the REST API (campaigns, fence lookup, device tokens) on HX_HTTP_PORT')
+    .action(async () => {
+      const config = loadConfig();
+      if (config.kafka.brokers === undefined) {
+        throw new HexcastError(
+          'HX_CLI_USAGE',
+          'hexcast api needs KAFKA_BROKERS (or run everything with hexcast dev)',
+        );
+      }
+      const logger = createLogger({ level: config.logLevel, name: 'hexcast-api' });
+      const ctx = serviceContext(config, logger, new Metrics());
+      await runUntilSignal(config, logger, [ctx.producer, ...apiComponents(ctx)]);
+    });
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { HexcastConfig } from './config/index.js';
+import { HexcastError } from './errors/index.js';
+import type { Logger } from './observability/index.js';
+import { migrate, PgliteRecords, PgRecords, type Records } from './records/index.js';
+import { type DeviceStateStore, MemoryDeviceStateStore, RedisDeviceStateStore } from './state/index.js';
+
+/** Records: PostgreSQL when DATABASE_URL is set, else PGlite in `<dataDir>/records`; migrated. */
+export async function openRecords(config: Readonly<HexcastConfig>, logger: Logger): Promise<Records> {
+  let records: Records;
+  try {
+    records = config.databaseUrl
+      ? new PgRecords(config.databaseUrl)
+      : await PgliteRecords.open(path.resolve(config.dataDir, 'records'));
+    const applied = await migrate(records);
+    logger.info({ engine: records.engine, migrationsApplied: applied }, 'records ready');
+  } catch (cause) {
+    throw new HexcastError(
+      'HX_RECORDS_UNAVAILABLE',
+      `records database unavailable: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return records;
+}
+
+/** One shared Redis command connection when REDIS_URL is set. */
+export function openRedis(config: Readonly<HexcastConfig>): Redis | null {
+  return config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true })
+    : null;
+}
+
+export function deviceStateStore(redis: Redis | null): DeviceStateStore {
+  return redis === null ? new MemoryDeviceStateStore() : new RedisDeviceStateStore(redis);
+}
+
+/**
+ * The device-token secret: from config, else (one machine, dev) generated once into
+ * `<dataDir>/device-token.secret` (mode 600) so the API and gateways of this data dir agree.
+ */
+export function deviceTokenSecret(config: Readonly<HexcastConfig>): string {
+  if (config.auth.deviceTokenSecret !== undefined) return config.auth.deviceTokenSecret;
+  if (config.env === 'production') {
+    throw new HexcastError(
+      'HX_CONFIG_INVALID',
+      'invalid configuration at HX_DEVICE_TOKEN_SECRET: required in production',
+      {
+        details: { source: 'HX_DEVICE_TOKEN_SECRET' },
+      },
+    );
+  }
+  const file = path.resolve(config.dataDir, 'device-token.secret');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
