@@ -4,6 +4,7 @@ export { CampaignChanged, GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, Ge
 export { FenceCatalogue } from './fence-catalogue.js';
 export type { FenceIndex } from './fence-index.js';
 export { MemoryFenceIndex } from './fence-index.memory.js';
+export { RedisFenceIndex } from './fence-index.redis.js';
 export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
 export { cellTail, parentTail } from './h3-cells.js';
 export {
