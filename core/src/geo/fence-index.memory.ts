@@ -1,33 +1,35 @@
 import { latLngToCell } from 'h3-js';
 import { HexcastError } from '../errors/index.js';
+import { CellTable } from './cell-table.js';
 import { exactTest, type ShapeTest } from './contains.js';
 import { coverFence } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
-import { cellRes, cellTail, parentTail } from './h3-cells.js';
+import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
 import type { Fence } from './shapes.js';
 import { validateFenceShape } from './validate.js';
 
 interface Slot {
   id: string;
   test: ShapeTest;
-  /** Where the fence's entries sit, for removal: tails and resolutions, packed. */
-  tails: Float64Array;
+  /** Where the fence's entries sit, for removal: ancestor keys and resolutions, packed. */
+  keys: Float64Array;
   resolutions: Uint8Array;
 }
 
 /**
  * An entry is `slot * 2 + exact`: exact 1 for an interior cell (a hit is an answer), 0 for a
- * boundary cell (a hit needs the exact test). A cell holding one entry stores the number itself,
- * not an array: most cells belong to one fence.
+ * boundary cell (a hit needs the exact test). A cell table maps a cell to a single entry when one
+ * fence owns it (most cells), or to `-(2 + i)` where `#lists[i]` holds several.
  */
-type Entries = number | number[];
 
 /**
  * The in-process H3 fence index. A lookup is one `latLngToCell` at the finest resolution in use,
  * then one map probe per resolution in use (ancestors come from bit arithmetic, not WASM calls).
  */
 export class MemoryFenceIndex implements FenceIndex {
-  readonly #byRes: Array<Map<number, Entries>> = Array.from({ length: 16 }, () => new Map());
+  readonly #byRes: CellTable[] = Array.from({ length: 16 }, () => new CellTable(16));
+  readonly #lists: Array<number[] | undefined> = [];
+  readonly #freeLists: number[] = [];
   readonly #resCount = new Array<number>(16).fill(0);
   #resolutions: number[] = [];
   #maxRes = -1;
@@ -52,7 +54,7 @@ export class MemoryFenceIndex implements FenceIndex {
   }
 
   get cellCount(): number {
-    return this.#byRes.reduce((n, m) => n + m.size, 0);
+    return this.#byRes.reduce((n, t) => n + t.size, 0);
   }
 
   upsertSync(fence: Fence): void {
@@ -67,22 +69,22 @@ export class MemoryFenceIndex implements FenceIndex {
     const slot: Slot = {
       id: fence.id,
       test: exactTest(fence.shape),
-      tails: new Float64Array(cells.length),
+      keys: new Float64Array(cells.length),
       resolutions: new Uint8Array(cells.length),
     };
     this.#slots[slotIndex] = slot;
     this.#slotOf.set(fence.id, slotIndex);
     for (const [i, [cell, exact]] of cells.entries()) {
       const res = cellRes(cell);
-      const tail = cellTail(cell);
-      slot.tails[i] = tail;
+      const key = ancestorKey(cellTail(cell), res);
+      slot.keys[i] = key;
       slot.resolutions[i] = res;
       const entry = slotIndex * 2 + exact;
-      const map = this.#byRes[res]!;
-      const current = map.get(tail);
-      if (current === undefined) map.set(tail, entry);
-      else if (typeof current === 'number') map.set(tail, [current, entry]);
-      else current.push(entry);
+      const table = this.#byRes[res]!;
+      const current = table.get(key);
+      if (current === -1) table.set(key, entry);
+      else if (current >= 0) table.set(key, -2 - this.#newList([current, entry]));
+      else this.#lists[-2 - current]!.push(entry);
       this.#resCount[res]!++;
     }
     this.#refreshResolutions();
@@ -92,18 +94,24 @@ export class MemoryFenceIndex implements FenceIndex {
     const slotIndex = this.#slotOf.get(fenceId);
     if (slotIndex === undefined) return false;
     const slot = this.#slots[slotIndex]!;
-    for (let i = 0; i < slot.tails.length; i++) {
+    for (let i = 0; i < slot.keys.length; i++) {
       const res = slot.resolutions[i]!;
-      const tail = slot.tails[i]!;
-      const map = this.#byRes[res]!;
-      const current = map.get(tail);
-      if (current === undefined) continue;
-      if (typeof current === 'number') {
-        if (current >> 1 === slotIndex) map.delete(tail);
+      const key = slot.keys[i]!;
+      const table = this.#byRes[res]!;
+      const current = table.get(key);
+      if (current === -1) continue;
+      if (current >= 0) {
+        if (current >> 1 === slotIndex) table.delete(key);
       } else {
-        const kept = current.filter((e) => e >> 1 !== slotIndex);
-        if (kept.length === 0) map.delete(tail);
-        else map.set(tail, kept.length === 1 ? kept[0]! : kept);
+        const listIndex = -2 - current;
+        const kept = this.#lists[listIndex]!.filter((e) => e >> 1 !== slotIndex);
+        if (kept.length > 1) this.#lists[listIndex] = kept;
+        else {
+          this.#lists[listIndex] = undefined;
+          this.#freeLists.push(listIndex);
+          if (kept.length === 1) table.set(key, kept[0]!);
+          else table.delete(key);
+        }
       }
       this.#resCount[res]!--;
     }
@@ -121,13 +129,21 @@ export class MemoryFenceIndex implements FenceIndex {
     const out: string[] = [];
     if (this.#maxRes < 0) return out;
     const tail = cellTail(latLngToCell(lat, lng, this.#maxRes));
-    for (const res of this.#resolutions) {
-      const entries = this.#byRes[res]!.get(parentTail(tail, res));
-      if (entries === undefined) continue;
-      if (typeof entries === 'number') this.#check(entries, lat, lng, out);
-      else for (const entry of entries) this.#check(entry, lat, lng, out);
+    const resolutions = this.#resolutions;
+    for (let r = 0; r < resolutions.length; r++) {
+      const res = resolutions[r]!;
+      const value = this.#byRes[res]!.get(ancestorKey(tail, res));
+      if (value === -1) continue;
+      if (value >= 0) this.#check(value, lat, lng, out);
+      else for (const entry of this.#lists[-2 - value]!) this.#check(entry, lat, lng, out);
     }
     return out;
+  }
+
+  #newList(entries: number[]): number {
+    const index = this.#freeLists.pop() ?? this.#lists.length;
+    this.#lists[index] = entries;
+    return index;
   }
 
   #check(entry: number, lat: number, lng: number, out: string[]): void {

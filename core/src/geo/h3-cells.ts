@@ -19,3 +19,8 @@ export function parentTail(tail: number, r: number): number {
   const span = DIGIT_SPAN[r]!;
   return tail - (tail % span) + (span - 1);
 }
+
+/** The ancestor at resolution r as a compact key: base cell and the first r digits (7 + 3r bits). */
+export function ancestorKey(tail: number, r: number): number {
+  return Math.floor(tail / DIGIT_SPAN[r]!);
+}
