@@ -6,7 +6,8 @@ export type { FenceIndex } from './fence-index.js';
 export { MemoryFenceIndex } from './fence-index.memory.js';
 export { RedisFenceIndex } from './fence-index.redis.js';
 export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
-export { cellTail, parentTail } from './h3-cells.js';
+export { CellTable } from './cell-table.js';
+export { ancestorKey, cellTail, parentTail } from './h3-cells.js';
 export {
   type CircleShape,
   type Fence,
