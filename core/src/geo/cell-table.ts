@@ -1,28 +1,23 @@
 /**
  * An open-addressing hash table from a cell prefix (an integer below 2^53) to an int32 value,
- * on typed arrays: no per-entry objects, no boxed-number keys. A lookup is a few integer
- * operations and usually one probe; millions of cells cost ~13 bytes each at the load factor used.
+ * on one interleaved typed array (state, high bits, low bits, value per slot): a probe touches one
+ * cache line, there are no per-entry objects and no boxed-number keys. 16 bytes per slot.
  */
 const EMPTY = 0;
 const FULL = 1;
 const DELETED = 2;
 const TWO_32 = 2 ** 32;
+const STRIDE = 4;
 
 export class CellTable {
-  #hi: Uint32Array;
-  #lo: Uint32Array;
-  #values: Int32Array;
-  #state: Uint8Array;
+  #data: Int32Array;
   #mask: number;
   #size = 0;
   #used = 0; // full + deleted slots
 
   constructor(capacity = 1024) {
     const cap = 2 ** Math.ceil(Math.log2(Math.max(16, capacity)));
-    this.#hi = new Uint32Array(cap);
-    this.#lo = new Uint32Array(cap);
-    this.#values = new Int32Array(cap);
-    this.#state = new Uint8Array(cap);
+    this.#data = new Int32Array(cap * STRIDE);
     this.#mask = cap - 1;
   }
 
@@ -30,54 +25,62 @@ export class CellTable {
     return this.#size;
   }
 
-  /** The value for `key`, or -1. */
+  /** The value for `key`, or -1 when absent. */
   get(key: number): number {
-    const hi = Math.floor(key / TWO_32);
-    const lo = key >>> 0;
+    const hi = Math.floor(key / TWO_32) | 0;
+    const lo = key | 0;
+    const data = this.#data;
     let i = slot(hi, lo) & this.#mask;
     for (;;) {
-      const s = this.#state[i]!;
+      const at = i * STRIDE;
+      const s = data[at]!;
       if (s === EMPTY) return -1;
-      if (s === FULL && this.#lo[i] === lo && this.#hi[i] === hi) return this.#values[i]!;
+      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) return data[at + 3]!;
       i = (i + 1) & this.#mask;
     }
   }
 
   set(key: number, value: number): void {
-    if ((this.#used + 1) * 10 > (this.#mask + 1) * 7)
-      this.#rehash(this.#size * 2 > this.#mask ? (this.#mask + 1) * 2 : this.#mask + 1);
-    const hi = Math.floor(key / TWO_32);
-    const lo = key >>> 0;
+    const capacity = this.#mask + 1;
+    if ((this.#used + 1) * 10 > capacity * 7)
+      this.#rehash(this.#size * 2 > capacity / 2 ? capacity * 2 : capacity);
+    const hi = Math.floor(key / TWO_32) | 0;
+    const lo = key | 0;
+    const data = this.#data;
     let i = slot(hi, lo) & this.#mask;
     let reuse = -1;
     for (;;) {
-      const s = this.#state[i]!;
+      const at = i * STRIDE;
+      const s = data[at]!;
       if (s === EMPTY) break;
       if (s === DELETED && reuse < 0) reuse = i;
-      if (s === FULL && this.#lo[i] === lo && this.#hi[i] === hi) {
-        this.#values[i] = value;
+      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) {
+        data[at + 3] = value;
         return;
       }
       i = (i + 1) & this.#mask;
     }
     if (reuse >= 0) i = reuse;
     else this.#used++;
-    this.#state[i] = FULL;
-    this.#hi[i] = hi;
-    this.#lo[i] = lo;
-    this.#values[i] = value;
+    const at = i * STRIDE;
+    data[at] = FULL;
+    data[at + 1] = hi;
+    data[at + 2] = lo;
+    data[at + 3] = value;
     this.#size++;
   }
 
   delete(key: number): boolean {
-    const hi = Math.floor(key / TWO_32);
-    const lo = key >>> 0;
+    const hi = Math.floor(key / TWO_32) | 0;
+    const lo = key | 0;
+    const data = this.#data;
     let i = slot(hi, lo) & this.#mask;
     for (;;) {
-      const s = this.#state[i]!;
+      const at = i * STRIDE;
+      const s = data[at]!;
       if (s === EMPTY) return false;
-      if (s === FULL && this.#lo[i] === lo && this.#hi[i] === hi) {
-        this.#state[i] = DELETED;
+      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) {
+        data[at] = DELETED;
         this.#size--;
         return true;
       }
@@ -86,21 +89,13 @@ export class CellTable {
   }
 
   #rehash(capacity: number): void {
-    const { hi, lo, values, state } = {
-      hi: this.#hi,
-      lo: this.#lo,
-      values: this.#values,
-      state: this.#state,
-    };
-    this.#hi = new Uint32Array(capacity);
-    this.#lo = new Uint32Array(capacity);
-    this.#values = new Int32Array(capacity);
-    this.#state = new Uint8Array(capacity);
+    const old = this.#data;
+    this.#data = new Int32Array(capacity * STRIDE);
     this.#mask = capacity - 1;
     this.#size = 0;
     this.#used = 0;
-    for (let i = 0; i < state.length; i++) {
-      if (state[i] === FULL) this.set(hi[i]! * TWO_32 + lo[i]!, values[i]!);
+    for (let at = 0; at < old.length; at += STRIDE) {
+      if (old[at] === FULL) this.set((old[at + 1]! >>> 0) * TWO_32 + (old[at + 2]! >>> 0), old[at + 3]!);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { latLngToCell } from 'h3-js';
 import { HexcastError } from '../errors/index.js';
 import { CellTable } from './cell-table.js';
-import { exactTest, type ShapeTest } from './contains.js';
+import { bbox, exactTest, type ShapeTest } from './contains.js';
 import { coverFence } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
 import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
@@ -30,6 +30,8 @@ export class MemoryFenceIndex implements FenceIndex {
   readonly #byRes: CellTable[] = Array.from({ length: 16 }, () => new CellTable(16));
   readonly #lists: Array<number[] | undefined> = [];
   readonly #freeLists: number[] = [];
+  /** Per slot: minLat, maxLat, minLng, maxLng — rejects most boundary candidates without the shape. */
+  #boxes = new Float64Array(4 * 1024);
   readonly #resCount = new Array<number>(16).fill(0);
   #resolutions: number[] = [];
   #maxRes = -1;
@@ -53,6 +55,11 @@ export class MemoryFenceIndex implements FenceIndex {
     return this.#slotOf.size;
   }
 
+  /** Resolutions that hold cells, coarsest first: one table probe each per lookup. */
+  get resolutionsInUse(): readonly number[] {
+    return this.#resolutions;
+  }
+
   get cellCount(): number {
     return this.#byRes.reduce((n, t) => n + t.size, 0);
   }
@@ -74,6 +81,7 @@ export class MemoryFenceIndex implements FenceIndex {
     };
     this.#slots[slotIndex] = slot;
     this.#slotOf.set(fence.id, slotIndex);
+    this.#setBox(slotIndex, fence);
     for (const [i, [cell, exact]] of cells.entries()) {
       const res = cellRes(cell);
       const key = ancestorKey(cellTail(cell), res);
@@ -147,8 +155,33 @@ export class MemoryFenceIndex implements FenceIndex {
   }
 
   #check(entry: number, lat: number, lng: number, out: string[]): void {
-    const slot = this.#slots[entry >> 1]!;
-    if ((entry & 1) === 1 || slot.test(lat, lng)) out.push(slot.id);
+    const index = entry >> 1;
+    if ((entry & 1) === 0) {
+      const b = this.#boxes;
+      const at = index * 4;
+      if (lat < b[at]! || lat > b[at + 1]! || lng < b[at + 2]! || lng > b[at + 3]!) return;
+      const slot = this.#slots[index]!;
+      if (slot.test(lat, lng)) out.push(slot.id);
+      return;
+    }
+    out.push(this.#slots[index]!.id);
+  }
+
+  #setBox(index: number, fence: Fence): void {
+    if ((index + 1) * 4 > this.#boxes.length) {
+      const grown = new Float64Array(Math.max(this.#boxes.length * 2, (index + 1) * 4));
+      grown.set(this.#boxes);
+      this.#boxes = grown;
+    }
+    let [minLng, minLat, maxLng, maxLat] = bbox(fence.shape);
+    if (fence.shape.type === 'Circle') {
+      // A circle's box, padded: 1° of latitude is at least 110.5 km; longitude shrinks with cos(lat).
+      const [lng, lat] = fence.shape.center as [number, number];
+      const dLat = (fence.shape.radiusM / 110_500) * 1.01;
+      const dLng = dLat / Math.max(0.01, Math.cos(((Math.abs(lat) + dLat) * Math.PI) / 180));
+      [minLng, minLat, maxLng, maxLat] = [lng - dLng, lat - dLat, lng + dLng, lat + dLat];
+    }
+    this.#boxes.set([minLat, maxLat, minLng, maxLng], index * 4);
   }
 
   #refreshResolutions(): void {

@@ -1,3 +1,4 @@
+export { CellTable } from './cell-table.js';
 export { bbox, exactTest, type ShapeTest } from './contains.js';
 export { coverFence, type FenceCover, resolutionFor } from './cover.js';
 export { CampaignChanged, GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, GeoExit } from './events.js';
@@ -6,7 +7,6 @@ export type { FenceIndex } from './fence-index.js';
 export { MemoryFenceIndex } from './fence-index.memory.js';
 export { RedisFenceIndex } from './fence-index.redis.js';
 export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
-export { CellTable } from './cell-table.js';
 export { ancestorKey, cellTail, parentTail } from './h3-cells.js';
 export {
   type CircleShape,
