@@ -34,7 +34,7 @@ describe('hexcast broker (separate process)', () => {
     await waitFor(() => values.length === 2);
     await consumer.disconnect();
     await broker.stop();
-    expect(values).toEqual(['1', '2']);
+    expect(values.sort()).toEqual(['1', '2']); // two keys, three partitions: no order across them
     rmSync(dataDir, { recursive: true, force: true });
   });
 });
