@@ -27,17 +27,8 @@ export class CellTable {
 
   /** The value for `key`, or -1 when absent. */
   get(key: number): number {
-    const hi = Math.floor(key / TWO_32) | 0;
-    const lo = key | 0;
-    const data = this.#data;
-    let i = slot(hi, lo) & this.#mask;
-    for (;;) {
-      const at = i * STRIDE;
-      const s = data[at]!;
-      if (s === EMPTY) return -1;
-      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) return data[at + 3]!;
-      i = (i + 1) & this.#mask;
-    }
+    const at = this.#find(key);
+    return at < 0 ? -1 : this.#data[at + 3]!;
   }
 
   set(key: number, value: number): void {
@@ -71,6 +62,15 @@ export class CellTable {
   }
 
   delete(key: number): boolean {
+    const at = this.#find(key);
+    if (at < 0) return false;
+    this.#data[at] = DELETED;
+    this.#size--;
+    return true;
+  }
+
+  /** The array offset of the full slot holding `key`, or -1. */
+  #find(key: number): number {
     const hi = Math.floor(key / TWO_32) | 0;
     const lo = key | 0;
     const data = this.#data;
@@ -78,12 +78,8 @@ export class CellTable {
     for (;;) {
       const at = i * STRIDE;
       const s = data[at]!;
-      if (s === EMPTY) return false;
-      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) {
-        data[at] = DELETED;
-        this.#size--;
-        return true;
-      }
+      if (s === EMPTY) return -1;
+      if (s === FULL && data[at + 2] === lo && data[at + 1] === hi) return at;
       i = (i + 1) & this.#mask;
     }
   }
