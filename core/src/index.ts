@@ -5,6 +5,7 @@ export * from './broker/index.js';
 export * from './bus/index.js';
 export * from './campaigns/index.js';
 export * from './config/index.js';
+export * from './delivery/index.js';
 export * from './devices/index.js';
 export * from './engines.js';
 export * from './envelope/index.js';

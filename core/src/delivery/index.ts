@@ -1,0 +1,8 @@
+export type {
+  DeliveryItem,
+  DeliveryQueue,
+  ExpiredItem,
+  ExpiredWhere,
+  RejectReason,
+} from './delivery-queue.js';
+export { MemoryDeliveryQueue } from './delivery-queue.memory.js';
