@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { type Benchmark, type Fence, MemoryFenceIndex, median } from '@hexcast/core';
+import { type BenchCaseResult, type Benchmark, type Fence, MemoryFenceIndex, median } from '@hexcast/core';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import turfDistance from '@turf/distance';
 import { multiPolygon, polygon } from '@turf/helpers';
+import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import { latLngToCell } from 'h3-js';
 import { METRO_MIX, PARIS_REGION, prng, randomFences } from '../test/fixtures/random-fences.js';
 
@@ -22,7 +23,8 @@ function naiveScanner(fences: Fence[]) {
     const s = f.shape;
     if (s.type === 'Circle')
       return (lat: number, lng: number) => turfDistance(s.center, [lng, lat]) * 1000 <= s.radiusM;
-    const feature = s.type === 'Polygon' ? polygon(s.coordinates) : multiPolygon(s.coordinates);
+    const feature: Feature<Polygon | MultiPolygon> =
+      s.type === 'Polygon' ? polygon(s.coordinates) : multiPolygon(s.coordinates);
     return (lat: number, lng: number) => booleanPointInPolygon([lng, lat], feature);
   });
   return (lat: number, lng: number) => {
@@ -91,7 +93,7 @@ const bench: Benchmark = {
     }
     const hits =
       points.slice(0, 10_000).reduce((n, [lat, lng]) => n + index.lookupSync(lat, lng).length, 0) / 10_000;
-    return [
+    const results: BenchCaseResult[] = [
       { case: 'naive @turf scan', metrics: { lookups_per_s: median(naiveRate) }, rounds: naiveRate },
       {
         case: 'h3 index',
@@ -111,6 +113,7 @@ const bench: Benchmark = {
         notes: 'one h3-js call, no index: the floor',
       },
     ];
+    return results;
   },
 };
 

@@ -2,6 +2,7 @@ import type { Fence, FenceIndex, FenceShape } from '@hexcast/core';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import turfDistance from '@turf/distance';
 import { multiPolygon, polygon } from '@turf/helpers';
+import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import { describe, expect, it } from 'vitest';
 import { pointsAround, prng, randomFences } from '../fixtures/random-fences.js';
 
@@ -29,7 +30,8 @@ const square = (id: string, lng: number, lat: number, d: number): Fence => ({
 function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
   if (shape.type === 'Circle')
     return (lat, lng) => turfDistance(shape.center, [lng, lat]) * 1000 <= shape.radiusM;
-  const f = shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
+  const f: Feature<Polygon | MultiPolygon> =
+    shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
   return (lat, lng) => booleanPointInPolygon([lng, lat], f);
 }
 

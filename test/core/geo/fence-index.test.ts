@@ -10,6 +10,7 @@ import {
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import turfDistance from '@turf/distance';
 import { multiPolygon, polygon } from '@turf/helpers';
+import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import { cellToParent, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { pointsAround, prng, randomFences } from '../../fixtures/random-fences.js';
@@ -29,7 +30,8 @@ describe('H3 cell arithmetic', () => {
 function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
   if (shape.type === 'Circle')
     return (lat, lng) => turfDistance(shape.center, [lng, lat]) * 1000 <= shape.radiusM;
-  const feature = shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
+  const feature: Feature<Polygon | MultiPolygon> =
+    shape.type === 'Polygon' ? polygon(shape.coordinates) : multiPolygon(shape.coordinates);
   return (lat, lng) => booleanPointInPolygon([lng, lat], feature);
 }
 
