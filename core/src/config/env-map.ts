@@ -2,7 +2,7 @@
  * Where each environment variable lands in the config tree and how its text is read.
  * One table, so the validator can name the variable behind any invalid value.
  */
-export type EnvParser = 'string' | 'int' | 'bool' | 'list';
+export type EnvParser = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 export interface EnvBinding {
   readonly variable: string;
@@ -43,7 +43,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_DEVICE_TOKEN_SECRET', path: ['auth', 'deviceTokenSecret'], parse: 'string' },
   { variable: 'HX_DEVICE_TOKEN_TTL_SECONDS', path: ['auth', 'deviceTokenTtlSeconds'], parse: 'int' },
   { variable: 'HX_API_RATE_LIMIT_PER_MINUTE', path: ['auth', 'rateLimitPerMinute'], parse: 'int' },
-  { variable: 'HX_GEO_MAX_SPEED_MPS', path: ['geo', 'maxSpeedMps'], parse: 'int' },
+  { variable: 'HX_GEO_MAX_SPEED_MPS', path: ['geo', 'maxSpeedMps'], parse: 'number' },
   { variable: 'HX_GEO_STATE_TTL_MS', path: ['geo', 'stateTtlMs'], parse: 'int' },
   { variable: 'HX_HTTP_HOST', path: ['http', 'host'], parse: 'string' },
   { variable: 'HX_HTTP_PORT', path: ['http', 'port'], parse: 'int' },

@@ -88,6 +88,10 @@ function parseEnvValue(binding: EnvBinding, raw: string): unknown {
       if (!/^-?\d+$/.test(raw)) throw invalidVariable(binding.variable, 'must be an integer');
       return Number.parseInt(raw, 10);
     }
+    case 'number': {
+      if (!/^-?\d+(\.\d+)?$/.test(raw)) throw invalidVariable(binding.variable, 'must be a number');
+      return Number(raw);
+    }
     case 'bool': {
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off)$/i.test(raw)) return false;

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('postgres://db/hexcast');
     expect(config.broker.autoCreateTopics).toBe(false);
     expect(config.http.port).toBe(0);
+    expect(loadConfig({ env: { HX_GEO_MAX_SPEED_MPS: '55.5' } }).geo.maxSpeedMps).toBe(55.5);
   });
 
   it.each([
@@ -64,6 +65,8 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['HX_REGION', 'EU West'],
     ['HX_BROKER_FLUSH', 'sometimes'],
+    ['HX_GEO_MAX_SPEED_MPS', 'fast'],
+    ['HX_DEVICE_TOKEN_SECRET', 'too-short'],
   ])('rejects %s=%s with a coded error naming the variable', (variable, value) => {
     expectConfigError(() => loadConfig({ env: { [variable]: value } }), 'HX_CONFIG_INVALID', variable);
   });

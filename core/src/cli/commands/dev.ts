@@ -21,6 +21,7 @@ export function registerDev(program: Command): void {
           : undefined;
       if (broker !== undefined) components.push(broker);
       // The bootstrap address is known once the broker listens (port 0 picks one).
+      const started: Component[] = [];
       const lazy: Component = {
         name: 'services',
         start: async () => {
@@ -40,7 +41,6 @@ export function registerDev(program: Command): void {
           for (const c of started.reverse()) await c.close();
         },
       };
-      const started: Component[] = [];
       components.push(lazy);
       await runUntilSignal(config, logger, components);
     });
