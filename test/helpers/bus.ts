@@ -1,10 +1,12 @@
 import {
   type Broker,
   BusProducer,
+  CampaignFeed,
   ConsumerRunner,
   type ConsumerRunnerOptions,
   createEventRegistry,
   type EventRegistry,
+  type FenceCatalogue,
   Metrics,
   silentLogger,
 } from '@hexcast/core';
@@ -20,6 +22,8 @@ export interface BusFixture {
     options: Pick<ConsumerRunnerOptions, 'groupId' | 'topics' | 'stage' | 'handler'> &
       Partial<ConsumerRunnerOptions>,
   ): ConsumerRunner;
+  /** A started campaign feed into `catalogue`, closed with the fixture. */
+  campaignFeed(catalogue: FenceCatalogue): Promise<CampaignFeed>;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,7 @@ export async function busFor(broker: Broker): Promise<BusFixture> {
   const producer = new BusProducer({ kafka, registry, metrics });
   await producer.start();
   const runners: ConsumerRunner[] = [];
+  const feeds: CampaignFeed[] = [];
   return {
     kafka,
     registry,
@@ -51,8 +56,21 @@ export async function busFor(broker: Broker): Promise<BusFixture> {
       runners.push(runner);
       return runner;
     },
+    async campaignFeed(catalogue) {
+      const feed = new CampaignFeed({
+        kafka,
+        registry,
+        producer,
+        metrics,
+        logger: silentLogger(),
+        catalogue,
+      });
+      await feed.start();
+      feeds.push(feed);
+      return feed;
+    },
     async close() {
-      await Promise.allSettled(runners.map((r) => r.close()));
+      await Promise.allSettled([...runners, ...feeds].map((r) => r.close()));
       await producer.close();
     },
   };

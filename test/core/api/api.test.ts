@@ -2,7 +2,6 @@ import {
   ApiKeyRepository,
   type Broker,
   buildApi,
-  CampaignFeed,
   CampaignPublisher,
   CampaignRepository,
   DeviceRepository,
@@ -36,7 +35,6 @@ describe('REST API', () => {
   let bus: BusFixture;
   let records: PgliteRecords;
   let app: FastifyInstance;
-  let feed: CampaignFeed;
   const catalogue = new FenceCatalogue(new MemoryFenceIndex());
   const tokens = new DeviceTokens('a-test-secret-that-is-at-least-32-bytes-long');
   const keyFor = {} as Record<Role, string>;
@@ -52,15 +50,7 @@ describe('REST API', () => {
     for (const role of ['admin', 'marketer', 'reviewer', 'care', 'merchant'] as const)
       keyFor[role] = (await keys.create(role, role)).token;
     const publisher = new CampaignPublisher(bus.registry, bus.producer);
-    feed = new CampaignFeed({
-      kafka: bus.kafka,
-      registry: bus.registry,
-      producer: bus.producer,
-      metrics: bus.metrics,
-      logger: silentLogger(),
-      catalogue,
-    });
-    await feed.start();
+    await bus.campaignFeed(catalogue);
     const deps = {
       logger: silentLogger(),
       metrics: bus.metrics,
@@ -77,7 +67,6 @@ describe('REST API', () => {
   afterAll(async () => {
     await app.close();
     await limitedApp.close();
-    await feed.close();
     await bus.close();
     await broker.close();
     await records.close();

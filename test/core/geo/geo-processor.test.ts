@@ -1,7 +1,6 @@
 import {
   type Broker,
   type Campaign,
-  CampaignFeed,
   CampaignPublisher,
   DeviceLocation,
   type Envelope,
@@ -11,7 +10,6 @@ import {
   MemoryDeviceStateStore,
   MemoryFenceIndex,
   replayGroup,
-  silentLogger,
   TOPICS,
 } from '@hexcast/core';
 import { latLngToCell } from 'h3-js';
@@ -76,16 +74,7 @@ describe('geo processor over the bus', () => {
     const state = new MemoryDeviceStateStore();
     const catalogue = new FenceCatalogue(new MemoryFenceIndex());
     const publisher = new CampaignPublisher(bus.registry, bus.producer);
-    const feed = new CampaignFeed({
-      kafka: bus.kafka,
-      registry: bus.registry,
-      producer: bus.producer,
-      metrics: bus.metrics,
-      logger: silentLogger(),
-      catalogue,
-    });
-    await feed.start();
-    afterAllClose.push(() => feed.close());
+    await bus.campaignFeed(catalogue);
     await publisher.publish(campaign);
     await waitFor(() => catalogue.liveCount === 1, { message: 'campaign reached the worker' });
 
