@@ -233,7 +233,7 @@ export class Broker implements Component, BrokerContext {
 
   #sync(): void {
     for (const topic of this.topics.all()) for (const log of topic.partitions) log.sync();
-    this.groups.sync_();
+    this.groups.flush();
   }
 
   #every(ms: number, fn: () => void): void {

@@ -18,6 +18,8 @@ export type SequenceCheck =
   | { kind: 'error'; errorCode: number };
 
 const RECENT = 5;
+/** (producer, partition) pairs tracked; the least recently written is forgotten (then treated as unknown). */
+const MAX_TRACKED = 100_000;
 const INT32_MAX = 2_147_483_647;
 
 /** Idempotent-producer bookkeeping: last sequence and the last five batches per (producer, partition). */
@@ -57,6 +59,9 @@ export class ProducerState {
       this.#sequences.set(key, state);
     }
     const lastSeq = seqAdd(baseSequence, count - 1);
+    this.#sequences.delete(key); // re-insert: Map order is then least recently written first
+    this.#sequences.set(key, state);
+    if (this.#sequences.size > MAX_TRACKED) this.#sequences.delete(this.#sequences.keys().next().value!);
     state.lastSeq = lastSeq;
     state.recent.push({ firstSeq: baseSequence, lastSeq, baseOffset });
     if (state.recent.length > RECENT) state.recent.shift();

@@ -29,10 +29,7 @@ export function exactTest(shape: FenceShape): ShapeTest {
       const d2 = dx * dx + dy * dy;
       if (d2 < inner2) return true;
       if (d2 > outer2) return false;
-      const dPhi = (lat - lat0) * RAD;
-      const dLambda = (lng - lng0) * RAD;
-      const a = Math.sin(dPhi / 2) ** 2 + cosPhi0 * Math.cos(lat * RAD) * Math.sin(dLambda / 2) ** 2;
-      return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a)) <= radius;
+      return haversineM(lat0, lng0, lat, lng) <= radius;
     };
   }
   const polygons = (shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates).map((rings) =>
@@ -55,6 +52,14 @@ export function exactTest(shape: FenceShape): ShapeTest {
     }
     return false;
   };
+}
+
+/** Great-circle distance in metres (haversine, the formula and radius @turf/distance uses). */
+export function haversineM(lat1: number, lng1: number, lat2: number, lng2: number): number {
+  const a =
+    Math.sin(((lat2 - lat1) * RAD) / 2) ** 2 +
+    Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(((lng2 - lng1) * RAD) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
 }
 
 /** Even-odd rule; `ring` is [lng0, lat0, lng1, lat1, …] with the first position repeated last. */

@@ -4,6 +4,7 @@ import { HexcastError } from '../errors/index.js';
 import { exactTest, type ShapeTest } from './contains.js';
 import { coverFence } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
+import { cellString, cellTail, parentTail } from './h3-cells.js';
 import type { Fence, FenceShape } from './shapes.js';
 import { validateFenceShape } from './validate.js';
 
@@ -89,9 +90,9 @@ export class RedisFenceIndex implements FenceIndex {
     }
     const resolutions = await this.#resolutionsInUse();
     if (resolutions.length === 0) return [];
-    const finest = latLngToCell(lat, lng, resolutions.at(-1)!);
+    const tail = cellTail(latLngToCell(lat, lng, resolutions.at(-1)!));
     const read = this.redis.pipeline();
-    for (const res of resolutions) read.smembers(this.#cellKey(ancestor(finest, res)));
+    for (const res of resolutions) read.smembers(this.#cellKey(cellString(res, parentTail(tail, res))));
     const results = (await read.exec()) ?? [];
     const candidates = new Map<string, { v: number; exact: boolean }>();
     for (const [, members] of results) {
@@ -148,12 +149,4 @@ export class RedisFenceIndex implements FenceIndex {
     this.#resolutions = { list, at: Date.now() };
     return list;
   }
-}
-
-/** The ancestor cell string at resolution r, by digit arithmetic (see h3-cells.ts). */
-function ancestor(cell: string, res: number): string {
-  const tail = Number.parseInt(cell.slice(2), 16);
-  const span = 2 ** (3 * (15 - res));
-  const parent = tail - (tail % span) + (span - 1);
-  return `8${res.toString(16)}${parent.toString(16).padStart(13, '0')}`;
 }

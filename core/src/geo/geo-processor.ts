@@ -4,6 +4,7 @@ import type { BusProducer } from '../bus/producer.js';
 import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { DeviceStateStore } from '../state/device-state.js';
+import { haversineM } from './contains.js';
 import { GeoDwell, GeoEnter, GeoExit } from './events.js';
 import type { FenceCatalogue } from './fence-catalogue.js';
 import { advanceMembership } from './transitions.js';
@@ -24,7 +25,6 @@ export interface GeoProcessorOptions {
 }
 
 const EVENT_NAMESPACE = '1b671a64-40d5-491e-99b0-da01ff1f3341';
-const EARTH_RADIUS_M = 6_371_008.8;
 
 /**
  * `hx.locations` → `hx.geo-events`. Per fix: load the device's state, ignore it if older than the
@@ -127,12 +127,4 @@ export class GeoProcessor {
     );
     if (result === 'conflict') this.#m.conflicts.inc();
   }
-}
-
-function haversineM(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const rad = Math.PI / 180;
-  const a =
-    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
-    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lng2 - lng1) * rad) / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
 }

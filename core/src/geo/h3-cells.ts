@@ -24,3 +24,8 @@ export function parentTail(tail: number, r: number): number {
 export function ancestorKey(tail: number, r: number): number {
   return Math.floor(tail / DIGIT_SPAN[r]!);
 }
+
+/** The cell string for a resolution and a tail (inverse of `cellRes` + `cellTail`). */
+export function cellString(res: number, tail: number): string {
+  return `8${res.toString(16)}${tail.toString(16).padStart(13, '0')}`;
+}

@@ -258,7 +258,8 @@ export class GroupCoordinator {
     return [...this.#groups.values()].map((g) => ({ groupId: g.id, protocolType: g.protocolType ?? '' }));
   }
 
-  sync_(): void {
+  /** Forces committed offsets to disk. */
+  flush(): void {
     this.store.sync();
   }
 

@@ -52,6 +52,8 @@ const SEGMENT_FILE = /^(\d{20})\.log$/;
 export class PartitionLog {
   readonly #segments: Segment[] = [];
   #nextOffset = 0;
+  /** Log end offset and time of the last compaction: with nothing new, only ageing tombstones can change. */
+  #compactedAt = { offset: -1, time: 0 };
 
   constructor(
     readonly topic: string,
@@ -182,6 +184,10 @@ export class PartitionLog {
   compact(now: number): { before: number; after: number } {
     const before = this.sizeBytes;
     if (!this.settings.compacted || this.#segments.length < 2) return { before, after: before };
+    const quiet = this.#compactedAt.offset === this.#nextOffset;
+    if (quiet && now - this.#compactedAt.time < this.settings.tombstoneRetentionMs)
+      return { before, after: before };
+    this.#compactedAt = { offset: this.#nextOffset, time: now };
     const latest = new Map<string, number>();
     for (const seg of this.#segments) {
       this.#forEachBatch(seg, (batch) => {
