@@ -67,6 +67,38 @@ export function deliveryQueueContract(name: string, factory: () => Promise<Deliv
       await f.cleanup();
     });
 
+    it('remembers ids after delivery, so a redelivered record is a duplicate', async () => {
+      const f = await factory();
+      const q = f.impl;
+      await q.enqueue(item('once', 'd1', 1000), 0);
+      await q.claim('d1', 10, 10);
+      expect(await q.ack('d1', 'once', 20)).toBe(true);
+      expect(await q.enqueue(item('once', 'd1', 1000), 30)).toEqual({ accepted: false, reason: 'duplicate' });
+      expect(await q.size('d1')).toBe(0);
+      await f.cleanup();
+    });
+
+    it('marks a queued item pushed once; a pushed item that times out expires "push"', async () => {
+      const f = await factory();
+      const q = f.impl;
+      await q.enqueue(item('p', 'd1', 100), 0);
+      await q.enqueue(item('sent', 'd2', 100), 0);
+      await q.claim('d2', 1, 1);
+      expect(await q.markPushed('d2', 'sent', 2)).toBeNull(); // in flight over MQTT: no push
+      expect((await q.markPushed('d1', 'p', 2))?.pushed).toBe(true);
+      expect(await q.markPushed('d1', 'p', 3)).toBeNull();
+      expect(await q.markPushed('d1', 'missing', 3)).toBeNull();
+      // Still deliverable over MQTT if the device comes back in time.
+      expect((await q.claim('d1', 50, 10)).map((i) => i.id)).toEqual(['p']);
+      await q.release('d1');
+      const purged = await q.purgeExpired(100, 10);
+      expect(purged.map((p) => [p.item.id, p.where]).sort()).toEqual([
+        ['p', 'push'],
+        ['sent', 'in-flight'],
+      ]);
+      await f.cleanup();
+    });
+
     it('accounts for every item exactly once under random traffic', async () => {
       const f = await factory();
       const q = f.impl;

@@ -14,18 +14,22 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   /** Ids of items queued or in flight, for duplicate detection and lazy heap deletion. */
   readonly #live = new Map<string, DeliveryItem>();
   readonly #heap: DeliveryItem[] = [];
+  /** Every id seen, until `expiresAt + rememberMs`: a redelivered record is a duplicate, not a new item. */
+  readonly #seen = new Map<string, number>();
 
   constructor(
     readonly maxPerDevice = 100,
     readonly maxItems = 1_000_000,
+    readonly rememberMs = 3_600_000,
   ) {}
 
   async enqueue(
     item: DeliveryItem,
     now: number,
   ): Promise<{ accepted: true } | { accepted: false; reason: RejectReason }> {
+    if (this.#seen.has(item.id)) return { accepted: false, reason: 'duplicate' };
+    this.#seen.set(item.id, item.expiresAt + this.rememberMs);
     if (item.expiresAt <= now) return { accepted: false, reason: 'expired-on-arrival' };
-    if (this.#live.has(item.id)) return { accepted: false, reason: 'duplicate' };
     const device = this.#device(item.deviceId);
     if (
       device.queued.length + device.inFlight.size >= this.maxPerDevice ||
@@ -33,6 +37,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     ) {
       return { accepted: false, reason: 'queue-full' };
     }
+    item = { ...item };
     device.queued.push(item);
     this.#live.set(item.id, item);
     this.#push(item);
@@ -74,7 +79,17 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     return back.length;
   }
 
+  async markPushed(deviceId: string, itemId: string, now: number): Promise<DeliveryItem | null> {
+    const item = this.#live.get(itemId);
+    const device = this.#devices.get(deviceId);
+    if (item === undefined || device === undefined || item.pushed || item.expiresAt <= now) return null;
+    if (device.inFlight.has(itemId)) return null;
+    item.pushed = true;
+    return { ...item };
+  }
+
   async purgeExpired(now: number, limit: number): Promise<ExpiredItem[]> {
+    this.#forget(now);
     const out: ExpiredItem[] = [];
     while (out.length < limit && this.#heap.length > 0 && this.#heap[0]!.expiresAt <= now) {
       const item = this.#pop();
@@ -82,7 +97,10 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
       const device = this.#devices.get(item.deviceId)!;
       let where: ExpiredItem['where'] = 'queue';
       if (device.inFlight.delete(item.id)) where = 'in-flight';
-      else device.queued.splice(device.queued.indexOf(item), 1);
+      else {
+        device.queued.splice(device.queued.indexOf(item), 1);
+        if (item.pushed) where = 'push';
+      }
       this.#live.delete(item.id);
       this.#gc(item.deviceId, device);
       out.push({ item, where });
@@ -93,6 +111,14 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   async size(deviceId: string): Promise<number> {
     const device = this.#devices.get(deviceId);
     return device === undefined ? 0 : device.queued.length + device.inFlight.size;
+  }
+
+  #forget(now: number): void {
+    // Insertion order is roughly deadline order; stop at the first id still remembered.
+    for (const [id, until] of this.#seen) {
+      if (until > now && this.#seen.size <= this.maxItems * 4) break;
+      this.#seen.delete(id);
+    }
   }
 
   #device(deviceId: string): DeviceQueue {

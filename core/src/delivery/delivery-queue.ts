@@ -7,7 +7,8 @@
  *                 │  ▲              │  │
  *                 │  └──release─────┘  └──deadline passes before the ack──▶ expired (in-flight)
  *                 └──deadline passes──▶ expired (queue)
- *   refused at enqueue ──▶ rejected (queue-full | expired-on-arrival | duplicate)
+ *   refused at enqueue ──▶ rejected (queue-full | expired-on-arrival); a repeated id ──▶ duplicate
+ *   (not a new item: no second outcome)
  *
  * An item already sent when its deadline passes cannot be unsent: it is accounted `expired
  * (in-flight)` and a late acknowledgement is ignored; the payload carries `expiresAt`, so the SDK
@@ -21,10 +22,12 @@ export interface DeliveryItem {
   expiresAt: number;
   /** The encoded message to publish to `hx/d/{deviceId}/inbox`. */
   payload: string;
+  /** Set once the item was also sent through a push service (it stays queued for MQTT). */
+  pushed?: boolean;
 }
 
 export type RejectReason = 'queue-full' | 'expired-on-arrival' | 'duplicate';
-export type ExpiredWhere = 'queue' | 'in-flight';
+export type ExpiredWhere = 'queue' | 'in-flight' | 'push';
 
 export interface ExpiredItem {
   item: DeliveryItem;
@@ -44,6 +47,12 @@ export interface DeliveryQueue {
   release(deviceId: string): Promise<number>;
   /** Removes every item whose deadline has passed (queued or in flight), at most `limit`. */
   purgeExpired(now: number, limit: number): Promise<ExpiredItem[]>;
+  /**
+   * Marks a queued (not in flight), unexpired item as also sent through push; returns it when
+   * this call marked it (so exactly one gateway pushes it), else null. An item that expires
+   * after being pushed expires `push`.
+   */
+  markPushed(deviceId: string, itemId: string, now: number): Promise<DeliveryItem | null>;
   /** Items queued or in flight for a device. */
   size(deviceId: string): Promise<number>;
 }
