@@ -1,3 +1,19 @@
-// The public surface of @hexcast/edge-gateway. It is empty until issue #5 (edge gateway) lands;
-// nothing here pretends to work before then.
-export {};
+export { inboxTopic, isTopicSafeId, maySubscribe, PUBLISH_CHANNELS, type PublishChannel, publishChannel } from './acl.js';
+export { type DeviceLink, Dispatcher, type DispatcherOptions } from './delivery.js';
+export { Gateway, type GatewayOptions } from './gateway.js';
+export { EDGE_H3_RESOLUTION, Ingest, type IngestLimits, type IngestResult, type Rejection } from './ingest.js';
+export { type DeviceAck, type Fix, type InboxMessage } from './messages.js';
+export {
+  FcmSender,
+  type FcmMessaging,
+  MemoryPushRegistry,
+  type PushMessage,
+  type PushRegistration,
+  type PushRegistry,
+  type PushSender,
+  RedisPushRegistry,
+  type VapidKeys,
+  WebPushSender,
+} from './push.js';
+export { StrikeCounter, TokenBucket } from './token-bucket.js';
+export { LocalWakeBus, RedisWakeBus, type WakeBus } from './wake.js';

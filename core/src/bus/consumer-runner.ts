@@ -30,6 +30,11 @@ export interface ConsumerRunnerOptions {
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   fromBeginning?: boolean;
+  /**
+   * Pass records past their `expiresAt` to the handler instead of dropping them (the handler
+   * accounts for them itself, e.g. the gateway writes an `expired` receipt).
+   */
+  handleExpired?: boolean;
   clock?: () => number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -191,7 +196,7 @@ export class ConsumerRunner implements Component {
       await this.#deadLetter(context, message, hx.code, hx.message, null);
       return;
     }
-    if (isExpired(envelope, this.#clock())) {
+    if (!this.#options.handleExpired && isExpired(envelope, this.#clock())) {
       this.#m.stale.inc({ stage });
       return;
     }
@@ -221,7 +226,7 @@ export class ConsumerRunner implements Component {
           return;
         }
         await sleep(backoffMs(this.#retry, attempt));
-        if (isExpired(envelope, this.#clock())) {
+        if (!this.#options.handleExpired && isExpired(envelope, this.#clock())) {
           this.#m.stale.inc({ stage });
           return;
         }

@@ -7,6 +7,7 @@ import { ApiKeyRepository } from '../auth/index.js';
 import { BusProducer, ConsumerRunner, createKafka, ensureTopics } from '../bus/index.js';
 import { CampaignFeed, CampaignPublisher, CampaignRepository } from '../campaigns/index.js';
 import type { HexcastConfig } from '../config/index.js';
+import { DELIVERY_EVENTS } from '../delivery/index.js';
 import { DeviceRepository, DeviceTokens } from '../devices/index.js';
 import { deviceStateStore, deviceTokenSecret, openRecords, openRedis } from '../engines.js';
 import { createEventRegistry, type EventRegistry, TOPICS, topicCatalogue } from '../envelope/index.js';
@@ -33,7 +34,7 @@ export function serviceContext(
 ): ServiceContext {
   const kafka = createKafka({ config, logger, ...(embeddedBootstrap ? { embeddedBootstrap } : {}) });
   const registry = createEventRegistry();
-  for (const e of GEO_EVENTS) registry.register(e);
+  for (const e of [...GEO_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
   return {
     config,
     logger,

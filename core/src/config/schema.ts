@@ -64,6 +64,41 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    gateway: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        /** MQTT over TCP. 1884 rather than 1883, which a system Mosquitto often holds. */
+        mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
+        /** MQTT over WebSocket, path `/mqtt`, served by the gateway's HTTP server. */
+        httpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8084 }),
+        maxPayloadBytes: Type.Integer({ minimum: 256, maximum: 1 << 20, default: 16_384 }),
+        maxFixesPerBatch: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        /** Token bucket per device: sustained messages per second and burst. */
+        ratePerSecond: Type.Number({ exclusiveMinimum: 0, default: 20 }),
+        rateBurst: Type.Integer({ minimum: 1, default: 100 }),
+        /** Rejections within `abuseWindowMs` after which the device is disconnected. */
+        abuseStrikes: Type.Integer({ minimum: 1, default: 50 }),
+        abuseWindowMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+        /** How far a fix's timestamp may be ahead of the gateway clock, and how old it may be. */
+        maxClockSkewMs: Type.Integer({ minimum: 0, default: 5 * 60_000 }),
+        maxFixAgeMs: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
+        /** Records waiting for the bus before the gateway stops reading device sockets. */
+        maxPendingProduce: Type.Integer({ minimum: 1, default: 20_000 }),
+        queueMaxPerDevice: Type.Integer({ minimum: 1, default: 100 }),
+        queueMaxItems: Type.Integer({ minimum: 1, default: 1_000_000 }),
+        /** Inbox messages sent but not yet PUBACKed per device. */
+        inflightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+        purgeIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+        /** A device offline this long after an item arrives gets it through push, if registered. */
+        pushGraceMs: Type.Integer({ minimum: 0, default: 30_000 }),
+        vapidPublicKey: Type.Optional(Type.String({ minLength: 1 })),
+        vapidPrivateKey: Type.Optional(Type.String({ minLength: 1 })),
+        vapidSubject: Type.String({ minLength: 1, default: 'mailto:ops@hexcast.local' }),
+        /** FCM: a service-account JSON file; unset disables the FCM fallback. */
+        fcmServiceAccountFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { default: {} },
+    ),
     http: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -1,0 +1,335 @@
+import {
+  type BusProducer,
+  type Clock,
+  type DeliveryItem,
+  DeliveryItemEvent,
+  type DeliveryQueue,
+  DeliveryReceipt,
+  type Envelope,
+  type EventRegistry,
+  type Logger,
+  type Metrics,
+  type ReceiptStatus,
+  TOPICS,
+} from '@hexcast/core';
+import type { Static } from '@sinclair/typebox';
+import type { PushRegistry, PushSender } from './push.js';
+import type { WakeBus } from './wake.js';
+
+/** A device connected to this gateway with its inbox subscribed. */
+export interface DeviceLink {
+  readonly deviceId: string;
+  /** Publishes QoS1 on the device's inbox with this packet id. */
+  publish(messageId: number, payload: Buffer): void;
+}
+
+interface Session {
+  link: DeviceLink;
+  /** MQTT packet id → item id, for items sent and not yet PUBACKed. */
+  inflight: Map<number, string>;
+  nextId: number;
+  draining: boolean;
+  again: boolean;
+}
+
+type ItemData = Static<(typeof DeliveryItemEvent)['schema']>;
+
+export interface DispatcherOptions {
+  queue: DeliveryQueue;
+  producer: BusProducer;
+  registry: EventRegistry;
+  metrics: Metrics;
+  logger: Logger;
+  wake: WakeBus;
+  gatewayId: string;
+  region: string;
+  clock: Clock;
+  inflightWindow: number;
+  purgeIntervalMs: number;
+  pushGraceMs: number;
+  push: { registry: PushRegistry; senders: PushSender[] };
+}
+
+const PURGE_BATCH = 1000;
+
+/**
+ * Moves delivery items from `hx.deliveries.<region>` through the device's outbound queue to its
+ * inbox, and writes exactly one terminal receipt per item on `hx.receipts`. The state machine is
+ * the queue's (see `docs/delivery.md`); this class decides when to claim, publish, push, purge.
+ */
+export class Dispatcher {
+  readonly name = 'delivery-dispatcher';
+  readonly #o: DispatcherOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #pushTimers = new Set<NodeJS.Timeout>();
+  #purgeTimer: NodeJS.Timeout | null = null;
+  #purging: Promise<void> = Promise.resolve();
+  #closed = false;
+  readonly #m;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+    const m = options.metrics;
+    this.#m = {
+      receipts: m.counter<'status' | 'detail'>({
+        name: 'delivery_receipts_total',
+        help: 'terminal and push receipts written, by status and where/reason/channel',
+        labelNames: ['status', 'detail'],
+      }),
+      duplicates: m.counter({ name: 'delivery_duplicates_total', help: 'delivery records seen before (replays)' }),
+      lateAcks: m.counter({
+        name: 'delivery_late_acks_total',
+        help: 'PUBACKs for items whose deadline had passed (accounted expired in flight)',
+      }),
+      pushFailures: m.counter<'channel'>({
+        name: 'delivery_push_failures_total',
+        help: 'push sends refused or failed',
+        labelNames: ['channel'],
+      }),
+      latency: m.histogram({
+        name: 'delivery_latency_seconds',
+        help: 'from publish on the inbox to PUBACK',
+        buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      }),
+      connected: m.gauge({ name: 'gateway_inbox_sessions', help: 'devices with their inbox subscribed here' }),
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.#o.wake.subscribe((deviceId) => this.#drainSoon(deviceId));
+    this.#schedulePurge();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#purgeTimer !== null) clearTimeout(this.#purgeTimer);
+    for (const timer of this.#pushTimers) clearTimeout(timer);
+    this.#pushTimers.clear();
+    await this.#purging;
+    for (const deviceId of [...this.#sessions.keys()]) await this.offline(deviceId);
+  }
+
+  /** Handler for `hx.deliveries.<region>` records (deadline handled here, not by the runner). */
+  async accept(envelope: Envelope): Promise<void> {
+    const now = this.#o.clock();
+    if (envelope.type !== DeliveryItemEvent.type) {
+      await this.#receipt(envelope.id, envelope.key, 'rejected', { reason: 'not-deliverable' });
+      return;
+    }
+    const data = envelope.data as ItemData;
+    if (envelope.expiresAt === undefined) {
+      await this.#receipt(envelope.id, data.deviceId, 'rejected', { reason: 'no-deadline' });
+      return;
+    }
+    const item: DeliveryItem = {
+      id: envelope.id,
+      deviceId: data.deviceId,
+      expiresAt: envelope.expiresAt,
+      payload: JSON.stringify({
+        type: data.kind,
+        id: envelope.id,
+        expiresAt: envelope.expiresAt,
+        content: data.content,
+        ...(data.notification ? { notification: data.notification } : {}),
+      }),
+    };
+    const result = await this.#o.queue.enqueue(item, now);
+    if (!result.accepted) {
+      if (result.reason === 'duplicate') this.#m.duplicates.inc();
+      else if (result.reason === 'expired-on-arrival')
+        await this.#receipt(item.id, item.deviceId, 'expired', { where: 'transit' });
+      else await this.#receipt(item.id, item.deviceId, 'rejected', { reason: result.reason });
+      return;
+    }
+    if (this.#sessions.has(item.deviceId)) this.#drainSoon(item.deviceId);
+    else await this.#o.wake.publish(item.deviceId);
+    if (data.notification !== undefined) this.#schedulePush(item, data.notification);
+  }
+
+  /** The device subscribed its inbox on this gateway: send what is waiting. */
+  online(link: DeviceLink): void {
+    const previous = this.#sessions.get(link.deviceId);
+    const session: Session = {
+      link,
+      inflight: new Map(),
+      nextId: previous?.nextId ?? 1,
+      draining: true,
+      again: false,
+    };
+    this.#sessions.set(link.deviceId, session);
+    this.#m.connected.set(this.#sessions.size);
+    // A connection that took over another: what the old one had in flight goes back first.
+    const handBack = previous !== undefined && previous.inflight.size > 0;
+    void (handBack ? this.#o.queue.release(link.deviceId) : Promise.resolve(0))
+      .catch((err: unknown) => this.#o.logger.error({ err, deviceId: link.deviceId }, 'release failed'))
+      .then(() => {
+        session.draining = false;
+        this.#drainSoon(link.deviceId);
+      });
+  }
+
+  /** The device went away (or was taken over): unacknowledged items go back to the queue front. */
+  async offline(deviceId: string, link?: DeviceLink): Promise<void> {
+    const session = this.#sessions.get(deviceId);
+    if (session === undefined || (link !== undefined && session.link !== link)) return;
+    this.#sessions.delete(deviceId);
+    this.#m.connected.set(this.#sessions.size);
+    if (session.inflight.size > 0) await this.#o.queue.release(deviceId);
+  }
+
+  /** PUBACK for an inbox message. */
+  async puback(deviceId: string, link: DeviceLink, messageId: number): Promise<void> {
+    const session = this.#sessions.get(deviceId);
+    if (session === undefined || session.link !== link) return;
+    const itemId = session.inflight.get(messageId);
+    if (itemId === undefined) return;
+    session.inflight.delete(messageId);
+    const now = this.#o.clock();
+    if (await this.#o.queue.ack(deviceId, itemId, now)) {
+      await this.#receipt(itemId, deviceId, 'delivered', { channel: 'mqtt' });
+    } else {
+      this.#m.lateAcks.inc();
+    }
+    this.#drainSoon(deviceId);
+  }
+
+  /**
+   * Ends every item still queued with a `rejected` receipt: for a queue that dies with this
+   * process (memory), so a graceful stop leaves nothing unaccounted.
+   */
+  async rejectAll(reason: string): Promise<void> {
+    for (;;) {
+      const left = await this.#o.queue.purgeExpired(Number.MAX_SAFE_INTEGER, PURGE_BATCH);
+      for (const { item } of left) await this.#receipt(item.id, item.deviceId, 'rejected', { reason });
+      if (left.length < PURGE_BATCH) return;
+    }
+  }
+
+  /** Runs one purge pass now (tests drive time with an injected clock). */
+  purgeNow(): Promise<void> {
+    this.#purging = this.#purging.then(() => this.#purge()).catch((err: unknown) => {
+      this.#o.logger.error({ err }, 'delivery purge failed; retrying next tick');
+    });
+    return this.#purging;
+  }
+
+  #drainSoon(deviceId: string): void {
+    const session = this.#sessions.get(deviceId);
+    if (session === undefined) return;
+    if (session.draining) {
+      session.again = true;
+      return;
+    }
+    session.draining = true;
+    void this.#drain(deviceId, session).catch((err: unknown) => {
+      this.#o.logger.error({ err, deviceId }, 'delivery drain failed');
+      session.draining = false;
+    });
+  }
+
+  async #drain(deviceId: string, session: Session): Promise<void> {
+    do {
+      session.again = false;
+      const room = this.#o.inflightWindow - session.inflight.size;
+      if (room <= 0 || this.#sessions.get(deviceId) !== session) break;
+      const now = this.#o.clock();
+      const items = await this.#o.queue.claim(deviceId, now, room);
+      if (this.#sessions.get(deviceId) !== session) {
+        // The device left while we claimed: hand the items back.
+        if (items.length > 0) await this.#o.queue.release(deviceId);
+        break;
+      }
+      for (const item of items) {
+        const messageId = this.#nextMessageId(session);
+        session.inflight.set(messageId, item.id);
+        // MQTT 5 §3.3.2 spirit: the deadline travels with the message; the device also learns
+        // the server time of sending, to correct its clock.
+        const payload = `${item.payload.slice(0, -1)},"sentAt":${now}}`;
+        session.link.publish(messageId, Buffer.from(payload));
+      }
+      if (items.length === room) session.again = true;
+    } while (session.again);
+    session.draining = false;
+  }
+
+  #nextMessageId(session: Session): number {
+    for (;;) {
+      const id = session.nextId;
+      session.nextId = id >= 65535 ? 1 : id + 1;
+      if (!session.inflight.has(id)) return id;
+    }
+  }
+
+  #schedulePurge(): void {
+    if (this.#closed) return;
+    this.#purgeTimer = setTimeout(() => {
+      void this.purgeNow().then(() => this.#schedulePurge());
+    }, this.#o.purgeIntervalMs);
+    this.#purgeTimer.unref();
+  }
+
+  async #purge(): Promise<void> {
+    for (;;) {
+      const expired = await this.#o.queue.purgeExpired(this.#o.clock(), PURGE_BATCH);
+      for (const { item, where } of expired) await this.#receipt(item.id, item.deviceId, 'expired', { where });
+      if (expired.length < PURGE_BATCH) return;
+    }
+  }
+
+  #schedulePush(item: DeliveryItem, notification: { title: string; body: string }): void {
+    const { push, pushGraceMs } = this.#o;
+    if (push.senders.length === 0) return;
+    const timer = setTimeout(() => {
+      this.#pushTimers.delete(timer);
+      void this.#push(item, notification).catch((err: unknown) => {
+        this.#o.logger.warn({ err, itemId: item.id }, 'push fallback failed');
+      });
+    }, pushGraceMs);
+    timer.unref();
+    this.#pushTimers.add(timer);
+  }
+
+  /** Offline past the grace: send through the first push channel the device registered. */
+  async #push(item: DeliveryItem, notification: { title: string; body: string }): Promise<void> {
+    if (this.#closed || this.#sessions.has(item.deviceId)) return;
+    const registration = await this.#o.push.registry.get(item.deviceId);
+    if (registration === null) return;
+    const sender = this.#o.push.senders.find((s) => s.canSend(registration));
+    if (sender === undefined) return;
+    const now = this.#o.clock();
+    // Whole seconds left, rounded down: a push may never outlive the item.
+    const ttlSeconds = Math.floor((item.expiresAt - now) / 1000);
+    if (ttlSeconds < 1) return;
+    // Only the gateway that marks the item pushes it; an item claimed over MQTT meanwhile is not pushed.
+    const marked = await this.#o.queue.markPushed(item.deviceId, item.id, now);
+    if (marked === null) return;
+    try {
+      await sender.send(
+        registration,
+        { itemId: item.id, ...notification, payload: item.payload, expiresAt: item.expiresAt },
+        ttlSeconds,
+      );
+      await this.#receipt(item.id, item.deviceId, 'pushed', { channel: sender.channel });
+    } catch (err) {
+      this.#m.pushFailures.inc({ channel: sender.channel });
+      this.#o.logger.warn({ err, itemId: item.id, channel: sender.channel }, 'push send failed; item stays queued');
+    }
+  }
+
+  async #receipt(
+    itemId: string,
+    deviceId: string,
+    status: ReceiptStatus,
+    extra: { where?: 'transit' | 'queue' | 'in-flight' | 'push'; reason?: string; channel?: 'mqtt' | 'webpush' | 'fcm' },
+  ): Promise<void> {
+    const envelope = this.#o.registry.create(DeliveryReceipt, {
+      // One id per item and status: a receipt produced twice (a retry) is recognisably the same.
+      id: `${status}:${itemId}`.slice(0, 64),
+      key: deviceId,
+      source: { kind: 'gateway', id: this.#o.gatewayId, region: this.#o.region },
+      data: { itemId, deviceId, status, gateway: this.#o.gatewayId, ...extra },
+    });
+    await this.#o.producer.send(TOPICS.receipts, envelope);
+    this.#m.receipts.inc({ status, detail: extra.where ?? extra.reason ?? extra.channel ?? '' });
+  }
+}

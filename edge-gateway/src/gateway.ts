@@ -1,0 +1,483 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import {
+  type BusProducer,
+  type Clock,
+  ConsumerRunner,
+  type DeliveryQueue,
+  type DeviceTokens,
+  deliveriesTopic,
+  type EventRegistry,
+  type HexcastConfig,
+  HexcastError,
+  healthPlugin,
+  isHexcastError,
+  type Logger,
+  type Metrics,
+} from '@hexcast/core';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { inboxTopic, isTopicSafeId, maySubscribe, publishChannel } from './acl.js';
+import { type DeviceLink, Dispatcher } from './delivery.js';
+import { Ingest, type OutboundRecord, type Rejection } from './ingest.js';
+import type { InboxMessage } from './messages.js';
+import { checkPushRegistration, type PushRegistry, type PushSender } from './push.js';
+import { StrikeCounter, TokenBucket } from './token-bucket.js';
+import type { WakeBus } from './wake.js';
+
+export interface GatewayOptions {
+  config: Readonly<HexcastConfig>;
+  logger: Logger;
+  metrics: Metrics;
+  kafka: Kafka;
+  registry: EventRegistry;
+  producer: BusProducer;
+  tokens: DeviceTokens;
+  queue: DeliveryQueue;
+  wake: WakeBus;
+  push: { registry: PushRegistry; senders: PushSender[]; vapidPublicKey?: string };
+  /** Defaults to `config.region`. */
+  region?: string;
+  gatewayId?: string;
+  clock?: Clock;
+  /** Called once the queue is closing with items no gateway will deliver (memory queue only). */
+  dropQueuedOnClose?: boolean;
+}
+
+/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
+const CONNACK = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
+
+interface DeviceSession {
+  client: Client;
+  bucket: TokenBucket;
+  strikes: StrikeCounter;
+  expiryTimer: NodeJS.Timeout;
+  link: DeviceLink | null;
+}
+
+/**
+ * One regional gateway: aedes (MQTT 3.1.1) over TCP and WebSocket, device auth and ACL,
+ * validation at the edge, ingest to the bus with PUBACK after the bus acknowledged, and the
+ * delivery side (the dispatcher) from `hx.deliveries.<region>` to device inboxes.
+ */
+export class Gateway {
+  readonly name = 'gateway';
+  readonly region: string;
+  readonly gatewayId: string;
+  readonly #o: GatewayOptions;
+  readonly #clock: Clock;
+  readonly #ingest: Ingest;
+  readonly #dispatcher: Dispatcher;
+  readonly #runner: ConsumerRunner;
+  readonly #sessions = new Map<string, DeviceSession>();
+  readonly #links = new WeakMap<Client, DeviceLink>();
+  /** Payload buffers of our inbox messages → the packet id to send them with (see authorizeForward). */
+  readonly #outgoing = new WeakMap<Buffer, number>();
+  #aedes: Aedes | null = null;
+  #tcp: Server | null = null;
+  #http: FastifyInstance | null = null;
+  #wss: WebSocketServer | null = null;
+  #pending = 0;
+  #drained: Array<() => void> = [];
+  #closing = false;
+  readonly #m;
+
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    this.region = options.region ?? options.config.region;
+    this.gatewayId = options.gatewayId ?? `gw-${this.region}-${randomUUID().slice(0, 8)}`;
+    this.#clock = options.clock ?? Date.now;
+    const g = options.config.gateway;
+    this.#ingest = new Ingest(options.registry, g, { kind: 'gateway', id: this.gatewayId, region: this.region });
+    this.#dispatcher = new Dispatcher({
+      queue: options.queue,
+      producer: options.producer,
+      registry: options.registry,
+      metrics: options.metrics,
+      logger: options.logger,
+      wake: options.wake,
+      gatewayId: this.gatewayId,
+      region: this.region,
+      clock: this.#clock,
+      inflightWindow: g.inflightWindow,
+      purgeIntervalMs: g.purgeIntervalMs,
+      pushGraceMs: g.pushGraceMs,
+      push: options.push,
+    });
+    this.#runner = new ConsumerRunner({
+      kafka: options.kafka,
+      registry: options.registry,
+      metrics: options.metrics,
+      logger: options.logger,
+      producer: options.producer,
+      groupId: `hx-gateway-${this.region}`,
+      topics: [deliveriesTopic(this.region).name],
+      stage: 'gateway-delivery',
+      handler: (envelope) => this.#dispatcher.accept(envelope),
+      handleExpired: true,
+      clock: this.#clock,
+      concurrency: 32,
+    });
+    const m = options.metrics;
+    this.#m = {
+      connects: m.counter<'result'>({
+        name: 'gateway_connects_total',
+        help: 'MQTT CONNECTs by result (ok or the refusal reason)',
+        labelNames: ['result'],
+      }),
+      rejected: m.counter<'reason' | 'channel'>({
+        name: 'gateway_rejected_total',
+        help: 'device messages (or single fixes) dropped at the edge, by reason code',
+        labelNames: ['reason', 'channel'],
+      }),
+      accepted: m.counter<'channel'>({
+        name: 'gateway_accepted_total',
+        help: 'device messages accepted and acknowledged after the bus',
+        labelNames: ['channel'],
+      }),
+      disconnects: m.counter<'reason'>({
+        name: 'gateway_forced_disconnects_total',
+        help: 'connections closed by the gateway, by reason code',
+        labelNames: ['reason'],
+      }),
+      ackLatency: m.histogram({
+        name: 'gateway_ingest_ack_seconds',
+        help: 'from a device PUBLISH arriving to the bus acknowledging it',
+        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
+      }),
+      pending: m.gauge({ name: 'gateway_pending_produce', help: 'device records waiting for the bus' }),
+      backpressure: m.counter({
+        name: 'gateway_backpressure_waits_total',
+        help: 'device messages held (socket reads paused) because the bus fell behind',
+      }),
+      connected: m.gauge({ name: 'gateway_connected_devices', help: 'authenticated MQTT connections' }),
+    };
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#dispatcher;
+  }
+
+  mqttUrl(): string {
+    const address = this.#tcp?.address();
+    if (address === null || address === undefined || typeof address === 'string') throw new Error('not listening');
+    return `mqtt://${this.#o.config.gateway.host}:${address.port}`;
+  }
+
+  httpUrl(): string {
+    const address = this.#http?.server.address();
+    if (address === null || address === undefined || typeof address === 'string') throw new Error('not listening');
+    return `http://${this.#o.config.gateway.host}:${address.port}`;
+  }
+
+  wsUrl(): string {
+    return `${this.httpUrl().replace(/^http/, 'ws')}/mqtt`;
+  }
+
+  async start(): Promise<void> {
+    const g = this.#o.config.gateway;
+    const aedes = await Aedes.createBroker({
+      id: this.gatewayId,
+      connectTimeout: 10_000,
+      preConnect: (_client, packet, done) => {
+        // Our delivery queue is the session state: MQTT persistent sessions would let aedes keep
+        // (and resend after their deadline) copies of inbox messages.
+        packet.clean = true;
+        done(null, !this.#closing);
+      },
+      authenticate: (client, _username, password, done) => {
+        void this.#authenticate(client, password).then(
+          (error) => done(error, error === null),
+          (err: unknown) => {
+            this.#o.logger.error({ err }, 'authenticate failed');
+            done(authError('server error', 3), false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, done) => {
+        if (client === null) return done(new Error('no client'));
+        this.#onPublish(client, packet.topic, packet.payload as Buffer).then(
+          () => done(null),
+          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        );
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        if (maySubscribe(client.id, subscription.topic)) return done(null, { ...subscription, qos: 1 });
+        this.#reject(client, 'sub', { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: subscription.topic }, false);
+        done(null, null); // SUBACK 0x80
+      },
+      // Nothing a device publishes is ever forwarded to another client; only our own inbox
+      // messages go out, with the packet id the dispatcher chose.
+      authorizeForward: (_client, packet) => {
+        if (packet.qos === 0) return packet;
+        const messageId = this.#outgoing.get(packet.payload as Buffer);
+        return messageId === undefined ? null : ({ ...packet, messageId } as AedesPublishPacket);
+      },
+    });
+    this.#aedes = aedes;
+    // PUBACKs of clean sessions reach aedes' persistence with their packet id and nowhere else.
+    const persistence = (aedes as unknown as { persistence: unknown }).persistence as {
+      outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
+    };
+    const clear = persistence.outgoingClearMessageId.bind(persistence);
+    persistence.outgoingClearMessageId = (client, packet) => {
+      if (packet.messageId !== undefined) this.#onPuback(client, packet.messageId);
+      return clear(client, packet);
+    };
+    aedes.on('subscribe', (subscriptions, client) => {
+      if (subscriptions.some((s) => s.topic === inboxTopic(client.id))) this.#online(client);
+    });
+    aedes.on('clientDisconnect', (client) => this.#offline(client));
+    aedes.on('clientError', (client, err) => this.#o.logger.debug({ err, deviceId: client.id }, 'client error'));
+    aedes.on('connectionError', (_client, err) => this.#o.logger.debug({ err }, 'connection error'));
+
+    this.#tcp = createServer(aedes.handle);
+    await new Promise<void>((resolve, reject) => {
+      this.#tcp!.once('error', reject);
+      this.#tcp!.listen(g.mqttPort, g.host, () => resolve());
+    });
+    await this.#startHttp(aedes);
+    await this.#dispatcher.start();
+    await this.#runner.start();
+    this.#o.logger.info(
+      { mqtt: this.mqttUrl(), ws: this.wsUrl(), http: this.httpUrl(), gateway: this.gatewayId },
+      'gateway listening',
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await new Promise<void>((resolve) => (this.#tcp ? this.#tcp.close(() => resolve()) : resolve()));
+    for (const session of this.#sessions.values()) {
+      this.#notice(session.client, {
+        type: 'disconnect',
+        code: 'HX_GATEWAY_SHUTTING_DOWN',
+        reason: 'gateway stopping',
+        reconnect: true,
+        retryAfterMs: 1000,
+      });
+    }
+    await this.#runner.close();
+    await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
+    this.#wss?.close();
+    await this.#http?.close();
+    await this.#dispatcher.close();
+    if (this.#o.dropQueuedOnClose) await this.#dispatcher.rejectAll('gateway-stopped');
+    await this.#o.wake.close();
+  }
+
+  async #startHttp(aedes: Aedes): Promise<void> {
+    const g = this.#o.config.gateway;
+    const app = Fastify({
+      loggerInstance: this.#o.logger.child({ component: 'gateway-http' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 16 * 1024,
+    });
+    await app.register(healthPlugin, {
+      metrics: this.#o.metrics,
+      readiness: { mqtt: () => this.#tcp?.listening === true && !this.#closing },
+    });
+    app.get('/v1/push/vapid', async (_request, reply) => {
+      const key = this.#o.push.vapidPublicKey;
+      if (key === undefined) return reply.code(404).send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'Web Push is not configured' });
+      return { publicKey: key };
+    });
+    app.put('/v1/push', async (request, reply) => {
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      let deviceId: string;
+      try {
+        const claims = await this.#o.tokens.verify(token, this.#clock());
+        if (claims.region !== this.region) throw new HexcastError('HX_GATEWAY_REGION_MISMATCH', 'token is for another region');
+        deviceId = claims.sub;
+      } catch (error) {
+        const code = isHexcastError(error) && error.code === 'HX_GATEWAY_REGION_MISMATCH' ? error.code : 'HX_GATEWAY_AUTH_FAILED';
+        return reply.code(code === 'HX_GATEWAY_AUTH_FAILED' ? 401 : 403).send({ code, message: 'device token refused' });
+      }
+      if (!checkPushRegistration.Check(request.body)) {
+        return reply.code(400).send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'expected {webpush?, fcmToken?}' });
+      }
+      await this.#o.push.registry.set(deviceId, request.body);
+      return reply.code(204).send();
+    });
+    // MQTT over WebSocket on /mqtt (subprotocol "mqtt"), sharing the HTTP port.
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: g.maxPayloadBytes + 1024,
+      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+    });
+    this.#wss = wss;
+    app.server.on('upgrade', (request, socket, head) => {
+      if (new URL(request.url ?? '/', 'http://x').pathname !== '/mqtt') return socket.destroy();
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const stream = createWebSocketStream(ws);
+        stream.on('error', () => ws.terminate());
+        aedes.handle(stream, request);
+      });
+    });
+    await app.listen({ host: g.host, port: g.httpPort });
+    this.#http = app;
+  }
+
+  async #authenticate(client: Client, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const refuse = (result: string, code: number, message: string) => {
+      this.#m.connects.inc({ result });
+      return authError(message, code);
+    };
+    if (this.#closing) return refuse('shutting-down', 3, 'gateway stopping');
+    if (password === undefined || password.length === 0) return refuse('token-missing', CONNACK.badCredentials, 'no token');
+    let claims: Awaited<ReturnType<DeviceTokens['verify']>>;
+    try {
+      claims = await this.#o.tokens.verify(password.toString('utf8'), this.#clock());
+    } catch {
+      return refuse('token-invalid', CONNACK.badCredentials, 'token invalid or expired');
+    }
+    if (client.id !== claims.sub || !isTopicSafeId(claims.sub)) {
+      return refuse('client-id-mismatch', CONNACK.identifierRejected, 'client id is not the token subject');
+    }
+    if (claims.region !== this.region) return refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region');
+    const now = this.#clock();
+    const g = this.#o.config.gateway;
+    const previous = this.#sessions.get(client.id);
+    if (previous !== undefined) clearTimeout(previous.expiryTimer);
+    // The connection ends when the token does: the SDK reconnects with a fresh one.
+    const expiryTimer = setTimeout(
+      () => {
+        this.#disconnect(client, 'HX_GATEWAY_AUTH_FAILED', 'token expired', true, 0);
+      },
+      Math.max(0, claims.exp * 1000 - now),
+    );
+    expiryTimer.unref();
+    this.#sessions.set(client.id, {
+      client,
+      bucket: new TokenBucket(g.ratePerSecond, g.rateBurst, now),
+      strikes: new StrikeCounter(g.abuseStrikes, g.abuseWindowMs),
+      expiryTimer,
+      link: null,
+    });
+    this.#m.connects.inc({ result: 'ok' });
+    this.#m.connected.set(this.#sessions.size);
+    return null;
+  }
+
+  /** Validates, rate-limits and produces one device message; resolves once the bus has it. */
+  async #onPublish(client: Client, topic: string, payload: Buffer): Promise<void> {
+    const started = performance.now();
+    const session = this.#sessions.get(client.id);
+    if (session === undefined || session.client !== client) return;
+    const channel = publishChannel(client.id, topic);
+    if (channel === null) {
+      this.#reject(client, 'none', { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: topic }, true);
+      return;
+    }
+    const now = this.#clock();
+    if (!session.bucket.take(now)) {
+      this.#reject(client, channel, { code: 'HX_GATEWAY_RATE_LIMITED', reason: 'rate limit' }, true);
+      return;
+    }
+    const result = this.#ingest.handle(client.id, channel, payload, now);
+    for (const dropped of result.dropped) this.#m.rejected.inc({ reason: dropped.code, channel });
+    if (!result.ok) {
+      this.#reject(client, channel, result.rejection, true);
+      return;
+    }
+    await this.#produce(result.records);
+    this.#m.accepted.inc({ channel });
+    this.#m.ackLatency.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * Sends records and waits for the bus. When too many are already waiting, waits for room
+   * first: aedes reads a socket's next chunk only after this resolves, so a slow bus stops the
+   * gateway reading device sockets instead of buffering without bound.
+   */
+  async #produce(records: OutboundRecord[]): Promise<void> {
+    if (this.#pending >= this.#o.config.gateway.maxPendingProduce) {
+      this.#m.backpressure.inc();
+      await new Promise<void>((resolve) => this.#drained.push(resolve));
+    }
+    this.#pending += records.length;
+    this.#m.pending.set(this.#pending);
+    try {
+      await Promise.all(records.map((r) => this.#o.producer.send(r.topic, r.envelope)));
+    } catch (cause) {
+      // Not acknowledged: close the connection so the device resends (QoS1) to a healthy gateway.
+      throw new HexcastError('HX_GATEWAY_BUS_UNAVAILABLE', 'the bus did not accept the message', { cause });
+    } finally {
+      this.#pending -= records.length;
+      this.#m.pending.set(this.#pending);
+      const limit = this.#o.config.gateway.maxPendingProduce;
+      while (this.#drained.length > 0 && this.#pending < limit) this.#drained.shift()!();
+    }
+  }
+
+  #reject(client: Client, channel: string, rejection: Rejection, strike: boolean): void {
+    this.#m.rejected.inc({ reason: rejection.code, channel });
+    this.#notice(client, { type: 'rejected', code: rejection.code, reason: rejection.reason, topic: channel });
+    const session = this.#sessions.get(client.id);
+    if (strike && session !== undefined && session.strikes.strike(this.#clock())) {
+      this.#disconnect(client, 'HX_GATEWAY_ABUSE', 'too many rejected messages', true, this.#o.config.gateway.abuseWindowMs);
+    }
+  }
+
+  #disconnect(client: Client, code: string, reason: string, reconnect: boolean, retryAfterMs: number): void {
+    this.#m.disconnects.inc({ reason: code });
+    this.#notice(client, { type: 'disconnect', code, reason, reconnect, retryAfterMs });
+    // Let the notice reach the socket first.
+    setImmediate(() => client.close());
+  }
+
+  #notice(client: Client, message: InboxMessage): void {
+    client.publish(
+      { cmd: 'publish', topic: inboxTopic(client.id), payload: Buffer.from(JSON.stringify(message)), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+  }
+
+  #online(client: Client): void {
+    const session = this.#sessions.get(client.id);
+    if (session === undefined || session.client !== client) return;
+    this.#notice(client, { type: 'hello', serverTime: this.#clock(), region: this.region });
+    const link: DeviceLink = {
+      deviceId: client.id,
+      publish: (messageId, payload) => {
+        this.#outgoing.set(payload, messageId);
+        client.publish(
+          { cmd: 'publish', topic: inboxTopic(client.id), payload, qos: 1, retain: false, dup: false },
+          () => undefined,
+        );
+      },
+    };
+    session.link = link;
+    this.#links.set(client, link);
+    this.#dispatcher.online(link);
+  }
+
+  #offline(client: Client): void {
+    const link = this.#links.get(client);
+    if (link !== undefined) {
+      void this.#dispatcher.offline(client.id, link).catch((err: unknown) => {
+        this.#o.logger.error({ err, deviceId: client.id }, 'releasing in-flight items failed');
+      });
+    }
+    const session = this.#sessions.get(client.id);
+    if (session === undefined || session.client !== client) return; // taken over by a newer connection
+    clearTimeout(session.expiryTimer);
+    this.#sessions.delete(client.id);
+    this.#m.connected.set(this.#sessions.size);
+  }
+
+  #onPuback(client: Client, messageId: number): void {
+    const session = this.#sessions.get(client.id);
+    if (session?.link == null || session.client !== client) return;
+    void this.#dispatcher.puback(client.id, session.link, messageId).catch((err: unknown) => {
+      this.#o.logger.error({ err, deviceId: client.id }, 'puback handling failed');
+    });
+  }
+}
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}

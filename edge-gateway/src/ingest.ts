@@ -1,0 +1,168 @@
+import {
+  DeliveryReceipt,
+  DeviceClick,
+  DeviceLocation,
+  type Envelope,
+  type ErrorCode,
+  type EventRegistry,
+  TOPICS,
+} from '@hexcast/core';
+import { latLngToCell } from 'h3-js';
+import { v5 as uuidv5 } from 'uuid';
+import type { PublishChannel } from './acl.js';
+import { checkAck, checkBatch, checkClick, checkFix, type Fix } from './messages.js';
+
+/** Namespace for deterministic ids: a retransmitted message maps to the same envelope ids. */
+const ID_NAMESPACE = '6f1c6d0e-4c55-4f7e-9a51-3c1b8f0a2d11';
+
+/** The H3 resolution the gateway stamps on each fix (≈ 0.1 km² cells). */
+export const EDGE_H3_RESOLUTION = 9;
+
+export interface IngestLimits {
+  maxPayloadBytes: number;
+  maxFixesPerBatch: number;
+  maxClockSkewMs: number;
+  maxFixAgeMs: number;
+}
+
+export interface OutboundRecord {
+  topic: string;
+  envelope: Envelope;
+}
+
+export interface Rejection {
+  code: ErrorCode;
+  reason: string;
+}
+
+export type IngestResult =
+  | { ok: true; records: OutboundRecord[]; dropped: Rejection[] }
+  | { ok: false; rejection: Rejection; dropped: Rejection[] };
+
+/**
+ * Turns one device message into bus records, or says why not. Pure: no I/O, time passed in.
+ * Envelope ids are derived from the content (device, time, …), so a QoS1 retransmission after a
+ * lost PUBACK produces the same ids and downstream idempotency absorbs it.
+ */
+export class Ingest {
+  constructor(
+    readonly registry: EventRegistry,
+    readonly limits: IngestLimits,
+    readonly source: { kind: 'gateway'; id: string; region: string },
+  ) {}
+
+  handle(deviceId: string, channel: PublishChannel, payload: Buffer, now: number): IngestResult {
+    if (payload.length > this.limits.maxPayloadBytes) {
+      return fail('HX_GATEWAY_PAYLOAD_TOO_LARGE', `payload is ${payload.length} bytes`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return fail('HX_GATEWAY_PAYLOAD_INVALID', 'payload is not JSON');
+    }
+    switch (channel) {
+      case 'loc':
+        return this.#locations(deviceId, body, now);
+      case 'ev':
+        return this.#click(deviceId, body, now);
+      case 'ack':
+        return this.#ack(deviceId, body, now);
+    }
+  }
+
+  #locations(deviceId: string, body: unknown, now: number): IngestResult {
+    if (!checkBatch.Check(body)) return fail('HX_GATEWAY_PAYLOAD_INVALID', 'expected {"fixes":[…]}');
+    if (body.fixes.length > this.limits.maxFixesPerBatch) {
+      return fail('HX_GATEWAY_PAYLOAD_TOO_LARGE', `batch of ${body.fixes.length} fixes`);
+    }
+    const records: OutboundRecord[] = [];
+    const dropped: Rejection[] = [];
+    for (const raw of body.fixes) {
+      const problem = this.#fixProblem(raw, now);
+      if (problem !== null) {
+        dropped.push(problem);
+        continue;
+      }
+      const fix = raw as Fix;
+      const data = {
+        deviceId,
+        lat: fix.lat,
+        lng: fix.lng,
+        accuracy: fix.accuracy,
+        h3: latLngToCell(fix.lat, fix.lng, EDGE_H3_RESOLUTION),
+        ...(fix.speed === undefined ? {} : { speed: fix.speed }),
+      };
+      records.push({
+        topic: TOPICS.locations.name,
+        envelope: this.registry.create(DeviceLocation, {
+          id: uuidv5(`loc|${deviceId}|${fix.ts}`, ID_NAMESPACE),
+          key: deviceId,
+          ts: fix.ts,
+          source: this.source,
+          data,
+        }),
+      });
+    }
+    if (records.length === 0) return { ok: false, rejection: dropped[0]!, dropped };
+    return { ok: true, records, dropped };
+  }
+
+  #fixProblem(raw: unknown, now: number): Rejection | null {
+    if (!checkFix.Check(raw)) return { code: 'HX_GATEWAY_PAYLOAD_INVALID', reason: 'fix does not match the schema' };
+    const { lat, lng, ts } = raw;
+    if (
+      !Number.isFinite(lat) ||
+      !Number.isFinite(lng) ||
+      lat < -90 ||
+      lat > 90 ||
+      lng < -180 ||
+      lng > 180 ||
+      (lat === 0 && lng === 0)
+    ) {
+      return { code: 'HX_GATEWAY_COORDINATES_INVALID', reason: `lat ${lat}, lng ${lng}` };
+    }
+    return this.#timeProblem(ts, now);
+  }
+
+  #timeProblem(ts: number, now: number): Rejection | null {
+    if (ts > now + this.limits.maxClockSkewMs) {
+      return { code: 'HX_GATEWAY_TIMESTAMP_INVALID', reason: `ts ${ts} is ${ts - now} ms in the future` };
+    }
+    if (ts < now - this.limits.maxFixAgeMs) {
+      return { code: 'HX_GATEWAY_TIMESTAMP_INVALID', reason: `ts ${ts} is ${now - ts} ms old` };
+    }
+    return null;
+  }
+
+  #click(deviceId: string, body: unknown, now: number): IngestResult {
+    if (!checkClick.Check(body)) return fail('HX_GATEWAY_PAYLOAD_INVALID', 'click does not match the schema');
+    const late = this.#timeProblem(body.ts, now);
+    if (late !== null) return { ok: false, rejection: late, dropped: [] };
+    const { ts, ...rest } = body;
+    const envelope = this.registry.create(DeviceClick, {
+      id: uuidv5(`ev|${deviceId}|${body.sessionId}|${ts}|${body.action}|${body.productId}`, ID_NAMESPACE),
+      key: deviceId,
+      ts,
+      source: this.source,
+      data: { deviceId, ...rest },
+    });
+    return { ok: true, records: [{ topic: TOPICS.clicks.name, envelope }], dropped: [] };
+  }
+
+  #ack(deviceId: string, body: unknown, now: number): IngestResult {
+    if (!checkAck.Check(body)) return fail('HX_GATEWAY_PAYLOAD_INVALID', 'ack does not match the schema');
+    const envelope = this.registry.create(DeliveryReceipt, {
+      id: uuidv5(`ack|${deviceId}|${body.id}|${body.status}`, ID_NAMESPACE),
+      key: deviceId,
+      ts: now,
+      source: this.source,
+      data: { itemId: body.id, deviceId, status: body.status, gateway: this.source.id },
+    });
+    return { ok: true, records: [{ topic: TOPICS.receipts.name, envelope }], dropped: [] };
+  }
+}
+
+function fail(code: ErrorCode, reason: string): IngestResult {
+  return { ok: false, rejection: { code, reason }, dropped: [] };
+}

@@ -1,0 +1,71 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+/** One location fix as a device sends it. */
+export const FixSchema = Type.Object(
+  {
+    lat: Type.Number(),
+    lng: Type.Number(),
+    /** Horizontal accuracy, metres. */
+    accuracy: Type.Number({ minimum: 0, maximum: 100_000 }),
+    /** Device time of the fix, epoch ms. */
+    ts: Type.Integer({ minimum: 0 }),
+    /** Metres per second. */
+    speed: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000 })),
+  },
+  { additionalProperties: false },
+);
+export type Fix = Static<typeof FixSchema>;
+
+/** `hx/d/{id}/loc`: a batch of fixes, oldest first. */
+export const LocationBatchSchema = Type.Object(
+  { fixes: Type.Array(Type.Unknown(), { minItems: 1 }) },
+  { additionalProperties: false },
+);
+
+/** `hx/d/{id}/ev`: a clickstream event. */
+export const ClickSchema = Type.Object(
+  {
+    sessionId: Type.String({ minLength: 1, maxLength: 128 }),
+    productId: Type.String({ minLength: 1, maxLength: 128 }),
+    action: Type.Union([Type.Literal('view'), Type.Literal('click'), Type.Literal('cart'), Type.Literal('buy')]),
+    category: Type.Optional(Type.String({ maxLength: 128 })),
+    ts: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type Click = Static<typeof ClickSchema>;
+
+/** `hx/d/{id}/ack`: the app's own receipts for an inbox item. */
+export const DeviceAckSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64 }),
+    status: Type.Union([Type.Literal('received'), Type.Literal('opened'), Type.Literal('redeemed')]),
+    ts: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type DeviceAck = Static<typeof DeviceAckSchema>;
+
+export const checkFix = TypeCompiler.Compile(FixSchema);
+export const checkBatch = TypeCompiler.Compile(LocationBatchSchema);
+export const checkClick = TypeCompiler.Compile(ClickSchema);
+export const checkAck = TypeCompiler.Compile(DeviceAckSchema);
+
+/**
+ * What the gateway publishes on `hx/d/{id}/inbox` (JSON). `offer` / `recommendation` carry an
+ * item; `hello` follows the inbox subscription and gives the server time, so the SDK can correct
+ * its clock before judging `expiresAt`; `rejected` says why a device message was dropped;
+ * `disconnect` comes right before the gateway closes the connection.
+ */
+export type InboxMessage =
+  | {
+      type: 'offer' | 'recommendation';
+      id: string;
+      expiresAt: number;
+      sentAt: number;
+      content: unknown;
+    }
+  | { type: 'hello'; serverTime: number; region: string }
+  | { type: 'rejected'; code: string; reason: string; topic: string }
+  | { type: 'disconnect'; code: string; reason: string; reconnect: boolean; retryAfterMs?: number };
