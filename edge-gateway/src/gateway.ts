@@ -4,6 +4,7 @@ import {
   type BusProducer,
   type Clock,
   ConsumerRunner,
+  type ConsumerRunnerOptions,
   type DeliveryQueue,
   type DeviceTokens,
   deliveriesTopic,
@@ -42,8 +43,15 @@ export interface GatewayOptions {
   region?: string;
   gatewayId?: string;
   clock?: Clock;
-  /** Called once the queue is closing with items no gateway will deliver (memory queue only). */
+  /**
+   * On a graceful stop, end every item still queued with `rejected (gateway-stopped)`: for a
+   * queue that dies with the process (memory). Leave false for Redis: the next gateway goes on.
+   */
   dropQueuedOnClose?: boolean;
+  /** Consume `hx.deliveries.<region>` (default true); false: serve devices only. */
+  consume?: boolean;
+  /** Consumer tuning (tests use short session timeouts). */
+  consumer?: Pick<ConsumerRunnerOptions, 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs'>;
 }
 
 /** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
@@ -55,6 +63,8 @@ interface DeviceSession {
   strikes: StrikeCounter;
   expiryTimer: NodeJS.Timeout;
   link: DeviceLink | null;
+  /** Set once the gateway decided to close it: what is still arriving is not processed. */
+  closing: boolean;
 }
 
 /**
@@ -119,6 +129,7 @@ export class Gateway {
       handleExpired: true,
       clock: this.#clock,
       concurrency: 32,
+      ...options.consumer,
     });
     const m = options.metrics;
     this.#m = {
@@ -153,6 +164,7 @@ export class Gateway {
         help: 'device messages held (socket reads paused) because the bus fell behind',
       }),
       connected: m.gauge({ name: 'gateway_connected_devices', help: 'authenticated MQTT connections' }),
+      publishes: m.counter({ name: 'gateway_publishes_total', help: 'PUBLISH packets read from devices' }),
     };
   }
 
@@ -240,7 +252,7 @@ export class Gateway {
     });
     await this.#startHttp(aedes);
     await this.#dispatcher.start();
-    await this.#runner.start();
+    if (this.#o.consume !== false) await this.#runner.start();
     this.#o.logger.info(
       { mqtt: this.mqttUrl(), ws: this.wsUrl(), http: this.httpUrl(), gateway: this.gatewayId },
       'gateway listening',
@@ -259,7 +271,7 @@ export class Gateway {
         retryAfterMs: 1000,
       });
     }
-    await this.#runner.close();
+    if (this.#o.consume !== false) await this.#runner.close();
     await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
     this.#wss?.close();
     await this.#http?.close();
@@ -356,6 +368,7 @@ export class Gateway {
       strikes: new StrikeCounter(g.abuseStrikes, g.abuseWindowMs),
       expiryTimer,
       link: null,
+      closing: false,
     });
     this.#m.connects.inc({ result: 'ok' });
     this.#m.connected.set(this.#sessions.size);
@@ -365,8 +378,12 @@ export class Gateway {
   /** Validates, rate-limits and produces one device message; resolves once the bus has it. */
   async #onPublish(client: Client, topic: string, payload: Buffer): Promise<void> {
     const started = performance.now();
+    this.#m.publishes.inc();
     const session = this.#sessions.get(client.id);
-    if (session === undefined || session.client !== client) return;
+    if (session === undefined || session.client !== client || session.closing) {
+      // Not processed, so not acknowledged: the device resends after it reconnects.
+      throw new HexcastError('HX_GATEWAY_SHUTTING_DOWN', 'connection is closing');
+    }
     const channel = publishChannel(client.id, topic);
     if (channel === null) {
       this.#reject(client, 'none', { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: topic }, true);
@@ -394,8 +411,9 @@ export class Gateway {
    * gateway reading device sockets instead of buffering without bound.
    */
   async #produce(records: OutboundRecord[]): Promise<void> {
-    if (this.#pending >= this.#o.config.gateway.maxPendingProduce) {
-      this.#m.backpressure.inc();
+    if (this.#pending >= this.#o.config.gateway.maxPendingProduce) this.#m.backpressure.inc();
+    // Re-checked after each wake-up: check and reserve happen in one synchronous step.
+    while (this.#pending >= this.#o.config.gateway.maxPendingProduce) {
       await new Promise<void>((resolve) => this.#drained.push(resolve));
     }
     this.#pending += records.length;
@@ -423,6 +441,11 @@ export class Gateway {
   }
 
   #disconnect(client: Client, code: string, reason: string, reconnect: boolean, retryAfterMs: number): void {
+    const session = this.#sessions.get(client.id);
+    if (session?.client === client) {
+      if (session.closing) return;
+      session.closing = true;
+    }
     this.#m.disconnects.inc({ reason: code });
     this.#notice(client, { type: 'disconnect', code, reason, reconnect, retryAfterMs });
     // Let the notice reach the socket first.

@@ -1,4 +1,5 @@
 import {
+  DELIVERY_EVENTS,
   DeliveryReceipt,
   DeviceClick,
   DeviceLocation,
@@ -49,7 +50,9 @@ export class Ingest {
     readonly registry: EventRegistry,
     readonly limits: IngestLimits,
     readonly source: { kind: 'gateway'; id: string; region: string },
-  ) {}
+  ) {
+    for (const event of DELIVERY_EVENTS) if (!registry.has(event.type)) registry.register(event);
+  }
 
   handle(deviceId: string, channel: PublishChannel, payload: Buffer, now: number): IngestResult {
     if (payload.length > this.limits.maxPayloadBytes) {

@@ -1,0 +1,91 @@
+import { createEventRegistry } from '@hexcast/core';
+import { EDGE_H3_RESOLUTION, Ingest } from '@hexcast/edge-gateway';
+import { getResolution, latLngToCell } from 'h3-js';
+import { describe, expect, it } from 'vitest';
+
+const NOW = 1_800_000_000_000;
+const ingest = new Ingest(
+  createEventRegistry(),
+  { maxPayloadBytes: 2048, maxFixesPerBatch: 5, maxClockSkewMs: 60_000, maxFixAgeMs: 3600_000 },
+  { kind: 'gateway', id: 'gw-1', region: 'eu' },
+);
+const fix = (over: Record<string, unknown> = {}) => ({ lat: 48.8566, lng: 2.3522, accuracy: 12, ts: NOW - 1000, ...over });
+const batch = (...fixes: unknown[]) => Buffer.from(JSON.stringify({ fixes }));
+const codeOf = (payload: Buffer, channel: 'loc' | 'ev' | 'ack' = 'loc') => {
+  const result = ingest.handle('dev-1', channel, payload, NOW);
+  return result.ok ? 'ok' : result.rejection.code;
+};
+
+describe('edge validation (Ingest)', () => {
+  it('stamps each accepted fix with its H3 cell and keys it by device', () => {
+    const result = ingest.handle('dev-1', 'loc', batch(fix(), fix({ ts: NOW - 500, speed: 1.4 })), NOW);
+    if (!result.ok) throw new Error(result.rejection.reason);
+    expect(result.records).toHaveLength(2);
+    const [first] = result.records;
+    expect(first?.topic).toBe('hx.locations');
+    expect(first?.envelope.key).toBe('dev-1');
+    expect(first?.envelope.ts).toBe(NOW - 1000);
+    const data = first?.envelope.data as { h3: string };
+    expect(data.h3).toBe(latLngToCell(48.8566, 2.3522, EDGE_H3_RESOLUTION));
+    expect(getResolution(data.h3)).toBe(EDGE_H3_RESOLUTION);
+  });
+
+  it('gives a retransmitted message the same envelope ids (downstream dedupes)', () => {
+    const a = ingest.handle('dev-1', 'loc', batch(fix()), NOW);
+    const b = ingest.handle('dev-1', 'loc', batch(fix()), NOW + 5000);
+    const c = ingest.handle('dev-2', 'loc', batch(fix()), NOW);
+    if (!a.ok || !b.ok || !c.ok) throw new Error('rejected');
+    expect(a.records[0]?.envelope.id).toBe(b.records[0]?.envelope.id);
+    expect(a.records[0]?.envelope.id).not.toBe(c.records[0]?.envelope.id);
+  });
+
+  it.each([
+    ['oversized payload', Buffer.alloc(4096, 0x20), 'HX_GATEWAY_PAYLOAD_TOO_LARGE'],
+    ['not JSON', Buffer.from('{"fixes":'), 'HX_GATEWAY_PAYLOAD_INVALID'],
+    ['not a batch', Buffer.from('[1,2]'), 'HX_GATEWAY_PAYLOAD_INVALID'],
+    ['empty batch', batch(), 'HX_GATEWAY_PAYLOAD_INVALID'],
+    ['too many fixes', batch(fix(), fix(), fix(), fix(), fix(), fix()), 'HX_GATEWAY_PAYLOAD_TOO_LARGE'],
+    ['missing accuracy', batch({ lat: 1, lng: 1, ts: NOW }), 'HX_GATEWAY_PAYLOAD_INVALID'],
+    ['extra field', batch(fix({ alt: 3 })), 'HX_GATEWAY_PAYLOAD_INVALID'],
+    ['latitude out of range', batch(fix({ lat: 91 })), 'HX_GATEWAY_COORDINATES_INVALID'],
+    ['longitude out of range', batch(fix({ lng: -180.5 })), 'HX_GATEWAY_COORDINATES_INVALID'],
+    ['null island', batch(fix({ lat: 0, lng: 0 })), 'HX_GATEWAY_COORDINATES_INVALID'],
+    ['fix from the future', batch(fix({ ts: NOW + 61_000 })), 'HX_GATEWAY_TIMESTAMP_INVALID'],
+    ['fix too old', batch(fix({ ts: NOW - 3601_000 })), 'HX_GATEWAY_TIMESTAMP_INVALID'],
+    ['negative speed', batch(fix({ speed: -1 })), 'HX_GATEWAY_PAYLOAD_INVALID'],
+  ])('rejects %s with a code', (_name, payload, code) => {
+    expect(codeOf(payload)).toBe(code);
+  });
+
+  it('drops bad fixes of a batch one by one, counted, and keeps the good ones', () => {
+    const result = ingest.handle('dev-1', 'loc', batch(fix(), fix({ lat: 200 }), fix({ ts: NOW + 1e9 })), NOW);
+    if (!result.ok) throw new Error('rejected');
+    expect(result.records).toHaveLength(1);
+    expect(result.dropped.map((d) => d.code)).toEqual(['HX_GATEWAY_COORDINATES_INVALID', 'HX_GATEWAY_TIMESTAMP_INVALID']);
+  });
+
+  it('validates clicks and acks', () => {
+    const click = { sessionId: 's', productId: 'p', action: 'view', ts: NOW };
+    expect(codeOf(Buffer.from(JSON.stringify(click)), 'ev')).toBe('ok');
+    expect(codeOf(Buffer.from(JSON.stringify({ ...click, action: 'steal' })), 'ev')).toBe('HX_GATEWAY_PAYLOAD_INVALID');
+    expect(codeOf(Buffer.from(JSON.stringify({ ...click, ts: NOW + 1e9 })), 'ev')).toBe('HX_GATEWAY_TIMESTAMP_INVALID');
+    expect(codeOf(Buffer.from(JSON.stringify({ id: 'i1', status: 'opened' })), 'ack')).toBe('ok');
+    expect(codeOf(Buffer.from(JSON.stringify({ id: 'i1', status: 'delivered' })), 'ack')).toBe('HX_GATEWAY_PAYLOAD_INVALID');
+  });
+
+  it('never throws on arbitrary bytes', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const samples = ['{"fixes":[{"lat":1e400,"lng":2,"accuracy":1,"ts":1}]}', '{"__proto__":{"x":1}}', 'null', '"x"', '{"fixes":[null]}'];
+    for (let i = 0; i < 500; i++) {
+      const bytes = Buffer.alloc(Math.floor(rand() * 300));
+      for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rand() * 256);
+      samples.push(bytes.toString('latin1'));
+    }
+    for (const sample of samples) {
+      for (const channel of ['loc', 'ev', 'ack'] as const) {
+        expect(() => ingest.handle('dev-1', channel, Buffer.from(sample, 'latin1'), NOW)).not.toThrow();
+      }
+    }
+  });
+});
