@@ -65,6 +65,7 @@ interface DeviceSession {
   link: DeviceLink | null;
   /** Set once the gateway decided to close it: what is still arriving is not processed. */
   closing: boolean;
+  held: Array<(error: Error) => void>;
 }
 
 /**
@@ -83,6 +84,7 @@ export class Gateway {
   readonly #runner: ConsumerRunner;
   readonly #sessions = new Map<string, DeviceSession>();
   readonly #links = new WeakMap<Client, DeviceLink>();
+  readonly #byClient = new WeakMap<Client, DeviceSession>();
   /** Payload buffers of our inbox messages → the packet id to send them with (see authorizeForward). */
   readonly #outgoing = new WeakMap<Buffer, number>();
   #aedes: Aedes | null = null;
@@ -352,8 +354,6 @@ export class Gateway {
     if (claims.region !== this.region) return refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region');
     const now = this.#clock();
     const g = this.#o.config.gateway;
-    const previous = this.#sessions.get(client.id);
-    if (previous !== undefined) clearTimeout(previous.expiryTimer);
     // The connection ends when the token does: the SDK reconnects with a fresh one.
     const expiryTimer = setTimeout(
       () => {
@@ -362,14 +362,17 @@ export class Gateway {
       Math.max(0, claims.exp * 1000 - now),
     );
     expiryTimer.unref();
-    this.#sessions.set(client.id, {
+    const session: DeviceSession = {
       client,
       bucket: new TokenBucket(g.ratePerSecond, g.rateBurst, now),
       strikes: new StrikeCounter(g.abuseStrikes, g.abuseWindowMs),
       expiryTimer,
       link: null,
       closing: false,
-    });
+      held: [],
+    };
+    this.#sessions.set(client.id, session);
+    this.#byClient.set(client, session);
     this.#m.connects.inc({ result: 'ok' });
     this.#m.connected.set(this.#sessions.size);
     return null;
@@ -380,9 +383,13 @@ export class Gateway {
     const started = performance.now();
     this.#m.publishes.inc();
     const session = this.#sessions.get(client.id);
-    if (session === undefined || session.client !== client || session.closing) {
-      // Not processed, so not acknowledged: the device resends after it reconnects.
+    if (session === undefined || session.client !== client) {
       throw new HexcastError('HX_GATEWAY_SHUTTING_DOWN', 'connection is closing');
+    }
+    if (session.closing) {
+      // Not processed, so never acknowledged: held until the connection is gone (failing it now
+      // would drop the notices still on their way), then the device resends after reconnecting.
+      await new Promise<void>((_resolve, reject) => session.held.push(reject));
     }
     const channel = publishChannel(client.id, topic);
     if (channel === null) {
@@ -485,9 +492,13 @@ export class Gateway {
         this.#o.logger.error({ err, deviceId: client.id }, 'releasing in-flight items failed');
       });
     }
+    const own = this.#byClient.get(client);
+    if (own !== undefined) {
+      for (const fail of own.held.splice(0)) fail(new Error('connection closed'));
+      clearTimeout(own.expiryTimer);
+    }
     const session = this.#sessions.get(client.id);
     if (session === undefined || session.client !== client) return; // taken over by a newer connection
-    clearTimeout(session.expiryTimer);
     this.#sessions.delete(client.id);
     this.#m.connected.set(this.#sessions.size);
   }
