@@ -7,6 +7,7 @@ import {
   type DeliveryQueue,
   DeliveryItemEvent,
   DeviceTokens,
+  ensureTopics,
   deliveriesTopic,
   type Envelope,
   type EventRegistry,
@@ -16,6 +17,7 @@ import {
   Metrics,
   RedisDeliveryQueue,
   silentLogger,
+  topicCatalogue,
 } from '@hexcast/core';
 import {
   Gateway,
@@ -83,6 +85,8 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     },
   });
   const kafka = options.kafka ?? kafkaFor(options.broker);
+  // As `hexcast gateway` does at start: the topics exist before anyone subscribes.
+  await ensureTopics(kafka, topicCatalogue([region]));
   const registry = gatewayRegistry();
   const metrics = new Metrics();
   const producer = new BusProducer({ kafka, registry, metrics });
