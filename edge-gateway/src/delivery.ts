@@ -7,6 +7,7 @@ import {
   DeliveryReceipt,
   type Envelope,
   type EventRegistry,
+  isHexcastError,
   type Logger,
   type Metrics,
   type ReceiptStatus,
@@ -289,13 +290,16 @@ export class Dispatcher {
     this.#pushTimers.add(timer);
   }
 
-  /** Offline past the grace: send through the first push channel the device registered. */
+  /**
+   * Offline past the grace: send through the device's push channels in order (Web Push, then
+   * FCM), stopping at the first that accepts.
+   */
   async #push(item: DeliveryItem, notification: { title: string; body: string }): Promise<void> {
     if (this.#closed || this.#sessions.has(item.deviceId)) return;
     const registration = await this.#o.push.registry.get(item.deviceId);
     if (registration === null) return;
-    const sender = this.#o.push.senders.find((s) => s.canSend(registration));
-    if (sender === undefined) return;
+    const senders = this.#o.push.senders.filter((s) => s.canSend(registration));
+    if (senders.length === 0) return;
     const now = this.#o.clock();
     // Whole seconds left, rounded down: a push may never outlive the item.
     const ttlSeconds = Math.floor((item.expiresAt - now) / 1000);
@@ -303,16 +307,22 @@ export class Dispatcher {
     // Only the gateway that marks the item pushes it; an item claimed over MQTT meanwhile is not pushed.
     const marked = await this.#o.queue.markPushed(item.deviceId, item.id, now);
     if (marked === null) return;
-    try {
-      await sender.send(
-        registration,
-        { itemId: item.id, ...notification, payload: item.payload, expiresAt: item.expiresAt },
-        ttlSeconds,
-      );
-      await this.#receipt(item.id, item.deviceId, 'pushed', { channel: sender.channel });
-    } catch (err) {
-      this.#m.pushFailures.inc({ channel: sender.channel });
-      this.#o.logger.warn({ err, itemId: item.id, channel: sender.channel }, 'push send failed; item stays queued');
+    for (const sender of senders) {
+      try {
+        await sender.send(
+          registration,
+          { itemId: item.id, ...notification, payload: item.payload, expiresAt: item.expiresAt },
+          ttlSeconds,
+        );
+        await this.#receipt(item.id, item.deviceId, 'pushed', { channel: sender.channel });
+        return;
+      } catch (err) {
+        this.#m.pushFailures.inc({ channel: sender.channel });
+        if (isHexcastError(err) && err.code === 'HX_PUSH_SUBSCRIPTION_INVALID') {
+          await this.#o.push.registry.forget(item.deviceId, sender.channel);
+        }
+        this.#o.logger.warn({ err, itemId: item.id, channel: sender.channel }, 'push send failed; item stays queued');
+      }
     }
   }
 

@@ -5,6 +5,8 @@ export { EDGE_H3_RESOLUTION, Ingest, type IngestLimits, type IngestResult, type 
 export { type DeviceAck, type Fix, type InboxMessage } from './messages.js';
 export {
   FcmSender,
+  fcmMessaging,
+  checkPushRegistration,
   type FcmMessaging,
   MemoryPushRegistry,
   type PushMessage,

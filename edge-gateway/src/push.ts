@@ -1,6 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Agent } from 'node:https';
 import type { Redis } from 'ioredis';
+import { HexcastError } from '@hexcast/core';
 import webpush from 'web-push';
 
 /** What a device registered for push: a Web Push subscription (browser) and/or an FCM token. */
@@ -9,7 +11,7 @@ export const PushRegistrationSchema = Type.Object(
     webpush: Type.Optional(
       Type.Object(
         {
-          endpoint: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 }),
+          endpoint: Type.String({ pattern: '^https://[^\\s]+$', maxLength: 2048 }),
           keys: Type.Object(
             {
               p256dh: Type.String({ minLength: 80, maxLength: 128, pattern: '^[A-Za-z0-9_-]+=*$' }),
@@ -32,6 +34,17 @@ export const checkPushRegistration = TypeCompiler.Compile(PushRegistrationSchema
 export interface PushRegistry {
   set(deviceId: string, registration: PushRegistration): Promise<void>;
   get(deviceId: string): Promise<PushRegistration | null>;
+  /** Drops one channel of a registration (the push service said the subscription is gone). */
+  forget(deviceId: string, channel: 'webpush' | 'fcm'): Promise<void>;
+}
+
+function without(registration: PushRegistration, channel: 'webpush' | 'fcm'): PushRegistration {
+  const { webpush: w, fcmToken, ...rest } = registration;
+  return {
+    ...rest,
+    ...(channel !== 'webpush' && w !== undefined ? { webpush: w } : {}),
+    ...(channel !== 'fcm' && fcmToken !== undefined ? { fcmToken } : {}),
+  };
 }
 
 export class MemoryPushRegistry implements PushRegistry {
@@ -51,6 +64,11 @@ export class MemoryPushRegistry implements PushRegistry {
   async get(deviceId: string): Promise<PushRegistration | null> {
     return this.#map.get(deviceId) ?? null;
   }
+
+  async forget(deviceId: string, channel: 'webpush' | 'fcm'): Promise<void> {
+    const current = this.#map.get(deviceId);
+    if (current !== undefined) this.#map.set(deviceId, without(current, channel));
+  }
 }
 
 /** `hx:push:{deviceId}` as JSON with a TTL (a registration not renewed for `ttlMs` is forgotten). */
@@ -68,6 +86,11 @@ export class RedisPushRegistry implements PushRegistry {
   async get(deviceId: string): Promise<PushRegistration | null> {
     const json = await this.redis.get(`${this.prefix}push:{${deviceId}}`);
     return json === null ? null : (JSON.parse(json) as PushRegistration);
+  }
+
+  async forget(deviceId: string, channel: 'webpush' | 'fcm'): Promise<void> {
+    const current = await this.get(deviceId);
+    if (current !== null) await this.set(deviceId, without(current, channel));
   }
 }
 
@@ -97,7 +120,11 @@ export interface VapidKeys {
 export class WebPushSender implements PushSender {
   readonly channel = 'webpush' as const;
 
-  constructor(readonly vapid: VapidKeys) {}
+  constructor(
+    readonly vapid: VapidKeys,
+    /** An https.Agent for the push services (proxies, private CAs); Node's default otherwise. */
+    readonly agent?: Agent,
+  ) {}
 
   canSend(registration: PushRegistration): boolean {
     return registration.webpush !== undefined;
@@ -106,13 +133,22 @@ export class WebPushSender implements PushSender {
   async send(registration: PushRegistration, message: PushMessage, ttlSeconds: number): Promise<void> {
     const subscription = registration.webpush;
     if (subscription === undefined) throw new Error('no web push subscription');
-    await webpush.sendNotification(subscription, JSON.stringify({ title: message.title, body: message.body, item: message.payload }), {
+    await webpush
+      .sendNotification(subscription, JSON.stringify({ title: message.title, body: message.body, item: message.payload }), {
       TTL: ttlSeconds,
       urgency: 'high',
-      topic: undefined,
       vapidDetails: this.vapid,
       contentEncoding: 'aes128gcm',
-    });
+      ...(this.agent ? { agent: this.agent } : {}),
+    })
+      .catch((error: unknown) => {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 404 / 410: the browser dropped the subscription (RFC 8030 §7.3); never send to it again.
+        if (status === 404 || status === 410) {
+          throw new HexcastError('HX_PUSH_SUBSCRIPTION_INVALID', `push subscription gone (${status})`, { cause: error });
+        }
+        throw new HexcastError('HX_PUSH_SEND_FAILED', `web push failed (${status ?? 'network'})`, { cause: error });
+      });
   }
 }
 
@@ -149,4 +185,30 @@ export class FcmSender implements PushSender {
       apns: { headers: { 'apns-expiration': String(Math.floor(message.expiresAt / 1000)) } },
     });
   }
+}
+
+/**
+ * firebase-admin's Messaging for a service account file (loaded only when FCM is configured:
+ * firebase-admin is large). `httpAgent` routes its HTTPS calls (proxies; tests).
+ */
+export async function fcmMessaging(options: {
+  serviceAccountFile?: string;
+  credential?: unknown;
+  projectId?: string;
+  httpAgent?: Agent;
+  appName?: string;
+}): Promise<FcmMessaging> {
+  const { cert, initializeApp } = await import('firebase-admin/app');
+  const { getMessaging } = await import('firebase-admin/messaging');
+  const credential = options.credential ?? (options.serviceAccountFile ? cert(options.serviceAccountFile) : undefined);
+  if (credential === undefined) throw new Error('FCM needs a service account file or a credential');
+  const app = initializeApp(
+    {
+      credential: credential as ReturnType<typeof cert>,
+      ...(options.projectId ? { projectId: options.projectId } : {}),
+      ...(options.httpAgent ? { httpAgent: options.httpAgent } : {}),
+    },
+    options.appName ?? `hexcast-fcm-${Math.random().toString(36).slice(2)}`,
+  );
+  return getMessaging(app) as unknown as FcmMessaging;
 }
