@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // In a source checkout run the TypeScript directly (through tsx); an installed package runs dist/.
 import { existsSync } from 'node:fs';
+import { register as registerHooks } from 'node:module';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
 const built = new URL('../dist/cli/main.js', import.meta.url);
@@ -14,5 +15,7 @@ if (useSource && !process.execArgv.some((a) => a.includes('tsx'))) {
     useSource = false;
   }
 }
+// Plugin packages (@hexcast/edge-gateway/cli, …) resolve to their sources too.
+if (useSource) registerHooks('./source-conditions.mjs', import.meta.url);
 const { main } = await import(useSource ? source.href : built.href);
 process.exitCode = await main(process.argv);

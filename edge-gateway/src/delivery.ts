@@ -77,7 +77,10 @@ export class Dispatcher {
         help: 'terminal and push receipts written, by status and where/reason/channel',
         labelNames: ['status', 'detail'],
       }),
-      duplicates: m.counter({ name: 'delivery_duplicates_total', help: 'delivery records seen before (replays)' }),
+      duplicates: m.counter({
+        name: 'delivery_duplicates_total',
+        help: 'delivery records seen before (replays)',
+      }),
       lateAcks: m.counter({
         name: 'delivery_late_acks_total',
         help: 'PUBACKs for items whose deadline had passed (accounted expired in flight)',
@@ -92,7 +95,10 @@ export class Dispatcher {
         help: 'from publish on the inbox to PUBACK',
         buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       }),
-      connected: m.gauge({ name: 'gateway_inbox_sessions', help: 'devices with their inbox subscribed here' }),
+      connected: m.gauge({
+        name: 'gateway_inbox_sessions',
+        help: 'devices with their inbox subscribed here',
+      }),
     };
   }
 
@@ -208,9 +214,11 @@ export class Dispatcher {
 
   /** Runs one purge pass now (tests drive time with an injected clock). */
   purgeNow(): Promise<void> {
-    this.#purging = this.#purging.then(() => this.#purge()).catch((err: unknown) => {
-      this.#o.logger.error({ err }, 'delivery purge failed; retrying next tick');
-    });
+    this.#purging = this.#purging
+      .then(() => this.#purge())
+      .catch((err: unknown) => {
+        this.#o.logger.error({ err }, 'delivery purge failed; retrying next tick');
+      });
     return this.#purging;
   }
 
@@ -272,7 +280,8 @@ export class Dispatcher {
   async #purge(): Promise<void> {
     for (;;) {
       const expired = await this.#o.queue.purgeExpired(this.#o.clock(), PURGE_BATCH);
-      for (const { item, where } of expired) await this.#receipt(item.id, item.deviceId, 'expired', { where });
+      for (const { item, where } of expired)
+        await this.#receipt(item.id, item.deviceId, 'expired', { where });
       if (expired.length < PURGE_BATCH) return;
     }
   }
@@ -321,7 +330,10 @@ export class Dispatcher {
         if (isHexcastError(err) && err.code === 'HX_PUSH_SUBSCRIPTION_INVALID') {
           await this.#o.push.registry.forget(item.deviceId, sender.channel);
         }
-        this.#o.logger.warn({ err, itemId: item.id, channel: sender.channel }, 'push send failed; item stays queued');
+        this.#o.logger.warn(
+          { err, itemId: item.id, channel: sender.channel },
+          'push send failed; item stays queued',
+        );
       }
     }
   }
@@ -330,7 +342,11 @@ export class Dispatcher {
     itemId: string,
     deviceId: string,
     status: ReceiptStatus,
-    extra: { where?: 'transit' | 'queue' | 'in-flight' | 'push'; reason?: string; channel?: 'mqtt' | 'webpush' | 'fcm' },
+    extra: {
+      where?: 'transit' | 'queue' | 'in-flight' | 'push';
+      reason?: string;
+      channel?: 'mqtt' | 'webpush' | 'fcm';
+    },
   ): Promise<void> {
     const envelope = this.#o.registry.create(DeliveryReceipt, {
       // One id per item and status: a receipt produced twice (a retry) is recognisably the same.

@@ -102,7 +102,11 @@ export class Gateway {
     this.gatewayId = options.gatewayId ?? `gw-${this.region}-${randomUUID().slice(0, 8)}`;
     this.#clock = options.clock ?? Date.now;
     const g = options.config.gateway;
-    this.#ingest = new Ingest(options.registry, g, { kind: 'gateway', id: this.gatewayId, region: this.region });
+    this.#ingest = new Ingest(options.registry, g, {
+      kind: 'gateway',
+      id: this.gatewayId,
+      region: this.region,
+    });
     this.#dispatcher = new Dispatcher({
       queue: options.queue,
       producer: options.producer,
@@ -176,13 +180,15 @@ export class Gateway {
 
   mqttUrl(): string {
     const address = this.#tcp?.address();
-    if (address === null || address === undefined || typeof address === 'string') throw new Error('not listening');
+    if (address === null || address === undefined || typeof address === 'string')
+      throw new Error('not listening');
     return `mqtt://${this.#o.config.gateway.host}:${address.port}`;
   }
 
   httpUrl(): string {
     const address = this.#http?.server.address();
-    if (address === null || address === undefined || typeof address === 'string') throw new Error('not listening');
+    if (address === null || address === undefined || typeof address === 'string')
+      throw new Error('not listening');
     return `http://${this.#o.config.gateway.host}:${address.port}`;
   }
 
@@ -219,7 +225,12 @@ export class Gateway {
       },
       authorizeSubscribe: (client, subscription, done) => {
         if (maySubscribe(client.id, subscription.topic)) return done(null, { ...subscription, qos: 1 });
-        this.#reject(client, 'sub', { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: subscription.topic }, false);
+        this.#reject(
+          client,
+          'sub',
+          { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: subscription.topic },
+          false,
+        );
         done(null, null); // SUBACK 0x80
       },
       // Nothing a device publishes is ever forwarded to another client; only our own inbox
@@ -244,7 +255,9 @@ export class Gateway {
       if (subscriptions.some((s) => s.topic === inboxTopic(client.id))) this.#online(client);
     });
     aedes.on('clientDisconnect', (client) => this.#offline(client));
-    aedes.on('clientError', (client, err) => this.#o.logger.debug({ err, deviceId: client.id }, 'client error'));
+    aedes.on('clientError', (client, err) =>
+      this.#o.logger.debug({ err, deviceId: client.id }, 'client error'),
+    );
     aedes.on('connectionError', (_client, err) => this.#o.logger.debug({ err }, 'connection error'));
 
     this.#tcp = createServer(aedes.handle);
@@ -263,7 +276,10 @@ export class Gateway {
 
   async close(): Promise<void> {
     this.#closing = true;
-    await new Promise<void>((resolve) => (this.#tcp ? this.#tcp.close(() => resolve()) : resolve()));
+    // Stop accepting; the server's close completes once aedes has closed the connections below.
+    const tcpClosed = new Promise<void>((resolve) =>
+      this.#tcp ? this.#tcp.close(() => resolve()) : resolve(),
+    );
     for (const session of this.#sessions.values()) {
       this.#notice(session.client, {
         type: 'disconnect',
@@ -275,6 +291,7 @@ export class Gateway {
     }
     if (this.#o.consume !== false) await this.#runner.close();
     await new Promise<void>((resolve) => (this.#aedes ? this.#aedes.close(() => resolve()) : resolve()));
+    await tcpClosed;
     this.#wss?.close();
     await this.#http?.close();
     await this.#dispatcher.close();
@@ -295,7 +312,10 @@ export class Gateway {
     });
     app.get('/v1/push/vapid', async (_request, reply) => {
       const key = this.#o.push.vapidPublicKey;
-      if (key === undefined) return reply.code(404).send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'Web Push is not configured' });
+      if (key === undefined)
+        return reply
+          .code(404)
+          .send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'Web Push is not configured' });
       return { publicKey: key };
     });
     app.put('/v1/push', async (request, reply) => {
@@ -304,14 +324,22 @@ export class Gateway {
       let deviceId: string;
       try {
         const claims = await this.#o.tokens.verify(token, this.#clock());
-        if (claims.region !== this.region) throw new HexcastError('HX_GATEWAY_REGION_MISMATCH', 'token is for another region');
+        if (claims.region !== this.region)
+          throw new HexcastError('HX_GATEWAY_REGION_MISMATCH', 'token is for another region');
         deviceId = claims.sub;
       } catch (error) {
-        const code = isHexcastError(error) && error.code === 'HX_GATEWAY_REGION_MISMATCH' ? error.code : 'HX_GATEWAY_AUTH_FAILED';
-        return reply.code(code === 'HX_GATEWAY_AUTH_FAILED' ? 401 : 403).send({ code, message: 'device token refused' });
+        const code =
+          isHexcastError(error) && error.code === 'HX_GATEWAY_REGION_MISMATCH'
+            ? error.code
+            : 'HX_GATEWAY_AUTH_FAILED';
+        return reply
+          .code(code === 'HX_GATEWAY_AUTH_FAILED' ? 401 : 403)
+          .send({ code, message: 'device token refused' });
       }
       if (!checkPushRegistration.Check(request.body)) {
-        return reply.code(400).send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'expected {webpush?, fcmToken?}' });
+        return reply
+          .code(400)
+          .send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'expected {webpush?, fcmToken?}' });
       }
       await this.#o.push.registry.set(deviceId, request.body);
       return reply.code(204).send();
@@ -341,7 +369,8 @@ export class Gateway {
       return authError(message, code);
     };
     if (this.#closing) return refuse('shutting-down', 3, 'gateway stopping');
-    if (password === undefined || password.length === 0) return refuse('token-missing', CONNACK.badCredentials, 'no token');
+    if (password === undefined || password.length === 0)
+      return refuse('token-missing', CONNACK.badCredentials, 'no token');
     let claims: Awaited<ReturnType<DeviceTokens['verify']>>;
     try {
       claims = await this.#o.tokens.verify(password.toString('utf8'), this.#clock());
@@ -351,7 +380,8 @@ export class Gateway {
     if (client.id !== claims.sub || !isTopicSafeId(claims.sub)) {
       return refuse('client-id-mismatch', CONNACK.identifierRejected, 'client id is not the token subject');
     }
-    if (claims.region !== this.region) return refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region');
+    if (claims.region !== this.region)
+      return refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region');
     const now = this.#clock();
     const g = this.#o.config.gateway;
     // The connection ends when the token does: the SDK reconnects with a fresh one.
@@ -440,10 +470,21 @@ export class Gateway {
 
   #reject(client: Client, channel: string, rejection: Rejection, strike: boolean): void {
     this.#m.rejected.inc({ reason: rejection.code, channel });
-    this.#notice(client, { type: 'rejected', code: rejection.code, reason: rejection.reason, topic: channel });
+    this.#notice(client, {
+      type: 'rejected',
+      code: rejection.code,
+      reason: rejection.reason,
+      topic: channel,
+    });
     const session = this.#sessions.get(client.id);
-    if (strike && session !== undefined && session.strikes.strike(this.#clock())) {
-      this.#disconnect(client, 'HX_GATEWAY_ABUSE', 'too many rejected messages', true, this.#o.config.gateway.abuseWindowMs);
+    if (strike && session?.strikes.strike(this.#clock())) {
+      this.#disconnect(
+        client,
+        'HX_GATEWAY_ABUSE',
+        'too many rejected messages',
+        true,
+        this.#o.config.gateway.abuseWindowMs,
+      );
     }
   }
 
@@ -461,7 +502,14 @@ export class Gateway {
 
   #notice(client: Client, message: InboxMessage): void {
     client.publish(
-      { cmd: 'publish', topic: inboxTopic(client.id), payload: Buffer.from(JSON.stringify(message)), qos: 0, retain: false, dup: false },
+      {
+        cmd: 'publish',
+        topic: inboxTopic(client.id),
+        payload: Buffer.from(JSON.stringify(message)),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
       () => undefined,
     );
   }

@@ -1,13 +1,26 @@
-export { inboxTopic, isTopicSafeId, maySubscribe, PUBLISH_CHANNELS, type PublishChannel, publishChannel } from './acl.js';
+export {
+  inboxTopic,
+  isTopicSafeId,
+  maySubscribe,
+  PUBLISH_CHANNELS,
+  type PublishChannel,
+  publishChannel,
+} from './acl.js';
 export { type DeviceLink, Dispatcher, type DispatcherOptions } from './delivery.js';
 export { Gateway, type GatewayOptions } from './gateway.js';
-export { EDGE_H3_RESOLUTION, Ingest, type IngestLimits, type IngestResult, type Rejection } from './ingest.js';
-export { type DeviceAck, type Fix, type InboxMessage } from './messages.js';
 export {
-  FcmSender,
-  fcmMessaging,
+  EDGE_H3_RESOLUTION,
+  Ingest,
+  type IngestLimits,
+  type IngestResult,
+  type Rejection,
+} from './ingest.js';
+export type { DeviceAck, Fix, InboxMessage } from './messages.js';
+export {
   checkPushRegistration,
   type FcmMessaging,
+  FcmSender,
+  fcmMessaging,
   MemoryPushRegistry,
   type PushMessage,
   type PushRegistration,

@@ -112,7 +112,8 @@ export class Ingest {
   }
 
   #fixProblem(raw: unknown, now: number): Rejection | null {
-    if (!checkFix.Check(raw)) return { code: 'HX_GATEWAY_PAYLOAD_INVALID', reason: 'fix does not match the schema' };
+    if (!checkFix.Check(raw))
+      return { code: 'HX_GATEWAY_PAYLOAD_INVALID', reason: 'fix does not match the schema' };
     const { lat, lng, ts } = raw;
     if (
       !Number.isFinite(lat) ||

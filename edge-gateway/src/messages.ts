@@ -28,7 +28,12 @@ export const ClickSchema = Type.Object(
   {
     sessionId: Type.String({ minLength: 1, maxLength: 128 }),
     productId: Type.String({ minLength: 1, maxLength: 128 }),
-    action: Type.Union([Type.Literal('view'), Type.Literal('click'), Type.Literal('cart'), Type.Literal('buy')]),
+    action: Type.Union([
+      Type.Literal('view'),
+      Type.Literal('click'),
+      Type.Literal('cart'),
+      Type.Literal('buy'),
+    ]),
     category: Type.Optional(Type.String({ maxLength: 128 })),
     ts: Type.Integer({ minimum: 0 }),
   },

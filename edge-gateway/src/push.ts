@@ -1,8 +1,8 @@
+import type { Agent } from 'node:https';
+import { HexcastError } from '@hexcast/core';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Agent } from 'node:https';
 import type { Redis } from 'ioredis';
-import { HexcastError } from '@hexcast/core';
 import webpush from 'web-push';
 
 /** What a device registered for push: a Web Push subscription (browser) and/or an FCM token. */
@@ -134,20 +134,28 @@ export class WebPushSender implements PushSender {
     const subscription = registration.webpush;
     if (subscription === undefined) throw new Error('no web push subscription');
     await webpush
-      .sendNotification(subscription, JSON.stringify({ title: message.title, body: message.body, item: message.payload }), {
-      TTL: ttlSeconds,
-      urgency: 'high',
-      vapidDetails: this.vapid,
-      contentEncoding: 'aes128gcm',
-      ...(this.agent ? { agent: this.agent } : {}),
-    })
+      .sendNotification(
+        subscription,
+        JSON.stringify({ title: message.title, body: message.body, item: message.payload }),
+        {
+          TTL: ttlSeconds,
+          urgency: 'high',
+          vapidDetails: this.vapid,
+          contentEncoding: 'aes128gcm',
+          ...(this.agent ? { agent: this.agent } : {}),
+        },
+      )
       .catch((error: unknown) => {
         const status = (error as { statusCode?: number }).statusCode;
         // 404 / 410: the browser dropped the subscription (RFC 8030 §7.3); never send to it again.
         if (status === 404 || status === 410) {
-          throw new HexcastError('HX_PUSH_SUBSCRIPTION_INVALID', `push subscription gone (${status})`, { cause: error });
+          throw new HexcastError('HX_PUSH_SUBSCRIPTION_INVALID', `push subscription gone (${status})`, {
+            cause: error,
+          });
         }
-        throw new HexcastError('HX_PUSH_SEND_FAILED', `web push failed (${status ?? 'network'})`, { cause: error });
+        throw new HexcastError('HX_PUSH_SEND_FAILED', `web push failed (${status ?? 'network'})`, {
+          cause: error,
+        });
       });
   }
 }
@@ -200,7 +208,8 @@ export async function fcmMessaging(options: {
 }): Promise<FcmMessaging> {
   const { cert, initializeApp } = await import('firebase-admin/app');
   const { getMessaging } = await import('firebase-admin/messaging');
-  const credential = options.credential ?? (options.serviceAccountFile ? cert(options.serviceAccountFile) : undefined);
+  const credential =
+    options.credential ?? (options.serviceAccountFile ? cert(options.serviceAccountFile) : undefined);
   if (credential === undefined) throw new Error('FCM needs a service account file or a credential');
   const app = initializeApp(
     {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEventRegistry, DeviceLocation, type Envelope, GEO_EVENTS, TOPICS } from '@hexcast/core';
-import { latLngToCell } from 'h3-js';
+import { createEventRegistry, type Envelope, GEO_EVENTS, TOPICS } from '@hexcast/core';
+import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaFor } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -23,18 +23,20 @@ describe('hexcast dev (one process, everything embedded)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('takes a campaign over HTTP and turns device fixes into a geo.enter on the bus', async () => {
+  it('takes a campaign over HTTP, a device over MQTT, and turns its fixes into a geo.enter; stops cleanly', async () => {
     child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'dev'], {
       env: {
         ...process.env,
         HX_DATA_DIR: dataDir,
         HX_BROKER_PORT: '0',
         HX_HTTP_PORT: '0',
+        HX_GATEWAY_MQTT_PORT: '0',
+        HX_GATEWAY_HTTP_PORT: '0',
         HX_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const seen: { bootstrap?: string; api?: string } = {};
+    const seen: { bootstrap?: string; api?: string; mqtt?: string } = {};
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -43,9 +45,13 @@ describe('hexcast dev (one process, everything embedded)', () => {
       for (const line of lines) {
         if (line.includes('broker listening')) seen.bootstrap = JSON.parse(line).bootstrap;
         if (line.includes('api listening')) seen.api = JSON.parse(line).address;
+        if (line.includes('gateway listening')) seen.mqtt = JSON.parse(line).mqtt;
       }
     });
-    await waitFor(() => seen.bootstrap && seen.api, { timeoutMs: 60_000, message: 'dev started' });
+    await waitFor(() => seen.bootstrap && seen.api && seen.mqtt, {
+      timeoutMs: 60_000,
+      message: 'dev started',
+    });
     const admin = readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim();
     const post = async (url: string, token: string, body: unknown) =>
       fetch(`${seen.api}${url}`, {
@@ -77,32 +83,43 @@ describe('hexcast dev (one process, everything embedded)', () => {
     await consumer.run({
       eachMessage: async ({ message }) => void events.push(registry.decode(message.value)),
     });
-    const producer = kafka.producer();
-    await producer.connect();
+    // The app backend registers the device and hands it a token; the device speaks MQTT.
+    const merchant = (await (
+      await post('/v1/keys', admin, { role: 'merchant', name: 'e2e-app' })
+    ).json()) as {
+      token: string;
+    };
+    const registered = await post('/v1/devices', merchant.token, {
+      deviceId: 'e2e-device-1',
+      region: 'local',
+      platform: 'node',
+    });
+    expect(registered.status).toBe(201);
+    const { token } = (await registered.json()) as { token: string };
+    const device = await mqtt.connectAsync(seen.mqtt!, {
+      clientId: 'e2e-device-1',
+      username: 'e2e-device-1',
+      password: token,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     // The campaign reaches the geo worker within a second; keep walking in until it has.
     let ts = Date.now() - 60_000;
     await waitFor(
       async () => {
         ts += 1000;
-        const lat = 48.8809;
-        const lng = 2.3553;
-        const fix = registry.create(DeviceLocation, {
-          key: 'e2e-device-1',
-          ts,
-          source: { kind: 'gateway', id: 'e2e', region: 'local' },
-          data: { deviceId: 'e2e-device-1', lat, lng, accuracy: 5, h3: latLngToCell(lat, lng, 11) },
-        });
-        await producer.send({
-          topic: TOPICS.locations.name,
-          messages: [{ key: fix.key, value: registry.encode(fix) }],
-        });
+        const fix = { lat: 48.8809, lng: 2.3553, accuracy: 5, ts };
+        await device.publishAsync('hx/d/e2e-device-1/loc', JSON.stringify({ fixes: [fix] }), { qos: 1 });
         return events.some((e) => e.type === 'geo.enter');
       },
       { timeoutMs: 20_000, intervalMs: 300, message: 'geo.enter' },
     );
     expect(events.filter((e) => e.type === 'geo.enter')).toHaveLength(1);
     expect(events[0]?.data).toMatchObject({ campaignId, deviceId: 'e2e-device-1' });
-    await producer.disconnect();
+    await device.endAsync();
     await consumer.disconnect();
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child!.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -13,7 +13,8 @@ const now = () => Date.now();
 
 /** A valid payload for each channel, so only the topic decides. */
 function payloadFor(channel: string): string {
-  if (channel === 'ev') return JSON.stringify({ sessionId: 's1', productId: 'p1', action: 'view', ts: now() });
+  if (channel === 'ev')
+    return JSON.stringify({ sessionId: 's1', productId: 'p1', action: 'view', ts: now() });
   if (channel === 'ack') return JSON.stringify({ id: 'item-1', status: 'opened' });
   return JSON.stringify({ fixes: [{ lat: 48.85, lng: 2.35, accuracy: 10, ts: now() }] });
 }
@@ -60,8 +61,10 @@ async function grantedQos(client: MqttClient, filter: string): Promise<number | 
 
 describe('device ACL', () => {
   it('the rules, as pure functions', () => {
-    for (const { topic, allowed } of PUBLISH_TOPICS) expect(publishChannel(OWN, topic) !== null, topic).toBe(allowed);
-    for (const { filter, allowed } of SUBSCRIBE_FILTERS) expect(maySubscribe(OWN, filter), filter).toBe(allowed);
+    for (const { topic, allowed } of PUBLISH_TOPICS)
+      expect(publishChannel(OWN, topic) !== null, topic).toBe(allowed);
+    for (const { filter, allowed } of SUBSCRIBE_FILTERS)
+      expect(maySubscribe(OWN, filter), filter).toBe(allowed);
   });
 
   describe('over the wire (aedes over TCP, mqtt.js)', () => {
@@ -103,7 +106,10 @@ describe('device ACL', () => {
         if (allowed) expectedAccepted++;
       }
       // Exactly the allowed ones are on the bus, keyed by the device.
-      await waitFor(() => bus.loc.envelopes.length + bus.ev.envelopes.length + bus.ack.envelopes.length >= expectedAccepted);
+      await waitFor(
+        () =>
+          bus.loc.envelopes.length + bus.ev.envelopes.length + bus.ack.envelopes.length >= expectedAccepted,
+      );
       expect(bus.loc.envelopes.map((e) => e.key)).toEqual([OWN]);
       expect(bus.ev.envelopes.map((e) => e.key)).toEqual([OWN]);
       expect(bus.ack.envelopes.map((e) => e.key)).toEqual([OWN]);

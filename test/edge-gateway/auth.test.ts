@@ -6,11 +6,7 @@ import { metricValue } from '../helpers/bus.js';
 import { type GatewayFixture, startGateway } from '../helpers/gateway.js';
 
 /** Connects and resolves to the CONNACK return code (0 = accepted). */
-async function connackCode(
-  url: string,
-  clientId: string,
-  password: string | undefined,
-): Promise<number> {
+async function connackCode(url: string, clientId: string, password: string | undefined): Promise<number> {
   const client = mqtt.connect(url, {
     clientId,
     username: clientId,
@@ -59,7 +55,10 @@ describe('gateway device auth on CONNECT', () => {
       });
 
       it('refuses a token signed with another secret with CONNACK 4', async () => {
-        const forged = await new DeviceTokens('another-secret-another-secret-0123456789', 900).issue('dev-f', 'eu-west');
+        const forged = await new DeviceTokens('another-secret-another-secret-0123456789', 900).issue(
+          'dev-f',
+          'eu-west',
+        );
         expect(await connackCode(url(), 'dev-f', forged.token)).toBe(4);
       });
 
@@ -95,10 +94,11 @@ describe('gateway device auth on CONNECT', () => {
   it('closes the connection when the token expires, with a reason the SDK can act on', async () => {
     const now = Date.now();
     // A token with ~2–3 s left.
-    const { token } = await new DeviceTokens(
-      'test-device-token-secret-0123456789abcdef',
-      60,
-    ).issue('dev-exp', 'eu-west', now - 57_000);
+    const { token } = await new DeviceTokens('test-device-token-secret-0123456789abcdef', 60).issue(
+      'dev-exp',
+      'eu-west',
+      now - 57_000,
+    );
     const client = mqtt.connect(gw.gateway.mqttUrl(), {
       clientId: 'dev-exp',
       username: 'dev-exp',

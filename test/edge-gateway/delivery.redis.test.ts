@@ -24,10 +24,20 @@ describe.skipIf(!hasService('redis'))('delivery with queues in Redis', () => {
   const opened: GatewayFixture[] = [];
   let receipts: { envelopes: Envelope[]; close(): Promise<void> };
   const terminal = () =>
-    receipts.envelopes.map((e) => e.data as Receipt).filter((r) => ['delivered', 'expired', 'rejected'].includes(r.status));
+    receipts.envelopes
+      .map((e) => e.data as Receipt)
+      .filter((r) => ['delivered', 'expired', 'rejected'].includes(r.status));
 
   const gateway = async (gatewayId: string, consume = true) => {
-    const gw = await startGateway({ broker, region: REGION, clock, redis: { client: redis.client, prefix: redis.prefix }, consume, gatewayId, gateway: { purgeIntervalMs: 60_000 } });
+    const gw = await startGateway({
+      broker,
+      region: REGION,
+      clock,
+      redis: { client: redis.client, prefix: redis.prefix },
+      consume,
+      gatewayId,
+      gateway: { purgeIntervalMs: 60_000 },
+    });
     opened.push(gw);
     return gw;
   };
@@ -37,7 +47,8 @@ describe.skipIf(!hasService('redis'))('delivery with queues in Redis', () => {
     await client.subscribeAsync(`hx/d/${deviceId}/inbox`, { qos: 1 });
     return { client, inbox };
   };
-  const offers = (inbox: InboxMessage[]) => inbox.filter((m) => m.type === 'offer').map((m) => (m as { id: string }).id);
+  const offers = (inbox: InboxMessage[]) =>
+    inbox.filter((m) => m.type === 'offer').map((m) => (m as { id: string }).id);
 
   beforeEach(async () => {
     offset = 0;
@@ -104,10 +115,17 @@ describe.skipIf(!hasService('redis'))('delivery with queues in Redis', () => {
     const inboxes = new Map<string, InboxMessage[]>();
     for (const [i, d] of devices.entries()) inboxes.set(d, (await subscribe(i % 2 === 0 ? a : b, d)).inbox);
     const ids: string[] = [];
-    for (let i = 0; i < 60; i++) ids.push(await produceItem(i % 2 === 0 ? a : b, REGION, devices[i % devices.length]!, clock() + 60_000));
+    for (let i = 0; i < 60; i++)
+      ids.push(
+        await produceItem(i % 2 === 0 ? a : b, REGION, devices[i % devices.length]!, clock() + 60_000),
+      );
     await waitFor(() => terminal().length >= 60, { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 300));
-    expect(terminal().map((r) => r.itemId).sort()).toEqual([...ids].sort());
+    expect(
+      terminal()
+        .map((r) => r.itemId)
+        .sort(),
+    ).toEqual([...ids].sort());
     expect(terminal().every((r) => r.status === 'delivered')).toBe(true);
     const received = [...inboxes.values()].flatMap(offers);
     expect(received.sort()).toEqual([...ids].sort()); // no device got an item twice

@@ -2,11 +2,11 @@ import { type Broker, type Envelope, TOPICS } from '@hexcast/core';
 import type { InboxMessage } from '@hexcast/edge-gateway';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prng } from '../fixtures/random-fences.js';
 import { startBroker } from '../helpers/broker.js';
 import { metricValue } from '../helpers/bus.js';
 import { collectTopic, type GatewayFixture, inboxOf, produceItem, startGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { prng } from '../fixtures/random-fences.js';
 
 const REGION = 'eu';
 
@@ -50,7 +50,12 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
   beforeEach(async () => {
     offset = 0;
     broker = await startBroker();
-    gw = await startGateway({ broker, region: REGION, clock, gateway: { queueMaxPerDevice: 5, purgeIntervalMs: 60_000 } });
+    gw = await startGateway({
+      broker,
+      region: REGION,
+      clock,
+      gateway: { queueMaxPerDevice: 5, purgeIntervalMs: 60_000 },
+    });
     receipts = await collectTopic(gw.kafka, gw.registry, TOPICS.receipts.name);
   });
   afterEach(async () => {
@@ -71,10 +76,13 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
     const { inbox } = await online('d1');
     await waitFor(() => inbox.some((m) => m.type === 'hello'));
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push(await produceItem(gw, REGION, 'd1', clock() + 60_000, { content: { n: i } }));
+    for (let i = 0; i < 4; i++)
+      ids.push(await produceItem(gw, REGION, 'd1', clock() + 60_000, { content: { n: i } }));
     await waitFor(() => terminal().length === 4);
     expect(items(inbox).map((m) => (m as { id: string }).id)).toEqual(ids);
-    expect(terminal().map((r) => [r.itemId, r.status, r.channel])).toEqual(ids.map((id) => [id, 'delivered', 'mqtt']));
+    expect(terminal().map((r) => [r.itemId, r.status, r.channel])).toEqual(
+      ids.map((id) => [id, 'delivered', 'mqtt']),
+    );
     const first = items(inbox)[0] as { expiresAt: number; sentAt: number; content: unknown };
     expect(first.content).toEqual({ n: 0 });
     expect(first.expiresAt - first.sentAt).toBeGreaterThan(50_000);
@@ -112,7 +120,9 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
     acks.release();
     await waitFor(async () => (await metricValue(gw.metrics, 'hexcast_delivery_late_acks_total')) === 1);
     await waitFor(() => terminal().length === 1);
-    expect(terminal()).toEqual([expect.objectContaining({ itemId: id, status: 'expired', where: 'in-flight' })]);
+    expect(terminal()).toEqual([
+      expect.objectContaining({ itemId: id, status: 'expired', where: 'in-flight' }),
+    ]);
   });
 
   it('an item already past its deadline when the gateway consumes it expires in transit', async () => {
@@ -171,7 +181,11 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
         for (const c of connected.values()) c.acks?.release();
       }
     }
-    await waitFor(async () => (await metricValue(gw.metrics, 'hexcast_bus_processed_total', { stage: 'gateway-delivery' })) === produced.length);
+    await waitFor(
+      async () =>
+        (await metricValue(gw.metrics, 'hexcast_bus_processed_total', { stage: 'gateway-delivery' })) ===
+        produced.length,
+    );
     for (const c of connected.values()) await c.client.endAsync(true);
     // A graceful stop of a memory-queue gateway ends what is left as rejected (gateway-stopped).
     await gw.gateway.dispatcher.rejectAll('gateway-stopped');

@@ -8,7 +8,12 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const fixes = (n: number, lat = 48.85) =>
   JSON.stringify({
-    fixes: Array.from({ length: n }, (_, i) => ({ lat: lat + i * 1e-4, lng: 2.35, accuracy: 8, ts: Date.now() - 1000 + i })),
+    fixes: Array.from({ length: n }, (_, i) => ({
+      lat: lat + i * 1e-4,
+      lng: 2.35,
+      accuracy: 8,
+      ts: Date.now() - 1000 + i,
+    })),
   });
 
 describe('gateway ingest over the wire', () => {
@@ -48,7 +53,9 @@ describe('gateway ingest over the wire', () => {
     await publish;
     // Acked means on the broker: a fresh consumer reads all three.
     await waitFor(() => locations.envelopes.length === 4);
-    expect(locations.envelopes.slice(1).map((e) => (e.data as { lat: number }).lat)).toEqual([40, 40.0001, 40.0002]);
+    expect(locations.envelopes.slice(1).map((e) => (e.data as { lat: number }).lat)).toEqual([
+      40, 40.0001, 40.0002,
+    ]);
     await locations.close();
   });
 
@@ -68,19 +75,34 @@ describe('gateway ingest over the wire', () => {
   });
 
   it('rate-limits per device, tells the device why, and disconnects repeated abuse with a reason', async () => {
-    gw = await startGateway({ broker, gateway: { ratePerSecond: 1, rateBurst: 3, abuseStrikes: 5, abuseWindowMs: 60_000 } });
+    gw = await startGateway({
+      broker,
+      gateway: { ratePerSecond: 1, rateBurst: 3, abuseStrikes: 5, abuseWindowMs: 60_000 },
+    });
     const device = await gw.connect('dev-3');
     const inbox = inboxOf(device);
     await device.subscribeAsync('hx/d/dev-3/inbox', { qos: 1 });
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     // 3 pass (the burst), the next 5 are refused, the 5th refusal disconnects; the rest never land.
-    for (let i = 0; i < 12; i++) void device.publishAsync('hx/d/dev-3/loc', fixes(1), { qos: 1 }).catch(() => undefined);
+    for (let i = 0; i < 12; i++)
+      void device.publishAsync('hx/d/dev-3/loc', fixes(1), { qos: 1 }).catch(() => undefined);
     await closed;
-    const limited = await metricValue(gw.metrics, 'hexcast_gateway_rejected_total', { reason: 'HX_GATEWAY_RATE_LIMITED' });
+    const limited = await metricValue(gw.metrics, 'hexcast_gateway_rejected_total', {
+      reason: 'HX_GATEWAY_RATE_LIMITED',
+    });
     expect(limited).toBe(5);
     expect(inbox.filter((m) => m.type === 'rejected')).toHaveLength(5);
-    expect(inbox.at(-1)).toMatchObject({ type: 'disconnect', code: 'HX_GATEWAY_ABUSE', reconnect: true, retryAfterMs: 60_000 });
-    expect(await metricValue(gw.metrics, 'hexcast_gateway_forced_disconnects_total', { reason: 'HX_GATEWAY_ABUSE' })).toBe(1);
+    expect(inbox.at(-1)).toMatchObject({
+      type: 'disconnect',
+      code: 'HX_GATEWAY_ABUSE',
+      reconnect: true,
+      retryAfterMs: 60_000,
+    });
+    expect(
+      await metricValue(gw.metrics, 'hexcast_gateway_forced_disconnects_total', {
+        reason: 'HX_GATEWAY_ABUSE',
+      }),
+    ).toBe(1);
     // A different device is unaffected.
     const other = await gw.connect('dev-4');
     await other.publishAsync('hx/d/dev-4/loc', fixes(1), { qos: 1 });
@@ -100,7 +122,8 @@ describe('gateway ingest over the wire', () => {
     const padded = (i: number) => fixes(1, 10 + i * 1e-5); // ~130 bytes each
     const all: Array<Promise<unknown>> = [];
     for (const [d, device] of devices.entries()) {
-      for (let i = 0; i < perDevice; i++) all.push(device.publishAsync(`hx/d/f${d + 1}/loc`, padded(i), { qos: 1 }));
+      for (let i = 0; i < perDevice; i++)
+        all.push(device.publishAsync(`hx/d/f${d + 1}/loc`, padded(i), { qos: 1 }));
     }
     await new Promise((r) => setTimeout(r, 1000));
     const read = await metricValue(gw.metrics, 'hexcast_gateway_publishes_total');

@@ -2,6 +2,7 @@ import { createEventRegistry } from '@hexcast/core';
 import { EDGE_H3_RESOLUTION, Ingest } from '@hexcast/edge-gateway';
 import { getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../fixtures/random-fences.js';
 
 const NOW = 1_800_000_000_000;
 const ingest = new Ingest(
@@ -9,7 +10,13 @@ const ingest = new Ingest(
   { maxPayloadBytes: 2048, maxFixesPerBatch: 5, maxClockSkewMs: 60_000, maxFixAgeMs: 3600_000 },
   { kind: 'gateway', id: 'gw-1', region: 'eu' },
 );
-const fix = (over: Record<string, unknown> = {}) => ({ lat: 48.8566, lng: 2.3522, accuracy: 12, ts: NOW - 1000, ...over });
+const fix = (over: Record<string, unknown> = {}) => ({
+  lat: 48.8566,
+  lng: 2.3522,
+  accuracy: 12,
+  ts: NOW - 1000,
+  ...over,
+});
 const batch = (...fixes: unknown[]) => Buffer.from(JSON.stringify({ fixes }));
 const codeOf = (payload: Buffer, channel: 'loc' | 'ev' | 'ack' = 'loc') => {
   const result = ingest.handle('dev-1', channel, payload, NOW);
@@ -58,25 +65,44 @@ describe('edge validation (Ingest)', () => {
   });
 
   it('drops bad fixes of a batch one by one, counted, and keeps the good ones', () => {
-    const result = ingest.handle('dev-1', 'loc', batch(fix(), fix({ lat: 200 }), fix({ ts: NOW + 1e9 })), NOW);
+    const result = ingest.handle(
+      'dev-1',
+      'loc',
+      batch(fix(), fix({ lat: 200 }), fix({ ts: NOW + 1e9 })),
+      NOW,
+    );
     if (!result.ok) throw new Error('rejected');
     expect(result.records).toHaveLength(1);
-    expect(result.dropped.map((d) => d.code)).toEqual(['HX_GATEWAY_COORDINATES_INVALID', 'HX_GATEWAY_TIMESTAMP_INVALID']);
+    expect(result.dropped.map((d) => d.code)).toEqual([
+      'HX_GATEWAY_COORDINATES_INVALID',
+      'HX_GATEWAY_TIMESTAMP_INVALID',
+    ]);
   });
 
   it('validates clicks and acks', () => {
     const click = { sessionId: 's', productId: 'p', action: 'view', ts: NOW };
     expect(codeOf(Buffer.from(JSON.stringify(click)), 'ev')).toBe('ok');
-    expect(codeOf(Buffer.from(JSON.stringify({ ...click, action: 'steal' })), 'ev')).toBe('HX_GATEWAY_PAYLOAD_INVALID');
-    expect(codeOf(Buffer.from(JSON.stringify({ ...click, ts: NOW + 1e9 })), 'ev')).toBe('HX_GATEWAY_TIMESTAMP_INVALID');
+    expect(codeOf(Buffer.from(JSON.stringify({ ...click, action: 'steal' })), 'ev')).toBe(
+      'HX_GATEWAY_PAYLOAD_INVALID',
+    );
+    expect(codeOf(Buffer.from(JSON.stringify({ ...click, ts: NOW + 1e9 })), 'ev')).toBe(
+      'HX_GATEWAY_TIMESTAMP_INVALID',
+    );
     expect(codeOf(Buffer.from(JSON.stringify({ id: 'i1', status: 'opened' })), 'ack')).toBe('ok');
-    expect(codeOf(Buffer.from(JSON.stringify({ id: 'i1', status: 'delivered' })), 'ack')).toBe('HX_GATEWAY_PAYLOAD_INVALID');
+    expect(codeOf(Buffer.from(JSON.stringify({ id: 'i1', status: 'delivered' })), 'ack')).toBe(
+      'HX_GATEWAY_PAYLOAD_INVALID',
+    );
   });
 
   it('never throws on arbitrary bytes', () => {
-    let seed = 7;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const samples = ['{"fixes":[{"lat":1e400,"lng":2,"accuracy":1,"ts":1}]}', '{"__proto__":{"x":1}}', 'null', '"x"', '{"fixes":[null]}'];
+    const rand = prng(7);
+    const samples = [
+      '{"fixes":[{"lat":1e400,"lng":2,"accuracy":1,"ts":1}]}',
+      '{"__proto__":{"x":1}}',
+      'null',
+      '"x"',
+      '{"fixes":[null]}',
+    ];
     for (let i = 0; i < 500; i++) {
       const bytes = Buffer.alloc(Math.floor(rand() * 300));
       for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rand() * 256);

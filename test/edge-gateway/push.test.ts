@@ -1,9 +1,10 @@
-import { Agent } from 'node:https';
-import { connect as tlsConnect } from 'node:tls';
+import { Agent, type RequestOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { type Broker, type Envelope, TOPICS } from '@hexcast/core';
 import { FcmSender, fcmMessaging, WebPushSender } from '@hexcast/edge-gateway';
-import webpush from 'web-push';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import webpush from 'web-push';
 import { startBroker } from '../helpers/broker.js';
 import { metricValue } from '../helpers/bus.js';
 import { collectTopic, type GatewayFixture, produceItem, startGateway } from '../helpers/gateway.js';
@@ -37,7 +38,8 @@ describe('push fallback', () => {
   const clock = () => Date.now() + offset;
   let gw: GatewayFixture;
   let receipts: { envelopes: Envelope[]; close(): Promise<void> };
-  const receiptsOf = (id: string) => receipts.envelopes.map((e) => e.data as Receipt).filter((r) => r.itemId === id);
+  const receiptsOf = (id: string) =>
+    receipts.envelopes.map((e) => e.data as Receipt).filter((r) => r.itemId === id);
 
   beforeAll(async () => {
     broker = await startBroker();
@@ -87,9 +89,17 @@ describe('push fallback', () => {
       const ttl = Number(request!.headers.ttl);
       expect(ttl).toBeLessThanOrEqual(120);
       expect(ttl).toBeGreaterThanOrEqual(115);
-      const claims = await verifyVapid(request!.headers.authorization as string, vapid.publicKey, service.origin);
+      const claims = await verifyVapid(
+        request!.headers.authorization as string,
+        vapid.publicKey,
+        service.origin,
+      );
       expect(claims.sub).toBe('mailto:ops@hexcast.test');
-      const decrypted = JSON.parse(browser.decrypt(request!.body)) as { title: string; body: string; item: string };
+      const decrypted = JSON.parse(browser.decrypt(request!.body)) as {
+        title: string;
+        body: string;
+        item: string;
+      };
       expect(decrypted).toMatchObject(note);
       expect(JSON.parse(decrypted.item)).toMatchObject({ type: 'offer', id, expiresAt: expect.any(Number) });
       await waitFor(() => receiptsOf(id).some((r) => r.status === 'pushed'));
@@ -108,7 +118,9 @@ describe('push fallback', () => {
       const late = await produceItem(gw, REGION, 'web-2', clock() + 900, { notification: note }); // < 1 s left after the grace
       const online = await gw.connect('web-3');
       await online.subscribeAsync('hx/d/web-3/inbox', { qos: 1 });
-      await register(gw, 'web-3', { webpush: browserSubscription(`${service.origin}/push/sub-3`).subscription });
+      await register(gw, 'web-3', {
+        webpush: browserSubscription(`${service.origin}/push/sub-3`).subscription,
+      });
       const here = await produceItem(gw, REGION, 'web-3', clock() + 60_000, { notification: note });
       await waitFor(() => receiptsOf(here).some((r) => r.status === 'delivered'));
       await new Promise((r) => setTimeout(r, 400));
@@ -121,9 +133,15 @@ describe('push fallback', () => {
 
     it('a push service answering 410 Gone: counted, the subscription forgotten, the item stays queued for MQTT', async () => {
       failFor.add('/push/sub-4');
-      await register(gw, 'web-4', { webpush: browserSubscription(`${service.origin}/push/sub-4`).subscription });
+      await register(gw, 'web-4', {
+        webpush: browserSubscription(`${service.origin}/push/sub-4`).subscription,
+      });
       const id = await produceItem(gw, REGION, 'web-4', clock() + 60_000, { notification: note });
-      await waitFor(async () => (await metricValue(gw.metrics, 'hexcast_delivery_push_failures_total', { channel: 'webpush' })) === 1);
+      await waitFor(
+        async () =>
+          (await metricValue(gw.metrics, 'hexcast_delivery_push_failures_total', { channel: 'webpush' })) ===
+          1,
+      );
       expect(await gw.pushRegistry.get('web-4')).toEqual({}); // the gone subscription is forgotten
       const device = await gw.connect('web-4');
       await device.subscribeAsync('hx/d/web-4/inbox', { qos: 1 });
@@ -137,7 +155,11 @@ describe('push fallback', () => {
         body: '{}',
       });
       expect(bad.status).toBe(401);
-      expect(await register(gw, 'web-5', { webpush: { endpoint: 'https://x', keys: { p256dh: 'short', auth: 'x' } } })).toBe(400);
+      expect(
+        await register(gw, 'web-5', {
+          webpush: { endpoint: 'https://x', keys: { p256dh: 'short', auth: 'x' } },
+        }),
+      ).toBe(400);
     });
   });
 
@@ -149,10 +171,15 @@ describe('push fallback', () => {
       const vapid = { ...webpush.generateVAPIDKeys(), subject: 'mailto:ops@hexcast.test' };
       // Every HTTPS connection firebase-admin opens goes to the stand-in, verified with its certificate.
       class StandInAgent extends Agent {
-        override createConnection(options: object, callback?: (err: Error | null, socket: unknown) => void) {
-          return tlsConnect({ ...options, host: '127.0.0.1', port: standIn.port, servername: 'fcm.googleapis.com', ca: tls.cert }, () =>
-            callback?.(null, undefined),
-          );
+        override createConnection(options: RequestOptions): Duplex {
+          // Returned synchronously, so the agent's callback is not used.
+          return tlsConnect({
+            ...(options as ConnectionOptions),
+            host: '127.0.0.1',
+            port: standIn.port,
+            servername: 'fcm.googleapis.com',
+            ca: tls.cert,
+          });
         }
       }
       const messaging = await fcmMessaging({
@@ -169,7 +196,12 @@ describe('push fallback', () => {
       });
       receipts = await collectTopic(gw.kafka, gw.registry, TOPICS.receipts.name);
       const browser = browserSubscription(`${brokenWebPush.origin}/push/a1`);
-      expect(await register(gw, 'android-1', { webpush: browser.subscription, fcmToken: 'fcm-registration-token-123' })).toBe(204);
+      expect(
+        await register(gw, 'android-1', {
+          webpush: browser.subscription,
+          fcmToken: 'fcm-registration-token-123',
+        }),
+      ).toBe(204);
       const expiresAt = clock() + 300_000;
       const id = await produceItem(gw, REGION, 'android-1', expiresAt, { notification: note });
       await waitFor(() => standIn.requests.length === 1);
@@ -177,7 +209,13 @@ describe('push fallback', () => {
       expect(request!.path).toBe('/v1/projects/hexcast-test/messages:send');
       expect(request!.headers.authorization).toBe('Bearer stand-in-token');
       const { message } = JSON.parse(request!.body.toString()) as {
-        message: { token: string; notification: unknown; android: { ttl: string }; apns: { headers: Record<string, string> }; data: { item: string } };
+        message: {
+          token: string;
+          notification: unknown;
+          android: { ttl: string };
+          apns: { headers: Record<string, string> };
+          data: { item: string };
+        };
       };
       expect(message.token).toBe('fcm-registration-token-123');
       expect(message.notification).toEqual(note);
@@ -188,7 +226,9 @@ describe('push fallback', () => {
       expect(JSON.parse(message.data.item)).toMatchObject({ id });
       await waitFor(() => receiptsOf(id).some((r) => r.status === 'pushed' && r.channel === 'fcm'));
       expect(brokenWebPush.requests).toHaveLength(1); // tried first
-      expect(await metricValue(gw.metrics, 'hexcast_delivery_push_failures_total', { channel: 'webpush' })).toBe(1);
+      expect(
+        await metricValue(gw.metrics, 'hexcast_delivery_push_failures_total', { channel: 'webpush' }),
+      ).toBe(1);
       expect(receiptsOf(id).filter((r) => r.status === 'pushed')).toHaveLength(1);
       await standIn.close();
       await brokenWebPush.close();

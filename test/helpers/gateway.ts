@@ -4,13 +4,13 @@ import {
   type Clock,
   createEventRegistry,
   DELIVERY_EVENTS,
-  type DeliveryQueue,
   DeliveryItemEvent,
+  type DeliveryQueue,
   DeviceTokens,
-  ensureTopics,
   deliveriesTopic,
   type Envelope,
   type EventRegistry,
+  ensureTopics,
   type HexcastConfig,
   loadConfig,
   MemoryDeliveryQueue,
@@ -95,12 +95,20 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
   const queue =
     options.queue ??
     (options.redis
-      ? new RedisDeliveryQueue({ redis: options.redis.client, prefix: options.redis.prefix, namespace: region })
+      ? new RedisDeliveryQueue({
+          redis: options.redis.client,
+          prefix: options.redis.prefix,
+          namespace: region,
+        })
       : new MemoryDeliveryQueue(config.gateway.queueMaxPerDevice));
-  const wake = options.redis ? new RedisWakeBus(options.redis.client, region, options.redis.prefix) : new LocalWakeBus();
+  const wake = options.redis
+    ? new RedisWakeBus(options.redis.client, region, options.redis.prefix)
+    : new LocalWakeBus();
   const pushRegistry =
     options.push?.registry ??
-    (options.redis ? new RedisPushRegistry(options.redis.client, options.redis.prefix) : new MemoryPushRegistry());
+    (options.redis
+      ? new RedisPushRegistry(options.redis.client, options.redis.prefix)
+      : new MemoryPushRegistry());
   const gatewayOptions: GatewayOptions = {
     config,
     logger: silentLogger(),
@@ -111,7 +119,11 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     tokens,
     queue,
     wake,
-    push: { registry: pushRegistry, senders: options.push?.senders ?? [], ...(options.push?.vapidPublicKey ? { vapidPublicKey: options.push.vapidPublicKey } : {}) },
+    push: {
+      registry: pushRegistry,
+      senders: options.push?.senders ?? [],
+      ...(options.push?.vapidPublicKey ? { vapidPublicKey: options.push.vapidPublicKey } : {}),
+    },
     consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 200, maxWaitTimeMs: 50 },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.consume === undefined ? {} : { consume: options.consume }),
@@ -202,7 +214,9 @@ export async function collectTopic(
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const envelopes: Envelope[] = [];
-  await consumer.run({ eachMessage: async ({ message }) => void envelopes.push(registry.decode(message.value)) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void envelopes.push(registry.decode(message.value)),
+  });
   return { envelopes, close: () => consumer.disconnect() };
 }
 

@@ -1,4 +1,4 @@
-import { createECDH, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createDecipheriv, createECDH, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { importJWK, jwtVerify } from 'jose';
@@ -15,7 +15,10 @@ export function browserSubscription(endpoint: string) {
   ecdh.generateKeys();
   const auth = randomBytes(16);
   return {
-    subscription: { endpoint, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } },
+    subscription: {
+      endpoint,
+      keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') },
+    },
     /** RFC 8291 (aes128gcm) decryption with the subscription's private key. */
     decrypt(body: Buffer): string {
       const salt = body.subarray(0, 16);
@@ -24,14 +27,22 @@ export function browserSubscription(endpoint: string) {
       const ciphertext = body.subarray(21 + idlen);
       const hmac = (key: Buffer, data: Buffer) => createHmac('sha256', key).update(data).digest();
       const shared = ecdh.computeSecret(senderPublic);
-      const keyInfo = Buffer.concat([Buffer.from('WebPush: info\0'), ecdh.getPublicKey(), senderPublic, Buffer.from([1])]);
+      const keyInfo = Buffer.concat([
+        Buffer.from('WebPush: info\0'),
+        ecdh.getPublicKey(),
+        senderPublic,
+        Buffer.from([1]),
+      ]);
       const ikm = hmac(hmac(auth, shared), keyInfo);
       const prk = hmac(salt, ikm);
       const cek = hmac(prk, Buffer.from('Content-Encoding: aes128gcm\0\x01')).subarray(0, 16);
       const nonce = hmac(prk, Buffer.from('Content-Encoding: nonce\0\x01')).subarray(0, 12);
       const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
       decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-      const padded = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+      const padded = Buffer.concat([
+        decipher.update(ciphertext.subarray(0, ciphertext.length - 16)),
+        decipher.final(),
+      ]);
       let end = padded.length - 1;
       while (end > 0 && padded[end] === 0) end--;
       if (padded[end] !== 2) throw new Error('missing the last-record delimiter');
@@ -47,14 +58,22 @@ export async function verifyVapid(header: string | undefined, vapidPublicKey: st
   if (match[2] !== vapidPublicKey) throw new Error('unexpected VAPID key');
   const raw = Buffer.from(vapidPublicKey, 'base64url');
   const key = await importJWK(
-    { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33, 65).toString('base64url') },
+    {
+      kty: 'EC',
+      crv: 'P-256',
+      x: raw.subarray(1, 33).toString('base64url'),
+      y: raw.subarray(33, 65).toString('base64url'),
+    },
     'ES256',
   );
   return (await jwtVerify(match[1]!, key, { audience })).payload;
 }
 
 /** A local HTTPS server standing in for a push service; records requests and answers `status`. */
-export async function startPushService(tls: { key: string; cert: string }, status: (req: PushRequest) => number = () => 201) {
+export async function startPushService(
+  tls: { key: string; cert: string },
+  status: (req: PushRequest) => number = () => 201,
+) {
   const requests: PushRequest[] = [];
   const server: Server = createServer(tls, (req, res) => {
     const chunks: Buffer[] = [];
@@ -64,7 +83,11 @@ export async function startPushService(tls: { key: string; cert: string }, statu
       requests.push(request);
       const code = status(request);
       res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(code < 300 ? JSON.stringify({ name: `projects/hexcast-test/messages/${requests.length}` }) : '{"error":"gone"}');
+      res.end(
+        code < 300
+          ? JSON.stringify({ name: `projects/hexcast-test/messages/${requests.length}` })
+          : '{"error":"gone"}',
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHexcastError } from '../errors/index.js';
+import { registerDev } from './commands/dev.js';
 import { COMMANDS } from './commands/index.js';
+import { type CliPlugin, loadPlugins } from './plugins.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -10,19 +12,21 @@ function version(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(plugins: readonly CliPlugin[] = []): Command {
   const program = new Command('hexcast')
     .description('Hexcast: real-time push and geofencing on a Kafka stream core')
     .version(version(), '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerDev(program, plugins);
   for (const register of COMMANDS) register(program);
+  for (const plugin of plugins) for (const register of plugin.commands ?? []) register(program);
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], plugins?: readonly CliPlugin[]): Promise<number> {
+  const program = buildProgram(plugins ?? (await loadPlugins()));
   try {
     await program.parseAsync(argv);
     return 0;

@@ -65,7 +65,11 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_GATEWAY_VAPID_PUBLIC_KEY', path: ['gateway', 'vapidPublicKey'], parse: 'string' },
   { variable: 'HX_GATEWAY_VAPID_PRIVATE_KEY', path: ['gateway', 'vapidPrivateKey'], parse: 'string' },
   { variable: 'HX_GATEWAY_VAPID_SUBJECT', path: ['gateway', 'vapidSubject'], parse: 'string' },
-  { variable: 'HX_GATEWAY_FCM_SERVICE_ACCOUNT_FILE', path: ['gateway', 'fcmServiceAccountFile'], parse: 'string' },
+  {
+    variable: 'HX_GATEWAY_FCM_SERVICE_ACCOUNT_FILE',
+    path: ['gateway', 'fcmServiceAccountFile'],
+    parse: 'string',
+  },
   { variable: 'HX_HTTP_HOST', path: ['http', 'host'], parse: 'string' },
   { variable: 'HX_HTTP_PORT', path: ['http', 'port'], parse: 'int' },
 ];

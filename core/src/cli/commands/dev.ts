@@ -3,13 +3,19 @@ import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
+import type { CliPlugin } from '../plugins.js';
 import { runUntilSignal } from '../run-service.js';
 import { apiComponents, geoWorkerComponents, serviceContext, topicsComponent } from '../services.js';
 
-export function registerDev(program: Command): void {
+export function registerDev(program: Command, plugins: readonly CliPlugin[] = []): void {
   program
     .command('dev')
-    .description('run everything in one process: broker (unless KAFKA_BROKERS is set), API, geo worker')
+    .description(
+      `run everything in one process: broker (unless KAFKA_BROKERS is set), API, geo worker${plugins
+        .filter((p) => p.devComponents)
+        .map((p) => `, ${p.name}`)
+        .join('')}`,
+    )
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'hexcast' });
@@ -32,6 +38,7 @@ export function registerDev(program: Command): void {
             ...geoWorkerComponents(ctx),
             ...apiComponents(ctx),
           ];
+          for (const plugin of plugins) inner.push(...((await plugin.devComponents?.(ctx)) ?? []));
           for (const c of inner) {
             await c.start();
             started.push(c);

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import type { Component } from '../lifecycle/index.js';
+import type { ServiceContext } from './services.js';
+
+/**
+ * What a package adds to the one `hexcast` CLI: its subcommands, and the components it runs in
+ * `hexcast dev`. Packages that build on core (the edge gateway, later the models and the
+ * simulator) export one as `@hexcast/<package>/cli`; the `hexcast` binary loads those installed.
+ */
+export interface CliPlugin {
+  readonly name: string;
+  readonly commands?: ReadonlyArray<(program: Command) => void>;
+  readonly devComponents?: (ctx: ServiceContext) => Component[] | Promise<Component[]>;
+}
+
+/** The packages whose CLI plugins `hexcast` loads when they are installed. */
+export const PLUGIN_PACKAGES = ['@hexcast/edge-gateway/cli'] as const;
+
+export async function loadPlugins(
+  packages: readonly string[] = PLUGIN_PACKAGES,
+  load: (specifier: string) => Promise<unknown> = (specifier) => import(specifier),
+): Promise<CliPlugin[]> {
+  const plugins: CliPlugin[] = [];
+  for (const specifier of packages) {
+    let mod: { plugin?: CliPlugin };
+    try {
+      mod = (await load(specifier)) as { plugin?: CliPlugin };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') continue; // not installed
+      throw error;
+    }
+    if (mod.plugin !== undefined) plugins.push(mod.plugin);
+  }
+  return plugins;
+}
