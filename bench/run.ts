@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   envelope: async () => (await import('./envelope.bench.js')).default,
   broker: async () => (await import('./broker.bench.js')).default,
   geofence: async () => (await import('./geofence.bench.js')).default,
+  ingest: async () => (await import('./ingest.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -92,7 +92,7 @@ export class Gateway {
   #http: FastifyInstance | null = null;
   #wss: WebSocketServer | null = null;
   #pending = 0;
-  #drained: Array<() => void> = [];
+  readonly #waiters = new Fifo<() => void>();
   #closing = false;
   readonly #m;
 
@@ -431,6 +431,7 @@ export class Gateway {
       this.#reject(client, channel, { code: 'HX_GATEWAY_RATE_LIMITED', reason: 'rate limit' }, true);
       return;
     }
+    await this.#room();
     const result = this.#ingest.handle(client.id, channel, payload, now);
     for (const dropped of result.dropped) this.#m.rejected.inc({ reason: dropped.code, channel });
     if (!result.ok) {
@@ -443,16 +444,21 @@ export class Gateway {
   }
 
   /**
-   * Sends records and waits for the bus. When too many are already waiting, waits for room
-   * first: aedes reads a socket's next chunk only after this resolves, so a slow bus stops the
-   * gateway reading device sockets instead of buffering without bound.
+   * Waits for room below `maxPendingProduce`. aedes reads a socket's next chunk only after the
+   * messages of the current one are settled, so while messages wait here the gateway stops
+   * reading device sockets instead of buffering without bound. Waiting happens before the
+   * message is turned into envelopes, so a waiting message costs only its packet.
    */
-  async #produce(records: OutboundRecord[]): Promise<void> {
-    if (this.#pending >= this.#o.config.gateway.maxPendingProduce) this.#m.backpressure.inc();
+  async #room(): Promise<void> {
+    const limit = this.#o.config.gateway.maxPendingProduce;
+    if (this.#pending < limit) return;
+    this.#m.backpressure.inc();
     // Re-checked after each wake-up: check and reserve happen in one synchronous step.
-    while (this.#pending >= this.#o.config.gateway.maxPendingProduce) {
-      await new Promise<void>((resolve) => this.#drained.push(resolve));
-    }
+    while (this.#pending >= limit) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Sends records and resolves once the bus acknowledged every one. */
+  async #produce(records: OutboundRecord[]): Promise<void> {
     this.#pending += records.length;
     this.#m.pending.set(this.#pending);
     try {
@@ -464,7 +470,8 @@ export class Gateway {
       this.#pending -= records.length;
       this.#m.pending.set(this.#pending);
       const limit = this.#o.config.gateway.maxPendingProduce;
-      while (this.#drained.length > 0 && this.#pending < limit) this.#drained.shift()!();
+      let room = limit - this.#pending;
+      while (room-- > 0 && this.#waiters.length > 0) this.#waiters.shift()();
     }
   }
 
@@ -562,4 +569,27 @@ export class Gateway {
 
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** A FIFO with O(1) shift (arrays shift in O(n)): backpressure can hold many waiters. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T {
+    const item = this.#items[this.#head++] as T;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
 }

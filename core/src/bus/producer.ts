@@ -3,6 +3,9 @@ import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
 
+/** Records per produce request at most (keeps each partition's batch well under the message limit). */
+const MAX_REQUEST_RECORDS = 5000;
+
 export interface BusProducerOptions {
   kafka: Kafka;
   registry: EventRegistry;
@@ -37,6 +40,7 @@ export class BusProducer implements Component {
   #queue: Pending[] = [];
   #timer: NodeJS.Timeout | null = null;
   #inFlight = new Set<Promise<void>>();
+  readonly #maxInFlight: number;
   readonly #sent;
 
   constructor(options: BusProducerOptions) {
@@ -44,10 +48,11 @@ export class BusProducer implements Component {
     this.#lingerMs = options.lingerMs ?? 2;
     this.#maxBatch = options.maxBatch ?? 500;
     const idempotent = options.idempotent ?? true;
+    this.#maxInFlight = idempotent ? 1 : 5;
     // Murmur2 (Java-compatible) partitioning: the same key lands on the same partition as Kafka's own clients.
     this.#producer = options.kafka.producer({
       idempotent,
-      maxInFlightRequests: idempotent ? 1 : 5,
+      maxInFlightRequests: this.#maxInFlight,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.#sent = options.metrics.counter<'topic'>({
@@ -85,18 +90,27 @@ export class BusProducer implements Component {
 
   async close(): Promise<void> {
     this.#flush();
-    await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     await this.#producer.disconnect();
   }
 
+  /**
+   * Sends what is waiting as one request, unless the producer's in-flight limit is reached: then
+   * records keep accumulating and go out as soon as a request completes, so batches grow with
+   * the load instead of queueing many small requests behind each other.
+   */
   #flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#queue.length === 0) return;
-    const batch = this.#queue;
-    this.#queue = [];
+    if (this.#queue.length === 0 || this.#inFlight.size >= this.#maxInFlight) return;
+    const batch = this.#queue.length > MAX_REQUEST_RECORDS ? this.#queue.splice(0, MAX_REQUEST_RECORDS) : this.#queue;
+    if (batch === this.#queue) this.#queue = [];
     const byTopic = new Map<string, Pending[]>();
-    for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    for (const p of batch) {
+      const items = byTopic.get(p.topic);
+      if (items === undefined) byTopic.set(p.topic, [p]);
+      else items.push(p);
+    }
     const request = this.#producer
       .sendBatch({
         acks: -1,
@@ -115,6 +129,9 @@ export class BusProducer implements Component {
         },
       );
     this.#inFlight.add(request);
-    void request.finally(() => this.#inFlight.delete(request));
+    void request.finally(() => {
+      this.#inFlight.delete(request);
+      if (this.#queue.length > 0) this.#flush();
+    });
   }
 }

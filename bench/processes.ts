@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
+
+export interface ServiceProcess<T> {
+  /** The parsed log line that said the service is up. */
+  ready: T;
+  child: ChildProcess;
+  /** Resident set size now, bytes (Linux /proc). */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a script (TypeScript, through tsx) in its own process and resolves with the first JSON
+ * log line containing `readyMessage`.
+ */
+export async function spawnService<T>(
+  script: string,
+  args: string[],
+  readyMessage: string,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess<T>> {
+  // BENCH_PROFILE_DIR=<dir>: every service process writes a V8 CPU profile there on exit.
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  // BENCH_NODE_ARGS: extra V8/Node flags for every service process (e.g. --max-semi-space-size=64).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...extra, '--conditions=source', '--import', 'tsx', script, ...args], {
+    env: { ...process.env, HX_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = await new Promise<T>((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      for (const line of text.split('\n')) {
+        if (!line.includes(readyMessage)) continue;
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(JSON.parse(line) as T);
+        return;
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before "${readyMessage}"`)));
+  });
+  return {
+    ready,
+    child,
+    rssBytes: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return kb * 1024;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `hexcast <args>` in its own process. */
+export function spawnHexcast<T>(args: string[], readyMessage: string, env: Record<string, string> = {}) {
+  return spawnService<T>(BIN, args, readyMessage, { HX_HTTP_PORT: '0', ...env });
+}
