@@ -7,5 +7,10 @@ export async function spawnBroker(
   env: Record<string, string> = {},
 ): Promise<{ bootstrap: string; child: ChildProcess; stop(): Promise<void>; rssBytes(): number }> {
   const service = await spawnHexcast<{ bootstrap: string }>(['broker', ...args], 'broker listening', env);
-  return { bootstrap: service.ready.bootstrap, child: service.child, stop: service.stop, rssBytes: service.rssBytes };
+  return {
+    bootstrap: service.ready.bootstrap,
+    child: service.child,
+    stop: service.stop,
+    rssBytes: service.rssBytes,
+  };
 }

@@ -64,22 +64,32 @@ async function throughput(clients: MqttClient[], seconds: number) {
             }
             inFlight++;
             const t0 = performance.now();
-            client.publish(`hx/d/${client.options.clientId}/loc`, payload(device, seq++), { qos: 1 }, (error) => {
-              inFlight--;
-              if (error) errors++;
-              else {
-                acked++;
-                latencies.push(performance.now() - t0);
-              }
-              send();
-            });
+            client.publish(
+              `hx/d/${client.options.clientId}/loc`,
+              payload(device, seq++),
+              { qos: 1 },
+              (error) => {
+                inFlight--;
+                if (error) errors++;
+                else {
+                  acked++;
+                  latencies.push(performance.now() - t0);
+                }
+                send();
+              },
+            );
           };
           for (let i = 0; i < WINDOW; i++) send();
         }),
     ),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { msgs_per_s: acked / elapsed, p50_ms: quantile(latencies, 0.5), p99_ms: quantile(latencies, 0.99), errors };
+  return {
+    msgs_per_s: acked / elapsed,
+    p50_ms: quantile(latencies, 0.5),
+    p99_ms: quantile(latencies, 0.99),
+    errors,
+  };
 }
 
 /**
@@ -179,7 +189,12 @@ const bench: Benchmark = {
     const rounds = context.quick ? 1 : 3;
     const results: BenchCaseResult[] = [];
     const cases: Array<[string, () => Promise<Server>, boolean, string]> = [
-      ['bare aedes relay', bareRelay, false, 'aedes defaults, no auth/validation; PUBACK before relaying to one QoS1 subscriber in a third process'],
+      [
+        'bare aedes relay',
+        bareRelay,
+        false,
+        'aedes defaults, no auth/validation; PUBACK before relaying to one QoS1 subscriber in a third process',
+      ],
       [
         'hexcast gateway',
         hexcastGateway,
@@ -203,7 +218,11 @@ const bench: Benchmark = {
         await Promise.all(clients.map((c) => c.endAsync(true)));
         await server.stop();
       }
-      const med = (key: keyof (typeof samples)[number]) => quantile(samples.map((s) => s[key]), 0.5);
+      const med = (key: keyof (typeof samples)[number]) =>
+        quantile(
+          samples.map((s) => s[key]),
+          0.5,
+        );
       results.push({
         case: name,
         metrics: {

@@ -24,13 +24,19 @@ export async function spawnService<T>(
   env: Record<string, string> = {},
 ): Promise<ServiceProcess<T>> {
   // BENCH_PROFILE_DIR=<dir>: every service process writes a V8 CPU profile there on exit.
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   // BENCH_NODE_ARGS: extra V8/Node flags for every service process (e.g. --max-semi-space-size=64).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...extra, '--conditions=source', '--import', 'tsx', script, ...args], {
-    env: { ...process.env, HX_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, ...extra, '--conditions=source', '--import', 'tsx', script, ...args],
+    {
+      env: { ...process.env, HX_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const ready = await new Promise<T>((resolve, reject) => {
     let text = '';
     const onData = (chunk: Buffer) => {
@@ -44,7 +50,9 @@ export async function spawnService<T>(
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before "${readyMessage}"`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before "${readyMessage}"`)),
+    );
   });
   return {
     ready,

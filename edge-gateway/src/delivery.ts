@@ -26,8 +26,8 @@ export interface DeviceLink {
 
 interface Session {
   link: DeviceLink;
-  /** MQTT packet id → item id, for items sent and not yet PUBACKed. */
-  inflight: Map<number, string>;
+  /** MQTT packet id → the item sent with it and when (performance.now()), not yet PUBACKed. */
+  inflight: Map<number, { itemId: string; sentAt: number }>;
   nextId: number;
   draining: boolean;
   again: boolean;
@@ -188,9 +188,11 @@ export class Dispatcher {
   async puback(deviceId: string, link: DeviceLink, messageId: number): Promise<void> {
     const session = this.#sessions.get(deviceId);
     if (session === undefined || session.link !== link) return;
-    const itemId = session.inflight.get(messageId);
-    if (itemId === undefined) return;
+    const sent = session.inflight.get(messageId);
+    if (sent === undefined) return;
     session.inflight.delete(messageId);
+    const { itemId } = sent;
+    this.#m.latency.observe((performance.now() - sent.sentAt) / 1000);
     const now = this.#o.clock();
     if (await this.#o.queue.ack(deviceId, itemId, now)) {
       await this.#receipt(itemId, deviceId, 'delivered', { channel: 'mqtt' });
@@ -250,7 +252,7 @@ export class Dispatcher {
       }
       for (const item of items) {
         const messageId = this.#nextMessageId(session);
-        session.inflight.set(messageId, item.id);
+        session.inflight.set(messageId, { itemId: item.id, sentAt: performance.now() });
         // MQTT 5 §3.3.2 spirit: the deadline travels with the message; the device also learns
         // the server time of sending, to correct its clock.
         const payload = `${item.payload.slice(0, -1)},"sentAt":${now}}`;

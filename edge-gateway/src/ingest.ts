@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DELIVERY_EVENTS,
   DeliveryReceipt,
@@ -9,7 +10,6 @@ import {
   type EventRegistry,
   TOPICS,
 } from '@hexcast/core';
-import { createHash } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
 import type { PublishChannel } from './acl.js';
 import { checkAck, checkBatch, checkClick, checkFix, type Fix } from './messages.js';

@@ -103,7 +103,8 @@ export class BusProducer implements Component {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#queue.length === 0 || this.#inFlight.size >= this.#maxInFlight) return;
-    const batch = this.#queue.length > MAX_REQUEST_RECORDS ? this.#queue.splice(0, MAX_REQUEST_RECORDS) : this.#queue;
+    const batch =
+      this.#queue.length > MAX_REQUEST_RECORDS ? this.#queue.splice(0, MAX_REQUEST_RECORDS) : this.#queue;
     if (batch === this.#queue) this.#queue = [];
     const byTopic = new Map<string, Pending[]>();
     for (const p of batch) {

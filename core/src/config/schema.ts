@@ -83,7 +83,7 @@ export const ConfigSchema = Type.Object(
         maxClockSkewMs: Type.Integer({ minimum: 0, default: 5 * 60_000 }),
         maxFixAgeMs: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
         /** Records waiting for the bus before the gateway stops reading device sockets. */
-        maxPendingProduce: Type.Integer({ minimum: 1, default: 20_000 }),
+        maxPendingProduce: Type.Integer({ minimum: 1, default: 5_000 }),
         queueMaxPerDevice: Type.Integer({ minimum: 1, default: 100 }),
         queueMaxItems: Type.Integer({ minimum: 1, default: 1_000_000 }),
         /** Inbox messages sent but not yet PUBACKed per device. */
