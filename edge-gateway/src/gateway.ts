@@ -431,10 +431,11 @@ export class Gateway {
       this.#reject(client, channel, { code: 'HX_GATEWAY_RATE_LIMITED', reason: 'rate limit' }, true);
       return;
     }
-    await this.#room();
+    await this.#reserve();
     const result = this.#ingest.handle(client.id, channel, payload, now);
     for (const dropped of result.dropped) this.#m.rejected.inc({ reason: dropped.code, channel });
     if (!result.ok) {
+      this.#settle(1);
       this.#reject(client, channel, result.rejection, true);
       return;
     }
@@ -444,22 +445,35 @@ export class Gateway {
   }
 
   /**
-   * Waits for room below `maxPendingProduce`. aedes reads a socket's next chunk only after the
-   * messages of the current one are settled, so while messages wait here the gateway stops
-   * reading device sockets instead of buffering without bound. Waiting happens before the
-   * message is turned into envelopes, so a waiting message costs only its packet.
+   * Waits for room below `maxPendingProduce` and reserves one slot for the message. aedes reads a
+   * socket's next chunk only after the messages of the current one are settled, so while
+   * messages wait here the gateway stops reading device sockets instead of buffering without
+   * bound. Waiting happens before the message becomes envelopes: a waiting message costs only
+   * its packet. The caller gives the slot back with `#settle`.
    */
-  async #room(): Promise<void> {
+  async #reserve(): Promise<void> {
     const limit = this.#o.config.gateway.maxPendingProduce;
-    if (this.#pending < limit) return;
-    this.#m.backpressure.inc();
-    // Re-checked after each wake-up: check and reserve happen in one synchronous step.
-    while (this.#pending >= limit) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (this.#pending >= limit) {
+      this.#m.backpressure.inc();
+      // The wake-up hands the slot over: `#settle` counts it before resolving.
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    } else this.#pending++;
   }
 
-  /** Sends records and resolves once the bus acknowledged every one. */
+  /** Gives back `count` slots and hands freed ones to waiting messages, oldest first. */
+  #settle(count: number): void {
+    this.#pending -= count;
+    const limit = this.#o.config.gateway.maxPendingProduce;
+    while (this.#pending < limit && this.#waiters.length > 0) {
+      this.#pending++;
+      this.#waiters.shift()();
+    }
+    this.#m.pending.set(this.#pending);
+  }
+
+  /** Sends records (their first slot is the message's reservation) and waits for the bus. */
   async #produce(records: OutboundRecord[]): Promise<void> {
-    this.#pending += records.length;
+    this.#pending += records.length - 1;
     this.#m.pending.set(this.#pending);
     try {
       await Promise.all(records.map((r) => this.#o.producer.send(r.topic, r.envelope)));
@@ -467,11 +481,7 @@ export class Gateway {
       // Not acknowledged: close the connection so the device resends (QoS1) to a healthy gateway.
       throw new HexcastError('HX_GATEWAY_BUS_UNAVAILABLE', 'the bus did not accept the message', { cause });
     } finally {
-      this.#pending -= records.length;
-      this.#m.pending.set(this.#pending);
-      const limit = this.#o.config.gateway.maxPendingProduce;
-      let room = limit - this.#pending;
-      while (room-- > 0 && this.#waiters.length > 0) this.#waiters.shift()();
+      this.#settle(records.length);
     }
   }
 
