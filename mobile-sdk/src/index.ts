@@ -1,3 +1,21 @@
-// The public surface of @hexcast/mobile-sdk. It is empty until issue #7 (mobile SDK) lands;
-// nothing here pretends to work before then.
-export {};
+export {
+  type ClickAction,
+  type ClientOptions,
+  createClient,
+  HexcastClient,
+  type InboxItem,
+  type ItemKind,
+  type SdkStats,
+} from './client.js';
+export { SdkError, type SdkErrorCode } from './errors.js';
+export { memoryStorage, type StorageAdapter, webStorage } from './storage.js';
+export {
+  distanceM,
+  type Fix,
+  type LocationProvider,
+  ModeFilter,
+  TRACKING_MODES,
+  type TrackingMode,
+  type TrackingModeName,
+} from './tracking.js';
+export { backoffDelay } from './backoff.js';

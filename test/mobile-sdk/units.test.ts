@@ -1,0 +1,65 @@
+import { backoffDelay, createClient, distanceM, memoryStorage, ModeFilter, TRACKING_MODES } from '@hexcast/mobile-sdk';
+import { describe, expect, it } from 'vitest';
+
+describe('SDK pieces', () => {
+  it('modes: continuous keeps every fix a second apart; responsive needs movement or a heartbeat', () => {
+    const continuous = new ModeFilter(TRACKING_MODES.continuous);
+    expect(continuous.keep({ lat: 48.85, lng: 2.35, ts: 0 })).toBe(true);
+    expect(continuous.keep({ lat: 48.85, lng: 2.35, ts: 500 })).toBe(false);
+    expect(continuous.keep({ lat: 48.85, lng: 2.35, ts: 1000 })).toBe(true);
+
+    const responsive = new ModeFilter(TRACKING_MODES.responsive);
+    expect(responsive.keep({ lat: 48.85, lng: 2.35, ts: 0 })).toBe(true);
+    expect(responsive.keep({ lat: 48.8501, lng: 2.35, ts: 20_000 })).toBe(false); // 11 m: not far enough
+    expect(responsive.keep({ lat: 48.8505, lng: 2.35, ts: 20_000 })).toBe(true); // 55 m
+    expect(responsive.keep({ lat: 48.8505, lng: 2.35, ts: 20_000 + 300_000 })).toBe(true); // heartbeat
+  });
+
+  it('distance and backoff', () => {
+    expect(distanceM({ lat: 0, lng: 0 }, { lat: 0, lng: 1 })).toBeCloseTo(111_195, -2);
+    const delays = Array.from({ length: 12 }, (_, a) => backoffDelay(a, 500, 30_000, () => 1));
+    expect(delays.slice(0, 3)).toEqual([500, 1000, 2000]);
+    expect(Math.max(...delays)).toBe(30_000);
+    expect(backoffDelay(3, 500, 30_000, () => 0)).toBe(2000); // jitter: between half and all of the ceiling
+  });
+
+  it('drops inaccurate fixes and the oldest buffered message on overflow, counting both; persists the buffer', async () => {
+    const storage = memoryStorage();
+    const client = createClient({
+      gatewayUrl: 'mqtt://127.0.0.1:1',
+      deviceId: 'unit-1',
+      getToken: async () => 'never-used',
+      storage,
+      bufferLimit: 3,
+      maxAccuracyM: 50,
+    });
+    await client.trackLocation({ lat: 1, lng: 1, accuracy: 500, ts: 1 });
+    for (let i = 0; i < 5; i++) await client.trackLocation({ lat: 1, lng: 1 + i / 1000, accuracy: 10, ts: 10 + i });
+    expect(client.stats()).toMatchObject({ lowAccuracyDropped: 1, bufferDropped: 2, buffered: 3 });
+    const saved = JSON.parse((await storage.getItem('hexcast:unit-1:outbox')) ?? '[]') as Array<{ payload: string }>;
+    expect(saved.map((e) => JSON.parse(e.payload).fixes[0].ts)).toEqual([12, 13, 14]);
+    // A new client on the same storage picks the buffer up.
+    const again = createClient({ gatewayUrl: 'mqtt://127.0.0.1:1', deviceId: 'unit-1', getToken: async () => 'x', storage });
+    await again.track({ productId: 'p1', action: 'view' });
+    expect(again.stats().buffered).toBe(4);
+  });
+
+  it('rolls the clickstream session after inactivity', async () => {
+    let now = 1_000_000;
+    const client = createClient({
+      gatewayUrl: 'mqtt://127.0.0.1:1',
+      deviceId: 'unit-2',
+      getToken: async () => 'x',
+      clock: () => now,
+      sessionTimeoutMs: 60_000,
+    });
+    await client.track({ productId: 'p1', action: 'view' });
+    const first = client.sessionId;
+    now += 59_000;
+    await client.track({ productId: 'p2', action: 'click' });
+    expect(client.sessionId).toBe(first);
+    now += 61_000;
+    await client.track({ productId: 'p3', action: 'cart' });
+    expect(client.sessionId).not.toBe(first);
+  });
+});
