@@ -4,7 +4,13 @@ import { Emitter } from './emitter.js';
 import { SdkError } from './errors.js';
 import { type Channel, Outbox } from './outbox.js';
 import { memoryStorage, readJson, type StorageAdapter } from './storage.js';
-import { type Fix, type LocationProvider, ModeFilter, TRACKING_MODES, type TrackingModeName } from './tracking.js';
+import {
+  type Fix,
+  type LocationProvider,
+  ModeFilter,
+  TRACKING_MODES,
+  type TrackingModeName,
+} from './tracking.js';
 
 export interface ClientOptions {
   /** `mqtt://`, `mqtts://` (Node) or `ws://`, `wss://` (browser, React Native, Node): the region's gateway. */
@@ -104,7 +110,10 @@ export class HexcastClient {
   #offset = 0;
   #seen: string[] = [];
   #pending: InboxItem[] = [];
-  #handlers: Record<ItemKind, Set<(item: InboxItem) => void>> = { offer: new Set(), recommendation: new Set() };
+  #handlers: Record<ItemKind, Set<(item: InboxItem) => void>> = {
+    offer: new Set(),
+    recommendation: new Set(),
+  };
   #batch: Array<Required<Pick<Fix, 'lat' | 'lng' | 'accuracy' | 'ts'>> & { speed?: number }> = [];
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
   #mode: TrackingModeName = 'continuous';
@@ -203,7 +212,13 @@ export class HexcastClient {
       return;
     }
     const ts = fix.ts ?? this.#o.clock();
-    this.#batch.push({ lat: fix.lat, lng: fix.lng, accuracy: fix.accuracy, ts, ...(fix.speed === undefined ? {} : { speed: fix.speed }) });
+    this.#batch.push({
+      lat: fix.lat,
+      lng: fix.lng,
+      accuracy: fix.accuracy,
+      ts,
+      ...(fix.speed === undefined ? {} : { speed: fix.speed }),
+    });
     const mode = TRACKING_MODES[this.#mode];
     if (this.#batch.length >= mode.batchSize) await this.#flushBatch();
     else if (this.#batchTimer === null) {
@@ -250,7 +265,13 @@ export class HexcastClient {
     await this.#o.storage.setItem(`hexcast:${this.#o.deviceId}:session`, JSON.stringify(this.#session));
     await this.#send(
       'ev',
-      JSON.stringify({ sessionId: this.#session.id, productId: event.productId, action: event.action, ...(event.category ? { category: event.category } : {}), ts: now }),
+      JSON.stringify({
+        sessionId: this.#session.id,
+        productId: event.productId,
+        action: event.action,
+        ...(event.category ? { category: event.category } : {}),
+        ts: now,
+      }),
     );
   }
 
@@ -314,7 +335,10 @@ export class HexcastClient {
       return;
     }
     if (message.type === 'disconnect') {
-      this.#events.emit('error', new SdkError('HX_SDK_DISCONNECTED_BY_GATEWAY', message.reason, message.code));
+      this.#events.emit(
+        'error',
+        new SdkError('HX_SDK_DISCONNECTED_BY_GATEWAY', message.reason, message.code),
+      );
       if (!message.reconnect) this.#stopped = true;
       if (message.code === 'HX_GATEWAY_AUTH_FAILED') this.#token = null; // expired: ask for a fresh one
       this.#minDelayMs = message.retryAfterMs ?? 0;
@@ -335,8 +359,10 @@ export class HexcastClient {
       expiresAt: message.expiresAt,
       ...(message.notification ? { notification: message.notification } : {}),
       isExpired: () => this.serverNow() >= message.expiresAt,
-      open: () => this.#send('ack', JSON.stringify({ id: message.id, status: 'opened', ts: this.#o.clock() })),
-      redeem: () => this.#send('ack', JSON.stringify({ id: message.id, status: 'redeemed', ts: this.#o.clock() })),
+      open: () =>
+        this.#send('ack', JSON.stringify({ id: message.id, status: 'opened', ts: this.#o.clock() })),
+      redeem: () =>
+        this.#send('ack', JSON.stringify({ id: message.id, status: 'redeemed', ts: this.#o.clock() })),
     };
     // The app-level receipt: this device has it (the MQTT PUBACK already made it `delivered`).
     await this.#send('ack', JSON.stringify({ id: message.id, status: 'received', ts: this.#o.clock() }));
@@ -363,7 +389,12 @@ export class HexcastClient {
 
   /** Browser: subscribes the service worker to Web Push with the gateway's VAPID key and registers it. */
   async subscribeWebPush(registration: {
-    pushManager: { subscribe(options: { userVisibleOnly: boolean; applicationServerKey: Uint8Array }): Promise<{ toJSON(): unknown }> };
+    pushManager: {
+      subscribe(options: {
+        userVisibleOnly: boolean;
+        applicationServerKey: Uint8Array;
+      }): Promise<{ toJSON(): unknown }>;
+    };
   }): Promise<void> {
     const response = await fetch(`${this.#httpBase()}/v1/push/vapid`);
     if (!response.ok) throw new SdkError('HX_SDK_PUSH_REGISTRATION_FAILED', 'gateway has no VAPID key');
@@ -444,7 +475,10 @@ export class HexcastClient {
         } else if (!fresh) this.#attempt = 0;
       } else if (code === 2 || code === 5) {
         this.#stopped = true;
-        this.#events.emit('error', new SdkError('HX_SDK_NOT_AUTHORIZED', `gateway refused this device (CONNACK ${code})`));
+        this.#events.emit(
+          'error',
+          new SdkError('HX_SDK_NOT_AUTHORIZED', `gateway refused this device (CONNACK ${code})`),
+        );
       } else {
         this.#events.emit('error', new SdkError('HX_SDK_CONNECTION_LOST', error.message));
       }
@@ -512,7 +546,10 @@ function randomId(): string {
 }
 
 function base64UrlBytes(text: string): Uint8Array {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '=');
+  const base64 = text
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(text.length / 4) * 4, '=');
   const binary = atob(base64);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

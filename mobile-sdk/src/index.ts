@@ -1,3 +1,4 @@
+export { backoffDelay } from './backoff.js';
 export {
   type ClickAction,
   type ClientOptions,
@@ -18,4 +19,3 @@ export {
   type TrackingMode,
   type TrackingModeName,
 } from './tracking.js';
-export { backoffDelay } from './backoff.js';

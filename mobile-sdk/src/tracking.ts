@@ -36,9 +36,27 @@ export interface TrackingMode {
  * `responsive` for most apps (timely enter/exit), `efficient` for battery first.
  */
 export const TRACKING_MODES: Readonly<Record<TrackingModeName, TrackingMode>> = {
-  continuous: { distanceFilterM: 0, minIntervalMs: 1_000, heartbeatMs: 1_000, batchSize: 1, maxBatchDelayMs: 0 },
-  responsive: { distanceFilterM: 25, minIntervalMs: 15_000, heartbeatMs: 300_000, batchSize: 4, maxBatchDelayMs: 60_000 },
-  efficient: { distanceFilterM: 150, minIntervalMs: 120_000, heartbeatMs: 900_000, batchSize: 10, maxBatchDelayMs: 600_000 },
+  continuous: {
+    distanceFilterM: 0,
+    minIntervalMs: 1_000,
+    heartbeatMs: 1_000,
+    batchSize: 1,
+    maxBatchDelayMs: 0,
+  },
+  responsive: {
+    distanceFilterM: 25,
+    minIntervalMs: 15_000,
+    heartbeatMs: 300_000,
+    batchSize: 4,
+    maxBatchDelayMs: 60_000,
+  },
+  efficient: {
+    distanceFilterM: 150,
+    minIntervalMs: 120_000,
+    heartbeatMs: 900_000,
+    batchSize: 10,
+    maxBatchDelayMs: 600_000,
+  },
 };
 
 const EARTH_RADIUS_M = 6_371_008.8;

@@ -56,12 +56,18 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
     const offers: InboxItem[] = [];
     phone.onOffer((offer) => offers.push(offer));
     await phone.connect();
-    const id = await produceItem(gw!, REGION, 'sdk-phone', Date.now() + 60_000, { content: { code: 'HX-42' } });
+    const id = await produceItem(gw!, REGION, 'sdk-phone', Date.now() + 60_000, {
+      content: { code: 'HX-42' },
+    });
     await waitFor(() => offers.length === 1);
     expect(offers[0]).toMatchObject({ id, kind: 'offer', content: { code: 'HX-42' } });
     await offers[0]!.open();
     await offers[0]!.redeem();
-    const statuses = () => receipts.envelopes.map((e) => (e.data as { status: string; itemId: string })).filter((r) => r.itemId === id).map((r) => r.status);
+    const statuses = () =>
+      receipts.envelopes
+        .map((e) => e.data as { status: string; itemId: string })
+        .filter((r) => r.itemId === id)
+        .map((r) => r.status);
     await waitFor(() => statuses().length === 4);
     expect(statuses().sort()).toEqual(['delivered', 'opened', 'received', 'redeemed']);
     expect(phone.stats()).toMatchObject({ buffered: 0, duplicateDropped: 0 });
@@ -74,7 +80,9 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
     const phone = client('sdk-token', {
       getToken: async () => {
         calls++;
-        return calls === 1 ? gw!.tokenFor('sdk-token', REGION, Date.now() - 3600_000) : gw!.tokenFor('sdk-token');
+        return calls === 1
+          ? gw!.tokenFor('sdk-token', REGION, Date.now() - 3600_000)
+          : gw!.tokenFor('sdk-token');
       },
     });
     await phone.connect();
@@ -87,7 +95,8 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
     const disconnects: number[] = [];
     phone.on('disconnected', (d) => d.inMs !== undefined && disconnects.push(d.inMs));
     const connecting = phone.connect(); // nothing listens yet
-    for (let i = 0; i < 10; i++) await phone.trackLocation({ lat: 45 + i / 1000, lng: 4.8, accuracy: 5, ts: Date.now() - 10_000 + i });
+    for (let i = 0; i < 10; i++)
+      await phone.trackLocation({ lat: 45 + i / 1000, lng: 4.8, accuracy: 5, ts: Date.now() - 10_000 + i });
     expect(phone.stats().buffered).toBe(10);
     await waitFor(() => disconnects.length >= 2); // it kept trying
     await gateway();
@@ -118,8 +127,10 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
     const lasting = await produceItem(gw!, REGION, 'sdk-skew', Date.now() + 60_000);
     const brief = await produceItem(gw!, REGION, 'sdk-skew', Date.now() + 1_500);
     const received = await collectTopic(gw!.kafka, gw!.registry, TOPICS.receipts.name);
-    await waitFor(() =>
-      received.envelopes.filter((e: Envelope) => (e.data as { status: string }).status === 'received').length === 2,
+    await waitFor(
+      () =>
+        received.envelopes.filter((e: Envelope) => (e.data as { status: string }).status === 'received')
+          .length === 2,
     );
     // The app only starts listening after the brief one's deadline.
     await new Promise((r) => setTimeout(r, 2_000));

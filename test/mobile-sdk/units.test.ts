@@ -1,4 +1,11 @@
-import { backoffDelay, createClient, distanceM, memoryStorage, ModeFilter, TRACKING_MODES } from '@hexcast/mobile-sdk';
+import {
+  backoffDelay,
+  createClient,
+  distanceM,
+  ModeFilter,
+  memoryStorage,
+  TRACKING_MODES,
+} from '@hexcast/mobile-sdk';
 import { describe, expect, it } from 'vitest';
 
 describe('SDK pieces', () => {
@@ -34,12 +41,20 @@ describe('SDK pieces', () => {
       maxAccuracyM: 50,
     });
     await client.trackLocation({ lat: 1, lng: 1, accuracy: 500, ts: 1 });
-    for (let i = 0; i < 5; i++) await client.trackLocation({ lat: 1, lng: 1 + i / 1000, accuracy: 10, ts: 10 + i });
+    for (let i = 0; i < 5; i++)
+      await client.trackLocation({ lat: 1, lng: 1 + i / 1000, accuracy: 10, ts: 10 + i });
     expect(client.stats()).toMatchObject({ lowAccuracyDropped: 1, bufferDropped: 2, buffered: 3 });
-    const saved = JSON.parse((await storage.getItem('hexcast:unit-1:outbox')) ?? '[]') as Array<{ payload: string }>;
+    const saved = JSON.parse((await storage.getItem('hexcast:unit-1:outbox')) ?? '[]') as Array<{
+      payload: string;
+    }>;
     expect(saved.map((e) => JSON.parse(e.payload).fixes[0].ts)).toEqual([12, 13, 14]);
     // A new client on the same storage picks the buffer up.
-    const again = createClient({ gatewayUrl: 'mqtt://127.0.0.1:1', deviceId: 'unit-1', getToken: async () => 'x', storage });
+    const again = createClient({
+      gatewayUrl: 'mqtt://127.0.0.1:1',
+      deviceId: 'unit-1',
+      getToken: async () => 'x',
+      storage,
+    });
     await again.track({ productId: 'p1', action: 'view' });
     expect(again.stats().buffered).toBe(4);
   });
