@@ -20,7 +20,11 @@ export function memoryStorage(): StorageAdapter {
 }
 
 /** A Web Storage object (`window.localStorage`) as a StorageAdapter. */
-export function webStorage(storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>): StorageAdapter {
+export function webStorage(storage: {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}): StorageAdapter {
   return {
     getItem: (key) => storage.getItem(key),
     setItem: (key, value) => storage.setItem(key, value),
