@@ -10,7 +10,7 @@ import { type ServiceProcess, spawnHexcast, spawnService } from './processes.js'
 const DEVICES = 100;
 /** QoS1 publishes each device keeps in flight in the throughput phase. */
 const WINDOW = 8;
-const FLOOD_FACTOR = 10;
+const FLOOD_FACTOR = Number(process.env.BENCH_FLOOD_FACTOR ?? 10);
 const SECRET = 'bench-ingest-secret-0123456789abcdef012345';
 const REGION = 'bench';
 const RELAY_SCRIPT = new URL('./ingest-relay.ts', import.meta.url).pathname;
