@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { HexcastConfig } from './config/index.js';
 import { HexcastError } from './errors/index.js';
+import type { Component } from './lifecycle/index.js';
 import type { Logger } from './observability/index.js';
 import { migrate, PgliteRecords, PgRecords, type Records } from './records/index.js';
 import { type DeviceStateStore, MemoryDeviceStateStore, RedisDeviceStateStore } from './state/index.js';
@@ -32,6 +33,11 @@ export function openRedis(config: Readonly<HexcastConfig>): Redis | null {
   return config.redisUrl
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true })
     : null;
+}
+
+/** A component that closes a service's Redis connection when the service stops. */
+export function redisConnection(redis: Redis): Component {
+  return { name: 'redis', start: async () => undefined, close: async () => void (await redis.quit()) };
 }
 
 export function deviceStateStore(redis: Redis | null): DeviceStateStore {

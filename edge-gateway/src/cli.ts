@@ -13,6 +13,7 @@ import {
   Metrics,
   openRedis,
   RedisDeliveryQueue,
+  redisConnection,
   runUntilSignal,
   type ServiceContext,
   serviceContext,
@@ -93,12 +94,7 @@ export async function gatewayComponents(
     dropQueuedOnClose: redis === null,
   });
   const components: Component[] = [gateway];
-  if (redis !== null)
-    components.push({
-      name: 'redis',
-      start: async () => undefined,
-      close: async () => void (await redis.quit()),
-    });
+  if (redis !== null) components.push(redisConnection(redis));
   return components;
 }
 

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import {
-  type BusProducer,
   type Clock,
   ConsumerRunner,
   type ConsumerRunnerOptions,
   type DeliveryQueue,
   type DeviceTokens,
   deliveriesTopic,
-  type EventRegistry,
-  type HexcastConfig,
   HexcastError,
   healthPlugin,
   isHexcastError,
-  type Logger,
-  type Metrics,
+  type ServiceContext,
 } from '@hexcast/core';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Kafka } from 'kafkajs';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { inboxTopic, isTopicSafeId, maySubscribe, publishChannel } from './acl.js';
 import { type DeviceLink, Dispatcher } from './delivery.js';
@@ -28,13 +23,8 @@ import { checkPushRegistration, type PushRegistry, type PushSender } from './pus
 import { StrikeCounter, TokenBucket } from './token-bucket.js';
 import type { WakeBus } from './wake.js';
 
-export interface GatewayOptions {
-  config: Readonly<HexcastConfig>;
-  logger: Logger;
-  metrics: Metrics;
-  kafka: Kafka;
-  registry: EventRegistry;
-  producer: BusProducer;
+/** A service context (config, logger, metrics, bus) plus the gateway's own parts. */
+export interface GatewayOptions extends ServiceContext {
   tokens: DeviceTokens;
   queue: DeliveryQueue;
   wake: WakeBus;
@@ -123,11 +113,7 @@ export class Gateway {
       push: options.push,
     });
     this.#runner = new ConsumerRunner({
-      kafka: options.kafka,
-      registry: options.registry,
-      metrics: options.metrics,
-      logger: options.logger,
-      producer: options.producer,
+      ...options,
       groupId: `hx-gateway-${this.region}`,
       topics: [deliveriesTopic(this.region).name],
       stage: 'gateway-delivery',

@@ -1,3 +1,4 @@
+import { DeviceClick } from '@hexcast/core';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
@@ -23,20 +24,10 @@ export const LocationBatchSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** `hx/d/{id}/ev`: a clickstream event. */
+/** `hx/d/{id}/ev`: a clickstream event: `device.click`'s fields without the device id, plus its time. */
+const { deviceId: _deviceId, ...clickFields } = DeviceClick.schema.properties;
 export const ClickSchema = Type.Object(
-  {
-    sessionId: Type.String({ minLength: 1, maxLength: 128 }),
-    productId: Type.String({ minLength: 1, maxLength: 128 }),
-    action: Type.Union([
-      Type.Literal('view'),
-      Type.Literal('click'),
-      Type.Literal('cart'),
-      Type.Literal('buy'),
-    ]),
-    category: Type.Optional(Type.String({ maxLength: 128 })),
-    ts: Type.Integer({ minimum: 0 }),
-  },
+  { ...clickFields, ts: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false },
 );
 export type Click = Static<typeof ClickSchema>;

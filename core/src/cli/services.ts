@@ -9,7 +9,7 @@ import { CampaignFeed, CampaignPublisher, CampaignRepository } from '../campaign
 import type { HexcastConfig } from '../config/index.js';
 import { DELIVERY_EVENTS } from '../delivery/index.js';
 import { DeviceRepository, DeviceTokens } from '../devices/index.js';
-import { deviceStateStore, deviceTokenSecret, openRecords, openRedis } from '../engines.js';
+import { deviceStateStore, deviceTokenSecret, openRecords, openRedis, redisConnection } from '../engines.js';
 import { createEventRegistry, type EventRegistry, TOPICS, topicCatalogue } from '../envelope/index.js';
 import { FenceCatalogue, GEO_EVENTS, GeoProcessor, MemoryFenceIndex } from '../geo/index.js';
 import type { Component } from '../lifecycle/index.js';
@@ -137,11 +137,6 @@ export function geoWorkerComponents(ctx: ServiceContext): Component[] {
     handler: (envelope) => processor.handle(envelope),
   });
   const components: Component[] = [feed, runner];
-  if (redis !== null)
-    components.push({
-      name: 'redis',
-      start: async () => undefined,
-      close: async () => void (await redis.quit()),
-    });
+  if (redis !== null) components.push(redisConnection(redis));
   return components;
 }
