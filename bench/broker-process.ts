@@ -5,12 +5,19 @@ import { spawnHexcast } from './processes.js';
 export async function spawnBroker(
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ bootstrap: string; child: ChildProcess; stop(): Promise<void>; rssBytes(): number }> {
+): Promise<{
+  bootstrap: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+  rssBytes(): number;
+  cpuMs(): number;
+}> {
   const service = await spawnHexcast<{ bootstrap: string }>(['broker', ...args], 'broker listening', env);
   return {
     bootstrap: service.ready.bootstrap,
     child: service.child,
     stop: service.stop,
     rssBytes: service.rssBytes,
+    cpuMs: service.cpuMs,
   };
 }

@@ -204,14 +204,23 @@ const bench: Benchmark = {
     ];
     for (const [name, start, auth, notes] of cases) {
       if (process.env.BENCH_ONLY && !name.includes(process.env.BENCH_ONLY)) continue;
-      const samples: Array<Awaited<ReturnType<typeof throughput>> & Awaited<ReturnType<typeof flood>>> = [];
+      const samples: Array<
+        Awaited<ReturnType<typeof throughput>> &
+          Awaited<ReturnType<typeof flood>> & { cpu_us_per_msg: number }
+      > = [];
       for (let round = 0; round < rounds; round++) {
         context.progress(`${name}: round ${round + 1}/${rounds}`);
         const server = await start();
         const clients = await connectDevices(server.url, auth);
         await throughput(clients, 1); // warm-up: JIT, producer batches, metadata
-        const steady = await throughput(clients, seconds);
-        context.progress(`${name}: ${Math.round(steady.msgs_per_s)} msgs/s; flooding`);
+        const cpuBefore = server.front.cpuMs();
+        const steadyRun = await throughput(clients, seconds);
+        // CPU the server process spent per acknowledged message (user + system).
+        const cpu_us_per_msg = ((server.front.cpuMs() - cpuBefore) * 1000) / (steadyRun.msgs_per_s * seconds);
+        const steady = { ...steadyRun, cpu_us_per_msg };
+        context.progress(
+          `${name}: ${Math.round(steady.msgs_per_s)} msgs/s, ${Math.round(cpu_us_per_msg)} µs server CPU per msg; flooding`,
+        );
         const flooded = await flood(clients, server, steady.msgs_per_s, floodSeconds);
         samples.push({ ...steady, ...flooded });
         if (flooded.server_crashed) context.progress(`${name}: the server process died during the flood`);
@@ -229,6 +238,7 @@ const bench: Benchmark = {
           msgs_per_s: med('msgs_per_s'),
           p50_ack_ms: med('p50_ms'),
           p99_ack_ms: med('p99_ms'),
+          server_cpu_us_per_msg: med('cpu_us_per_msg'),
           errors: med('errors'),
           flood_msgs: med('flood_msgs'),
           rss_before_mb: med('rss_before_mb'),

@@ -10,6 +10,8 @@ export interface ServiceProcess<T> {
   child: ChildProcess;
   /** Resident set size now, bytes (Linux /proc). */
   rssBytes(): number;
+  /** CPU time used so far (user + system), ms (Linux /proc). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,12 @@ export async function spawnService<T>(
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       return kb * 1024;
+    },
+    cpuMs: () => {
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     stop: () =>
       new Promise<void>((resolve) => {
