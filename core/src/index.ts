@@ -17,5 +17,6 @@ export * from './geo/index.js';
 export * from './http/ops-server.js';
 export * from './lifecycle/index.js';
 export * from './observability/index.js';
+export * from './offers/index.js';
 export * from './records/index.js';
 export * from './state/index.js';

@@ -1,0 +1,91 @@
+/**
+ * The stateful half of an offer decision, done in one atomic step: budget left, caps not
+ * reached, cooldown over, not already holding an unexpired coupon of the campaign — and if so,
+ * spend. The time-only rules (campaign live now, quiet hours) are pure functions checked first.
+ * Every decision has an id (the triggering geo event's): asking again returns the first answer
+ * and spends nothing, so replays never issue twice.
+ */
+export interface OfferLimits {
+  /** Coupons the campaign may issue in all. */
+  budget: number;
+  /** Coupons one device may get from this campaign, ever. */
+  capPerDevice: number;
+  /** Coupons one device may get per local day, across campaigns. */
+  capPerDevicePerDay: number;
+  /** Time after a coupon before the device may get another from this campaign. */
+  cooldownMs: number;
+}
+
+export interface IssueRequest {
+  decisionId: string;
+  campaignId: string;
+  deviceId: string;
+  /** The device's local date (`YYYY-MM-DD`), for the daily cap. */
+  day: string;
+  now: number;
+  /** When the coupon would expire (the device holds it until then). */
+  expiresAt: number;
+  limits: OfferLimits;
+}
+
+export type RefusalReason = 'budget-exhausted' | 'device-cap' | 'daily-cap' | 'cooldown' | 'holding';
+
+export type IssueResult = { issued: true } | { issued: false; reason: RefusalReason };
+
+export interface EligibilityStore {
+  tryIssue(request: IssueRequest): Promise<IssueResult>;
+  /** Coupons issued so far by a campaign. */
+  spent(campaignId: string): Promise<number>;
+}
+
+/** How long decisions and daily counters are remembered. */
+export const DECISION_TTL_MS = 48 * 3600_000;
+
+interface DeviceCampaign {
+  count: number;
+  lastAt: number;
+  holdingUntil: number;
+}
+
+/** In-process eligibility (one worker; tests). */
+export class MemoryEligibilityStore implements EligibilityStore {
+  readonly #spent = new Map<string, number>();
+  readonly #perDevice = new Map<string, DeviceCampaign>();
+  readonly #daily = new Map<string, number>();
+  readonly #decisions = new Map<string, { result: IssueResult; until: number }>();
+
+  async tryIssue(r: IssueRequest): Promise<IssueResult> {
+    const known = this.#decisions.get(r.decisionId);
+    if (known !== undefined && known.until > r.now) return known.result;
+    const result = this.#decide(r);
+    this.#decisions.set(r.decisionId, { result, until: r.now + DECISION_TTL_MS });
+    if (this.#decisions.size > 1_000_000)
+      this.#decisions.delete(this.#decisions.keys().next().value as string);
+    return result;
+  }
+
+  async spent(campaignId: string): Promise<number> {
+    return this.#spent.get(campaignId) ?? 0;
+  }
+
+  #decide(r: IssueRequest): IssueResult {
+    const spent = this.#spent.get(r.campaignId) ?? 0;
+    const key = `${r.campaignId}|${r.deviceId}`;
+    const device = this.#perDevice.get(key) ?? {
+      count: 0,
+      lastAt: Number.NEGATIVE_INFINITY,
+      holdingUntil: 0,
+    };
+    const dayKey = `${r.deviceId}|${r.day}`;
+    const today = this.#daily.get(dayKey) ?? 0;
+    if (spent >= r.limits.budget) return { issued: false, reason: 'budget-exhausted' };
+    if (device.holdingUntil > r.now) return { issued: false, reason: 'holding' };
+    if (device.count >= r.limits.capPerDevice) return { issued: false, reason: 'device-cap' };
+    if (today >= r.limits.capPerDevicePerDay) return { issued: false, reason: 'daily-cap' };
+    if (r.now - device.lastAt < r.limits.cooldownMs) return { issued: false, reason: 'cooldown' };
+    this.#spent.set(r.campaignId, spent + 1);
+    this.#perDevice.set(key, { count: device.count + 1, lastAt: r.now, holdingUntil: r.expiresAt });
+    this.#daily.set(dayKey, today + 1);
+    return { issued: true };
+  }
+}
