@@ -7,6 +7,7 @@ import {
   DeliveryReceipt,
   type Envelope,
   type EventRegistry,
+  type ExpiredWhere,
   isHexcastError,
   type Logger,
   type Metrics,
@@ -34,6 +35,9 @@ interface Session {
 }
 
 type ItemData = Static<(typeof DeliveryItemEvent)['schema']>;
+
+/** What a receipt says besides its status: where it expired, why it was refused, or how it went. */
+type ReceiptDetail = Pick<Static<(typeof DeliveryReceipt)['schema']>, 'where' | 'reason' | 'channel'>;
 
 export interface DispatcherOptions {
   queue: DeliveryQueue;
@@ -206,12 +210,8 @@ export class Dispatcher {
    * Ends every item still queued with a `rejected` receipt: for a queue that dies with this
    * process (memory), so a graceful stop leaves nothing unaccounted.
    */
-  async rejectAll(reason: string): Promise<void> {
-    for (;;) {
-      const left = await this.#o.queue.purgeExpired(Number.MAX_SAFE_INTEGER, PURGE_BATCH);
-      for (const { item } of left) await this.#receipt(item.id, item.deviceId, 'rejected', { reason });
-      if (left.length < PURGE_BATCH) return;
-    }
+  rejectAll(reason: string): Promise<void> {
+    return this.#endExpired(Number.MAX_SAFE_INTEGER, () => ({ status: 'rejected', reason }));
   }
 
   /** Runs one purge pass now (tests drive time with an injected clock). */
@@ -279,12 +279,27 @@ export class Dispatcher {
     this.#purgeTimer.unref();
   }
 
-  async #purge(): Promise<void> {
+  #purge(): Promise<void> {
+    return this.#endExpired(this.#o.clock(), (where) => ({ status: 'expired', where }));
+  }
+
+  /**
+   * Takes every item whose deadline is at or before `until` out of the queue, batch by batch, and
+   * writes each one's terminal receipt; a batch's receipts go to the bus together.
+   */
+  async #endExpired(
+    until: number,
+    outcome: (where: ExpiredWhere) => { status: ReceiptStatus } & ReceiptDetail,
+  ): Promise<void> {
     for (;;) {
-      const expired = await this.#o.queue.purgeExpired(this.#o.clock(), PURGE_BATCH);
-      for (const { item, where } of expired)
-        await this.#receipt(item.id, item.deviceId, 'expired', { where });
-      if (expired.length < PURGE_BATCH) return;
+      const ended = await this.#o.queue.purgeExpired(until, PURGE_BATCH);
+      await Promise.all(
+        ended.map(({ item, where }) => {
+          const { status, ...detail } = outcome(where);
+          return this.#receipt(item.id, item.deviceId, status, detail);
+        }),
+      );
+      if (ended.length < PURGE_BATCH) return;
     }
   }
 
@@ -344,11 +359,7 @@ export class Dispatcher {
     itemId: string,
     deviceId: string,
     status: ReceiptStatus,
-    extra: {
-      where?: 'transit' | 'queue' | 'in-flight' | 'push';
-      reason?: string;
-      channel?: 'mqtt' | 'webpush' | 'fcm';
-    },
+    extra: ReceiptDetail,
   ): Promise<void> {
     const envelope = this.#o.registry.create(DeliveryReceipt, {
       // One id per item and status: a receipt produced twice (a retry) is recognisably the same.

@@ -5,10 +5,12 @@ import {
   ConsumerRunner,
   type ConsumerRunnerOptions,
   type DeliveryQueue,
+  type DeviceClaims,
   type DeviceTokens,
   deliveriesTopic,
   HexcastError,
   healthPlugin,
+  installErrorHandling,
   isHexcastError,
   type ServiceContext,
 } from '@hexcast/core';
@@ -48,7 +50,6 @@ export interface GatewayOptions extends ServiceContext {
 const CONNACK = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
 
 interface DeviceSession {
-  client: Client;
   bucket: TokenBucket;
   strikes: StrikeCounter;
   expiryTimer: NodeJS.Timeout;
@@ -72,9 +73,8 @@ export class Gateway {
   readonly #ingest: Ingest;
   readonly #dispatcher: Dispatcher;
   readonly #runner: ConsumerRunner;
-  readonly #sessions = new Map<string, DeviceSession>();
-  readonly #links = new WeakMap<Client, DeviceLink>();
-  readonly #byClient = new WeakMap<Client, DeviceSession>();
+  /** Authenticated connections. A device that reconnects has two until the old one is gone. */
+  readonly #sessions = new Map<Client, DeviceSession>();
   /** Payload buffers of our inbox messages → the packet id to send them with (see authorizeForward). */
   readonly #outgoing = new WeakMap<Buffer, number>();
   #aedes: Aedes | null = null;
@@ -266,8 +266,8 @@ export class Gateway {
     const tcpClosed = new Promise<void>((resolve) =>
       this.#tcp ? this.#tcp.close(() => resolve()) : resolve(),
     );
-    for (const session of this.#sessions.values()) {
-      this.#notice(session.client, {
+    for (const client of this.#sessions.keys()) {
+      this.#notice(client, {
         type: 'disconnect',
         code: 'HX_GATEWAY_SHUTTING_DOWN',
         reason: 'gateway stopping',
@@ -296,38 +296,19 @@ export class Gateway {
       metrics: this.#o.metrics,
       readiness: { mqtt: () => this.#tcp?.listening === true && !this.#closing },
     });
-    app.get('/v1/push/vapid', async (_request, reply) => {
+    installErrorHandling(app);
+    app.get('/v1/push/vapid', async () => {
       const key = this.#o.push.vapidPublicKey;
-      if (key === undefined)
-        return reply
-          .code(404)
-          .send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'Web Push is not configured' });
+      if (key === undefined) throw new HexcastError('HX_API_NOT_FOUND', 'Web Push is not configured');
       return { publicKey: key };
     });
     app.put('/v1/push', async (request, reply) => {
       const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      let deviceId: string;
-      try {
-        const claims = await this.#o.tokens.verify(token, this.#clock());
-        if (claims.region !== this.region)
-          throw new HexcastError('HX_GATEWAY_REGION_MISMATCH', 'token is for another region');
-        deviceId = claims.sub;
-      } catch (error) {
-        const code =
-          isHexcastError(error) && error.code === 'HX_GATEWAY_REGION_MISMATCH'
-            ? error.code
-            : 'HX_GATEWAY_AUTH_FAILED';
-        return reply
-          .code(code === 'HX_GATEWAY_AUTH_FAILED' ? 401 : 403)
-          .send({ code, message: 'device token refused' });
-      }
+      const { sub } = await this.#deviceClaims(header.startsWith('Bearer ') ? header.slice(7) : '');
       if (!checkPushRegistration.Check(request.body)) {
-        return reply
-          .code(400)
-          .send({ code: 'HX_PUSH_SUBSCRIPTION_INVALID', message: 'expected {webpush?, fcmToken?}' });
+        throw new HexcastError('HX_PUSH_SUBSCRIPTION_INVALID', 'expected {webpush?, fcmToken?}');
       }
-      await this.#o.push.registry.set(deviceId, request.body);
+      await this.#o.push.registry.set(sub, request.body);
       return reply.code(204).send();
     });
     // MQTT over WebSocket on /mqtt (subprotocol "mqtt"), sharing the HTTP port.
@@ -357,17 +338,17 @@ export class Gateway {
     if (this.#closing) return refuse('shutting-down', 3, 'gateway stopping');
     if (password === undefined || password.length === 0)
       return refuse('token-missing', CONNACK.badCredentials, 'no token');
-    let claims: Awaited<ReturnType<DeviceTokens['verify']>>;
+    let claims: DeviceClaims;
     try {
-      claims = await this.#o.tokens.verify(password.toString('utf8'), this.#clock());
-    } catch {
-      return refuse('token-invalid', CONNACK.badCredentials, 'token invalid or expired');
+      claims = await this.#deviceClaims(password.toString('utf8'));
+    } catch (error) {
+      return isHexcastError(error) && error.code === 'HX_GATEWAY_REGION_MISMATCH'
+        ? refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region')
+        : refuse('token-invalid', CONNACK.badCredentials, 'token invalid or expired');
     }
     if (client.id !== claims.sub || !isTopicSafeId(claims.sub)) {
       return refuse('client-id-mismatch', CONNACK.identifierRejected, 'client id is not the token subject');
     }
-    if (claims.region !== this.region)
-      return refuse('region-mismatch', CONNACK.notAuthorized, 'token is for another region');
     const now = this.#clock();
     const g = this.#o.config.gateway;
     // The connection ends when the token does: the SDK reconnects with a fresh one.
@@ -378,30 +359,39 @@ export class Gateway {
       Math.max(0, claims.exp * 1000 - now),
     );
     expiryTimer.unref();
-    const session: DeviceSession = {
-      client,
+    this.#sessions.set(client, {
       bucket: new TokenBucket(g.ratePerSecond, g.rateBurst, now),
       strikes: new StrikeCounter(g.abuseStrikes, g.abuseWindowMs),
       expiryTimer,
       link: null,
       closing: false,
       held: [],
-    };
-    this.#sessions.set(client.id, session);
-    this.#byClient.set(client, session);
+    });
     this.#m.connects.inc({ result: 'ok' });
     this.#m.connected.set(this.#sessions.size);
     return null;
+  }
+
+  /** A device token's claims, for this region; throws HX_GATEWAY_AUTH_FAILED or HX_GATEWAY_REGION_MISMATCH. */
+  async #deviceClaims(token: string): Promise<DeviceClaims> {
+    let claims: DeviceClaims;
+    try {
+      claims = await this.#o.tokens.verify(token, this.#clock());
+    } catch (cause) {
+      throw new HexcastError('HX_GATEWAY_AUTH_FAILED', 'device token invalid or expired', { cause });
+    }
+    if (claims.region !== this.region) {
+      throw new HexcastError('HX_GATEWAY_REGION_MISMATCH', 'device token is for another region');
+    }
+    return claims;
   }
 
   /** Validates, rate-limits and produces one device message; resolves once the bus has it. */
   async #onPublish(client: Client, topic: string, payload: Buffer): Promise<void> {
     const started = performance.now();
     this.#m.publishes.inc();
-    const session = this.#sessions.get(client.id);
-    if (session === undefined || session.client !== client) {
-      throw new HexcastError('HX_GATEWAY_SHUTTING_DOWN', 'connection is closing');
-    }
+    const session = this.#sessions.get(client);
+    if (session === undefined) throw new HexcastError('HX_GATEWAY_SHUTTING_DOWN', 'connection is closing');
     if (session.closing) {
       // Not processed, so never acknowledged: held until the connection is gone (failing it now
       // would drop the notices still on their way), then the device resends after reconnecting.
@@ -479,8 +469,7 @@ export class Gateway {
       reason: rejection.reason,
       topic: channel,
     });
-    const session = this.#sessions.get(client.id);
-    if (strike && session?.strikes.strike(this.#clock())) {
+    if (strike && this.#sessions.get(client)?.strikes.strike(this.#clock())) {
       this.#disconnect(
         client,
         'HX_GATEWAY_ABUSE',
@@ -492,8 +481,8 @@ export class Gateway {
   }
 
   #disconnect(client: Client, code: string, reason: string, reconnect: boolean, retryAfterMs: number): void {
-    const session = this.#sessions.get(client.id);
-    if (session?.client === client) {
+    const session = this.#sessions.get(client);
+    if (session !== undefined) {
       if (session.closing) return;
       session.closing = true;
     }
@@ -518,8 +507,8 @@ export class Gateway {
   }
 
   #online(client: Client): void {
-    const session = this.#sessions.get(client.id);
-    if (session === undefined || session.client !== client) return;
+    const session = this.#sessions.get(client);
+    if (session === undefined) return;
     this.#notice(client, { type: 'hello', serverTime: this.#clock(), region: this.region });
     const link: DeviceLink = {
       deviceId: client.id,
@@ -532,31 +521,27 @@ export class Gateway {
       },
     };
     session.link = link;
-    this.#links.set(client, link);
     this.#dispatcher.online(link);
   }
 
   #offline(client: Client): void {
-    const link = this.#links.get(client);
-    if (link !== undefined) {
-      void this.#dispatcher.offline(client.id, link).catch((err: unknown) => {
+    const session = this.#sessions.get(client);
+    if (session === undefined) return;
+    this.#sessions.delete(client);
+    this.#m.connected.set(this.#sessions.size);
+    clearTimeout(session.expiryTimer);
+    for (const fail of session.held.splice(0)) fail(new Error('connection closed'));
+    // A takeover's old connection: the dispatcher ignores a link that is no longer current.
+    if (session.link !== null) {
+      void this.#dispatcher.offline(client.id, session.link).catch((err: unknown) => {
         this.#o.logger.error({ err, deviceId: client.id }, 'releasing in-flight items failed');
       });
     }
-    const own = this.#byClient.get(client);
-    if (own !== undefined) {
-      for (const fail of own.held.splice(0)) fail(new Error('connection closed'));
-      clearTimeout(own.expiryTimer);
-    }
-    const session = this.#sessions.get(client.id);
-    if (session === undefined || session.client !== client) return; // taken over by a newer connection
-    this.#sessions.delete(client.id);
-    this.#m.connected.set(this.#sessions.size);
   }
 
   #onPuback(client: Client, messageId: number): void {
-    const session = this.#sessions.get(client.id);
-    if (session?.link == null || session.client !== client) return;
+    const session = this.#sessions.get(client);
+    if (session?.link == null) return;
     void this.#dispatcher.puback(client.id, session.link, messageId).catch((err: unknown) => {
       this.#o.logger.error({ err, deviceId: client.id }, 'puback handling failed');
     });

@@ -1,1 +1,2 @@
+export { installErrorHandling } from './errors.js';
 export { type ApiDeps, buildApi } from './server.js';
