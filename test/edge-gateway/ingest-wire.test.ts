@@ -47,7 +47,8 @@ describe('gateway ingest over the wire', () => {
     const publish = device.publishAsync('hx/d/dev-1/loc', fixes(3, 40), { qos: 1 }).then(() => {
       acked = true;
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // The gateway has the three fixes and is waiting for the bus: no PUBACK yet.
+    await waitFor(async () => (await metricValue(gw!.metrics, 'hexcast_gateway_pending_produce')) === 3);
     expect(acked).toBe(false);
     proxy.release();
     await publish;
