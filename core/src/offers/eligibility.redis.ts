@@ -8,7 +8,7 @@ import {
   type RefusalReason,
 } from './eligibility.js';
 
-const tryIssueScript = new RedisScript(new URL('./lua/try-issue.lua', import.meta.url), 4);
+const tryIssueScript = new RedisScript(new URL('./lua/try-issue.lua', import.meta.url), 'variadic');
 
 /**
  * Eligibility in Redis, shared by every offer worker: one Lua script per decision, so two
@@ -26,25 +26,25 @@ export class RedisEligibilityStore implements EligibilityStore {
   }
 
   async tryIssue(r: IssueRequest): Promise<IssueResult> {
-    const answer = (await tryIssueScript.run(
-      this.redis,
-      [
-        `${this.#p}decision:${r.decisionId}`,
-        `${this.#p}spent:${r.campaignId}`,
-        `${this.#p}device:${r.campaignId}:${r.deviceId}`,
-        `${this.#p}daily:${r.deviceId}:${r.day}`,
-      ],
-      [
-        r.now,
-        r.expiresAt,
-        r.limits.budget,
-        r.limits.capPerDevice,
-        r.limits.capPerDevicePerDay,
-        r.limits.cooldownMs,
-        DECISION_TTL_MS,
-      ],
-    )) as string;
-    return answer === 'ok' ? { issued: true } : { issued: false, reason: answer as RefusalReason };
+    const keys = [`${this.#p}decision:${r.decisionId}`, `${this.#p}daily:${r.deviceId}:${r.day}`];
+    const args: Array<string | number> = [r.now, DECISION_TTL_MS, r.candidates.length];
+    for (const c of r.candidates) {
+      keys.push(`${this.#p}spent:${c.campaignId}`, `${this.#p}device:${c.campaignId}:${r.deviceId}`);
+      args.push(
+        c.campaignId,
+        c.expiresAt,
+        c.limits.budget,
+        c.limits.capPerDevice,
+        c.limits.capPerDevicePerDay,
+        c.limits.cooldownMs,
+      );
+    }
+    const answer = JSON.parse((await tryIssueScript.run(this.redis, keys, args)) as string) as
+      | { issued: string }
+      | { refused: Array<[string, RefusalReason]> };
+    return 'issued' in answer
+      ? { issued: true, campaignId: answer.issued }
+      : { issued: false, refused: answer.refused };
   }
 
   async spent(campaignId: string): Promise<number> {

@@ -16,23 +16,32 @@ export interface OfferLimits {
   cooldownMs: number;
 }
 
-export interface IssueRequest {
-  decisionId: string;
+/** One campaign a decision may issue, with its limits. */
+export interface Candidate {
   campaignId: string;
-  deviceId: string;
-  /** The device's local date (`YYYY-MM-DD`), for the daily cap. */
-  day: string;
-  now: number;
   /** When the coupon would expire (the device holds it until then). */
   expiresAt: number;
   limits: OfferLimits;
 }
 
+export interface IssueRequest {
+  decisionId: string;
+  deviceId: string;
+  /** The device's local date (`YYYY-MM-DD`), for the daily cap. */
+  day: string;
+  now: number;
+  /** In rank order: the first one allowed is issued, no other. */
+  candidates: readonly Candidate[];
+}
+
 export type RefusalReason = 'budget-exhausted' | 'device-cap' | 'daily-cap' | 'cooldown' | 'holding';
 
-export type IssueResult = { issued: true } | { issued: false; reason: RefusalReason };
+export type IssueResult =
+  | { issued: true; campaignId: string }
+  | { issued: false; refused: Array<[campaignId: string, reason: RefusalReason]> };
 
 export interface EligibilityStore {
+  /** Issues the first allowed candidate, atomically; a repeated decision id gets the first answer. */
   tryIssue(request: IssueRequest): Promise<IssueResult>;
   /** Coupons issued so far by a campaign. */
   spent(campaignId: string): Promise<number>;
@@ -69,23 +78,38 @@ export class MemoryEligibilityStore implements EligibilityStore {
   }
 
   #decide(r: IssueRequest): IssueResult {
-    const spent = this.#spent.get(r.campaignId) ?? 0;
-    const key = `${r.campaignId}|${r.deviceId}`;
-    const device = this.#perDevice.get(key) ?? {
-      count: 0,
-      lastAt: Number.NEGATIVE_INFINITY,
-      holdingUntil: 0,
-    };
     const dayKey = `${r.deviceId}|${r.day}`;
     const today = this.#daily.get(dayKey) ?? 0;
-    if (spent >= r.limits.budget) return { issued: false, reason: 'budget-exhausted' };
-    if (device.holdingUntil > r.now) return { issued: false, reason: 'holding' };
-    if (device.count >= r.limits.capPerDevice) return { issued: false, reason: 'device-cap' };
-    if (today >= r.limits.capPerDevicePerDay) return { issued: false, reason: 'daily-cap' };
-    if (r.now - device.lastAt < r.limits.cooldownMs) return { issued: false, reason: 'cooldown' };
-    this.#spent.set(r.campaignId, spent + 1);
-    this.#perDevice.set(key, { count: device.count + 1, lastAt: r.now, holdingUntil: r.expiresAt });
-    this.#daily.set(dayKey, today + 1);
-    return { issued: true };
+    const refused: Array<[string, RefusalReason]> = [];
+    for (const c of r.candidates) {
+      const spent = this.#spent.get(c.campaignId) ?? 0;
+      const key = `${c.campaignId}|${r.deviceId}`;
+      const device = this.#perDevice.get(key) ?? {
+        count: 0,
+        lastAt: Number.NEGATIVE_INFINITY,
+        holdingUntil: 0,
+      };
+      const reason: RefusalReason | null =
+        spent >= c.limits.budget
+          ? 'budget-exhausted'
+          : device.holdingUntil > r.now
+            ? 'holding'
+            : device.count >= c.limits.capPerDevice
+              ? 'device-cap'
+              : today >= c.limits.capPerDevicePerDay
+                ? 'daily-cap'
+                : r.now - device.lastAt < c.limits.cooldownMs
+                  ? 'cooldown'
+                  : null;
+      if (reason !== null) {
+        refused.push([c.campaignId, reason]);
+        continue;
+      }
+      this.#spent.set(c.campaignId, spent + 1);
+      this.#perDevice.set(key, { count: device.count + 1, lastAt: r.now, holdingUntil: c.expiresAt });
+      this.#daily.set(dayKey, today + 1);
+      return { issued: true, campaignId: c.campaignId };
+    }
+    return { issued: false, refused };
   }
 }

@@ -1,6 +1,7 @@
 export {
   DECISION_TTL_MS,
   type EligibilityStore,
+  type Candidate,
   type IssueRequest,
   type IssueResult,
   MemoryEligibilityStore,

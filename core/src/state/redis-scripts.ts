@@ -4,16 +4,17 @@ import type { Redis } from 'ioredis';
 /** A Lua script from `state/lua/` (or a capability's own `lua/` folder), run by SHA with a fallback to EVAL. */
 export class RedisScript {
   readonly source: string;
-  readonly #keys: number;
+  readonly #keys: number | 'variadic';
   #sha: string | undefined;
 
-  constructor(file: URL, keys: number) {
+  /** `keys`: how many keys every call passes, or `variadic` for scripts that take a list. */
+  constructor(file: URL, keys: number | 'variadic') {
     this.source = readFileSync(file, 'utf8');
     this.#keys = keys;
   }
 
   async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
-    if (keys.length !== this.#keys) throw new Error(`script expects ${this.#keys} keys, got ${keys.length}`);
+    if (this.#keys !== 'variadic' && keys.length !== this.#keys) throw new Error(`script expects ${this.#keys} keys, got ${keys.length}`);
     if (this.#sha === undefined) this.#sha = (await redis.script('LOAD', this.source)) as string;
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);

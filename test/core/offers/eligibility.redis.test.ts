@@ -27,7 +27,7 @@ describe.skipIf(!hasService('redis'))('redis', () => {
       capPerDevicePerDay: 3,
       cooldownMs: 0,
     });
-    const requests: IssueRequest[] = [];
+    const requests: Array<IssueRequest & { campaignId: string }> = [];
     for (let i = 0; i < 400; i++) {
       const device = `dev-${i % 30}`;
       const campaign = campaigns[Math.floor(i / 30) % campaigns.length]!;
@@ -37,8 +37,8 @@ describe.skipIf(!hasService('redis'))('redis', () => {
         deviceId: device,
         day: '2026-11-26',
         now: 1000 + i,
-        expiresAt: 1000 + i, // expires at once: holding never blocks, only the caps and budget do
-        limits: limitsOf(campaign),
+        // expires at once: holding never blocks, only the caps and budget do
+        candidates: [{ campaignId: campaign, expiresAt: 1000 + i, limits: limitsOf(campaign) }],
       });
     }
     // Every request is sent by both workers (a replay across workers), interleaved.
@@ -61,7 +61,7 @@ describe.skipIf(!hasService('redis'))('redis', () => {
     expect(Math.max(...perDeviceCampaign.values())).toBe(1);
     expect(Math.max(...perDeviceDay.values())).toBe(3);
     // Every limit was actually reached under the race, not just respected.
-    const reasons = new Set(results.flatMap((r) => (r.issued ? [] : [r.reason])));
+    const reasons = new Set(results.flatMap((r) => (r.issued ? [] : r.refused.map(([, why]) => why))));
     expect([...reasons].sort()).toEqual(['budget-exhausted', 'daily-cap', 'device-cap']);
     second.disconnect();
     await redis.cleanup();

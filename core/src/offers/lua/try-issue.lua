@@ -1,33 +1,50 @@
--- One offer decision, atomically: check budget, holding, caps, cooldown; spend if allowed.
--- Remembers the answer under the decision id, so a replayed decision spends nothing.
+-- One offer decision, atomically: walk the candidate campaigns in rank order and issue the first
+-- one whose budget, holding, caps and cooldown allow it; spend only for that one.
+-- Remembers the answer under the decision id, so a replayed decision spends nothing (even if
+-- the ranking changed in between).
 -- Every key carries the same hash tag ({hx-offers}), so the script is one Redis Cluster slot.
--- KEYS[1] decision   string: the answer ("ok" or a refusal reason), PX ttl
--- KEYS[2] spent      string: coupons the campaign issued
--- KEYS[3] device     hash: count, lastAt, holdingUntil (this device, this campaign)
--- KEYS[4] daily      string: coupons this device got on its local day, PX ttl
--- ARGV[1] now  ARGV[2] expiresAt  ARGV[3] budget  ARGV[4] capPerDevice  ARGV[5] capPerDevicePerDay
--- ARGV[6] cooldownMs  ARGV[7] ttl ms for the decision and the daily counter
--- Returns "ok" or the refusal reason.
+-- KEYS[1] decision  string: the answer (JSON), PX ttl
+-- KEYS[2] daily     string: coupons this device got on its local day, PX ttl
+-- KEYS[1 + 2i]      string: coupons campaign i issued (spent)
+-- KEYS[2 + 2i]      hash: count, lastAt, holdingUntil (this device, campaign i)
+-- ARGV[1] now  ARGV[2] ttl ms for the decision and the daily counter  ARGV[3] candidates n
+-- ARGV[4 + 6(i-1) ..] per candidate i: campaignId, expiresAt, budget, capPerDevice,
+--                     capPerDevicePerDay, cooldownMs
+-- Returns the answer: {"issued":"<campaignId>"} or {"refused":[[campaignId, reason], ...]}.
 local known = redis.call('GET', KEYS[1])
 if known then return known end
 local now = tonumber(ARGV[1])
-local function answer(value)
-  redis.call('SET', KEYS[1], value, 'PX', ARGV[7])
-  return value
+local n = tonumber(ARGV[3])
+local today = tonumber(redis.call('GET', KEYS[2]) or '0')
+local refused = {}
+for i = 1, n do
+  local a = 4 + 6 * (i - 1)
+  local campaign = ARGV[a]
+  local spent_key = KEYS[1 + 2 * i]
+  local device_key = KEYS[2 + 2 * i]
+  local spent = tonumber(redis.call('GET', spent_key) or '0')
+  local device = redis.call('HMGET', device_key, 'count', 'lastAt', 'holdingUntil')
+  local count = tonumber(device[1] or '0')
+  local last_at = tonumber(device[2] or '-1e18')
+  local holding_until = tonumber(device[3] or '0')
+  local reason = nil
+  if spent >= tonumber(ARGV[a + 2]) then reason = 'budget-exhausted'
+  elseif holding_until > now then reason = 'holding'
+  elseif count >= tonumber(ARGV[a + 3]) then reason = 'device-cap'
+  elseif today >= tonumber(ARGV[a + 4]) then reason = 'daily-cap'
+  elseif now - last_at < tonumber(ARGV[a + 5]) then reason = 'cooldown'
+  end
+  if reason == nil then
+    redis.call('INCR', spent_key)
+    redis.call('HSET', device_key, 'count', count + 1, 'lastAt', ARGV[1], 'holdingUntil', ARGV[a + 1])
+    redis.call('INCR', KEYS[2])
+    redis.call('PEXPIRE', KEYS[2], ARGV[2])
+    local answer = cjson.encode({ issued = campaign })
+    redis.call('SET', KEYS[1], answer, 'PX', ARGV[2])
+    return answer
+  end
+  refused[#refused + 1] = { campaign, reason }
 end
-local spent = tonumber(redis.call('GET', KEYS[2]) or '0')
-local device = redis.call('HMGET', KEYS[3], 'count', 'lastAt', 'holdingUntil')
-local count = tonumber(device[1] or '0')
-local last_at = tonumber(device[2] or '-1e18')
-local holding_until = tonumber(device[3] or '0')
-local today = tonumber(redis.call('GET', KEYS[4]) or '0')
-if spent >= tonumber(ARGV[3]) then return answer('budget-exhausted') end
-if holding_until > now then return answer('holding') end
-if count >= tonumber(ARGV[4]) then return answer('device-cap') end
-if today >= tonumber(ARGV[5]) then return answer('daily-cap') end
-if now - last_at < tonumber(ARGV[6]) then return answer('cooldown') end
-redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[3], 'count', count + 1, 'lastAt', ARGV[1], 'holdingUntil', ARGV[2])
-redis.call('INCR', KEYS[4])
-redis.call('PEXPIRE', KEYS[4], ARGV[7])
-return answer('ok')
+local answer = '{"refused":' .. (n == 0 and '[]' or cjson.encode(refused)) .. '}'
+redis.call('SET', KEYS[1], answer, 'PX', ARGV[2])
+return answer
