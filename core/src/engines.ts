@@ -49,17 +49,27 @@ export function deviceStateStore(redis: Redis | null): DeviceStateStore {
  * `<dataDir>/device-token.secret` (mode 600) so the API and gateways of this data dir agree.
  */
 export function deviceTokenSecret(config: Readonly<HexcastConfig>): string {
-  if (config.auth.deviceTokenSecret !== undefined) return config.auth.deviceTokenSecret;
+  return dataDirSecret(config, config.auth.deviceTokenSecret, 'HX_DEVICE_TOKEN_SECRET', 'device-token.secret');
+}
+
+/** The coupon-code HMAC secret: from config, else generated once into `<dataDir>/offer-code.secret`. */
+export function offerCodeSecret(config: Readonly<HexcastConfig>): string {
+  return dataDirSecret(config, config.offers.codeSecret, 'HX_OFFERS_CODE_SECRET', 'offer-code.secret');
+}
+
+function dataDirSecret(
+  config: Readonly<HexcastConfig>,
+  configured: string | undefined,
+  variable: string,
+  fileName: string,
+): string {
+  if (configured !== undefined) return configured;
   if (config.env === 'production') {
-    throw new HexcastError(
-      'HX_CONFIG_INVALID',
-      'invalid configuration at HX_DEVICE_TOKEN_SECRET: required in production',
-      {
-        details: { source: 'HX_DEVICE_TOKEN_SECRET' },
-      },
-    );
+    throw new HexcastError('HX_CONFIG_INVALID', `invalid configuration at ${variable}: required in production`, {
+      details: { source: variable },
+    });
   }
-  const file = path.resolve(config.dataDir, 'device-token.secret');
+  const file = path.resolve(config.dataDir, fileName);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });

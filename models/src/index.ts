@@ -1,3 +1,33 @@
-// The public surface of @hexcast/models. It is empty until issue #6 (offer engine's propensity model) lands;
-// nothing here pretends to work before then.
-export {};
+// @hexcast/models: the offer engine's propensity model — features, the heuristic fallback, the
+// behaviour model that generates interaction history, TF.js training, evaluation (AUC) and the
+// artifact format that `hx.models` carries. TF.js is loaded only when a model is trained or loaded.
+export {
+  CATEGORIES,
+  type Context,
+  type Example,
+  generateHistory,
+  type HistoryOptions,
+  type LatentUser,
+  latentUser,
+  pick,
+  randomContext,
+  redeemLogit,
+  sigmoid,
+  splitByUser,
+} from './behaviour.js';
+export { auc } from './evaluate.js';
+export { affinity, CATEGORY_PRIOR, FEATURES, featureVector, type PropensityInput, redemptionRate } from './features.js';
+export {
+  ARTIFACT_FORMAT,
+  evaluateScorer,
+  type PropensityArtifact,
+  type PropensityMetadata,
+  readArtifact,
+  TfPropensityScorer,
+  type TrainOptions,
+  trainPropensity,
+  writeArtifact,
+} from './propensity-model.js';
+export { gamma, normal, poisson, seededRandom } from './random.js';
+export { heuristicScore, heuristicScorer, type PropensityScorer } from './scorer.js';
+export { loadTf } from './tf.js';

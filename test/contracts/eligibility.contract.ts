@@ -37,7 +37,7 @@ const request = (over: Partial<One> = {}): IssueRequest => {
     candidates: [{ campaignId: r.campaignId, expiresAt: r.expiresAt, limits: r.limits }],
   };
 };
-const ok = (campaignId = 'c1') => ({ issued: true, campaignId });
+const ok = (campaignId = 'c1') => ({ issued: true, campaignId, refused: [] });
 const no = (reason: string, campaignId = 'c1') => ({ issued: false, refused: [[campaignId, reason]] });
 
 /** Every EligibilityStore passes this. Time is passed in. */
@@ -104,7 +104,7 @@ export function eligibilityContract(name: string, factory: () => Promise<Eligibi
         decisionId: 'rank-1',
         candidates: [cand('spent-out', 0), cand('second'), cand('third')],
       });
-      expect(first).toEqual({ issued: true, campaignId: 'second' });
+      expect(first).toEqual({ issued: true, campaignId: 'second', refused: [['spent-out', 'budget-exhausted']] });
       expect(await s.spent('second')).toBe(1);
       expect(await s.spent('third')).toBe(0);
       // Replayed with another order: the same answer, nothing spent.

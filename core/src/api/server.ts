@@ -12,6 +12,7 @@ import type { DeviceRepository } from '../devices/device-repository.js';
 import type { DeviceTokens } from '../devices/device-tokens.js';
 import { HexcastError } from '../errors/index.js';
 import type { FenceCatalogue } from '../geo/fence-catalogue.js';
+import { checkTimeZone } from '../offers/quiet-hours.js';
 import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -214,6 +215,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
             Type.Literal('web'),
             Type.Literal('node'),
           ]),
+          /** IANA zone for quiet hours and daily caps (else the campaign's). */
+          timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          tags: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, uniqueItems: true }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -223,8 +229,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       },
     },
     handler: async (request, reply) => {
-      const { deviceId, region, platform } = request.body;
-      const device = await deps.devices.register({ id: deviceId, region, platform }, request.identity!.id);
+      const { deviceId, region, platform, timezone, tags } = request.body;
+      if (timezone !== undefined) checkTimeZone(timezone, 'HX_DEVICE_INVALID');
+      const device = await deps.devices.register(
+        { id: deviceId, region, platform, timezone: timezone ?? null, tags: tags ?? [] },
+        request.identity!.id,
+      );
       const { token, expiresAt } = await deps.tokens.issue(device.id, device.region);
       return reply.code(201).send({ deviceId: device.id, token, expiresAt });
     },

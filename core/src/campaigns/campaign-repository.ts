@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
 import { validateFenceShape } from '../geo/validate.js';
+import { checkTimeZone } from '../offers/quiet-hours.js';
 import type { Queryable, Records } from '../records/records.js';
 import type { Campaign, CampaignInput, CampaignPatch } from './campaign.js';
 
@@ -15,6 +16,7 @@ interface Row {
   starts_at: Date | string;
   ends_at: Date | string;
   timezone: string;
+  offer: Campaign['offer'] | string | null;
   updated_at: Date | string;
 }
 
@@ -32,6 +34,9 @@ function toCampaign(row: Row): Campaign {
     startsAt: iso(row.starts_at),
     endsAt: iso(row.ends_at),
     timezone: row.timezone,
+    ...(row.offer === null || row.offer === undefined
+      ? {}
+      : { offer: typeof row.offer === 'string' ? JSON.parse(row.offer) : row.offer }),
     updatedAt: iso(row.updated_at),
   };
 }
@@ -41,15 +46,11 @@ function checkCampaign(c: Pick<Campaign, 'fence' | 'startsAt' | 'endsAt' | 'time
   if (!(Date.parse(c.startsAt) < Date.parse(c.endsAt))) {
     throw new HexcastError('HX_CAMPAIGN_INVALID', 'endsAt must be after startsAt');
   }
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: c.timezone });
-  } catch {
-    throw new HexcastError('HX_CAMPAIGN_INVALID', `unknown time zone ${c.timezone}`);
-  }
+  checkTimeZone(c.timezone, 'HX_CAMPAIGN_INVALID');
 }
 
 const COLUMNS =
-  'id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, updated_at';
+  'id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, offer, updated_at';
 
 /** Campaigns with a full version history: every change writes a `campaign_versions` row. */
 export class CampaignRepository {
@@ -61,8 +62,8 @@ export class CampaignRepository {
     const id = randomUUID();
     return this.records.transaction(async (tx) => {
       const rows = await tx.query<Row>(
-        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, offer)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
         [
           id,
           candidate.name,
@@ -73,6 +74,7 @@ export class CampaignRepository {
           candidate.startsAt,
           candidate.endsAt,
           candidate.timezone,
+          candidate.offer === undefined ? null : JSON.stringify(candidate.offer),
         ],
       );
       const campaign = toCampaign(rows[0]!);
@@ -115,7 +117,7 @@ export class CampaignRepository {
       checkCampaign(next);
       const updated = await tx.query<Row>(
         `UPDATE campaigns SET version = version + 1, name = $2, status = $3, fence = $4, dwell_ms = $5, cooldown_ms = $6,
-           starts_at = $7, ends_at = $8, timezone = $9, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+           starts_at = $7, ends_at = $8, timezone = $9, offer = $10, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           id,
           next.name,
@@ -126,6 +128,7 @@ export class CampaignRepository {
           next.startsAt,
           next.endsAt,
           next.timezone,
+          next.offer === undefined ? null : JSON.stringify(next.offer),
         ],
       );
       const campaign = toCampaign(updated[0]!);

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { FenceShapeSchema } from '../geo/shapes.js';
+import { OfferSettingsSchema } from '../offers/settings.js';
 
 export const CampaignStatusSchema = Type.Union([
   Type.Literal('draft'),
@@ -19,6 +20,8 @@ export const CampaignInputSchema = Type.Object(
     endsAt: Type.String({ format: 'date-time' }),
     timezone: Type.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
     status: Type.Optional(CampaignStatusSchema),
+    /** Without it the campaign only raises geo events (no coupon). */
+    offer: Type.Optional(OfferSettingsSchema),
   },
   { additionalProperties: false },
 );
@@ -38,6 +41,7 @@ export const CampaignSchema = Type.Object({
   startsAt: Type.String(),
   endsAt: Type.String(),
   timezone: Type.String(),
+  offer: Type.Optional(OfferSettingsSchema),
   updatedAt: Type.String(),
 });
 

@@ -64,6 +64,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    offers: Type.Object(
+      {
+        /** HMAC secret for coupon codes (≥ 32 bytes); unset in dev: generated once into the data dir. */
+        codeSecret: Type.Optional(Type.String({ minLength: 32 })),
+        /** A geo event older than this when it reaches the offer worker gets no coupon (counted `stale`). */
+        maxDecisionLagMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+        /** How long the worker caches a device's region, time zone and tags. */
+        deviceCacheMs: Type.Integer({ minimum: 0, default: 60_000 }),
+        /** Geo events decided in parallel (per-device order is kept). */
+        concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+      },
+      { default: {} },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -39,12 +39,14 @@ export class RedisEligibilityStore implements EligibilityStore {
         c.limits.cooldownMs,
       );
     }
-    const answer = JSON.parse((await tryIssueScript.run(this.redis, keys, args)) as string) as
-      | { issued: string }
-      | { refused: Array<[string, RefusalReason]> };
-    return 'issued' in answer
-      ? { issued: true, campaignId: answer.issued }
-      : { issued: false, refused: answer.refused };
+    const answer = JSON.parse((await tryIssueScript.run(this.redis, keys, args)) as string) as {
+      issued?: string;
+      refused: Array<[string, RefusalReason]> | Record<string, never>;
+    };
+    const refused = Array.isArray(answer.refused) ? answer.refused : [];
+    return answer.issued === undefined
+      ? { issued: false, refused }
+      : { issued: true, campaignId: answer.issued, refused };
   }
 
   async spent(campaignId: string): Promise<number> {

@@ -37,7 +37,7 @@ export interface IssueRequest {
 export type RefusalReason = 'budget-exhausted' | 'device-cap' | 'daily-cap' | 'cooldown' | 'holding';
 
 export type IssueResult =
-  | { issued: true; campaignId: string }
+  | { issued: true; campaignId: string; refused: Array<[campaignId: string, reason: RefusalReason]> }
   | { issued: false; refused: Array<[campaignId: string, reason: RefusalReason]> };
 
 export interface EligibilityStore {
@@ -108,7 +108,7 @@ export class MemoryEligibilityStore implements EligibilityStore {
       this.#spent.set(c.campaignId, spent + 1);
       this.#perDevice.set(key, { count: device.count + 1, lastAt: r.now, holdingUntil: c.expiresAt });
       this.#daily.set(dayKey, today + 1);
-      return { issued: true, campaignId: c.campaignId };
+      return { issued: true, campaignId: c.campaignId, refused };
     }
     return { issued: false, refused };
   }

@@ -1,7 +1,8 @@
+export { couponCode, normaliseCode } from './coupon-code.js';
 export {
+  type Candidate,
   DECISION_TTL_MS,
   type EligibilityStore,
-  type Candidate,
   type IssueRequest,
   type IssueResult,
   MemoryEligibilityStore,
@@ -9,4 +10,35 @@ export {
   type RefusalReason,
 } from './eligibility.js';
 export { RedisEligibilityStore } from './eligibility.redis.js';
-export { inQuietHours, localTime, type QuietHours } from './quiet-hours.js';
+export { CouponRedeemed, ModelPublished, OFFER_EVENTS, OfferIssued } from './events.js';
+export {
+  type CampaignStats,
+  type LedgerOffer,
+  type LedgerReceipt,
+  OfferLedger,
+  type OfferRecord,
+  type OfferStatus,
+  type Redemption,
+} from './ledger.js';
+export {
+  type Decision,
+  type DeviceDirectory,
+  OfferEngine,
+  type OfferEngineOptions,
+  type OfferSink,
+  ScorerSlot,
+  type SkipReason,
+} from './offer-engine.js';
+export {
+  type DeviceProfile,
+  emptyProfile,
+  MemoryProfileStore,
+  PROFILE_SEEN_TTL_MS,
+  PROFILE_TTL_MS,
+  type ProfileChange,
+  type ProfileStore,
+} from './profile.js';
+export { RedisProfileStore } from './profile.redis.js';
+export { checkTimeZone, inQuietHours, localTime, type QuietHours } from './quiet-hours.js';
+export { type OfferSettings, OfferSettingsSchema } from './settings.js';
+export { DEFAULT_SIGNAL_POLICY, neutralSignals, type SignalPolicy, type Signals } from './signals.js';

@@ -1,3 +1,5 @@
+import { HexcastError } from '../errors/index.js';
+
 /** A daily window in the device's local time, `HH:MM`–`HH:MM`; it may cross midnight. */
 export interface QuietHours {
   start: string;
@@ -23,16 +25,21 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Local wall-clock date (`YYYY-MM-DD`) and minute of the day at `now` in an IANA time zone (DST-aware). */
-export function localTime(now: number, timeZone: string): { date: string; minute: number } {
+/**
+ * Local wall-clock date (`YYYY-MM-DD`), minute of the day and day of the week (0 = Sunday) at
+ * `now` in an IANA time zone (DST-aware).
+ */
+export function localTime(now: number, timeZone: string): { date: string; minute: number; dow: number } {
   const parts = Object.fromEntries(
     formatter(timeZone)
       .formatToParts(new Date(now))
       .map((p) => [p.type, p.value]),
   );
+  const date = `${parts.year}-${parts.month}-${parts.day}`;
   return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
+    date,
     minute: Number(parts.hour) * 60 + Number(parts.minute),
+    dow: new Date(`${date}T00:00:00Z`).getUTCDay(),
   };
 }
 
@@ -50,4 +57,13 @@ export function inQuietHours(now: number, timeZone: string, quiet: QuietHours | 
   if (start === end) return false;
   const { minute } = localTime(now, timeZone);
   return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
+/** Throws `code` unless `timeZone` is an IANA zone this runtime knows. */
+export function checkTimeZone(timeZone: string, code: 'HX_CAMPAIGN_INVALID' | 'HX_DEVICE_INVALID'): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new HexcastError(code, `unknown time zone ${timeZone}`, { details: { timeZone } });
+  }
 }

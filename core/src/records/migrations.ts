@@ -53,6 +53,40 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'offer settings on campaigns, device time zone and tags, the coupon ledger',
+    sql: `
+      ALTER TABLE campaigns ADD COLUMN offer jsonb;
+      ALTER TABLE devices ADD COLUMN timezone text;
+      ALTER TABLE devices ADD COLUMN tags jsonb NOT NULL DEFAULT '[]';
+      CREATE TABLE offers (
+        id text PRIMARY KEY,
+        code text NOT NULL UNIQUE,
+        decision_id text NOT NULL UNIQUE,
+        campaign_id text NOT NULL,
+        device_id text NOT NULL,
+        region text NOT NULL,
+        issued_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        status text NOT NULL DEFAULT 'issued' CHECK (status IN ('issued', 'delivered', 'expired', 'rejected')),
+        expired_where text,
+        rejected_reason text,
+        channel text,
+        settled_at timestamptz,
+        pushed_at timestamptz,
+        received_at timestamptz,
+        opened_at timestamptz,
+        redeemed_at timestamptz,
+        redeemed_by text,
+        redemption_id text,
+        score double precision NOT NULL,
+        scorer text NOT NULL
+      );
+      CREATE INDEX offers_campaign_status ON offers (campaign_id, status);
+      CREATE INDEX offers_device ON offers (device_id, issued_at)
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

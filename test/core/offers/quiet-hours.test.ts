@@ -4,10 +4,16 @@ import { describe, expect, it } from 'vitest';
 const at = (iso: string) => Date.parse(iso);
 
 describe('quiet hours in the device’s local time', () => {
-  it('reads the local date and minute in a time zone', () => {
-    expect(localTime(at('2026-11-26T23:30:00Z'), 'Europe/Paris')).toEqual({ date: '2026-11-27', minute: 30 });
+  it('reads the local date, minute and weekday in a time zone', () => {
+    // 2026-11-26 is a Thursday: already Friday in Paris.
+    expect(localTime(at('2026-11-26T23:30:00Z'), 'Europe/Paris')).toEqual({
+      date: '2026-11-27',
+      minute: 30,
+      dow: 5,
+    });
     expect(localTime(at('2026-11-26T23:30:00Z'), 'America/New_York')).toEqual({
       date: '2026-11-26',
+      dow: 4,
       minute: 18 * 60 + 30,
     });
   });

@@ -10,7 +10,8 @@
 -- ARGV[1] now  ARGV[2] ttl ms for the decision and the daily counter  ARGV[3] candidates n
 -- ARGV[4 + 6(i-1) ..] per candidate i: campaignId, expiresAt, budget, capPerDevice,
 --                     capPerDevicePerDay, cooldownMs
--- Returns the answer: {"issued":"<campaignId>"} or {"refused":[[campaignId, reason], ...]}.
+-- Returns the answer: {"issued":"<campaignId>","refused":[...]} or {"refused":[[campaignId, reason], ...]}
+-- (cjson encodes an empty list as {}: the caller reads a non-array as empty).
 local known = redis.call('GET', KEYS[1])
 if known then return known end
 local now = tonumber(ARGV[1])
@@ -39,7 +40,7 @@ for i = 1, n do
     redis.call('HSET', device_key, 'count', count + 1, 'lastAt', ARGV[1], 'holdingUntil', ARGV[a + 1])
     redis.call('INCR', KEYS[2])
     redis.call('PEXPIRE', KEYS[2], ARGV[2])
-    local answer = cjson.encode({ issued = campaign })
+    local answer = cjson.encode({ issued = campaign, refused = refused })
     redis.call('SET', KEYS[1], answer, 'PX', ARGV[2])
     return answer
   end

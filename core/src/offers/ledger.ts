@@ -1,0 +1,245 @@
+import { HexcastError } from '../errors/index.js';
+import type { Queryable, Records } from '../records/records.js';
+
+export type OfferStatus = 'issued' | 'delivered' | 'expired' | 'rejected';
+
+export interface LedgerOffer {
+  id: string;
+  code: string;
+  decisionId: string;
+  campaignId: string;
+  deviceId: string;
+  region: string;
+  issuedAt: number;
+  expiresAt: number;
+  score: number;
+  scorer: string;
+}
+
+export interface OfferRecord extends LedgerOffer {
+  status: OfferStatus;
+  expiredWhere: string | null;
+  rejectedReason: string | null;
+  channel: string | null;
+  pushedAt: number | null;
+  receivedAt: number | null;
+  openedAt: number | null;
+  redeemedAt: number | null;
+}
+
+/** A receipt as the ledger reads it (`delivery.receipt` data). */
+export interface LedgerReceipt {
+  itemId: string;
+  status: string;
+  where?: string;
+  reason?: string;
+  channel?: string;
+}
+
+export interface Redemption {
+  offer: OfferRecord;
+  /** False when this redemption id had already redeemed the coupon (an idempotent repeat). */
+  first: boolean;
+}
+
+export interface CampaignStats {
+  issued: number;
+  /** Issued, not yet in a terminal state (on its way or queued at a gateway). */
+  pending: number;
+  delivered: number;
+  expired: { total: number; transit: number; queue: number; 'in-flight': number; push: number };
+  rejected: { total: number; byReason: Record<string, number> };
+  pushed: number;
+  received: number;
+  opened: number;
+  redeemed: number;
+}
+
+interface Row {
+  id: string;
+  code: string;
+  decision_id: string;
+  campaign_id: string;
+  device_id: string;
+  region: string;
+  issued_at: Date | string;
+  expires_at: Date | string;
+  status: OfferStatus;
+  expired_where: string | null;
+  rejected_reason: string | null;
+  channel: string | null;
+  pushed_at: Date | string | null;
+  received_at: Date | string | null;
+  opened_at: Date | string | null;
+  redeemed_at: Date | string | null;
+  redemption_id: string | null;
+  score: number;
+  scorer: string;
+}
+
+const ms = (v: Date | string): number => (v instanceof Date ? v.getTime() : Date.parse(v));
+const msOrNull = (v: Date | string | null): number | null => (v === null ? null : ms(v));
+
+function toRecord(r: Row): OfferRecord {
+  return {
+    id: r.id,
+    code: r.code,
+    decisionId: r.decision_id,
+    campaignId: r.campaign_id,
+    deviceId: r.device_id,
+    region: r.region,
+    issuedAt: ms(r.issued_at),
+    expiresAt: ms(r.expires_at),
+    score: Number(r.score),
+    scorer: r.scorer,
+    status: r.status,
+    expiredWhere: r.expired_where,
+    rejectedReason: r.rejected_reason,
+    channel: r.channel,
+    pushedAt: msOrNull(r.pushed_at),
+    receivedAt: msOrNull(r.received_at),
+    openedAt: msOrNull(r.opened_at),
+    redeemedAt: msOrNull(r.redeemed_at),
+  };
+}
+
+const TERMINAL = new Set(['delivered', 'expired', 'rejected']);
+
+/**
+ * The coupon ledger (records engine): one row per issued offer. Its status moves once from
+ * `issued` to a terminal state — `delivered`, `expired` (with where) or `rejected` (with why) —
+ * whichever receipt comes first; `pushed`, `received`, `opened` and `redeemed` are timestamps
+ * beside it. Every write is idempotent, so replayed receipts change nothing.
+ */
+export class OfferLedger {
+  constructor(readonly records: Records) {}
+
+  /** Records an issued offer; a replay (same decision) inserts nothing. Returns whether it was new. */
+  async insert(o: LedgerOffer): Promise<boolean> {
+    const rows = await this.records.query(
+      `INSERT INTO offers (id, code, decision_id, campaign_id, device_id, region, issued_at, expires_at, score, scorer)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        o.id,
+        o.code,
+        o.decisionId,
+        o.campaignId,
+        o.deviceId,
+        o.region,
+        new Date(o.issuedAt).toISOString(),
+        new Date(o.expiresAt).toISOString(),
+        o.score,
+        o.scorer,
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  /** Applies a delivery receipt; receipts for items that are not offers touch nothing. */
+  async applyReceipt(r: LedgerReceipt, at: number, db: Queryable = this.records): Promise<void> {
+    const when = new Date(at).toISOString();
+    if (TERMINAL.has(r.status)) {
+      await db.query(
+        `UPDATE offers SET status = $2, expired_where = $3, rejected_reason = $4,
+           channel = COALESCE($5, channel), settled_at = $6
+         WHERE id = $1 AND status = 'issued'`,
+        [r.itemId, r.status, r.where ?? null, r.reason ?? null, r.channel ?? null, when],
+      );
+      return;
+    }
+    const column = { pushed: 'pushed_at', received: 'received_at', opened: 'opened_at' }[r.status];
+    // A device's own `redeemed` ack is not a redemption: only a merchant's POST redeems.
+    if (column === undefined) return;
+    await db.query(`UPDATE offers SET ${column} = COALESCE(${column}, $2) WHERE id = $1`, [r.itemId, when]);
+  }
+
+  async byCode(code: string): Promise<OfferRecord | null> {
+    const rows = await this.records.query<Row>('SELECT * FROM offers WHERE code = $1', [code]);
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  async byId(id: string): Promise<OfferRecord | null> {
+    const rows = await this.records.query<Row>('SELECT * FROM offers WHERE id = $1', [id]);
+    return rows[0] === undefined ? null : toRecord(rows[0]);
+  }
+
+  /**
+   * Redeems a coupon once. Repeating with the same `redemptionId` answers the same (idempotent);
+   * another redemption of a redeemed coupon, an unknown, expired or void code is a coded error.
+   */
+  async redeem(code: string, redemptionId: string, by: string, now: number): Promise<Redemption> {
+    return this.records.transaction(async (tx) => {
+      const rows = await tx.query<Row>('SELECT * FROM offers WHERE code = $1 FOR UPDATE', [code]);
+      const row = rows[0];
+      if (row === undefined) throw new HexcastError('HX_COUPON_UNKNOWN', 'no coupon has this code');
+      if (row.redeemed_at !== null) {
+        if (row.redemption_id === redemptionId) return { offer: toRecord(row), first: false };
+        throw new HexcastError('HX_COUPON_ALREADY_REDEEMED', 'this coupon was redeemed before', {
+          details: { redeemedAt: new Date(ms(row.redeemed_at)).toISOString() },
+        });
+      }
+      if (ms(row.expires_at) <= now)
+        throw new HexcastError('HX_COUPON_EXPIRED', 'this coupon has expired', {
+          details: { expiresAt: new Date(ms(row.expires_at)).toISOString() },
+        });
+      if (row.status === 'rejected')
+        throw new HexcastError('HX_COUPON_VOID', 'this coupon never reached its device', {
+          details: { reason: row.rejected_reason },
+        });
+      const updated = await tx.query<Row>(
+        `UPDATE offers SET redeemed_at = $2, redeemed_by = $3, redemption_id = $4 WHERE id = $1 RETURNING *`,
+        [row.id, new Date(now).toISOString(), by, redemptionId],
+      );
+      return { offer: toRecord(updated[0]!), first: true };
+    });
+  }
+
+  async stats(campaignId: string): Promise<CampaignStats> {
+    const rows = await this.records.query<{
+      status: OfferStatus;
+      expired_where: string | null;
+      rejected_reason: string | null;
+      n: number;
+      pushed: number;
+      received: number;
+      opened: number;
+      redeemed: number;
+    }>(
+      `SELECT status, expired_where, rejected_reason, count(*)::int AS n,
+         count(pushed_at)::int AS pushed, count(received_at)::int AS received,
+         count(opened_at)::int AS opened, count(redeemed_at)::int AS redeemed
+       FROM offers WHERE campaign_id = $1 GROUP BY status, expired_where, rejected_reason`,
+      [campaignId],
+    );
+    const stats: CampaignStats = {
+      issued: 0,
+      pending: 0,
+      delivered: 0,
+      expired: { total: 0, transit: 0, queue: 0, 'in-flight': 0, push: 0 },
+      rejected: { total: 0, byReason: {} },
+      pushed: 0,
+      received: 0,
+      opened: 0,
+      redeemed: 0,
+    };
+    for (const r of rows) {
+      stats.issued += r.n;
+      stats.pushed += r.pushed;
+      stats.received += r.received;
+      stats.opened += r.opened;
+      stats.redeemed += r.redeemed;
+      if (r.status === 'issued') stats.pending += r.n;
+      else if (r.status === 'delivered') stats.delivered += r.n;
+      else if (r.status === 'expired') {
+        stats.expired.total += r.n;
+        const where = r.expired_where as keyof CampaignStats['expired'] | null;
+        if (where !== null && where !== 'total' && where in stats.expired) stats.expired[where] += r.n;
+      } else {
+        stats.rejected.total += r.n;
+        const reason = r.rejected_reason ?? 'unknown';
+        stats.rejected.byReason[reason] = (stats.rejected.byReason[reason] ?? 0) + r.n;
+      }
+    }
+    return stats;
+  }
+}

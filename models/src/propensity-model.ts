@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type * as Tf from '@tensorflow/tfjs';
+import type { Example } from './behaviour.js';
+import { auc } from './evaluate.js';
+import { FEATURES, featureVector, type PropensityInput } from './features.js';
+import { heuristicScore, type PropensityScorer } from './scorer.js';
+import { loadTf } from './tf.js';
+
+export const ARTIFACT_FORMAT = 'hexcast-propensity/1';
+
+/** What travels on `hx.models` and what `model.json`'s metadata holds. */
+export interface PropensityMetadata {
+  format: typeof ARTIFACT_FORMAT;
+  name: 'propensity';
+  version: string;
+  createdAt: string;
+  features: string[];
+  /** Per-feature standardisation learnt on the training set. */
+  normalization: { mean: number[]; std: number[] };
+  evaluation?: { auc: number; heuristicAuc: number; heldOut: number; trainedOn: number };
+}
+
+/** A trained model in memory-transportable form: TF.js topology + weight specs + weights (base64). */
+export interface PropensityArtifact extends PropensityMetadata {
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightData: string;
+}
+
+export interface TrainOptions {
+  epochs?: number;
+  seed?: number;
+  /** Held-out examples for the evaluation stored with the artifact. */
+  heldOut?: readonly Example[];
+  now?: () => Date;
+}
+
+/** Trains the propensity MLP (11 → 16 → 8 → 1, ReLU, sigmoid) with Adam on binary cross-entropy. */
+export async function trainPropensity(
+  examples: readonly Example[],
+  options: TrainOptions = {},
+): Promise<PropensityArtifact> {
+  const tf = await loadTf();
+  const rows = examples.map((e) => featureVector(e.input));
+  const normalization = standardisation(rows);
+  const seed = options.seed ?? 7;
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [FEATURES.length],
+        units: 16,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+      tf.layers.dense({
+        units: 8,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+      }),
+      tf.layers.dense({
+        units: 1,
+        activation: 'sigmoid',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }),
+      }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'binaryCrossentropy' });
+  const xs = tf.tensor2d(rows.map((r) => normalise(r, normalization)));
+  const ys = tf.tensor2d(
+    examples.map((e) => [e.redeemed ? 1 : 0]),
+    [examples.length, 1],
+  );
+  await model.fit(xs, ys, { epochs: options.epochs ?? 12, batchSize: 256, shuffle: true, verbose: 0 });
+  xs.dispose();
+  ys.dispose();
+  const saved = await saveToMemory(tf, model);
+  model.dispose();
+  const createdAt = (options.now?.() ?? new Date()).toISOString();
+  const digest = createHash('sha256').update(saved.weightData).digest('hex').slice(0, 8);
+  const artifact: PropensityArtifact = {
+    format: ARTIFACT_FORMAT,
+    name: 'propensity',
+    version: `propensity-${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest}`,
+    createdAt,
+    features: [...FEATURES],
+    normalization,
+    modelTopology: saved.modelTopology,
+    weightSpecs: saved.weightSpecs,
+    weightData: saved.weightData.toString('base64'),
+  };
+  if (options.heldOut !== undefined && options.heldOut.length > 0) {
+    const scorer = await TfPropensityScorer.load(artifact);
+    artifact.evaluation = {
+      ...(await evaluateScorer(scorer, options.heldOut)),
+      heldOut: options.heldOut.length,
+      trainedOn: examples.length,
+    };
+    scorer.dispose();
+  }
+  return artifact;
+}
+
+/** AUC of a scorer and of the heuristic on the same examples. */
+export async function evaluateScorer(
+  scorer: PropensityScorer,
+  examples: readonly Example[],
+): Promise<{ auc: number; heuristicAuc: number }> {
+  const labels = examples.map((e) => e.redeemed);
+  const inputs = examples.map((e) => e.input);
+  return {
+    auc: auc(await scorer.score(inputs), labels),
+    heuristicAuc: auc(inputs.map(heuristicScore), labels),
+  };
+}
+
+/** A loaded TF.js model answering `PropensityScorer`. */
+export class TfPropensityScorer implements PropensityScorer {
+  readonly kind = 'model' as const;
+  readonly version: string;
+
+  private constructor(
+    readonly tf: typeof Tf,
+    readonly model: Tf.LayersModel,
+    readonly metadata: PropensityMetadata,
+  ) {
+    this.version = metadata.version;
+  }
+
+  static async load(artifact: PropensityArtifact): Promise<TfPropensityScorer> {
+    if (artifact.format !== ARTIFACT_FORMAT) throw new Error(`unknown model format ${String(artifact.format)}`);
+    if (artifact.features.join() !== FEATURES.join())
+      throw new Error(`model features ${artifact.features.join()} differ from ${FEATURES.join()}`);
+    const tf = await loadTf();
+    const weights = Buffer.from(artifact.weightData, 'base64');
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: artifact.modelTopology as Tf.io.ModelJSON['modelTopology'],
+        weightSpecs: artifact.weightSpecs as Tf.io.WeightsManifestEntry[],
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
+    const { modelTopology: _t, weightSpecs: _s, weightData: _d, ...metadata } = artifact;
+    return new TfPropensityScorer(tf, model, metadata);
+  }
+
+  async score(inputs: readonly PropensityInput[]): Promise<Float32Array> {
+    if (inputs.length === 0) return new Float32Array(0);
+    const { normalization } = this.metadata;
+    const flat = new Float32Array(inputs.length * FEATURES.length);
+    inputs.forEach((input, i) => {
+      flat.set(normalise(featureVector(input), normalization), i * FEATURES.length);
+    });
+    const tf = this.tf;
+    return tf.tidy(() => {
+      const out = this.model.predict(tf.tensor2d(flat, [inputs.length, FEATURES.length])) as Tf.Tensor;
+      return out.dataSync() as Float32Array;
+    });
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Writes the standard TF.js layers format: `model.json` (topology, manifest, our metadata) + `weights.bin`. */
+export async function writeArtifact(dir: string, artifact: PropensityArtifact): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { modelTopology, weightSpecs, weightData, ...metadata } = artifact;
+  await writeFile(path.join(dir, 'weights.bin'), Buffer.from(weightData, 'base64'));
+  await writeFile(
+    path.join(dir, 'model.json'),
+    `${JSON.stringify(
+      {
+        format: 'layers-model',
+        generatedBy: 'hexcast',
+        convertedBy: null,
+        modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }],
+        userDefinedMetadata: { hexcast: metadata },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
+export async function readArtifact(dir: string): Promise<PropensityArtifact> {
+  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: unknown;
+    weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
+    userDefinedMetadata?: { hexcast?: PropensityMetadata };
+  };
+  const metadata = json.userDefinedMetadata?.hexcast;
+  if (metadata?.format !== ARTIFACT_FORMAT) throw new Error(`${dir}/model.json is not a Hexcast propensity model`);
+  const buffers = await Promise.all(
+    json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(dir, p)))),
+  );
+  return {
+    ...metadata,
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: Buffer.concat(buffers).toString('base64'),
+  };
+}
+
+function standardisation(rows: readonly number[][]): { mean: number[]; std: number[] } {
+  const n = Math.max(rows.length, 1);
+  const mean = FEATURES.map((_, j) => rows.reduce((a, r) => a + r[j]!, 0) / n);
+  const std = FEATURES.map((_, j) => {
+    const v = rows.reduce((a, r) => a + (r[j]! - mean[j]!) ** 2, 0) / n;
+    return Math.sqrt(v) || 1;
+  });
+  return { mean, std };
+}
+
+function normalise(row: readonly number[], n: { mean: number[]; std: number[] }): number[] {
+  return row.map((v, j) => (v - n.mean[j]!) / n.std[j]!);
+}
+
+async function saveToMemory(
+  tf: typeof Tf,
+  model: Tf.LayersModel,
+): Promise<{ modelTopology: unknown; weightSpecs: unknown[]; weightData: Buffer }> {
+  let captured: Tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const data = captured?.weightData;
+  if (captured === undefined || data === undefined) throw new Error('the model saved no weights');
+  const buffers = Array.isArray(data) ? data : [data];
+  return {
+    modelTopology: captured.modelTopology,
+    weightSpecs: captured.weightSpecs ?? [],
+    weightData: Buffer.concat(buffers.map((b) => Buffer.from(b))),
+  };
+}
