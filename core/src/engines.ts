@@ -49,7 +49,12 @@ export function deviceStateStore(redis: Redis | null): DeviceStateStore {
  * `<dataDir>/device-token.secret` (mode 600) so the API and gateways of this data dir agree.
  */
 export function deviceTokenSecret(config: Readonly<HexcastConfig>): string {
-  return dataDirSecret(config, config.auth.deviceTokenSecret, 'HX_DEVICE_TOKEN_SECRET', 'device-token.secret');
+  return dataDirSecret(
+    config,
+    config.auth.deviceTokenSecret,
+    'HX_DEVICE_TOKEN_SECRET',
+    'device-token.secret',
+  );
 }
 
 /** The coupon-code HMAC secret: from config, else generated once into `<dataDir>/offer-code.secret`. */
@@ -65,9 +70,13 @@ function dataDirSecret(
 ): string {
   if (configured !== undefined) return configured;
   if (config.env === 'production') {
-    throw new HexcastError('HX_CONFIG_INVALID', `invalid configuration at ${variable}: required in production`, {
-      details: { source: variable },
-    });
+    throw new HexcastError(
+      'HX_CONFIG_INVALID',
+      `invalid configuration at ${variable}: required in production`,
+      {
+        details: { source: variable },
+      },
+    );
   }
   const file = path.resolve(config.dataDir, fileName);
   if (!existsSync(file)) {

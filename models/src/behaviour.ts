@@ -135,7 +135,10 @@ export function pick(random: () => number, weights: readonly number[]): number {
 }
 
 /** Held-out split by user (no user in both halves). */
-export function splitByUser(examples: readonly Example[], testShare = 0.2): { train: Example[]; test: Example[] } {
+export function splitByUser(
+  examples: readonly Example[],
+  testShare = 0.2,
+): { train: Example[]; test: Example[] } {
   const train: Example[] = [];
   const test: Example[] = [];
   for (const e of examples) ((e.user * 2654435761) % 1000) / 1000 < testShare ? test.push(e) : train.push(e);

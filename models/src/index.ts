@@ -16,7 +16,14 @@ export {
   splitByUser,
 } from './behaviour.js';
 export { auc } from './evaluate.js';
-export { affinity, CATEGORY_PRIOR, FEATURES, featureVector, type PropensityInput, redemptionRate } from './features.js';
+export {
+  affinity,
+  CATEGORY_PRIOR,
+  FEATURES,
+  featureVector,
+  type PropensityInput,
+  redemptionRate,
+} from './features.js';
 export {
   ARTIFACT_FORMAT,
   evaluateScorer,

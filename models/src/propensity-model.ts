@@ -129,7 +129,8 @@ export class TfPropensityScorer implements PropensityScorer {
   }
 
   static async load(artifact: PropensityArtifact): Promise<TfPropensityScorer> {
-    if (artifact.format !== ARTIFACT_FORMAT) throw new Error(`unknown model format ${String(artifact.format)}`);
+    if (artifact.format !== ARTIFACT_FORMAT)
+      throw new Error(`unknown model format ${String(artifact.format)}`);
     if (artifact.features.join() !== FEATURES.join())
       throw new Error(`model features ${artifact.features.join()} differ from ${FEATURES.join()}`);
     const tf = await loadTf();
@@ -193,7 +194,8 @@ export async function readArtifact(dir: string): Promise<PropensityArtifact> {
     userDefinedMetadata?: { hexcast?: PropensityMetadata };
   };
   const metadata = json.userDefinedMetadata?.hexcast;
-  if (metadata?.format !== ARTIFACT_FORMAT) throw new Error(`${dir}/model.json is not a Hexcast propensity model`);
+  if (metadata?.format !== ARTIFACT_FORMAT)
+    throw new Error(`${dir}/model.json is not a Hexcast propensity model`);
   const buffers = await Promise.all(
     json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(dir, p)))),
   );

@@ -104,7 +104,11 @@ export function eligibilityContract(name: string, factory: () => Promise<Eligibi
         decisionId: 'rank-1',
         candidates: [cand('spent-out', 0), cand('second'), cand('third')],
       });
-      expect(first).toEqual({ issued: true, campaignId: 'second', refused: [['spent-out', 'budget-exhausted']] });
+      expect(first).toEqual({
+        issued: true,
+        campaignId: 'second',
+        refused: [['spent-out', 'budget-exhausted']],
+      });
       expect(await s.spent('second')).toBe(1);
       expect(await s.spent('third')).toBe(0);
       // Replayed with another order: the same answer, nothing spent.

@@ -12,8 +12,10 @@ import type { DeviceRepository } from '../devices/device-repository.js';
 import type { DeviceTokens } from '../devices/device-tokens.js';
 import { HexcastError } from '../errors/index.js';
 import type { FenceCatalogue } from '../geo/fence-catalogue.js';
-import { checkTimeZone } from '../offers/quiet-hours.js';
 import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
+import type { OfferLedger } from '../offers/ledger.js';
+import { checkTimeZone } from '../offers/quiet-hours.js';
+import { couponRoutes } from '../offers/routes.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 
@@ -26,6 +28,7 @@ export interface ApiDeps {
   tokens: DeviceTokens;
   publisher: CampaignPublisher;
   catalogue: FenceCatalogue;
+  ledger: OfferLedger;
   /** Requests per key per minute. */
   rateLimitPerMinute?: number;
   readiness?: Record<string, () => boolean | Promise<boolean>>;
@@ -238,6 +241,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const { token, expiresAt } = await deps.tokens.issue(device.id, device.region);
       return reply.code(201).send({ deviceId: device.id, token, expiresAt });
     },
+  });
+
+  await app.register(couponRoutes, {
+    ledger: deps.ledger,
+    campaigns: deps.campaigns,
+    publisher: deps.publisher,
+    limited,
+    errors,
   });
 
   return app;

@@ -9,12 +9,33 @@ import { CampaignFeed, CampaignPublisher, CampaignRepository } from '../campaign
 import type { HexcastConfig } from '../config/index.js';
 import { DELIVERY_EVENTS } from '../delivery/index.js';
 import { DeviceRepository, DeviceTokens } from '../devices/index.js';
-import { deviceStateStore, deviceTokenSecret, openRecords, openRedis, redisConnection } from '../engines.js';
+import {
+  deviceStateStore,
+  deviceTokenSecret,
+  offerCodeSecret,
+  openRecords,
+  openRedis,
+  redisConnection,
+} from '../engines.js';
 import { createEventRegistry, type EventRegistry, TOPICS, topicCatalogue } from '../envelope/index.js';
 import { FenceCatalogue, GEO_EVENTS, GeoProcessor, MemoryFenceIndex } from '../geo/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
-import type { Queryable } from '../records/index.js';
+import {
+  CachedDevices,
+  MemoryEligibilityStore,
+  MemoryProfileStore,
+  ModelFeed,
+  neutralSignals,
+  OFFER_EVENTS,
+  OfferEngine,
+  OfferFeedback,
+  OfferLedger,
+  RedisEligibilityStore,
+  RedisProfileStore,
+  ScorerSlot,
+} from '../offers/index.js';
+import type { Queryable, Records } from '../records/index.js';
 
 /** What every service of one process shares. */
 export interface ServiceContext {
@@ -24,6 +45,35 @@ export interface ServiceContext {
   kafka: Kafka;
   registry: EventRegistry;
   producer: BusProducer;
+  /** The records database, opened on first use and shared by every service of the process (PGlite allows one opener). */
+  records: SharedRecords;
+}
+
+/** One records connection per process, opened lazily; its component closes it (list it first so it closes last). */
+export class SharedRecords {
+  #opening: Promise<Records> | undefined;
+
+  constructor(
+    readonly config: Readonly<HexcastConfig>,
+    readonly logger: Logger,
+  ) {}
+
+  get(): Promise<Records> {
+    this.#opening ??= openRecords(this.config, this.logger);
+    return this.#opening;
+  }
+
+  component(): Component {
+    return {
+      name: 'records',
+      start: async () => undefined,
+      close: async () => {
+        const opening = this.#opening;
+        this.#opening = undefined;
+        if (opening !== undefined) await (await opening).close();
+      },
+    };
+  }
 }
 
 export function serviceContext(
@@ -34,7 +84,7 @@ export function serviceContext(
 ): ServiceContext {
   const kafka = createKafka({ config, logger, ...(embeddedBootstrap ? { embeddedBootstrap } : {}) });
   const registry = createEventRegistry();
-  for (const e of [...GEO_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
+  for (const e of [...GEO_EVENTS, ...DELIVERY_EVENTS, ...OFFER_EVENTS]) registry.register(e);
   return {
     config,
     logger,
@@ -42,6 +92,7 @@ export function serviceContext(
     kafka,
     registry,
     producer: new BusProducer({ kafka, registry, metrics }),
+    records: new SharedRecords(config, logger),
   };
 }
 
@@ -66,12 +117,10 @@ function campaignFeed(ctx: ServiceContext): { catalogue: FenceCatalogue; feed: C
 export function apiComponents(ctx: ServiceContext): Component[] {
   const { catalogue, feed } = campaignFeed(ctx);
   let app: FastifyInstance | undefined;
-  let closeRecords: (() => Promise<void>) | undefined;
   const api: Component = {
     name: 'api',
     start: async () => {
-      const records = await openRecords(ctx.config, ctx.logger);
-      closeRecords = () => records.close();
+      const records = await ctx.records.get();
       await bootstrapAdminKey(ctx, new ApiKeyRepository(records), records);
       app = await buildApi({
         logger: ctx.logger,
@@ -82,6 +131,7 @@ export function apiComponents(ctx: ServiceContext): Component[] {
         tokens: new DeviceTokens(deviceTokenSecret(ctx.config), ctx.config.auth.deviceTokenTtlSeconds),
         publisher: new CampaignPublisher(ctx.registry, ctx.producer),
         catalogue,
+        ledger: new OfferLedger(records),
         rateLimitPerMinute: ctx.config.auth.rateLimitPerMinute,
       });
       const address = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
@@ -89,7 +139,6 @@ export function apiComponents(ctx: ServiceContext): Component[] {
     },
     close: async () => {
       await app?.close();
-      await closeRecords?.();
     },
   };
   return [feed, api];
@@ -138,5 +187,62 @@ export function geoWorkerComponents(ctx: ServiceContext): Component[] {
   });
   const components: Component[] = [feed, runner];
   if (redis !== null) components.push(redisConnection(redis));
+  return components;
+}
+
+/**
+ * `hexcast worker offers`: hx.geo-events → coupons (hx.offers + hx.deliveries.<region>), with the
+ * ledger and profiles fed back from hx.receipts and hx.clicks, and the scorer from hx.models.
+ */
+export function offerWorkerComponents(ctx: ServiceContext): Component[] {
+  const redis = openRedis(ctx.config);
+  const { catalogue, feed } = campaignFeed(ctx);
+  const slot = new ScorerSlot();
+  const profiles = redis === null ? new MemoryProfileStore() : new RedisProfileStore(redis);
+  const eligibility = redis === null ? new MemoryEligibilityStore() : new RedisEligibilityStore(redis);
+  let engine: OfferEngine | undefined;
+  let feedback: OfferFeedback | undefined;
+  const ready: Component = {
+    name: 'offer-engine',
+    start: async () => {
+      const records = await ctx.records.get();
+      const ledger = new OfferLedger(records);
+      engine = new OfferEngine({
+        registry: ctx.registry,
+        producer: ctx.producer,
+        catalogue,
+        eligibility,
+        profiles,
+        devices: new CachedDevices(new DeviceRepository(records), ctx.config.offers.deviceCacheMs),
+        ledger,
+        signals: neutralSignals,
+        scorer: slot,
+        metrics: ctx.metrics,
+        logger: ctx.logger.child({ component: 'offers' }),
+        codeSecret: offerCodeSecret(ctx.config),
+        maxDecisionLagMs: ctx.config.offers.maxDecisionLagMs,
+      });
+      feedback = new OfferFeedback(ledger, profiles);
+    },
+    close: async () => undefined,
+  };
+  const decisions = new ConsumerRunner({
+    ...ctx,
+    groupId: 'hx-offers',
+    topics: [TOPICS.geoEvents.name],
+    stage: 'offers',
+    concurrency: ctx.config.offers.concurrency,
+    handler: (envelope) => engine!.handle(envelope),
+  });
+  const feedbackRunner = new ConsumerRunner({
+    ...ctx,
+    groupId: 'hx-offers-feedback',
+    topics: [TOPICS.receipts.name, TOPICS.clicks.name],
+    stage: 'offers-feedback',
+    handler: (envelope) => feedback!.handle(envelope),
+  });
+  const models = new ModelFeed({ ...ctx, slot });
+  const components: Component[] = [ready, feed, models, feedbackRunner, decisions];
+  if (redis !== null) components.unshift(redisConnection(redis));
   return components;
 }

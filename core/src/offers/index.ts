@@ -11,6 +11,7 @@ export {
 } from './eligibility.js';
 export { RedisEligibilityStore } from './eligibility.redis.js';
 export { CouponRedeemed, ModelPublished, OFFER_EVENTS, OfferIssued } from './events.js';
+export { CachedDevices, OfferFeedback } from './feedback.js';
 export {
   type CampaignStats,
   type LedgerOffer,
@@ -20,6 +21,7 @@ export {
   type OfferStatus,
   type Redemption,
 } from './ledger.js';
+export { ModelFeed, type ModelFeedOptions } from './model-feed.js';
 export {
   type Decision,
   type DeviceDirectory,

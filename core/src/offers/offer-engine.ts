@@ -1,5 +1,5 @@
-import type { Static } from '@sinclair/typebox';
 import { heuristicScorer, type PropensityInput, type PropensityScorer } from '@hexcast/models';
+import type { Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
 import type { BusProducer } from '../bus/producer.js';
 import { type Campaign, isLive } from '../campaigns/campaign.js';
@@ -142,10 +142,13 @@ export class OfferEngine {
   async decide(envelope: Envelope<GeoEvent>): Promise<Decision> {
     const event = envelope.data;
     const kind = envelope.type === GeoEnter.type ? 'enter' : 'dwell';
-    // Decisions run on event time, so a replay decides exactly as the first run did.
-    const at = envelope.ts;
+    // Rules and the coupon's life run on the decision's clock (a fix that waited in a phone's
+    // buffer must not shorten its coupon); the decision's identity is the fix's (device, event
+    // time), so a replay gets the first answer from the eligibility store whatever the clock says.
+    const at = this.#clock();
     if (event.impossibleTravel) return { outcome: 'skipped', reason: 'impossible-travel' };
-    if (this.#clock() - at > (this.#o.maxDecisionLagMs ?? 60_000)) return { outcome: 'skipped', reason: 'stale' };
+    if (at - envelope.ts > (this.#o.maxDecisionLagMs ?? 60_000))
+      return { outcome: 'skipped', reason: 'stale' };
     const triggered = this.#o.catalogue.campaign(event.campaignId);
     if (triggered?.offer === undefined || triggered.offer.trigger !== kind)
       return { outcome: 'skipped', reason: 'no-campaign' };
@@ -184,7 +187,14 @@ export class OfferEngine {
         else open.push(c);
       }
     }
-    const ranked = await this.#rank(open, event, profile, kind === 'dwell' ? (event.dwellMs ?? 0) : 0, at, device);
+    const ranked = await this.#rank(
+      open,
+      event,
+      profile,
+      kind === 'dwell' ? (event.dwellMs ?? 0) : 0,
+      at,
+      device,
+    );
     const candidates: Candidate[] = [];
     const byId = new Map<string, Scored>();
     for (const s of ranked) {
@@ -205,7 +215,7 @@ export class OfferEngine {
       });
     }
     if (candidates.length === 0) return { outcome: 'refused', passedOver };
-    const decisionId = uuidv5(`${event.deviceId}|${at}`, NAMESPACE);
+    const decisionId = uuidv5(`${event.deviceId}|${envelope.ts}`, NAMESPACE);
     const result = await this.#o.eligibility.tryIssue({
       decisionId,
       deviceId: event.deviceId,
@@ -223,14 +233,17 @@ export class OfferEngine {
     const chosen = byId.get(result.campaignId);
     if (chosen === undefined) {
       // A replayed decision issued a campaign this run did not rank (it changed since): re-send nothing new.
-      this.#o.logger.warn({ decisionId, campaignId: result.campaignId }, 'replayed decision: campaign no longer ranked');
+      this.#o.logger.warn(
+        { decisionId, campaignId: result.campaignId },
+        'replayed decision: campaign no longer ranked',
+      );
       return { outcome: 'refused', passedOver };
     }
     for (const [campaignId, reason] of result.refused) {
       passedOver.push({ campaignId, reason });
       this.#m.refused.inc({ reason });
     }
-    const offer = await this.#issue(envelope, chosen, candidates, decisionId, device, passedOver);
+    const offer = await this.#issue(envelope, chosen, candidates, decisionId, device, passedOver, at);
     return { outcome: 'issued', offer, passedOver };
   }
 
@@ -272,6 +285,7 @@ export class OfferEngine {
     decisionId: string,
     device: Device,
     passedOver: Array<{ campaignId: string; reason: string }>,
+    decidedAt: number,
   ): Promise<LedgerOffer> {
     const { campaign } = chosen;
     const candidate = candidates.find((c) => c.campaignId === campaign.id)!;
@@ -283,7 +297,7 @@ export class OfferEngine {
       campaignId: campaign.id,
       deviceId: device.id,
       region: device.region,
-      issuedAt: trigger.ts,
+      issuedAt: decidedAt,
       expiresAt: candidate.expiresAt,
       score: chosen.score,
       scorer: this.#o.scorer.current.version,

@@ -14,7 +14,8 @@ export class RedisScript {
   }
 
   async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
-    if (this.#keys !== 'variadic' && keys.length !== this.#keys) throw new Error(`script expects ${this.#keys} keys, got ${keys.length}`);
+    if (this.#keys !== 'variadic' && keys.length !== this.#keys)
+      throw new Error(`script expects ${this.#keys} keys, got ${keys.length}`);
     if (this.#sha === undefined) this.#sha = (await redis.script('LOAD', this.source)) as string;
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);

@@ -9,6 +9,7 @@ import {
   FenceCatalogue,
   GEO_EVENTS,
   MemoryFenceIndex,
+  OfferLedger,
   migrate,
   PgliteRecords,
   type Role,
@@ -60,6 +61,7 @@ describe('REST API', () => {
       tokens,
       publisher,
       catalogue,
+      ledger: new OfferLedger(records),
     };
     app = await buildApi(deps);
     limitedApp = await buildApi({ ...deps, rateLimitPerMinute: 3 });
@@ -92,6 +94,9 @@ describe('REST API', () => {
       allowed: ['merchant'],
       body: { deviceId: 'device-0001', region: 'eu', platform: 'ios' },
     },
+    { method: 'GET', url: '/v1/coupons/HX-0000-0000-0000', allowed: ['merchant'] },
+    { method: 'POST', url: '/v1/coupons/HX-0000-0000-0000/redeem', allowed: ['merchant'] },
+    { method: 'GET', url: '/v1/campaigns/x/stats', allowed: ['marketer'] },
   ];
 
   it.each(ROUTES)('$method $url rejects a missing, bogus or wrong-role key', async (route) => {
@@ -156,6 +161,31 @@ describe('REST API', () => {
       'HX_API_VALIDATION',
     ],
     ['GET', '/v1/campaigns/does-not-exist', 'marketer', undefined, 'HX_CAMPAIGN_NOT_FOUND'],
+    ['GET', '/v1/campaigns/does-not-exist/stats', 'marketer', undefined, 'HX_CAMPAIGN_NOT_FOUND'],
+    [
+      'POST',
+      '/v1/campaigns',
+      'marketer',
+      { ...campaignBody, offer: { title: 'x', budget: -1 } },
+      'HX_API_VALIDATION',
+    ],
+    [
+      'POST',
+      '/v1/campaigns',
+      'marketer',
+      { ...campaignBody, offer: { title: 'x', budget: 5, quietHours: { start: '25:00', end: '06:00' } } },
+      'HX_API_VALIDATION',
+    ],
+    [
+      'POST',
+      '/v1/devices',
+      'merchant',
+      { deviceId: 'device-tz-01', region: 'eu', platform: 'ios', timezone: 'Mars/Olympus' },
+      'HX_DEVICE_INVALID',
+    ],
+    ['GET', '/v1/coupons/HX-0000-0000-0000', 'merchant', undefined, 'HX_COUPON_UNKNOWN'],
+    ['POST', '/v1/coupons/HX-0000-0000-0000/redeem', 'merchant', undefined, 'HX_COUPON_UNKNOWN'],
+    ['GET', '/v1/coupons/x', 'merchant', undefined, 'HX_API_VALIDATION'],
     ['GET', '/v1/nowhere', 'marketer', undefined, 'HX_API_NOT_FOUND'],
   ])('%s %s with a bad request answers a coded 4xx', async (method, url, role, body, code) => {
     const res = await app.inject({

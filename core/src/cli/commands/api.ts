@@ -19,6 +19,6 @@ export function registerApi(program: Command): void {
       }
       const logger = createLogger({ level: config.logLevel, name: 'hexcast-api' });
       const ctx = serviceContext(config, logger, new Metrics());
-      await runUntilSignal(config, logger, [ctx.producer, ...apiComponents(ctx)]);
+      await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...apiComponents(ctx)]);
     });
 }

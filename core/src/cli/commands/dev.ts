@@ -5,13 +5,19 @@ import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
 import type { CliPlugin } from '../plugins.js';
 import { runUntilSignal } from '../run-service.js';
-import { apiComponents, geoWorkerComponents, serviceContext, topicsComponent } from '../services.js';
+import {
+  apiComponents,
+  geoWorkerComponents,
+  offerWorkerComponents,
+  serviceContext,
+  topicsComponent,
+} from '../services.js';
 
 export function registerDev(program: Command, plugins: readonly CliPlugin[] = []): void {
   program
     .command('dev')
     .description(
-      `run everything in one process: broker (unless KAFKA_BROKERS is set), API, geo worker${plugins
+      `run everything in one process: broker (unless KAFKA_BROKERS is set), API, geo and offers workers${plugins
         .filter((p) => p.devComponents)
         .map((p) => `, ${p.name}`)
         .join('')}`,
@@ -33,10 +39,12 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
         start: async () => {
           const ctx = serviceContext(config, logger, metrics, broker?.bootstrap);
           const inner = [
+            ctx.records.component(),
             topicsComponent(ctx),
             ctx.producer,
             ...geoWorkerComponents(ctx),
             ...apiComponents(ctx),
+            ...offerWorkerComponents(ctx),
           ];
           for (const plugin of plugins) inner.push(...((await plugin.devComponents?.(ctx)) ?? []));
           for (const c of inner) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerApi } from './api.js';
 import { registerBroker } from './broker.js';
 import { registerKeys } from './keys.js';
+import { registerModel } from './model.js';
 import { registerReplay } from './replay.js';
 import { registerWorker } from './worker.js';
 
@@ -12,4 +13,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerWorker,
   registerKeys,
   registerReplay,
+  registerModel,
 ];

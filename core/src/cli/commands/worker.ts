@@ -4,9 +4,9 @@ import { HexcastError } from '../../errors/index.js';
 import { createOpsServer } from '../../http/ops-server.js';
 import { createLogger, Metrics } from '../../observability/index.js';
 import { runUntilSignal } from '../run-service.js';
-import { geoWorkerComponents, serviceContext } from '../services.js';
+import { geoWorkerComponents, offerWorkerComponents, serviceContext } from '../services.js';
 
-const WORKERS = { geo: geoWorkerComponents } as const;
+const WORKERS = { geo: geoWorkerComponents, offers: offerWorkerComponents } as const;
 
 export function registerWorker(program: Command): void {
   program
@@ -23,10 +23,15 @@ export function registerWorker(program: Command): void {
       const config = loadConfig();
       if (config.kafka.brokers === undefined)
         throw new HexcastError('HX_CLI_USAGE', 'workers need KAFKA_BROKERS (or run hexcast dev)');
+      if (name === 'offers' && config.databaseUrl === undefined)
+        throw new HexcastError(
+          'HX_CLI_USAGE',
+          'the offers worker writes the coupon ledger: it needs DATABASE_URL (PGlite has one opener: use hexcast dev)',
+        );
       const logger = createLogger({ level: config.logLevel, name: `hexcast-worker-${name}` });
       const metrics = new Metrics();
       const ctx = serviceContext(config, logger, metrics);
       const ops = createOpsServer({ config, logger, metrics, name: `worker-${name}` });
-      await runUntilSignal(config, logger, [ctx.producer, ...build(ctx), ops]);
+      await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...build(ctx), ops]);
     });
 }

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { type PropensityArtifact, TfPropensityScorer } from '@hexcast/models';
+import type { Kafka } from 'kafkajs';
+import { ConsumerRunner } from '../bus/consumer-runner.js';
+import type { BusProducer } from '../bus/producer.js';
+import { type EventRegistry, TOPICS } from '../envelope/index.js';
+import { HexcastError } from '../errors/index.js';
+import type { Component } from '../lifecycle/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { ModelPublished } from './events.js';
+import type { ScorerSlot } from './offer-engine.js';
+
+export interface ModelFeedOptions {
+  kafka: Kafka;
+  registry: EventRegistry;
+  producer: BusProducer;
+  metrics: Metrics;
+  logger: Logger;
+  slot: ScorerSlot;
+  /** How long `start` waits for the current model when `hx.models` holds one (ms). */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Keeps an offer worker's scorer on the latest propensity model: reads the compacted `hx.models`
+ * from the beginning in a group of its own, loads each `propensity` artifact and swaps it in —
+ * one reference assignment, so decisions in flight finish on the model they started with and
+ * none waits or is dropped. An artifact that does not load is counted and logged
+ * (`HX_MODEL_INVALID`); the worker keeps the model it has. At start, when the topic holds a
+ * model, it waits (bounded) until one is loaded; with none it says it runs on the heuristic.
+ */
+export class ModelFeed implements Component {
+  readonly name = 'model-feed';
+  readonly #o: ModelFeedOptions;
+  readonly #runner: ConsumerRunner;
+  readonly #m;
+  #loaded = 0;
+
+  constructor(options: ModelFeedOptions) {
+    this.#o = options;
+    this.#m = {
+      swaps: options.metrics.counter({
+        name: 'offers_model_swaps_total',
+        help: 'propensity models swapped in',
+      }),
+      rejected: options.metrics.counter({
+        name: 'offers_model_rejected_total',
+        help: 'model artifacts that did not load (HX_MODEL_INVALID)',
+      }),
+      heuristic: options.metrics.gauge({
+        name: 'offers_scorer_heuristic',
+        help: '1 while offers are ranked by the heuristic (no trained model loaded)',
+      }),
+    };
+    this.#m.heuristic.set(options.slot.current.kind === 'heuristic' ? 1 : 0);
+    this.#runner = new ConsumerRunner({
+      kafka: options.kafka,
+      registry: options.registry,
+      metrics: options.metrics,
+      logger: options.logger,
+      producer: options.producer,
+      groupId: `hx-model-feed-${randomUUID()}`,
+      topics: [TOPICS.models.name],
+      stage: 'model-feed',
+      fromBeginning: true,
+      maxWaitTimeMs: 200,
+      concurrency: 1,
+      handler: async (envelope) => {
+        if (envelope.type !== ModelPublished.type) return;
+        const { name, artifact } = envelope.data as { name: string; artifact: PropensityArtifact };
+        if (name === 'propensity') await this.#swap(artifact);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#runner.start();
+    const admin = this.#o.kafka.admin();
+    await admin.connect();
+    let held = false;
+    try {
+      const offsets = await admin.fetchTopicOffsets(TOPICS.models.name);
+      held = offsets.some((o) => Number(o.high) > Number(o.low));
+    } finally {
+      await admin.disconnect();
+    }
+    if (held) {
+      const deadline = Date.now() + (this.#o.startTimeoutMs ?? 15_000);
+      while (this.#loaded === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    }
+    const current = this.#o.slot.current;
+    if (current.kind === 'heuristic')
+      this.#o.logger.warn(
+        { scorer: current.version },
+        'no propensity model loaded: offers are ranked by the heuristic (publish one: hexcast model publish)',
+      );
+    else this.#o.logger.info({ version: current.version }, 'propensity model loaded');
+  }
+
+  async close(): Promise<void> {
+    await this.#runner.close();
+  }
+
+  async #swap(artifact: PropensityArtifact): Promise<void> {
+    let next: TfPropensityScorer;
+    try {
+      next = await TfPropensityScorer.load(artifact);
+    } catch (cause) {
+      this.#m.rejected.inc();
+      const error = new HexcastError('HX_MODEL_INVALID', `model not loaded: ${(cause as Error).message}`, {
+        cause,
+      });
+      this.#o.logger.error(
+        { err: error, code: error.code },
+        'model artifact rejected; keeping the current model',
+      );
+      return;
+    }
+    const previous = this.#o.slot.current;
+    this.#o.slot.current = next;
+    this.#loaded++;
+    this.#m.swaps.inc();
+    this.#m.heuristic.set(0);
+    this.#o.logger.info({ version: next.version, previous: previous.version }, 'propensity model swapped in');
+    // Scoring is synchronous inside `score`, so no call can be using the old model now.
+    if (previous instanceof TfPropensityScorer) previous.dispose();
+  }
+}

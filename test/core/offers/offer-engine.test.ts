@@ -1,0 +1,328 @@
+import {
+  type Broker,
+  type Campaign,
+  DELIVERY_EVENTS,
+  type Device,
+  deliveriesTopic,
+  type Envelope,
+  FenceCatalogue,
+  GEO_EVENTS,
+  GeoDwell,
+  GeoEnter,
+  type LedgerOffer,
+  MemoryEligibilityStore,
+  MemoryFenceIndex,
+  MemoryProfileStore,
+  neutralSignals,
+  OFFER_EVENTS,
+  OfferEngine,
+  type OfferSettings,
+  ScorerSlot,
+  type Signals,
+  silentLogger,
+  TOPICS,
+} from '@hexcast/core';
+import type { PropensityScorer } from '@hexcast/models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker } from '../../helpers/broker.js';
+import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
+import { collectTopic } from '../../helpers/gateway.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const NOW = Date.parse('2026-11-26T12:00:00Z'); // a Thursday, 13:00 in Paris
+const CENTRE: [number, number] = [2.3376, 48.8606];
+
+const offer = (over: Partial<OfferSettings> = {}): OfferSettings => ({
+  title: 'Coffee −20%',
+  body: '',
+  codePrefix: 'HX',
+  ttlSeconds: 600,
+  budget: 100,
+  capPerDevice: 1,
+  capPerDevicePerDay: 3,
+  cooldownSeconds: 0,
+  trigger: 'enter',
+  minScore: 0,
+  ...over,
+});
+
+let version = 0;
+const campaign = (id: string, o: Partial<OfferSettings> = {}, over: Partial<Campaign> = {}): Campaign => ({
+  id,
+  version: ++version,
+  name: id,
+  status: 'active',
+  fence: { type: 'Circle', center: CENTRE, radiusM: 200 },
+  dwellSeconds: 60,
+  cooldownSeconds: 60,
+  startsAt: '2026-01-01T00:00:00Z',
+  endsAt: '2027-01-01T00:00:00Z',
+  timezone: 'Europe/Paris',
+  offer: offer(o),
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...over,
+});
+
+describe('offer engine (memory engines, embedded broker)', () => {
+  let broker: Broker;
+  let bus: BusFixture;
+  beforeAll(async () => {
+    broker = await startBroker();
+    bus = await busFor(broker);
+    for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) bus.registry.register(e);
+  });
+  afterAll(async () => {
+    await bus.close();
+    await broker.close();
+  });
+
+  function setup(
+    campaigns: Campaign[],
+    options: { devices?: Device[]; signals?: Signals; clock?: () => number; scorer?: PropensityScorer } = {},
+  ) {
+    const catalogue = new FenceCatalogue(new MemoryFenceIndex(), () => NOW);
+    for (const c of campaigns) catalogue.apply(c, false);
+    const devices = new Map(
+      (options.devices ?? [{ id: 'dev-1', region: 'eu', platform: 'ios', timezone: null, tags: [] }]).map(
+        (d) => [d.id, d],
+      ),
+    );
+    const ledger: LedgerOffer[] = [];
+    const profiles = new MemoryProfileStore();
+    const eligibility = new MemoryEligibilityStore();
+    const slot = new ScorerSlot();
+    if (options.scorer) slot.current = options.scorer;
+    const engine = new OfferEngine({
+      registry: bus.registry,
+      producer: bus.producer,
+      catalogue,
+      eligibility,
+      profiles,
+      devices: { get: async (id) => devices.get(id) ?? null },
+      ledger: {
+        insert: async (o) => {
+          ledger.push(o);
+          return true;
+        },
+      },
+      signals: options.signals ?? neutralSignals,
+      scorer: slot,
+      metrics: bus.metrics,
+      logger: silentLogger(),
+      codeSecret: 'a-test-secret-for-coupon-codes-0123456789',
+      clock: options.clock ?? (() => NOW),
+    });
+    return { engine, ledger, profiles, eligibility, slot };
+  }
+
+  let seq = 0;
+  const geo = (
+    campaignId: string,
+    over: {
+      kind?: 'enter' | 'dwell';
+      ts?: number;
+      deviceId?: string;
+      lat?: number;
+      lng?: number;
+      impossible?: boolean;
+    } = {},
+  ): Envelope<never> =>
+    bus.registry.create(over.kind === 'dwell' ? GeoDwell : GeoEnter, {
+      id: `geo-${++seq}`,
+      key: over.deviceId ?? 'dev-1',
+      ts: over.ts ?? NOW,
+      source: { kind: 'processor', id: 'geo' },
+      data: {
+        deviceId: over.deviceId ?? 'dev-1',
+        fenceId: campaignId,
+        campaignId,
+        lat: over.lat ?? CENTRE[1],
+        lng: over.lng ?? CENTRE[0],
+        h3: '',
+        accuracy: 5,
+        visitStartedAt: over.ts ?? NOW,
+        ...(over.kind === 'dwell' ? { dwellMs: 120_000 } : {}),
+        impossibleTravel: over.impossible ?? false,
+      },
+    }) as Envelope<never>;
+
+  it('issues one coupon to hx.offers and the device region’s delivery topic; a replay re-sends the same coupon and spends nothing', async () => {
+    const { engine, ledger, eligibility } = setup([campaign('c-issue', { ttlSeconds: 300 })]);
+    const offers = await collectTopic(bus.kafka, bus.registry, TOPICS.offers.name);
+    const deliveries = await collectTopic(bus.kafka, bus.registry, deliveriesTopic('eu').name);
+    const event = geo('c-issue');
+    const decision = await engine.decide(event);
+    expect(decision.outcome).toBe('issued');
+    if (decision.outcome !== 'issued') return;
+    const o = decision.offer;
+    expect(o).toMatchObject({ campaignId: 'c-issue', deviceId: 'dev-1', region: 'eu', issuedAt: NOW });
+    expect(o.expiresAt).toBe(NOW + 300_000);
+    expect(o.code).toMatch(/^HX-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    const replay = await engine.decide(event);
+    // The same coupon (the score may differ: the device's profile now counts the first issue).
+    expect(replay).toMatchObject({ outcome: 'issued', offer: { ...o, score: expect.any(Number) } });
+    expect(await eligibility.spent('c-issue')).toBe(1);
+    await waitFor(() => offers.envelopes.length === 2 && deliveries.envelopes.length === 2, {
+      timeoutMs: 10_000,
+      message: 'both sends of both runs',
+    });
+    // Both sends of both runs carry the offer id: downstream they are one coupon.
+    expect(new Set([...offers.envelopes, ...deliveries.envelopes].map((e) => e.id))).toEqual(new Set([o.id]));
+    expect(deliveries.envelopes[0]).toMatchObject({
+      key: 'dev-1',
+      expiresAt: o.expiresAt,
+      data: { deviceId: 'dev-1', kind: 'offer', content: { code: o.code, title: 'Coffee −20%' } },
+    });
+    expect(offers.envelopes[0]!.data).toMatchObject({
+      code: o.code,
+      scorer: 'heuristic-v1',
+      triggerId: event.id,
+    });
+    expect(ledger.map((l) => l.id)).toEqual([o.id, o.id]); // the ledger's insert is idempotent by id
+    await offers.close();
+    await deliveries.close();
+  });
+
+  it('a coupon never outlives its campaign: expiresAt = min(now + TTL, campaign end)', async () => {
+    const endsAt = new Date(NOW + 60_000).toISOString();
+    const { engine } = setup([campaign('c-end', { ttlSeconds: 3600 }, { endsAt })]);
+    const d = await engine.decide(geo('c-end'));
+    expect(d.outcome === 'issued' && d.offer.expiresAt).toBe(NOW + 60_000);
+  });
+
+  it('ranks the campaigns holding the device and issues only the best one the limits allow', async () => {
+    const { engine, profiles } = setup([
+      campaign('c-coffee', { category: 'coffee' }),
+      campaign('c-shoes', { category: 'shoes' }),
+      campaign('c-dwell-only', { category: 'shoes', trigger: 'dwell' }),
+    ]);
+    for (let i = 0; i < 6; i++) await profiles.record('dev-1', `click-${i}`, { click: 'shoes' });
+    const d = await engine.decide(geo('c-coffee'));
+    // Triggered by the coffee fence, but this shopper clicks shoes: the shoes coupon wins.
+    expect(d.outcome === 'issued' && d.offer.campaignId).toBe('c-shoes');
+    // The next fix: shoes is held, coffee is next.
+    const next = await engine.decide(geo('c-coffee', { ts: NOW + 5000 }));
+    expect(next).toMatchObject({
+      outcome: 'issued',
+      passedOver: [{ campaignId: 'c-shoes', reason: 'holding' }],
+    });
+    expect(next.outcome === 'issued' && next.offer.campaignId).toBe('c-coffee');
+    expect((await profiles.get('dev-1')).offers).toBe(2);
+    // An enter event for a dwell-triggered campaign decides nothing.
+    expect(await engine.decide(geo('c-dwell-only', { ts: NOW + 9000 }))).toEqual({
+      outcome: 'skipped',
+      reason: 'no-campaign',
+    });
+    const dwell = await engine.decide(geo('c-dwell-only', { kind: 'dwell', ts: NOW + 10_000 }));
+    expect(dwell.outcome === 'issued' && dwell.offer.campaignId).toBe('c-dwell-only');
+  });
+
+  it('skips, with a counted reason: impossible travel, stale events, unknown devices', async () => {
+    const { engine } = setup([campaign('c-skip')], { clock: () => NOW + 120_000 });
+    expect(await engine.decide(geo('c-skip', { impossible: true, ts: NOW + 119_000 }))).toEqual({
+      outcome: 'skipped',
+      reason: 'impossible-travel',
+    });
+    expect(await engine.decide(geo('c-skip', { ts: NOW }))).toEqual({ outcome: 'skipped', reason: 'stale' });
+    expect(await engine.decide(geo('c-skip', { ts: NOW + 119_000, deviceId: 'nobody' }))).toEqual({
+      outcome: 'skipped',
+      reason: 'device-unknown',
+    });
+    await engine.handle(geo('c-skip', { ts: NOW }));
+    expect(
+      await metricValue(bus.metrics, 'hexcast_offers_skipped_total', { reason: 'stale' }),
+    ).toBeGreaterThan(0);
+  });
+
+  it('quiet hours are read in the device’s own time zone, else the campaign’s', async () => {
+    const quiet = { quietHours: { start: '12:30', end: '14:00' } };
+    const { engine } = setup([campaign('c-quiet', quiet)], {
+      devices: [
+        { id: 'in-paris', region: 'eu', platform: 'ios', timezone: null, tags: [] }, // 13:00 Paris: quiet
+        { id: 'in-nyc', region: 'eu', platform: 'ios', timezone: 'America/New_York', tags: [] }, // 07:00
+      ],
+    });
+    expect(await engine.decide(geo('c-quiet', { deviceId: 'in-paris' }))).toEqual({
+      outcome: 'refused',
+      passedOver: [{ campaignId: 'c-quiet', reason: 'quiet-hours' }],
+    });
+    expect((await engine.decide(geo('c-quiet', { deviceId: 'in-nyc' }))).outcome).toBe('issued');
+  });
+
+  it('audience rules (tags, clicks, redemptions), the Signals gate and a minimum score', async () => {
+    const risky = new Set(['risky']);
+    const signals: Signals = {
+      deviceRisk: async (id) => (risky.has(id) ? 0.95 : 0.1),
+      brandSentiment: async (id) => (id === 'c-hated' ? -0.9 : null),
+    };
+    const { engine, profiles } = setup(
+      [
+        campaign('c-vip', { audience: { anyTags: ['vip'], noneTags: ['staff'] } }),
+        campaign(
+          'c-fans',
+          { category: 'tea', audience: { minClicks: 2, minRedemptions: 1 } },
+          {
+            fence: { type: 'Circle', center: [2.35, 48.85], radiusM: 100 },
+          },
+        ),
+        campaign('c-hated', {}, { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 } }),
+        campaign(
+          'c-picky',
+          { minScore: 0.99 },
+          { fence: { type: 'Circle', center: [2.37, 48.87], radiusM: 100 } },
+        ),
+      ],
+      {
+        signals,
+        devices: [
+          { id: 'vip', region: 'eu', platform: 'ios', timezone: null, tags: ['vip'] },
+          { id: 'vip-staff', region: 'eu', platform: 'ios', timezone: null, tags: ['vip', 'staff'] },
+          { id: 'plain', region: 'eu', platform: 'ios', timezone: null, tags: [] },
+          { id: 'risky', region: 'eu', platform: 'ios', timezone: null, tags: ['vip'] },
+        ],
+      },
+    );
+    const reason = async (c: string, deviceId: string, at: [number, number] = CENTRE) => {
+      const d = await engine.decide(geo(c, { deviceId, lng: at[0], lat: at[1] }));
+      return d.outcome === 'issued' ? 'issued' : d.outcome === 'refused' ? d.passedOver[0]?.reason : d.reason;
+    };
+    expect(await reason('c-vip', 'plain')).toBe('audience');
+    expect(await reason('c-vip', 'vip-staff')).toBe('audience');
+    expect(await reason('c-vip', 'risky')).toBe('device-risk');
+    expect(await reason('c-vip', 'vip')).toBe('issued');
+    await profiles.record('plain', 'k1', { click: 'tea' });
+    await profiles.record('plain', 'k2', { click: 'tea' });
+    expect(await reason('c-fans', 'plain', [2.35, 48.85])).toBe('audience'); // no redemption yet
+    await profiles.record('plain', 'r1', { redemption: true });
+    expect(await reason('c-fans', 'plain', [2.35, 48.85])).toBe('issued');
+    expect(await reason('c-hated', 'plain', [2.36, 48.86])).toBe('brand-sentiment');
+    expect(await reason('c-picky', 'plain', [2.37, 48.87])).toBe('min-score');
+  });
+
+  it('ranks with whatever scorer the slot holds now (a swapped-in model answers the next decision)', async () => {
+    const model: PropensityScorer = {
+      kind: 'model',
+      version: 'propensity-test-1',
+      // Prefers whichever is farther from the centre: the opposite of the heuristic.
+      score: async (inputs) => Float32Array.from(inputs, (x) => Math.min(x.distanceNorm, 1)),
+    };
+    const near = campaign('c-near', {}, { fence: { type: 'Circle', center: CENTRE, radiusM: 300 } });
+    const far = campaign(
+      'c-far',
+      {},
+      { fence: { type: 'Circle', center: [CENTRE[0] + 0.002, CENTRE[1]], radiusM: 300 } },
+    );
+    const { engine, slot } = setup([near, far]);
+    const first = await engine.decide(geo('c-near', { deviceId: 'dev-1' }));
+    expect(first.outcome === 'issued' && [first.offer.campaignId, first.offer.scorer]).toEqual([
+      'c-near',
+      'heuristic-v1',
+    ]);
+    slot.current = model;
+    const second = await engine.decide(geo('c-near', { ts: NOW + 1, deviceId: 'dev-1' }));
+    expect(second.outcome === 'issued' && [second.offer.campaignId, second.offer.scorer]).toEqual([
+      'c-far',
+      'propensity-test-1',
+    ]);
+  });
+});
