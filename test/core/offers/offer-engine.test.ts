@@ -17,16 +17,20 @@ import {
   OFFER_EVENTS,
   OfferEngine,
   type OfferSettings,
+  RedisEligibilityStore,
+  RedisProfileStore,
   ScorerSlot,
   type Signals,
   silentLogger,
   TOPICS,
 } from '@hexcast/core';
 import type { PropensityScorer } from '@hexcast/models';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
 import { collectTopic } from '../../helpers/gateway.js';
+import { hasService, useRedis } from '../../helpers/services.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z'); // a Thursday, 13:00 in Paris
@@ -325,4 +329,52 @@ describe('offer engine (memory engines, embedded broker)', () => {
       'propensity-test-1',
     ]);
   });
+
+  it.skipIf(!hasService('redis'))(
+    'two workers on Redis, racing on the same events and on replays: the budget and the caps hold',
+    async () => {
+      const redis = await useRedis();
+      const second = new Redis(redis.client.options);
+      const c = campaign('c-race', { budget: 25, capPerDevice: 1, capPerDevicePerDay: 1 });
+      const workers = [redis.client, second].map((client) => {
+        const catalogue = new FenceCatalogue(new MemoryFenceIndex(), () => NOW);
+        catalogue.apply(c, false);
+        const issued: LedgerOffer[] = [];
+        const engine = new OfferEngine({
+          registry: bus.registry,
+          producer: bus.producer,
+          catalogue,
+          eligibility: new RedisEligibilityStore(client, redis.prefix),
+          profiles: new RedisProfileStore(client, redis.prefix),
+          devices: { get: async (id) => ({ id, region: 'eu', platform: 'ios', timezone: null, tags: [] }) },
+          ledger: {
+            insert: async (o) => {
+              issued.push(o);
+              return true;
+            },
+          },
+          signals: neutralSignals,
+          scorer: new ScorerSlot(),
+          metrics: bus.metrics,
+          logger: silentLogger(),
+          codeSecret: 'a-test-secret-for-coupon-codes-0123456789',
+          clock: () => NOW,
+        });
+        return { engine, issued };
+      });
+      // 60 devices × 3 fixes each, every event decided by both workers at once.
+      const events = Array.from({ length: 180 }, (_, i) =>
+        geo('c-race', { deviceId: `racer-${i % 60}`, ts: NOW - 1000 + Math.floor(i / 60) }),
+      );
+      await Promise.all(events.flatMap((e) => workers.map((w) => w.engine.decide(e))));
+      const offers = new Map(workers.flatMap((w) => w.issued).map((o) => [o.id, o]));
+      expect(offers.size).toBe(25);
+      const perDevice = new Map<string, number>();
+      for (const o of offers.values()) perDevice.set(o.deviceId, (perDevice.get(o.deviceId) ?? 0) + 1);
+      expect(Math.max(...perDevice.values())).toBe(1);
+      expect(await new RedisEligibilityStore(redis.client, redis.prefix).spent('c-race')).toBe(25);
+      second.disconnect();
+      await redis.cleanup();
+    },
+  );
 });
