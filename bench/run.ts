@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   broker: async () => (await import('./broker.bench.js')).default,
   geofence: async () => (await import('./geofence.bench.js')).default,
   ingest: async () => (await import('./ingest.bench.js')).default,
+  offers: async () => (await import('./offers.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -49,6 +49,19 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await f.cleanup();
     });
 
+    it('concurrent inserts are group-committed and each offer is new exactly once', async () => {
+      const f = await factory();
+      await migrate(f.records);
+      const ledger = new OfferLedger(f.records);
+      const offers = Array.from({ length: 30 }, () => offer({ campaignId: 'camp-batch' }));
+      const calls = [...offers, ...offers.slice(0, 10)].map((o) => ledger.insert(o));
+      const results = await Promise.all(calls);
+      expect(results.filter(Boolean)).toHaveLength(30);
+      expect(results.slice(30).every((r) => r === false)).toBe(true);
+      expect((await ledger.stats('camp-batch')).issued).toBe(30);
+      await f.cleanup();
+    });
+
     it('moves once to the first terminal receipt; timestamps beside it; a device’s own “redeemed” is not a redemption', async () => {
       const f = await factory();
       await migrate(f.records);

@@ -39,7 +39,8 @@ export class ScorerSlot {
 
 export interface OfferEngineOptions {
   registry: EventRegistry;
-  producer: BusProducer;
+  /** Where coupons are sent (a `BusProducer`). */
+  producer: Pick<BusProducer, 'send'>;
   catalogue: FenceCatalogue;
   eligibility: EligibilityStore;
   profiles: ProfileStore;
