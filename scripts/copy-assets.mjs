@@ -1,4 +1,4 @@
-// tsc copies only what it compiles: put the Lua scripts next to the compiled state modules.
+// tsc copies only what it compiles: put the Lua scripts (and the simulator's city presets) next to the compiled modules.
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -7,7 +7,11 @@ function copyLua(srcDir, distDir) {
     const from = path.join(srcDir, name);
     const to = path.join(distDir, name);
     if (statSync(from).isDirectory()) copyLua(from, to);
-    else if (name.endsWith('.lua')) cpSync(from, to);
+    else if (
+      name.endsWith('.lua') ||
+      (name.endsWith('.json') && from.includes(`${path.sep}cities${path.sep}`))
+    )
+      cpSync(from, to);
   }
 }
 

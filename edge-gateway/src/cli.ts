@@ -93,7 +93,16 @@ export async function gatewayComponents(
     // A memory queue dies with the process: a graceful stop accounts for what is left.
     dropQueuedOnClose: redis === null,
   });
-  const components: Component[] = [gateway];
+  const announce: Component = {
+    name: 'gateway-addresses',
+    start: async () => {
+      ctx.addresses.set('mqtt', gateway.mqttUrl());
+      ctx.addresses.set('ws', gateway.wsUrl());
+      ctx.addresses.set('gateway-http', gateway.httpUrl());
+    },
+    close: async () => undefined,
+  };
+  const components: Component[] = [gateway, announce];
   if (redis !== null) components.push(redisConnection(redis));
   return components;
 }

@@ -1,3 +1,15 @@
-// The public surface of @hexcast/simulator. It is empty until issue #8 (simulator) lands;
-// nothing here pretends to work before then.
-export {};
+// @hexcast/simulator: virtual devices on the real SDK, city presets, the run report.
+export {
+  CATEGORY_NAMES,
+  CITY_PRESETS,
+  type City,
+  type CityFile,
+  CityFileSchema,
+  distanceM,
+  loadCity,
+  offsetM,
+  type Poi,
+} from './city.js';
+export { type DeviceBehaviour, type Received, VirtualDevice } from './device.js';
+export { formatReport } from './report.js';
+export { type Progress, pool, type SimulationReport, Simulator, type SimulatorOptions } from './simulator.js';

@@ -28,7 +28,7 @@ export function recordsContract(name: string, factory: () => Promise<RecordsFixt
   describe(`Records contract: ${name}`, () => {
     it('applies migrations once and rolls back a failed transaction', async () => {
       const f = await factory();
-      expect(await migrate(f.impl)).toEqual([1]);
+      expect(await migrate(f.impl)).toEqual([1, 2]);
       expect(await migrate(f.impl)).toEqual([]);
       await expect(
         f.impl.transaction(async (tx) => {
@@ -87,8 +87,20 @@ export function recordsContract(name: string, factory: () => Promise<RecordsFixt
       await migrate(f.impl);
       const devices = new DeviceRepository(f.impl);
       await devices.register({ id: 'd1', region: 'eu', platform: 'ios' }, 'k');
+      await devices.register(
+        { id: 'd1', region: 'us', platform: 'ios', timezone: 'America/Chicago', tags: ['vip'] },
+        'k',
+      );
+      expect(await devices.get('d1')).toEqual({
+        id: 'd1',
+        region: 'us',
+        platform: 'ios',
+        timezone: 'America/Chicago',
+        tags: ['vip'],
+      });
+      // A re-registration without them clears them (the app backend states the device as it is now).
       await devices.register({ id: 'd1', region: 'us', platform: 'ios' }, 'k');
-      expect(await devices.get('d1')).toEqual({ id: 'd1', region: 'us', platform: 'ios' });
+      expect(await devices.get('d1')).toMatchObject({ timezone: null, tags: [] });
       expect(await devices.get('nope')).toBeNull();
       await f.cleanup();
     });

@@ -33,6 +33,7 @@ describe('hexcast dev (one process, everything embedded)', () => {
         HX_GATEWAY_MQTT_PORT: '0',
         HX_GATEWAY_HTTP_PORT: '0',
         HX_LOG_LEVEL: 'info',
+        HX_DEV_SEED_CITY: 'none',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -48,6 +48,7 @@ describe('coupons end to end on the embedded engines (hexcast dev)', () => {
         HX_GATEWAY_HTTP_PORT: '0',
         HX_GATEWAY_PURGE_INTERVAL_MS: '200',
         HX_LOG_LEVEL: 'info',
+        HX_DEV_SEED_CITY: 'none',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -14,7 +14,7 @@ export interface CliPlugin {
 }
 
 /** The packages whose CLI plugins `hexcast` loads when they are installed. */
-export const PLUGIN_PACKAGES = ['@hexcast/edge-gateway/cli'] as const;
+export const PLUGIN_PACKAGES = ['@hexcast/edge-gateway/cli', '@hexcast/simulator/cli'] as const;
 
 export async function loadPlugins(
   packages: readonly string[] = PLUGIN_PACKAGES,

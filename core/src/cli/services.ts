@@ -45,6 +45,8 @@ export interface ServiceContext {
   kafka: Kafka;
   registry: EventRegistry;
   producer: BusProducer;
+  /** Where this process's services listen (`api`, `mqtt`, `ws`, …), filled in as they start. */
+  addresses: Map<string, string>;
   /** The records database, opened on first use and shared by every service of the process (PGlite allows one opener). */
   records: SharedRecords;
 }
@@ -93,6 +95,7 @@ export function serviceContext(
     registry,
     producer: new BusProducer({ kafka, registry, metrics }),
     records: new SharedRecords(config, logger),
+    addresses: new Map(),
   };
 }
 
@@ -135,6 +138,7 @@ export function apiComponents(ctx: ServiceContext): Component[] {
         rateLimitPerMinute: ctx.config.auth.rateLimitPerMinute,
       });
       const address = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
+      ctx.addresses.set('api', address);
       ctx.logger.info({ address, docs: `${address}/docs` }, 'api listening');
     },
     close: async () => {

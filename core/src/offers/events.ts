@@ -16,6 +16,8 @@ export const OfferIssued = defineEvent(
       decisionId: Type.String({ minLength: 1, maxLength: 64 }),
       /** The geo event that triggered it. */
       triggerId: Type.String({ minLength: 1, maxLength: 64 }),
+      /** The triggering location fix's event time. */
+      triggeredAt: Type.Integer({ minimum: 0 }),
       issuedAt: Type.Integer({ minimum: 0 }),
       expiresAt: Type.Integer({ minimum: 0 }),
       score: Type.Number(),

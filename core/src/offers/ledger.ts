@@ -194,7 +194,12 @@ export class OfferLedger {
     });
   }
 
-  async stats(campaignId: string): Promise<CampaignStats> {
+  /** Totals of one campaign, or (`{ since }`) of every offer issued since a time. */
+  async stats(filter: string | { since: number }): Promise<CampaignStats> {
+    const [where, param] =
+      typeof filter === 'string'
+        ? ['campaign_id = $1', filter]
+        : ['issued_at >= $1', new Date(filter.since).toISOString()];
     const rows = await this.records.query<{
       status: OfferStatus;
       expired_where: string | null;
@@ -208,8 +213,8 @@ export class OfferLedger {
       `SELECT status, expired_where, rejected_reason, count(*)::int AS n,
          count(pushed_at)::int AS pushed, count(received_at)::int AS received,
          count(opened_at)::int AS opened, count(redeemed_at)::int AS redeemed
-       FROM offers WHERE campaign_id = $1 GROUP BY status, expired_where, rejected_reason`,
-      [campaignId],
+       FROM offers WHERE ${where} GROUP BY status, expired_where, rejected_reason`,
+      [param],
     );
     const stats: CampaignStats = {
       issued: 0,

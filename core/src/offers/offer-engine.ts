@@ -325,6 +325,7 @@ export class OfferEngine {
             region: device.region,
             decisionId,
             triggerId: trigger.id,
+            triggeredAt: trigger.ts,
             issuedAt: offer.issuedAt,
             expiresAt: offer.expiresAt,
             score: offer.score,
@@ -352,6 +353,8 @@ export class OfferEngine {
               body: campaign.offer.body,
               ...(campaign.offer.category === undefined ? {} : { category: campaign.offer.category }),
               expiresAt: offer.expiresAt,
+              // The triggering fix's time: apps (and the simulator) measure fix → coupon latency.
+              triggeredAt: trigger.ts,
             },
             notification: { title: campaign.offer.title, body: campaign.offer.body },
           },

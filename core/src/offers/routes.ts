@@ -139,6 +139,21 @@ export const couponRoutes: FastifyPluginAsyncTypebox<CouponRoutesOptions> = asyn
     },
   });
 
+  app.get('/v1/offers/stats', {
+    config: { ...o.limited, roles: ['marketer'] as const },
+    schema: {
+      tags: ['campaigns'],
+      description: 'Totals over every campaign for the offers issued since a time (default: all).',
+      querystring: Type.Object({ since: Type.Optional(Type.String({ format: 'date-time' })) }),
+      response: { 200: Type.Omit(StatsSchema, ['campaignId', 'live', 'budget', 'budgetLeft']), ...o.errors },
+    },
+    handler: async (request) => {
+      const since = request.query.since === undefined ? 0 : Date.parse(request.query.since);
+      const stats = await o.ledger.stats({ since });
+      return { ...stats, redemptionRate: stats.delivered === 0 ? null : stats.redeemed / stats.delivered };
+    },
+  });
+
   app.get('/v1/campaigns/:id/stats', {
     config: { ...o.limited, roles: ['marketer'] as const },
     schema: {

@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
-import { loadConfig } from '../../config/index.js';
+import { type HexcastConfig, loadConfig } from '../../config/index.js';
 import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
 import type { CliPlugin } from '../plugins.js';
@@ -51,6 +53,7 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
             await c.start();
             started.push(c);
           }
+          process.stdout.write(devBanner(config, ctx.addresses));
         },
         close: async () => {
           for (const c of started.reverse()) await c.close();
@@ -59,4 +62,22 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
       components.push(lazy);
       await runUntilSignal(config, logger, components);
     });
+}
+
+/** What a newcomer needs after `npm start`: where everything is, and (in dev only) the admin key. */
+function devBanner(config: Readonly<HexcastConfig>, addresses: ReadonlyMap<string, string>): string {
+  const keyFile = path.resolve(config.dataDir, 'admin.key');
+  const key =
+    config.env !== 'production' && existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
+  const api = addresses.get('api');
+  const lines = [
+    '',
+    'Hexcast dev is up — everything embedded in this process. Ctrl-C stops it.',
+    ...(api ? [`  API        ${api}   docs: ${api}/docs`] : []),
+    ...(addresses.has('mqtt') ? [`  gateway    ${addresses.get('mqtt')}  ·  ${addresses.get('ws')}`] : []),
+    ...(key ? [`  admin key  ${key}   (${keyFile})`] : [`  admin key  in ${keyFile}`]),
+    `  data       ${path.resolve(config.dataDir)}`,
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
 }

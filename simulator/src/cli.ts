@@ -1,0 +1,249 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CampaignPublisher,
+  CampaignRepository,
+  type CliPlugin,
+  type Component,
+  type HexcastConfig,
+  HexcastError,
+  loadConfig,
+  type ServiceContext,
+} from '@hexcast/core';
+import type { TrackingModeName } from '@hexcast/mobile-sdk';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { type City, loadCity } from './city.js';
+import { formatReport } from './report.js';
+import { type Progress, type SimulationReport, Simulator } from './simulator.js';
+
+/** `90`, `90s`, `5m`, `1h` → ms. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (m === null) throw new HexcastError('HX_CLI_USAGE', `not a duration: ${value} (try 60s, 5m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function adminKey(config: Readonly<HexcastConfig>, given?: string): string {
+  const key = given ?? process.env.HX_API_KEY;
+  if (key !== undefined) return key;
+  const file = path.resolve(config.dataDir, 'admin.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new HexcastError('HX_CLI_USAGE', `no API key: pass --key, set HX_API_KEY, or run next to ${file}`);
+}
+
+function progressBar(): { update(p: Progress): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format:
+        '{phase} [{bar}] {percentage}% | {elapsed}s | online {online} | fixes {fixes} | coupons on devices {coupons}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      const total = Math.max(1, Math.round(p.durationMs / 1000));
+      const value = Math.min(total, Math.round(p.elapsedMs / 1000));
+      const payload = {
+        phase: p.phase.padEnd(11),
+        online: p.online,
+        fixes: p.fixes,
+        coupons: p.coupons,
+        elapsed: value,
+      };
+      if (!started) {
+        bar.start(total, value, payload);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(value, payload);
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('drive a deployment with virtual devices on the real SDK; prints a report (table + JSON)')
+    .option('--devices <n>', 'virtual devices', (v) => Number.parseInt(v, 10), 200)
+    .option('--city <preset|file>', 'paris, new-york, or a city JSON file (simulator/README.md)', 'paris')
+    .option('--duration <time>', 'how long devices move (60s, 5m)', '60s')
+    .option(
+      '--rate <fixes/s>',
+      'location fixes per second over all devices (default: 1 per device per second)',
+    )
+    .option('--mode <mode>', 'SDK tracking mode: continuous, responsive, efficient', 'continuous')
+    .option('--gateway <url>', 'the region gateway (default mqtt://127.0.0.1:HX_GATEWAY_MQTT_PORT)')
+    .option('--api <url>', 'the REST API (default http://127.0.0.1:HX_HTTP_PORT)')
+    .option('--key <key>', 'an admin API key (default HX_API_KEY, or <data dir>/admin.key)')
+    .option('--region <name>', 'the devices’ region (default HX_REGION)')
+    .option('--seed <n>', 'random seed (device ids and behaviour)', (v) => Number.parseInt(v, 10), 1)
+    .option('--create-campaigns', 'first create one campaign per point of interest through the API')
+    .option('--ttl <seconds>', 'coupon TTL of created campaigns', (v) => Number.parseInt(v, 10), 600)
+    .option('--settle <time>', 'after the run, how long to wait for coupons on their way', '20s')
+    .option('--report <file>', 'where the JSON report goes', 'simulation-report.json')
+    .action(
+      async (o: {
+        devices: number;
+        city: string;
+        duration: string;
+        rate?: string;
+        mode: string;
+        gateway?: string;
+        api?: string;
+        key?: string;
+        region?: string;
+        seed: number;
+        createCampaigns?: boolean;
+        ttl: number;
+        settle: string;
+        report: string;
+      }) => {
+        const config = loadConfig();
+        if (!['continuous', 'responsive', 'efficient'].includes(o.mode))
+          throw new HexcastError('HX_CLI_USAGE', `unknown mode ${o.mode}`);
+        if (!Number.isInteger(o.devices) || o.devices < 1)
+          throw new HexcastError('HX_CLI_USAGE', '--devices must be a positive integer');
+        let city: City;
+        try {
+          city = loadCity(o.city, o.seed);
+        } catch (cause) {
+          throw new HexcastError('HX_CLI_USAGE', (cause as Error).message, { cause });
+        }
+        const bar = progressBar();
+        const sim = new Simulator({
+          apiUrl: o.api ?? `http://127.0.0.1:${config.http.port}`,
+          gatewayUrl: o.gateway ?? `mqtt://127.0.0.1:${config.gateway.mqttPort}`,
+          apiKey: adminKey(config, o.key),
+          devices: o.devices,
+          city,
+          durationMs: parseDuration(o.duration),
+          ...(o.rate === undefined ? {} : { rate: Number(o.rate) }),
+          mode: o.mode as TrackingModeName,
+          region: o.region ?? config.region,
+          seed: o.seed,
+          settleMs: parseDuration(o.settle),
+          campaigns: o.createCampaigns ? { ttlSeconds: o.ttl, budget: 1_000_000 } : false,
+          onProgress: (p) => bar.update(p),
+        });
+        const onSignal = () => sim.stop();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        let report: SimulationReport;
+        try {
+          report = await sim.run();
+        } finally {
+          bar.stop();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        await writeFile(o.report, `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`${formatReport(report)}\nwrote ${o.report}\n`);
+        if (report.duplicates > 0 || report.lost > 0 || !report.terminalConsistent) process.exitCode = 1;
+      },
+    );
+}
+
+/**
+ * `hexcast dev` seeds a demo city (`HX_DEV_SEED_CITY`, default `paris`; `none` to skip) when it has
+ * no campaign yet: one live campaign with a coupon per point of interest.
+ */
+function seedComponent(ctx: ServiceContext): Component {
+  return {
+    name: 'demo-seed',
+    start: async () => {
+      const cityName = process.env.HX_DEV_SEED_CITY ?? 'paris';
+      if (cityName === 'none') return;
+      const records = await ctx.records.get();
+      const repository = new CampaignRepository(records);
+      if ((await repository.list()).length > 0) return;
+      const city = loadCity(cityName);
+      const publisher = new CampaignPublisher(ctx.registry, ctx.producer);
+      const now = Date.now();
+      for (const poi of city.pois) {
+        const campaign = await repository.create(
+          {
+            name: poi.name,
+            fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
+            dwellSeconds: 30,
+            cooldownSeconds: 60,
+            startsAt: new Date(now - 60_000).toISOString(),
+            endsAt: new Date(now + 365 * 86_400_000).toISOString(),
+            timezone: city.timezone,
+            status: 'active',
+            offer: {
+              title: `${poi.name}: 15% off`,
+              body: 'Show this code at the till',
+              codePrefix: 'DEMO',
+              category: poi.category,
+              ttlSeconds: 600,
+              budget: 100_000,
+              capPerDevice: 1,
+              capPerDevicePerDay: 5,
+              cooldownSeconds: 3600,
+              trigger: 'enter',
+              minScore: 0,
+            },
+          },
+          'demo-seed',
+        );
+        await publisher.publish(campaign);
+      }
+      ctx.logger.info({ city: city.name, campaigns: city.pois.length }, 'seeded demo campaigns');
+    },
+    close: async () => undefined,
+  };
+}
+
+/** `npm run demo`: with `HX_DEMO_DEVICES`, `hexcast dev` also runs that many simulated devices against itself. */
+function demoComponent(ctx: ServiceContext, devices: number): Component {
+  let sim: Simulator | undefined;
+  let running: Promise<SimulationReport> | undefined;
+  return {
+    name: 'demo-simulator',
+    start: async () => {
+      const api = ctx.addresses.get('api');
+      const mqtt = ctx.addresses.get('mqtt');
+      if (api === undefined || mqtt === undefined) throw new Error('the demo needs the API and the gateway');
+      const bar = progressBar();
+      sim = new Simulator({
+        apiUrl: api,
+        gatewayUrl: mqtt,
+        apiKey: adminKey(ctx.config),
+        devices,
+        city: loadCity(
+          process.env.HX_DEV_SEED_CITY && process.env.HX_DEV_SEED_CITY !== 'none'
+            ? process.env.HX_DEV_SEED_CITY
+            : 'paris',
+        ),
+        durationMs: 24 * 3_600_000,
+        region: ctx.config.region,
+        settleMs: 3000,
+        onProgress: (p) => bar.update(p),
+      });
+      running = sim.run().finally(() => bar.stop());
+      running.catch((err: unknown) => ctx.logger.error({ err }, 'demo simulator failed'));
+    },
+    close: async () => {
+      sim?.stop();
+      const report = await running?.catch(() => undefined);
+      if (report !== undefined) process.stdout.write(`\n${formatReport(report)}\n`);
+    },
+  };
+}
+
+export const plugin: CliPlugin = {
+  name: 'simulator',
+  commands: [registerSimulate],
+  devComponents: (ctx) => {
+    const demo = Number(process.env.HX_DEMO_DEVICES ?? 0);
+    return [seedComponent(ctx), ...(demo > 0 ? [demoComponent(ctx, demo)] : [])];
+  },
+};

@@ -1,0 +1,233 @@
+import { type HexcastClient, type InboxItem, memoryStorage, type StorageAdapter } from '@hexcast/mobile-sdk';
+import {
+  CATEGORIES,
+  type LatentUser,
+  latentUser,
+  pick,
+  redeemLogit,
+  seededRandom,
+  sigmoid,
+} from '@hexcast/models';
+import { CATEGORY_NAMES, type City, distanceM, offsetM, type Poi } from './city.js';
+
+/**
+ * How a virtual device behaves (documented in simulator/README.md):
+ * - it walks (1.1–1.7 m/s) or, one device in five, drives (7–13 m/s) from one point of interest
+ *   to the next — mostly nearby (within 1.5 km), sometimes anywhere in the city;
+ * - at each stop it stays 20–120 s (long enough for dwell triggers);
+ * - its fixes carry GPS noise (σ = accuracy / 2, accuracy 4–15 m) and, rarely (1 in 2,000
+ *   fixes), an impossible jump 30 km away;
+ * - while awake it browses the catalogue: about `activity` clicks a minute, in categories drawn
+ *   from its latent preferences (the same latent user as the propensity model's behaviour model);
+ * - a coupon is opened with probability 0.75 after 1–4 s, and redeemed (at the till: through the
+ *   merchant API) with the behaviour model's probability for this user, category and moment;
+ * - about 3 % of devices per minute go offline for 20–120 s (the app is killed; its outbox
+ *   storage survives and the next client resends what was buffered).
+ */
+export interface DeviceBehaviour {
+  user: LatentUser;
+  driving: boolean;
+  speedMps: number;
+}
+
+export interface Received {
+  id: string;
+  code: string;
+  campaignId: string;
+  category?: string;
+  triggeredAt: number;
+  receivedAt: number;
+  expiresAt: number;
+}
+
+export interface DeviceHooks {
+  /** A fresh SDK client for this device (the simulator knows the gateway and token source). */
+  client(storage: StorageAdapter): HexcastClient;
+  onCoupon(device: VirtualDevice, offer: Received, duplicate: boolean): void;
+  redeem(device: VirtualDevice, offer: Received): Promise<void>;
+  now(): number;
+  localHourDow(now: number): { hour: number; dow: number };
+}
+
+type Phase =
+  | { kind: 'moving'; target: Poi }
+  | { kind: 'stopped'; until: number; at: Poi }
+  | { kind: 'offline'; until: number };
+
+export class VirtualDevice {
+  readonly behaviour: DeviceBehaviour;
+  readonly storage = memoryStorage();
+  readonly seen = new Set<string>();
+  client: HexcastClient | null = null;
+  position: { lat: number; lng: number };
+  phase: Phase;
+  fixes = 0;
+  clicks = 0;
+  /** SDK counters of this device's clients so far (a client is replaced after each offline spell). */
+  readonly sdk = { sent: 0, acknowledged: 0, duplicateDropped: 0 };
+  #lastMove: number;
+  readonly #random: () => number;
+
+  constructor(
+    readonly id: string,
+    readonly city: City,
+    seed: number,
+    readonly hooks: DeviceHooks,
+  ) {
+    this.#random = seededRandom(seed);
+    const user = latentUser(this.#random);
+    const driving = this.#random() < 0.2;
+    this.behaviour = {
+      user,
+      driving,
+      speedMps: driving ? 7 + this.#random() * 6 : 1.1 + this.#random() * 0.6,
+    };
+    const start = this.#randomPoi();
+    this.position = offsetM(start.lat, start.lng, (this.#random() - 0.5) * 600, (this.#random() - 0.5) * 600);
+    this.phase = { kind: 'moving', target: this.#randomPoi() };
+    this.#lastMove = hooks.now();
+  }
+
+  get online(): boolean {
+    return this.phase.kind !== 'offline';
+  }
+
+  async start(): Promise<void> {
+    this.client = this.hooks.client(this.storage);
+    this.client.onOffer((item) => this.#onOffer(item));
+    await this.client.connect();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (client === null) return;
+    await client.close();
+    const s = client.stats();
+    this.sdk.sent += s.sent;
+    this.sdk.acknowledged += s.acknowledged;
+    this.sdk.duplicateDropped += s.duplicateDropped;
+  }
+
+  /** Moves, maybe goes offline or comes back, and hands the SDK a fix (its mode filter decides what is sent). */
+  async tick(offlinePerTick: number, clicksPerTick: number): Promise<void> {
+    const now = this.hooks.now();
+    const dt = (now - this.#lastMove) / 1000;
+    this.#lastMove = now;
+    if (this.phase.kind === 'offline') {
+      if (now < this.phase.until) return;
+      this.phase = { kind: 'moving', target: this.#nextPoi() };
+      await this.start();
+    } else if (this.#random() < offlinePerTick) {
+      this.phase = { kind: 'offline', until: now + 20_000 + this.#random() * 100_000 };
+      await this.stop();
+      return;
+    }
+    this.#move(now, dt);
+    const accuracy = 4 + this.#random() * 11;
+    const jump = this.#random() < 1 / 2000;
+    const noise = () => gauss(this.#random) * (accuracy / 2);
+    const at = jump
+      ? offsetM(this.position.lat, this.position.lng, 30_000, 0)
+      : offsetM(this.position.lat, this.position.lng, noise(), noise());
+    this.fixes++;
+    await this.client?.trackLocation({
+      lat: at.lat,
+      lng: at.lng,
+      accuracy,
+      ts: now,
+      speed: this.phase.kind === 'moving' ? this.behaviour.speedMps : 0,
+    });
+    if (this.#random() < clicksPerTick * (this.behaviour.user.activity / 2)) {
+      const category = pick(this.#random, this.behaviour.user.preferences);
+      const actions = ['view', 'view', 'click', 'click', 'cart', 'buy'] as const;
+      this.clicks++;
+      await this.client?.track({
+        productId: `sku-${CATEGORY_NAMES[category]}-${Math.floor(this.#random() * 40)}`,
+        action: actions[Math.floor(this.#random() * actions.length)]!,
+        category: CATEGORY_NAMES[category],
+      });
+    }
+  }
+
+  #move(now: number, dt: number): void {
+    if (this.phase.kind === 'stopped') {
+      if (now >= this.phase.until) this.phase = { kind: 'moving', target: this.#nextPoi() };
+      return;
+    }
+    if (this.phase.kind !== 'moving') return;
+    const target = this.phase.target;
+    const left = distanceM(this.position, target);
+    const step = this.behaviour.speedMps * dt;
+    if (left <= step) {
+      this.position = { lat: target.lat, lng: target.lng };
+      this.phase = { kind: 'stopped', at: target, until: now + 20_000 + this.#random() * 100_000 };
+      return;
+    }
+    const f = step / left;
+    this.position = {
+      lat: this.position.lat + (target.lat - this.position.lat) * f,
+      lng: this.position.lng + (target.lng - this.position.lng) * f,
+    };
+  }
+
+  #randomPoi(): Poi {
+    return this.city.pois[Math.floor(this.#random() * this.city.pois.length)]!;
+  }
+
+  #nextPoi(): Poi {
+    if (this.#random() < 0.25) return this.#randomPoi();
+    for (let i = 0; i < 20; i++) {
+      const p = this.#randomPoi();
+      if (distanceM(this.position, p) < 1500) return p;
+    }
+    return this.#randomPoi();
+  }
+
+  #onOffer(item: InboxItem): void {
+    const content = item.content as {
+      code: string;
+      campaignId: string;
+      category?: string;
+      triggeredAt?: number;
+    };
+    const now = this.hooks.now();
+    const offer: Received = {
+      id: item.id,
+      code: content.code,
+      campaignId: content.campaignId,
+      ...(content.category === undefined ? {} : { category: content.category }),
+      triggeredAt: content.triggeredAt ?? now,
+      receivedAt: now,
+      expiresAt: item.expiresAt,
+    };
+    const duplicate = this.seen.has(item.id);
+    this.seen.add(item.id);
+    this.hooks.onCoupon(this, offer, duplicate);
+    if (duplicate || this.#random() >= 0.75) return;
+    const category = Math.max(0, CATEGORY_NAMES.indexOf(offer.category as (typeof CATEGORY_NAMES)[number]));
+    const { hour, dow } = this.hooks.localHourDow(now);
+    const stop = this.phase.kind === 'stopped' ? this.phase.at : null;
+    const distanceNorm = stop === null ? 1 : Math.min(distanceM(this.position, stop) / stop.radiusM, 1);
+    const p = sigmoid(
+      redeemLogit(this.behaviour.user, category % CATEGORIES, {
+        distanceNorm,
+        dwellMs: 0,
+        localHour: hour,
+        localDow: dow,
+      }),
+    );
+    const redeem = this.#random() < p;
+    setTimeout(
+      () => {
+        void item.open().catch(() => undefined);
+        if (redeem && !item.isExpired()) void this.hooks.redeem(this, offer).catch(() => undefined);
+      },
+      1000 + this.#random() * 3000,
+    ).unref();
+  }
+}
+
+function gauss(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}

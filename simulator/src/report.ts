@@ -1,0 +1,36 @@
+import Table from 'cli-table3';
+import type { SimulationReport } from './simulator.js';
+
+const n = (v: number | null) => (v === null ? 'n/a' : Number.isFinite(v) ? v.toLocaleString('en-US') : 'n/a');
+
+/** The final report as a text table (the JSON is the report object itself). */
+export function formatReport(r: SimulationReport): string {
+  const t = new Table({ head: ['', 'value'] });
+  const c = r.coupons;
+  t.push(
+    ['city · devices · mode', `${r.city} · ${n(r.devices)} · ${r.mode}`],
+    ['duration (s)', n(r.durationS)],
+    ['location fixes generated (per s)', `${n(r.fixesGenerated)} (${n(r.fixesPerSecond)}/s)`],
+    ['messages sent / acked (SDK)', `${n(r.messagesSent)} / ${n(r.messagesAcked)}`],
+    ['clicks', n(r.clicks)],
+    ['geo events', n(r.geoEvents)],
+    ['coupons issued', n(c.issued)],
+    ['  delivered (ledger) / received on devices', `${n(c.delivered)} / ${n(c.receivedOnDevices)}`],
+    [
+      '  expired (queue · in-flight · transit · push)',
+      `${n(c.expired.total)} (${n(c.expired.queue)} · ${n(c.expired['in-flight'])} · ${n(c.expired.transit)} · ${n(c.expired.push)})`,
+    ],
+    ['  rejected', `${n(c.rejected.total)} ${JSON.stringify(c.rejected.byReason)}`],
+    ['  still pending', n(c.pending)],
+    ['  opened · redeemed', `${n(c.opened)} · ${n(c.redeemed)}`],
+    ['duplicates (must be 0)', n(r.duplicates)],
+    ['lost (must be 0)', n(r.lost)],
+    ['every coupon in exactly one terminal state', r.terminalConsistent ? 'yes' : 'NO'],
+    [
+      'location → coupon latency ms (p50 · p95 · p99 · max)',
+      `${n(r.latencyMs.p50)} · ${n(r.latencyMs.p95)} · ${n(r.latencyMs.p99)} · ${n(r.latencyMs.max)} (n=${n(r.latencyMs.count)})`,
+    ],
+    ['errors', Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)],
+  );
+  return t.toString();
+}
