@@ -26,7 +26,7 @@ import { StrikeCounter, TokenBucket } from './token-bucket.js';
 import type { WakeBus } from './wake.js';
 
 /** A service context (config, logger, metrics, bus) plus the gateway's own parts. */
-export interface GatewayOptions extends Omit<ServiceContext, 'records'> {
+export interface GatewayOptions extends Omit<ServiceContext, 'records' | 'addresses'> {
   tokens: DeviceTokens;
   queue: DeliveryQueue;
   wake: WakeBus;
