@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   geofence: async () => (await import('./geofence.bench.js')).default,
   ingest: async () => (await import('./ingest.bench.js')).default,
   offers: async () => (await import('./offers.bench.js')).default,
+  e2e: async () => (await import('./e2e.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -121,7 +121,7 @@ function registerGateway(program: Command): void {
         );
       }
       const logger = createLogger({ level: config.logLevel, name: `hexcast-gateway-${config.region}` });
-      const ctx = serviceContext(config, logger, new Metrics());
+      const ctx = serviceContext(config, logger, new Metrics().withProcessMetrics());
       await runUntilSignal(config, logger, [
         topicsComponent(ctx),
         ctx.producer,

@@ -36,6 +36,7 @@ export interface Received {
   campaignId: string;
   category?: string;
   triggeredAt: number;
+  issuedAt: number;
   receivedAt: number;
   expiresAt: number;
 }
@@ -190,6 +191,7 @@ export class VirtualDevice {
       campaignId: string;
       category?: string;
       triggeredAt?: number;
+      issuedAt?: number;
     };
     const now = this.hooks.now();
     const offer: Received = {
@@ -198,6 +200,7 @@ export class VirtualDevice {
       campaignId: content.campaignId,
       ...(content.category === undefined ? {} : { category: content.category }),
       triggeredAt: content.triggeredAt ?? now,
+      issuedAt: content.issuedAt ?? now,
       receivedAt: now,
       expiresAt: item.expiresAt,
     };

@@ -30,6 +30,10 @@ export function formatReport(r: SimulationReport): string {
       'location → coupon latency ms (p50 · p95 · p99 · max)',
       `${n(r.latencyMs.p50)} · ${n(r.latencyMs.p95)} · ${n(r.latencyMs.p99)} · ${n(r.latencyMs.max)} (n=${n(r.latencyMs.count)})`,
     ],
+    [
+      '  of which fix → decision · decision → device (p50 / p99)',
+      `${n(r.decisionLatencyMs.p50)} / ${n(r.decisionLatencyMs.p99)} · ${n(r.deliveryLatencyMs.p50)} / ${n(r.deliveryLatencyMs.p99)}`,
+    ],
     ['errors', Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)],
   );
   return t.toString();

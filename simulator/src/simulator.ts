@@ -65,6 +65,9 @@ export interface SimulationReport {
   /** Every issued coupon ended delivered, expired or rejected — exactly one (terminal sum = issued). */
   terminalConsistent: boolean;
   latencyMs: { count: number; p50: number; p95: number; p99: number; max: number };
+  /** The same split in two: fix → decision (gateway, geo worker, offer worker) and decision → device (delivery). */
+  decisionLatencyMs: { p50: number; p99: number };
+  deliveryLatencyMs: { p50: number; p99: number };
   errors: Record<string, number>;
 }
 
@@ -195,6 +198,10 @@ export class Simulator {
     const latencies = [...this.#received.values()]
       .map((r) => r.receivedAt - r.triggeredAt)
       .sort((a, b) => a - b);
+    const split = (f: (r: Received) => number) => {
+      const v = [...this.#received.values()].map(f).sort((a, b) => a - b);
+      return { p50: quantile(v, 0.5), p99: quantile(v, 0.99) };
+    };
     const terminal = totals.delivered + totals.expired.total + totals.rejected.total;
     return {
       city: o.city.name,
@@ -227,6 +234,8 @@ export class Simulator {
         p99: quantile(latencies, 0.99),
         max: latencies.at(-1) ?? Number.NaN,
       },
+      decisionLatencyMs: split((r) => r.issuedAt - r.triggeredAt),
+      deliveryLatencyMs: split((r) => r.receivedAt - r.issuedAt),
       errors: Object.fromEntries(this.#errors),
     };
   }

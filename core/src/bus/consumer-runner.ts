@@ -28,6 +28,11 @@ export interface ConsumerRunnerOptions {
   handler: EnvelopeHandler;
   /** Records handled at once per partition; records with the same key always run in order. */
   concurrency?: number;
+  /**
+   * Partitions whose batches are handled at the same time (kafkajs `partitionsConsumedConcurrently`);
+   * `concurrency` bounds the records in flight over all of them. Default 4.
+   */
+  partitionsConcurrently?: number;
   retry?: Partial<RetryPolicy>;
   fromBeginning?: boolean;
   /**
@@ -90,6 +95,12 @@ export class ConsumerRunner implements Component {
         labelNames: labels,
         buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       }),
+      age: options.metrics.histogram<'stage'>({
+        name: 'bus_event_age_seconds',
+        help: 'event time to the moment a stage starts handling it (how fresh the stage is)',
+        labelNames: labels,
+        buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      }),
       lag: options.metrics.gauge<'stage' | 'topic' | 'partition'>({
         name: 'bus_consumer_lag',
         help: 'records between the committed position and the high watermark',
@@ -106,6 +117,9 @@ export class ConsumerRunner implements Component {
     await this.#consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
+      // One slow partition's batch (a handler waiting on the bus or a database) must not hold
+      // the others' records back: batches of several partitions run at once.
+      partitionsConsumedConcurrently: this.#options.partitionsConcurrently ?? 4,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
   }
@@ -130,6 +144,25 @@ export class ConsumerRunner implements Component {
     await this.#consumer.disconnect();
   }
 
+  #slots = -1;
+  readonly #waiters: Array<() => void> = [];
+
+  /** A slot of `concurrency`, shared by the batches of every partition in flight. */
+  async #acquire(): Promise<void> {
+    if (this.#slots < 0) this.#slots = Math.max(1, this.#options.concurrency ?? 8);
+    if (this.#slots > 0) {
+      this.#slots--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiters.shift();
+    if (next !== undefined) next();
+    else this.#slots++;
+  }
+
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const messages = batch.messages;
@@ -142,20 +175,21 @@ export class ConsumerRunner implements Component {
       }
     };
     const chains = new Map<string, Promise<void>>();
-    const limit = Math.max(1, this.#options.concurrency ?? 8);
     const running = new Set<Promise<void>>();
     let lastHeartbeat = this.#clock();
 
     for (const [i, message] of messages.entries()) {
       if (!isRunning() || isStale()) break;
-      while (running.size >= limit) await Promise.race(running);
+      await this.#acquire();
       const key = message.key?.toString('latin1') ?? `\u0000${i}`;
       const previous = chains.get(key) ?? Promise.resolve();
-      const task: Promise<void> = previous.then(async () => {
-        await this.#process(batch.topic, batch.partition, message);
-        done[i] = true;
-        advance();
-      });
+      const task: Promise<void> = previous
+        .then(async () => {
+          await this.#process(batch.topic, batch.partition, message);
+          done[i] = true;
+          advance();
+        })
+        .finally(() => this.#release());
       chains.set(key, task);
       running.add(task);
       void task.then(
@@ -200,6 +234,7 @@ export class ConsumerRunner implements Component {
       this.#m.stale.inc({ stage });
       return;
     }
+    this.#m.age.observe({ stage }, Math.max(0, this.#clock() - envelope.ts) / 1000);
     for (let attempt = 0; ; attempt++) {
       const stop = this.#m.latency.startTimer({ stage });
       try {

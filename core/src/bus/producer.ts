@@ -42,6 +42,7 @@ export class BusProducer implements Component {
   #inFlight = new Set<Promise<void>>();
   readonly #maxInFlight: number;
   readonly #sent;
+  readonly #requestSeconds;
 
   constructor(options: BusProducerOptions) {
     this.#registry = options.registry;
@@ -54,6 +55,11 @@ export class BusProducer implements Component {
       idempotent,
       maxInFlightRequests: this.#maxInFlight,
       createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.#requestSeconds = options.metrics.histogram({
+      name: 'bus_produce_request_seconds',
+      help: 'one produce request, sent to acknowledged (acks=all)',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     });
     this.#sent = options.metrics.counter<'topic'>({
       name: 'bus_produced_total',
@@ -112,6 +118,7 @@ export class BusProducer implements Component {
       if (items === undefined) byTopic.set(p.topic, [p]);
       else items.push(p);
     }
+    const stop = this.#requestSeconds.startTimer();
     const request = this.#producer
       .sendBatch({
         acks: -1,
@@ -122,6 +129,7 @@ export class BusProducer implements Component {
       })
       .then(
         () => {
+          stop();
           for (const [topic, items] of byTopic) this.#sent.inc({ topic }, items.length);
           for (const p of batch) p.resolve();
         },

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export const METRIC_PREFIX = 'hexcast_';
 
@@ -17,6 +17,15 @@ export class Metrics {
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
+  }
+
+  /**
+   * Adds the Node.js process metrics (event-loop delay, GC, heap, CPU; `hexcast_nodejs_*`,
+   * `hexcast_process_*`). Services call it once; libraries and tests do not need it.
+   */
+  withProcessMetrics(): this {
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 10 });
+    return this;
   }
 
   counter<L extends string = string>(options: MetricOptions<L>): Counter<L> {

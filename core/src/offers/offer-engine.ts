@@ -353,8 +353,9 @@ export class OfferEngine {
               body: campaign.offer.body,
               ...(campaign.offer.category === undefined ? {} : { category: campaign.offer.category }),
               expiresAt: offer.expiresAt,
-              // The triggering fix's time: apps (and the simulator) measure fix → coupon latency.
+              // The triggering fix's time and the decision's: apps (and the simulator) measure latency.
               triggeredAt: trigger.ts,
+              issuedAt: offer.issuedAt,
             },
             notification: { title: campaign.offer.title, body: campaign.offer.body },
           },

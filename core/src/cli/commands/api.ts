@@ -18,7 +18,7 @@ export function registerApi(program: Command): void {
         );
       }
       const logger = createLogger({ level: config.logLevel, name: 'hexcast-api' });
-      const ctx = serviceContext(config, logger, new Metrics());
+      const ctx = serviceContext(config, logger, new Metrics().withProcessMetrics());
       await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...apiComponents(ctx)]);
     });
 }

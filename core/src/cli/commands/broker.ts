@@ -32,7 +32,7 @@ export function registerBroker(program: Command): void {
         },
       });
       const logger = createLogger({ level: config.logLevel, name: 'hexcast-broker' });
-      const metrics = new Metrics();
+      const metrics = new Metrics().withProcessMetrics();
       const options = brokerOptionsFromConfig(config);
       if (opts.dataDir !== undefined && !opts.inMemory) options.dataDir = opts.dataDir;
       const broker = new Broker({ ...options, logger, metrics });

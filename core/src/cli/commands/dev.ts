@@ -27,7 +27,7 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger({ level: config.logLevel, name: 'hexcast' });
-      const metrics = new Metrics();
+      const metrics = new Metrics().withProcessMetrics();
       const components: Component[] = [];
       const broker =
         config.kafka.brokers === undefined

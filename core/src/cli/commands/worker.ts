@@ -29,7 +29,7 @@ export function registerWorker(program: Command): void {
           'the offers worker writes the coupon ledger: it needs DATABASE_URL (PGlite has one opener: use hexcast dev)',
         );
       const logger = createLogger({ level: config.logLevel, name: `hexcast-worker-${name}` });
-      const metrics = new Metrics();
+      const metrics = new Metrics().withProcessMetrics();
       const ctx = serviceContext(config, logger, metrics);
       const ops = createOpsServer({ config, logger, metrics, name: `worker-${name}` });
       await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...build(ctx), ops]);
