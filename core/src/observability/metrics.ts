@@ -24,7 +24,11 @@ export class Metrics {
    * `hexcast_process_*`). Services call it once; libraries and tests do not need it.
    */
   withProcessMetrics(): this {
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 10 });
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: METRIC_PREFIX,
+      eventLoopMonitoringPrecision: 10,
+    });
     return this;
   }
 

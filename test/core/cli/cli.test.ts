@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -18,8 +20,58 @@ describe('hexcast CLI', () => {
   it('lists its commands in --help', async () => {
     const { stdout } = await run(process.execPath, [bin, '--help']);
     expect(stdout).toContain('Usage: hexcast');
-    expect(stdout).toContain('dev');
+    for (const command of ['dev', 'worker', 'model', 'simulate', 'gateway', 'replay'])
+      expect(stdout).toContain(command);
   });
+
+  it('refuses bad simulate and worker invocations with a coded error, not a stack trace', async () => {
+    const env = { ...process.env, KAFKA_BROKERS: '' };
+    const bogus = (await run(process.execPath, [bin, 'simulate', '--mode', 'warp'], { env }).catch(
+      (e: unknown) => e,
+    )) as { code: number; stderr: string };
+    expect(bogus.code).not.toBe(0);
+    expect(bogus.stderr).toContain('HX_CLI_USAGE');
+    const city = (await run(process.execPath, [bin, 'simulate', '--city', '/nonexistent.json'], {
+      env,
+    }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(city.stderr).toContain('HX_CLI_USAGE');
+    const worker = (await run(process.execPath, [bin, 'worker', 'offers'], {
+      env: { ...process.env, KAFKA_BROKERS: 'localhost:1', DATABASE_URL: '' },
+    }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(worker.code).not.toBe(0);
+    expect(worker.stderr).toContain('DATABASE_URL');
+  });
+
+  it('trains, writes and evaluates a propensity model from the command line', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hx-cli-model-'));
+    try {
+      const trained = await run(process.execPath, [
+        bin,
+        'model',
+        'train',
+        '--out',
+        dir,
+        '--users',
+        '400',
+        '--offers',
+        '5',
+        '--epochs',
+        '2',
+      ]);
+      expect(trained.stdout).toMatch(/propensity-\d{8}T\d{6}Z-[0-9a-f]{8}/);
+      expect(trained.stdout).toContain('heuristic-v1');
+      expect(existsSync(path.join(dir, 'model.json'))).toBe(true);
+      expect(existsSync(path.join(dir, 'weights.bin'))).toBe(true);
+      const evaluated = await run(process.execPath, [bin, 'model', 'evaluate', dir, '--users', '200']);
+      expect(evaluated.stdout).toMatch(/AUC/);
+      const publish = (await run(process.execPath, [bin, 'model', 'publish', dir], {
+        env: { ...process.env, KAFKA_BROKERS: '' },
+      }).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(publish.stderr).toContain('HX_CLI_USAGE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('exits non-zero on an unknown command', async () => {
     const error = (await run(process.execPath, [bin, 'teleport']).catch((e: unknown) => e)) as {
