@@ -79,6 +79,19 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await ledger.applyReceipt({ itemId: b.id, status: 'expired', where: 'queue' }, T + 600_000);
       await ledger.applyReceipt({ itemId: c.id, status: 'rejected', reason: 'queue-full' }, T + 10);
       await ledger.applyReceipt({ itemId: 'not-an-offer', status: 'delivered' }, T); // touches nothing
+      // Receipts arriving together are applied in arrival order in one commit: the first terminal wins.
+      const d = offer();
+      await ledger.insert(d);
+      await Promise.all([
+        ledger.applyReceipt({ itemId: d.id, status: 'expired', where: 'in-flight' }, T + 20),
+        ledger.applyReceipt({ itemId: d.id, status: 'delivered', channel: 'mqtt' }, T + 21),
+        ledger.applyReceipt({ itemId: d.id, status: 'opened' }, T + 22),
+      ]);
+      expect(await ledger.byId(d.id)).toMatchObject({
+        status: 'expired',
+        expiredWhere: 'in-flight',
+        openedAt: T + 22,
+      });
       expect(await ledger.byId(a.id)).toMatchObject({
         status: 'delivered',
         channel: 'mqtt',
@@ -90,14 +103,14 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       expect(await ledger.byId(b.id)).toMatchObject({ status: 'expired', expiredWhere: 'queue' });
       expect(await ledger.byId(c.id)).toMatchObject({ status: 'rejected', rejectedReason: 'queue-full' });
       expect(await ledger.stats('camp-1')).toEqual({
-        issued: 3,
+        issued: 4,
         pending: 0,
         delivered: 1,
-        expired: { total: 1, transit: 0, queue: 1, 'in-flight': 0, push: 0 },
+        expired: { total: 2, transit: 0, queue: 1, 'in-flight': 1, push: 0 },
         rejected: { total: 1, byReason: { 'queue-full': 1 } },
         pushed: 1,
         received: 0,
-        opened: 1,
+        opened: 2,
         redeemed: 0,
       });
       await f.cleanup();

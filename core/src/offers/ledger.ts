@@ -105,6 +105,23 @@ function toRecord(r: Row): OfferRecord {
 
 const TERMINAL = new Set(['delivered', 'expired', 'rejected']);
 
+async function applyOne(db: Queryable, r: LedgerReceipt, at: number): Promise<void> {
+  const when = new Date(at).toISOString();
+  if (TERMINAL.has(r.status)) {
+    await db.query(
+      `UPDATE offers SET status = $2, expired_where = $3, rejected_reason = $4,
+         channel = COALESCE($5, channel), settled_at = $6
+       WHERE id = $1 AND status = 'issued'`,
+      [r.itemId, r.status, r.where ?? null, r.reason ?? null, r.channel ?? null, when],
+    );
+    return;
+  }
+  const column = { pushed: 'pushed_at', received: 'received_at', opened: 'opened_at' }[r.status];
+  // A device's own `redeemed` ack is not a redemption: only a merchant's POST redeems.
+  if (column === undefined) return;
+  await db.query(`UPDATE offers SET ${column} = COALESCE(${column}, $2) WHERE id = $1`, [r.itemId, when]);
+}
+
 /**
  * The coupon ledger (records engine): one row per issued offer. Its status moves once from
  * `issued` to a terminal state — `delivered`, `expired` (with where) or `rejected` (with why) —
@@ -135,22 +152,40 @@ export class OfferLedger {
     return rows.length === 1;
   }
 
-  /** Applies a delivery receipt; receipts for items that are not offers touch nothing. */
-  async applyReceipt(r: LedgerReceipt, at: number, db: Queryable = this.records): Promise<void> {
-    const when = new Date(at).toISOString();
-    if (TERMINAL.has(r.status)) {
-      await db.query(
-        `UPDATE offers SET status = $2, expired_where = $3, rejected_reason = $4,
-           channel = COALESCE($5, channel), settled_at = $6
-         WHERE id = $1 AND status = 'issued'`,
-        [r.itemId, r.status, r.where ?? null, r.reason ?? null, r.channel ?? null, when],
-      );
-      return;
+  /**
+   * Applies a delivery receipt; receipts for items that are not offers touch nothing. Like
+   * inserts, receipts are group-committed: those that arrive while a transaction runs go in the
+   * next one, in arrival order, so concurrent receipts share one commit.
+   */
+  applyReceipt(r: LedgerReceipt, at: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#receipts.push({ receipt: r, at, resolve, reject });
+      if (!this.#applying) void this.#applyPending();
+    });
+  }
+
+  readonly #receipts: Array<{
+    receipt: LedgerReceipt;
+    at: number;
+    resolve(): void;
+    reject(e: unknown): void;
+  }> = [];
+  #applying = false;
+
+  async #applyPending(): Promise<void> {
+    this.#applying = true;
+    while (this.#receipts.length > 0) {
+      const batch = this.#receipts.splice(0, 500);
+      try {
+        await this.records.transaction(async (tx) => {
+          for (const { receipt, at } of batch) await applyOne(tx, receipt, at);
+        });
+        for (const item of batch) item.resolve();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
     }
-    const column = { pushed: 'pushed_at', received: 'received_at', opened: 'opened_at' }[r.status];
-    // A device's own `redeemed` ack is not a redemption: only a merchant's POST redeems.
-    if (column === undefined) return;
-    await db.query(`UPDATE offers SET ${column} = COALESCE(${column}, $2) WHERE id = $1`, [r.itemId, when]);
+    this.#applying = false;
   }
 
   async byCode(code: string): Promise<OfferRecord | null> {
