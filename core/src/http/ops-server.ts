@@ -42,6 +42,10 @@ export class OpsServer implements Component {
       host: this.#options.config.http.host,
       port: this.#options.port ?? this.#options.config.http.port,
     });
+    this.#options.logger.info(
+      { address: this.#address, service: this.#options.name },
+      'ops server listening',
+    );
   }
 
   async close(): Promise<void> {
