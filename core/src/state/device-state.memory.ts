@@ -17,7 +17,7 @@ export class MemoryDeviceStateStore implements DeviceStateStore {
 
   async load(deviceId: string): Promise<DeviceGeoState> {
     const entry = this.#live(deviceId);
-    return entry === undefined ? { position: null, membership: {} } : structuredClone(entry.state);
+    return entry === undefined ? { position: null, membership: {} } : copy(entry.state);
   }
 
   async commit(
@@ -30,7 +30,7 @@ export class MemoryDeviceStateStore implements DeviceStateStore {
     if (current !== expectedTs || (current !== null && state.position.ts <= current))
       return 'conflict' as const;
     this.#entries.delete(deviceId); // re-insert: the Map's order is then least recently written first
-    this.#entries.set(deviceId, { state: structuredClone(state), expiresAt: this.clock() + ttlMs });
+    this.#entries.set(deviceId, { state: copy(state), expiresAt: this.clock() + ttlMs });
     if (this.#entries.size > this.maxDevices) this.#entries.delete(this.#entries.keys().next().value!);
     return 'ok' as const;
   }
@@ -43,4 +43,14 @@ export class MemoryDeviceStateStore implements DeviceStateStore {
     }
     return entry;
   }
+}
+
+/**
+ * A copy that shares nothing mutable (positions and memberships hold only primitives) — a few
+ * times cheaper than `structuredClone` on the geo processor's per-fix path.
+ */
+function copy<S extends DeviceGeoState>(state: S): S {
+  const membership: DeviceGeoState['membership'] = {};
+  for (const id in state.membership) membership[id] = { ...state.membership[id]! };
+  return { position: state.position === null ? null : { ...state.position }, membership } as S;
 }
