@@ -146,21 +146,58 @@ export class TfPropensityScorer implements PropensityScorer {
     return new TfPropensityScorer(tf, model, metadata);
   }
 
-  async score(inputs: readonly PropensityInput[]): Promise<Float32Array> {
-    if (inputs.length === 0) return new Float32Array(0);
-    const { normalization } = this.metadata;
-    const flat = new Float32Array(inputs.length * FEATURES.length);
-    inputs.forEach((input, i) => {
-      flat.set(normalise(featureVector(input), normalization), i * FEATURES.length);
-    });
-    const tf = this.tf;
-    return tf.tidy(() => {
-      const out = this.model.predict(tf.tensor2d(flat, [inputs.length, FEATURES.length])) as Tf.Tensor;
-      return out.dataSync() as Float32Array;
+  /**
+   * Scores are micro-batched: the calls made during one turn of the event loop (concurrent
+   * decisions) go through the model as one tensor, each caller getting its slice.
+   */
+  score(inputs: readonly PropensityInput[]): Promise<Float32Array> {
+    if (inputs.length === 0) return Promise.resolve(new Float32Array(0));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ inputs, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#run());
+      }
     });
   }
 
+  readonly #pending: Array<{
+    inputs: readonly PropensityInput[];
+    resolve(scores: Float32Array): void;
+    reject(error: unknown): void;
+  }> = [];
+  #scheduled = false;
+
+  #run(): void {
+    this.#scheduled = false;
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    try {
+      const rows = batch.reduce((n, b) => n + b.inputs.length, 0);
+      const { normalization } = this.metadata;
+      const flat = new Float32Array(rows * FEATURES.length);
+      let row = 0;
+      for (const b of batch)
+        for (const input of b.inputs)
+          flat.set(normalise(featureVector(input), normalization), row++ * FEATURES.length);
+      const tf = this.tf;
+      const scores = tf.tidy(() => {
+        const out = this.model.predict(tf.tensor2d(flat, [rows, FEATURES.length])) as Tf.Tensor;
+        return out.dataSync() as Float32Array;
+      });
+      let at = 0;
+      for (const b of batch) {
+        b.resolve(scores.slice(at, at + b.inputs.length));
+        at += b.inputs.length;
+      }
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  }
+
+  /** Scores what is waiting with this model, then frees it. */
   dispose(): void {
+    this.#run();
     this.model.dispose();
   }
 }

@@ -71,8 +71,14 @@ describe('the TF.js propensity model', () => {
       const inputs = test.slice(0, 50).map((x) => x.input);
       expect(Array.from(await loaded.score(inputs))).toEqual(Array.from(await fresh.score(inputs)));
       expect(loaded.version).toBe(artifact.version);
+      // Concurrent calls are batched into one tensor: each still gets exactly its own scores.
+      const one = await Promise.all(inputs.map((x) => fresh.score([x])));
+      const together = await fresh.score(inputs);
+      for (let i = 0; i < inputs.length; i++) expect(one[i]![0]).toBeCloseTo(together[i]!, 5);
+      const pending = fresh.score(inputs.slice(0, 3));
+      fresh.dispose(); // what waits is scored before the model goes
+      expect(await pending).toHaveLength(3);
       loaded.dispose();
-      fresh.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

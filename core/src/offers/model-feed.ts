@@ -122,7 +122,7 @@ export class ModelFeed implements Component {
     this.#m.swaps.inc();
     this.#m.heuristic.set(0);
     this.#o.logger.info({ version: next.version, previous: previous.version }, 'propensity model swapped in');
-    // Scoring is synchronous inside `score`, so no call can be using the old model now.
+    // Calls already waiting for the old model's next batch are scored by it, then it is freed.
     if (previous instanceof TfPropensityScorer) previous.dispose();
   }
 }
