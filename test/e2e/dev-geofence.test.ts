@@ -1,59 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createEventRegistry, type Envelope, GEO_EVENTS, TOPICS } from '@hexcast/core';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaFor } from '../helpers/broker.js';
+import { type DevProcess, startDev } from '../helpers/dev.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const BIN = fileURLToPath(new URL('../../core/bin/hexcast.js', import.meta.url));
-
 describe('hexcast dev (one process, everything embedded)', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-e2e-dev-'));
-  let child: ChildProcess | undefined;
+  let dev: DevProcess | undefined;
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await dev?.stop();
   });
 
   it('takes a campaign over HTTP, a device over MQTT, and turns its fixes into a geo.enter; stops cleanly', async () => {
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'dev'], {
-      env: {
-        ...process.env,
-        HX_DATA_DIR: dataDir,
-        HX_BROKER_PORT: '0',
-        HX_HTTP_PORT: '0',
-        HX_GATEWAY_MQTT_PORT: '0',
-        HX_GATEWAY_HTTP_PORT: '0',
-        HX_LOG_LEVEL: 'info',
-        HX_DEV_SEED_CITY: 'none',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const seen: { bootstrap?: string; api?: string; mqtt?: string } = {};
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.includes('broker listening')) seen.bootstrap = JSON.parse(line).bootstrap;
-        if (line.includes('api listening')) seen.api = JSON.parse(line).address;
-        if (line.includes('gateway listening')) seen.mqtt = JSON.parse(line).mqtt;
-      }
-    });
-    await waitFor(() => seen.bootstrap && seen.api && seen.mqtt, {
-      timeoutMs: 60_000,
-      message: 'dev started',
-    });
-    const admin = readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim();
+    dev = await startDev();
+    const seen = dev;
+    const admin = dev.adminKey();
     const post = async (url: string, token: string, body: unknown) =>
       fetch(`${seen.api}${url}`, {
         method: 'POST',
@@ -76,7 +37,7 @@ describe('hexcast dev (one process, everything embedded)', () => {
 
     const registry = createEventRegistry();
     for (const e of GEO_EVENTS) registry.register(e);
-    const kafka = kafkaFor(seen.bootstrap!);
+    const kafka = kafkaFor(seen.bootstrap);
     const events: Envelope[] = [];
     const consumer = kafka.consumer({ groupId: 'e2e-geo-reader', maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -97,7 +58,7 @@ describe('hexcast dev (one process, everything embedded)', () => {
     });
     expect(registered.status).toBe(201);
     const { token } = (await registered.json()) as { token: string };
-    const device = await mqtt.connectAsync(seen.mqtt!, {
+    const device = await mqtt.connectAsync(seen.mqtt, {
       clientId: 'e2e-device-1',
       username: 'e2e-device-1',
       password: token,
@@ -119,8 +80,6 @@ describe('hexcast dev (one process, everything embedded)', () => {
     expect(events[0]?.data).toMatchObject({ campaignId, deviceId: 'e2e-device-1' });
     await device.endAsync();
     await consumer.disconnect();
-    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    child!.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await dev.stop('SIGTERM')).toBe(0);
   });
 });

@@ -1,15 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createEventRegistry, type Envelope, OFFER_EVENTS, TOPICS } from '@hexcast/core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaFor } from '../helpers/broker.js';
+import { type DevProcess, startDev } from '../helpers/dev.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const BIN = fileURLToPath(new URL('../../core/bin/hexcast.js', import.meta.url));
 const CENTRE = { lat: 48.8606, lng: 2.3376 }; // the Louvre
 const OUTSIDE = { lat: 48.8636, lng: 2.3376 }; // ~330 m north
 const CENTRE_B = { lat: 48.853, lng: 2.3499 }; // Notre-Dame
@@ -24,56 +19,20 @@ interface OfferData {
 }
 
 describe('coupons end to end on the embedded engines (hexcast dev)', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-e2e-offers-'));
-  let child: ChildProcess | undefined;
+  let dev: DevProcess | undefined;
   const clients: MqttClient[] = [];
   afterAll(async () => {
     for (const c of clients) c.end(true);
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await dev?.stop();
   });
 
   it('a device walking in gets exactly one coupon; an offline one never gets it and the ledger says expired; redemption works once', async () => {
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'dev'], {
-      env: {
-        ...process.env,
-        HX_DATA_DIR: dataDir,
-        HX_BROKER_PORT: '0',
-        HX_HTTP_PORT: '0',
-        HX_GATEWAY_MQTT_PORT: '0',
-        HX_GATEWAY_HTTP_PORT: '0',
-        HX_GATEWAY_PURGE_INTERVAL_MS: '200',
-        HX_LOG_LEVEL: 'info',
-        HX_DEV_SEED_CITY: 'none',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const seen: { bootstrap?: string; api?: string; mqtt?: string; heuristic?: boolean } = {};
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (/"level":(50|60)/.test(line)) process.stderr.write(`[dev] ${line.slice(0, 800)}\n`);
-        if (line.includes('broker listening')) seen.bootstrap = JSON.parse(line).bootstrap;
-        if (line.includes('api listening')) seen.api = JSON.parse(line).address;
-        if (line.includes('gateway listening')) seen.mqtt = JSON.parse(line).mqtt;
-        if (line.includes('offers are ranked by the heuristic')) seen.heuristic = true;
-      }
-    });
-    await waitFor(() => seen.bootstrap && seen.api && seen.mqtt, {
-      timeoutMs: 60_000,
-      message: 'dev started',
-    });
+    dev = await startDev({ HX_GATEWAY_PURGE_INTERVAL_MS: '200' });
+    const seen = dev;
     // No model was ever published: the worker says it runs on the heuristic.
-    expect(seen.heuristic).toBe(true);
+    expect(dev.lines.some((l) => l.includes('offers are ranked by the heuristic'))).toBe(true);
 
-    const admin = readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim();
+    const admin = dev.adminKey();
     const call = async (method: string, url: string, token: string, body?: unknown, headers = {}) => {
       const res = await fetch(`${seen.api}${url}`, {
         method,
@@ -128,7 +87,7 @@ describe('coupons end to end on the embedded engines (hexcast dev)', () => {
 
     const registry = createEventRegistry();
     for (const e of OFFER_EVENTS) registry.register(e);
-    const kafka = kafkaFor(seen.bootstrap!);
+    const kafka = kafkaFor(seen.bootstrap);
     const offers: Envelope<OfferData>[] = [];
     const consumer = kafka.consumer({ groupId: 'e2e-offers-reader', maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -153,7 +112,7 @@ describe('coupons end to end on the embedded engines (hexcast dev)', () => {
       return registered.body.token as string;
     };
     const connect = async (id: string, token: string) => {
-      const client = await mqtt.connectAsync(seen.mqtt!, {
+      const client = await mqtt.connectAsync(seen.mqtt, {
         clientId: id,
         username: id,
         password: token,
@@ -293,8 +252,6 @@ describe('coupons end to end on the embedded engines (hexcast dev)', () => {
     expect(offers.filter((o) => o.data.deviceId === 'e2e-walker-a')).toHaveLength(1);
 
     await consumer.disconnect();
-    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    child!.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await dev.stop('SIGTERM')).toBe(0);
   });
 });

@@ -1,63 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatReport, loadCity, Simulator } from '@hexcast/simulator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/wait-for.js';
-
-const BIN = fileURLToPath(new URL('../../core/bin/hexcast.js', import.meta.url));
+import { type DevProcess, HEXCAST_BIN, startDev } from '../helpers/dev.js';
 
 describe('the simulator against the embedded stack (hexcast dev with the seeded Paris demo)', () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-e2e-sim-'));
-  let child: ChildProcess | undefined;
+  let dev: DevProcess | undefined;
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    await dev?.stop();
   });
 
   it('40 devices on the real SDK: coupons flow, 0 duplicates, 0 lost, every coupon in exactly one terminal state; the same through hexcast simulate', async () => {
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'dev'], {
-      env: {
-        ...process.env,
-        HX_DATA_DIR: dataDir,
-        HX_BROKER_PORT: '0',
-        HX_HTTP_PORT: '0',
-        HX_GATEWAY_MQTT_PORT: '0',
-        HX_GATEWAY_HTTP_PORT: '0',
-        HX_LOG_LEVEL: 'info',
-        HX_DEV_SEED_CITY: 'paris',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const seen: { api?: string; mqtt?: string; seeded?: number; banner?: boolean } = {};
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.includes('api listening')) seen.api = JSON.parse(line).address;
-        if (line.includes('gateway listening')) seen.mqtt = JSON.parse(line).mqtt;
-        if (line.includes('seeded demo campaigns')) seen.seeded = JSON.parse(line).campaigns;
-        if (line.includes('Hexcast dev is up')) seen.banner = true;
-      }
-    });
-    await waitFor(() => seen.api && seen.mqtt && seen.seeded && seen.banner, {
-      timeoutMs: 90_000,
-      message: 'dev started and seeded',
-    });
-    expect(seen.seeded).toBe(loadCity('paris').pois.length);
+    dev = await startDev({ HX_DEV_SEED_CITY: 'paris' });
+    const dataDir = dev.dataDir;
+    const seeded = dev.lines.find((l) => l.includes('seeded demo campaigns'));
+    expect(seeded === undefined ? undefined : JSON.parse(seeded).campaigns).toBe(
+      loadCity('paris').pois.length,
+    );
 
     const sim = new Simulator({
-      apiUrl: seen.api!,
-      gatewayUrl: seen.mqtt!,
-      apiKey: readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim(),
+      apiUrl: dev.api,
+      gatewayUrl: dev.mqtt,
+      apiKey: dev.adminKey(),
       devices: 40,
       city: loadCity('paris'),
       durationMs: 25_000,
@@ -93,7 +58,7 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
         '--conditions=source',
         '--import',
         'tsx',
-        BIN,
+        HEXCAST_BIN,
         'simulate',
         '--devices',
         '10',
@@ -106,9 +71,9 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
         '--seed',
         '9',
         '--api',
-        seen.api!,
+        dev.api,
         '--gateway',
-        seen.mqtt!,
+        dev.mqtt,
         '--report',
         reportFile,
       ],
@@ -132,8 +97,6 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     });
     expect(fromCli.fixesGenerated).toBeGreaterThan(10 * 5);
 
-    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    child!.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await dev.stop('SIGINT')).toBe(0);
   }, 240_000);
 });
