@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter, type Envelope, type EventRegistry, isExpired, TOPICS } from '../envelope/index.js';
 import { type ErrorCode, HexcastError, isHexcastError } from '../errors/index.js';
@@ -26,7 +27,7 @@ export interface ConsumerRunnerOptions {
   /** The processor's name, for metrics and logs (`geo`, `offers`, …). */
   stage: string;
   handler: EnvelopeHandler;
-  /** Records handled at once per partition; records with the same key always run in order. */
+  /** Records handled at once, over every partition in flight; records with the same key always run in order. */
   concurrency?: number;
   /**
    * Partitions whose batches are handled at the same time (kafkajs `partitionsConsumedConcurrently`);
@@ -293,4 +294,29 @@ export class ConsumerRunner implements Component {
     });
     await this.#options.producer.send(TOPICS.dlq, letter);
   }
+}
+
+/**
+ * A runner for a compacted topic that every process must see whole (campaigns, models): a
+ * consumer group of its own (so each process gets every record), from the beginning, one
+ * record at a time, short polls so a change arrives within a fraction of a second.
+ */
+export function feedRunner(
+  options: Pick<ConsumerRunnerOptions, 'kafka' | 'registry' | 'metrics' | 'logger' | 'producer'>,
+  feed: { name: string; topic: string; handler: EnvelopeHandler },
+): ConsumerRunner {
+  return new ConsumerRunner({
+    kafka: options.kafka,
+    registry: options.registry,
+    metrics: options.metrics,
+    logger: options.logger,
+    producer: options.producer,
+    groupId: `hx-${feed.name}-${randomUUID()}`,
+    topics: [feed.topic],
+    stage: feed.name,
+    fromBeginning: true,
+    maxWaitTimeMs: 200,
+    concurrency: 1,
+    handler: feed.handler,
+  });
 }

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { ConsumerRunner } from '../bus/consumer-runner.js';
+import { type ConsumerRunner, feedRunner } from '../bus/consumer-runner.js';
 import type { BusProducer } from '../bus/producer.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
 import { CampaignChanged } from '../geo/events.js';
@@ -52,18 +51,9 @@ export class CampaignFeed implements Component {
   constructor(options: CampaignFeedOptions) {
     this.#catalogue = options.catalogue;
     this.#refreshMs = options.refreshMs ?? 1000;
-    this.#runner = new ConsumerRunner({
-      kafka: options.kafka,
-      registry: options.registry,
-      metrics: options.metrics,
-      logger: options.logger,
-      producer: options.producer,
-      groupId: `hx-campaign-feed-${randomUUID()}`,
-      topics: [TOPICS.campaigns.name],
-      stage: 'campaign-feed',
-      fromBeginning: true,
-      maxWaitTimeMs: 200,
-      concurrency: 1,
+    this.#runner = feedRunner(options, {
+      name: 'campaign-feed',
+      topic: TOPICS.campaigns.name,
       handler: async (envelope) => {
         if (envelope.type !== CampaignChanged.type) return;
         const { campaign, deleted } = envelope.data as { campaign: Campaign; deleted: boolean };

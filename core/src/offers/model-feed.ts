@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { type PropensityArtifact, TfPropensityScorer } from '@hexcast/models';
 import type { Kafka } from 'kafkajs';
-import { ConsumerRunner } from '../bus/consumer-runner.js';
+import { type ConsumerRunner, feedRunner } from '../bus/consumer-runner.js';
 import type { BusProducer } from '../bus/producer.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
@@ -53,18 +52,9 @@ export class ModelFeed implements Component {
       }),
     };
     this.#m.heuristic.set(options.slot.current.kind === 'heuristic' ? 1 : 0);
-    this.#runner = new ConsumerRunner({
-      kafka: options.kafka,
-      registry: options.registry,
-      metrics: options.metrics,
-      logger: options.logger,
-      producer: options.producer,
-      groupId: `hx-model-feed-${randomUUID()}`,
-      topics: [TOPICS.models.name],
-      stage: 'model-feed',
-      fromBeginning: true,
-      maxWaitTimeMs: 200,
-      concurrency: 1,
+    this.#runner = feedRunner(options, {
+      name: 'model-feed',
+      topic: TOPICS.models.name,
       handler: async (envelope) => {
         if (envelope.type !== ModelPublished.type) return;
         const { name, artifact } = envelope.data as { name: string; artifact: PropensityArtifact };
