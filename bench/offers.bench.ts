@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import {
   type BenchCaseResult,
   type Benchmark,
-  Broker,
   BusProducer,
   type Campaign,
   createEventRegistry,
@@ -48,6 +47,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { METRO_MIX, PARIS, prng, randomFences } from '../test/fixtures/random-fences.js';
+import { startBroker } from '../test/helpers/broker.js';
 
 const CATEGORIES = ['coffee', 'shoes', 'books', 'beauty', 'sports', 'food', 'tech', 'kids'];
 const CONCURRENCY = 64;
@@ -252,26 +252,7 @@ const bench: Benchmark = {
     const artifact = await trainPropensity(train, { heldOut: test });
     const model = await TfPropensityScorer.load(artifact);
 
-    const broker = new Broker({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: null,
-      autoCreateTopics: false,
-      defaultPartitions: 1,
-      maxFrameBytes: 64 * 1024 * 1024,
-      maxMessageBytes: 8 * 1024 * 1024,
-      flush: 'interval',
-      flushIntervalMs: 200,
-      segmentBytes: 64 * 1024 * 1024,
-      retentionMs: -1,
-      retentionBytes: -1,
-      compactionIntervalMs: 60_000,
-      tombstoneRetentionMs: 0,
-      groupInitialRebalanceDelayMs: 0,
-      minSessionTimeoutMs: 100,
-      maxSessionTimeoutMs: 300_000,
-    });
-    await broker.start();
+    const broker = await startBroker({ autoCreateTopics: false, flush: 'interval', flushIntervalMs: 200 });
     const kafka = new Kafka({
       clientId: 'bench-offers',
       brokers: [broker.bootstrap],

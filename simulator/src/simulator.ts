@@ -1,3 +1,4 @@
+import type { CampaignStats } from '@hexcast/core';
 import { createClient, type TrackingModeName } from '@hexcast/mobile-sdk';
 import type { City } from './city.js';
 import { type Received, VirtualDevice } from './device.js';
@@ -34,15 +35,8 @@ export interface Progress {
   phase: 'registering' | 'running' | 'settling';
 }
 
-export interface LedgerTotals {
-  issued: number;
-  pending: number;
-  delivered: number;
-  expired: { total: number; transit: number; queue: number; 'in-flight': number; push: number };
-  rejected: { total: number; byReason: Record<string, number> };
-  opened: number;
-  redeemed: number;
-}
+/** The ledger's totals, as `GET /v1/offers/stats` answers them. */
+export type LedgerTotals = CampaignStats;
 
 export interface SimulationReport {
   city: string;
