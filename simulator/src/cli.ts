@@ -12,11 +12,22 @@ import {
   type ServiceContext,
 } from '@hexcast/core';
 import type { TrackingModeName } from '@hexcast/mobile-sdk';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { type City, loadCity } from './city.js';
-import { formatReport } from './report.js';
-import { type Progress, type SimulationReport, Simulator } from './simulator.js';
+import type { City } from './city.js';
+import type { Progress, SimulationReport, Simulator } from './simulator.js';
+
+/**
+ * The simulator's modules (the SDK and mqtt.js among them) load only when a simulation runs or
+ * the demo city is seeded: every other `hexcast` command loads this plugin too.
+ */
+async function simulatorModules() {
+  const [city, report, simulator] = await Promise.all([
+    import('./city.js'),
+    import('./report.js'),
+    import('./simulator.js'),
+  ]);
+  return { loadCity: city.loadCity, formatReport: report.formatReport, Simulator: simulator.Simulator };
+}
 
 /** `90`, `90s`, `5m`, `1h` → ms. */
 export function parseDuration(value: string): number {
@@ -34,7 +45,8 @@ function adminKey(config: Readonly<HexcastConfig>, given?: string): string {
   throw new HexcastError('HX_CLI_USAGE', `no API key: pass --key, set HX_API_KEY, or run next to ${file}`);
 }
 
-function progressBar(): { update(p: Progress): void; stop(): void } {
+async function progressBar(): Promise<{ update(p: Progress): void; stop(): void }> {
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       format:
@@ -107,6 +119,7 @@ function registerSimulate(program: Command): void {
         report: string;
       }) => {
         const config = loadConfig();
+        const { loadCity, formatReport, Simulator } = await simulatorModules();
         if (!['continuous', 'responsive', 'efficient'].includes(o.mode))
           throw new HexcastError('HX_CLI_USAGE', `unknown mode ${o.mode}`);
         if (!Number.isInteger(o.devices) || o.devices < 1)
@@ -117,7 +130,7 @@ function registerSimulate(program: Command): void {
         } catch (cause) {
           throw new HexcastError('HX_CLI_USAGE', (cause as Error).message, { cause });
         }
-        const bar = progressBar();
+        const bar = await progressBar();
         const sim = new Simulator({
           apiUrl: o.api ?? `http://127.0.0.1:${config.http.port}`,
           gatewayUrl: o.gateway ?? `mqtt://127.0.0.1:${config.gateway.mqttPort}`,
@@ -164,6 +177,7 @@ function seedComponent(ctx: ServiceContext): Component {
       const records = await ctx.records.get();
       const repository = new CampaignRepository(records);
       if ((await repository.list()).length > 0) return;
+      const { loadCity } = await simulatorModules();
       const city = loadCity(cityName);
       const publisher = new CampaignPublisher(ctx.registry, ctx.producer);
       const now = Date.now();
@@ -206,13 +220,16 @@ function seedComponent(ctx: ServiceContext): Component {
 function demoComponent(ctx: ServiceContext, devices: number): Component {
   let sim: Simulator | undefined;
   let running: Promise<SimulationReport> | undefined;
+  let report: ((r: SimulationReport) => string) | undefined;
   return {
     name: 'demo-simulator',
     start: async () => {
       const api = ctx.addresses.get('api');
       const mqtt = ctx.addresses.get('mqtt');
       if (api === undefined || mqtt === undefined) throw new Error('the demo needs the API and the gateway');
-      const bar = progressBar();
+      const { loadCity, formatReport, Simulator } = await simulatorModules();
+      report = formatReport;
+      const bar = await progressBar();
       sim = new Simulator({
         apiUrl: api,
         gatewayUrl: mqtt,
@@ -233,8 +250,8 @@ function demoComponent(ctx: ServiceContext, devices: number): Component {
     },
     close: async () => {
       sim?.stop();
-      const report = await running?.catch(() => undefined);
-      if (report !== undefined) process.stdout.write(`\n${formatReport(report)}\n`);
+      const result = await running?.catch(() => undefined);
+      if (result !== undefined && report !== undefined) process.stdout.write(`\n${report(result)}\n`);
     },
   };
 }

@@ -33,7 +33,9 @@ export class ModelFeed implements Component {
   readonly #o: ModelFeedOptions;
   readonly #runner: ConsumerRunner;
   readonly #m;
-  #loaded = 0;
+  /** Resolves when the first model is swapped in. */
+  readonly #firstLoad: Promise<void>;
+  #onFirstLoad: () => void = () => undefined;
 
   constructor(options: ModelFeedOptions) {
     this.#o = options;
@@ -52,6 +54,9 @@ export class ModelFeed implements Component {
       }),
     };
     this.#m.heuristic.set(options.slot.current.kind === 'heuristic' ? 1 : 0);
+    this.#firstLoad = new Promise((resolve) => {
+      this.#onFirstLoad = resolve;
+    });
     this.#runner = feedRunner(options, {
       name: 'model-feed',
       topic: TOPICS.models.name,
@@ -75,8 +80,14 @@ export class ModelFeed implements Component {
       await admin.disconnect();
     }
     if (held) {
-      const deadline = Date.now() + (this.#o.startTimeoutMs ?? 15_000);
-      while (this.#loaded === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#firstLoad,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, this.#o.startTimeoutMs ?? 15_000);
+        }),
+      ]);
+      clearTimeout(timer);
     }
     const current = this.#o.slot.current;
     if (current.kind === 'heuristic')
@@ -108,7 +119,7 @@ export class ModelFeed implements Component {
     }
     const previous = this.#o.slot.current;
     this.#o.slot.current = next;
-    this.#loaded++;
+    this.#onFirstLoad();
     this.#m.swaps.inc();
     this.#m.heuristic.set(0);
     this.#o.logger.info({ version: next.version, previous: previous.version }, 'propensity model swapped in');

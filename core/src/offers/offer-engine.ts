@@ -307,16 +307,19 @@ export class OfferEngine {
     await this.#o.ledger.insert(offer);
     await this.#o.profiles.record(device.id, offerId, { offer: true });
     const registry = this.#o.registry;
-    const source = { kind: 'processor', id: 'offers' };
+    // Both records are the same coupon: one id (the offer's), key, time and deadline.
+    const envelope = {
+      id: offerId,
+      key: device.id,
+      ts: offer.issuedAt,
+      expiresAt: offer.expiresAt,
+      source: { kind: 'processor', id: 'offers' },
+    };
     await Promise.all([
       this.#o.producer.send(
         TOPICS.offers,
         registry.create(OfferIssued, {
-          id: offerId,
-          key: device.id,
-          ts: offer.issuedAt,
-          expiresAt: offer.expiresAt,
-          source,
+          ...envelope,
           data: {
             offerId,
             code: offer.code,
@@ -337,11 +340,7 @@ export class OfferEngine {
       this.#o.producer.send(
         deliveriesTopic(device.region),
         registry.create(DeliveryItemEvent, {
-          id: offerId,
-          key: device.id,
-          ts: offer.issuedAt,
-          expiresAt: offer.expiresAt,
-          source,
+          ...envelope,
           data: {
             deviceId: device.id,
             kind: 'offer',
