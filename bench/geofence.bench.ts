@@ -1,5 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { type BenchCaseResult, type Benchmark, type Fence, MemoryFenceIndex, median } from '@hexcast/core';
+import {
+  type BenchCaseResult,
+  type Benchmark,
+  type Fence,
+  latLngToCellTail,
+  MemoryFenceIndex,
+  median,
+} from '@hexcast/core';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import turfDistance from '@turf/distance';
 import { multiPolygon, polygon } from '@turf/helpers';
@@ -78,8 +85,10 @@ const bench: Benchmark = {
     const points = randomPoints(100_000, 7);
     context.progress('h3 index lookups');
     const indexed = lookupsPerSecond((lat, lng) => index.lookupSync(lat, lng), points, rounds);
-    context.progress('latLngToCell alone (the floor)');
-    const cellOnly = lookupsPerSecond((lat, lng) => latLngToCell(lat, lng, 11), points, rounds);
+    const finest = index.resolutionsInUse.at(-1)!;
+    context.progress('latLngToCell alone (h3-js, and the plain-JS one the index uses)');
+    const cellOnly = lookupsPerSecond((lat, lng) => latLngToCell(lat, lng, finest), points, rounds);
+    const fastCellOnly = lookupsPerSecond((lat, lng) => latLngToCellTail(lat, lng, finest), points, rounds);
     context.progress('naive scan');
     const naive = naiveScanner(fences);
     const naivePoints = points.slice(0, context.quick ? 20 : 50);
@@ -107,10 +116,16 @@ const bench: Benchmark = {
         rounds: indexed,
       },
       {
-        case: 'h3 latLngToCell only',
+        case: 'h3-js latLngToCell only',
         metrics: { lookups_per_s: median(cellOnly) },
         rounds: cellOnly,
-        notes: 'one h3-js call, no index: the floor',
+        notes: `one h3-js call at resolution ${finest}, no index`,
+      },
+      {
+        case: 'plain-JS latLngToCell only',
+        metrics: { lookups_per_s: median(fastCellOnly) },
+        rounds: fastCellOnly,
+        notes: `the index's own cell step at resolution ${finest}, no index`,
       },
     ];
     return results;

@@ -8,9 +8,9 @@ import {
   type Envelope,
   type ErrorCode,
   type EventRegistry,
+  latLngToCellFast,
   TOPICS,
 } from '@hexcast/core';
-import { latLngToCell } from 'h3-js';
 import type { PublishChannel } from './acl.js';
 import { checkAck, checkBatch, checkClick, checkFix, type Fix } from './messages.js';
 
@@ -99,7 +99,7 @@ export class Ingest {
         lat: fix.lat,
         lng: fix.lng,
         accuracy: fix.accuracy,
-        h3: latLngToCell(fix.lat, fix.lng, EDGE_H3_RESOLUTION),
+        h3: latLngToCellFast(fix.lat, fix.lng, EDGE_H3_RESOLUTION),
         ...(fix.speed === undefined ? {} : { speed: fix.speed }),
       };
       // Built directly (the fix was checked above against the same bounds as DeviceLocation);

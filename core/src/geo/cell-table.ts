@@ -2,6 +2,11 @@
  * An open-addressing hash table from a cell prefix (an integer below 2^53) to an int32 value,
  * on one interleaved typed array (state, high bits, low bits, value per slot): a probe touches one
  * cache line, there are no per-entry objects and no boxed-number keys. 16 bytes per slot.
+ *
+ * A bitmap of 8 bits per slot (one byte per slot, ~16 per entry) answers most misses without
+ * touching the slots: a big table does not fit in cache, and a lookup that probes several
+ * resolutions mostly misses (measured: ~3% of the finest tables' cells hold a fence). Deletes
+ * leave their bit set (a false "maybe", never a false "no"); a rehash rebuilds the bitmap.
  */
 const EMPTY = 0;
 const FULL = 1;
@@ -12,6 +17,8 @@ const STRIDE = 4;
 export class CellTable {
   #data: Int32Array;
   #mask: number;
+  #filter: Int32Array;
+  #filterMask: number;
   #size = 0;
   #used = 0; // full + deleted slots
 
@@ -19,6 +26,8 @@ export class CellTable {
     const cap = 2 ** Math.ceil(Math.log2(Math.max(16, capacity)));
     this.#data = new Int32Array(cap * STRIDE);
     this.#mask = cap - 1;
+    this.#filter = new Int32Array(cap / 4);
+    this.#filterMask = cap * 8 - 1;
   }
 
   get size(): number {
@@ -27,7 +36,12 @@ export class CellTable {
 
   /** The value for `key`, or -1 when absent. */
   get(key: number): number {
-    const at = this.#find(key);
+    const hi = Math.floor(key / TWO_32) | 0;
+    const lo = key | 0;
+    const h = slot(hi, lo);
+    const bit = h & this.#filterMask;
+    if ((this.#filter[bit >>> 5]! & (1 << (bit & 31))) === 0) return -1;
+    const at = this.#findHashed(hi, lo, h);
     return at < 0 ? -1 : this.#data[at + 3]!;
   }
 
@@ -53,6 +67,9 @@ export class CellTable {
     }
     if (reuse >= 0) i = reuse;
     else this.#used++;
+    const bit = slot(hi, lo) & this.#filterMask;
+    const word = bit >>> 5;
+    this.#filter[word] = this.#filter[word]! | (1 << (bit & 31));
     const at = i * STRIDE;
     data[at] = FULL;
     data[at + 1] = hi;
@@ -73,8 +90,12 @@ export class CellTable {
   #find(key: number): number {
     const hi = Math.floor(key / TWO_32) | 0;
     const lo = key | 0;
+    return this.#findHashed(hi, lo, slot(hi, lo));
+  }
+
+  #findHashed(hi: number, lo: number, h: number): number {
     const data = this.#data;
-    let i = slot(hi, lo) & this.#mask;
+    let i = h & this.#mask;
     for (;;) {
       const at = i * STRIDE;
       const s = data[at]!;
@@ -88,6 +109,8 @@ export class CellTable {
     const old = this.#data;
     this.#data = new Int32Array(capacity * STRIDE);
     this.#mask = capacity - 1;
+    this.#filter = new Int32Array(capacity / 4);
+    this.#filterMask = capacity * 8 - 1;
     this.#size = 0;
     this.#used = 0;
     for (let at = 0; at < old.length; at += STRIDE) {

@@ -14,23 +14,8 @@ const RAD = Math.PI / 180;
  */
 export function exactTest(shape: FenceShape): ShapeTest {
   if (shape.type === 'Circle') {
-    const [lng0, lat0] = shape.center as [number, number];
-    const cosPhi0 = Math.cos(lat0 * RAD);
-    const radius = shape.radiusM;
-    // A flat (equirectangular) distance is within 0.1% of the great-circle one at fence sizes;
-    // only points in that thin band around the edge pay for the haversine.
-    const ky = RAD * EARTH_RADIUS_M;
-    const kx = ky * cosPhi0;
-    const inner2 = (radius * 0.999) ** 2;
-    const outer2 = (radius * 1.001) ** 2;
-    return (lat, lng) => {
-      const dx = (lng - lng0) * kx;
-      const dy = (lat - lat0) * ky;
-      const d2 = dx * dx + dy * dy;
-      if (d2 < inner2) return true;
-      if (d2 > outer2) return false;
-      return haversineM(lat0, lng0, lat, lng) <= radius;
-    };
+    const c = circleParams(shape.center as [number, number], shape.radiusM);
+    return (lat, lng) => inCircle(c, 0, lat, lng);
   }
   const polygons = (shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates).map((rings) =>
     rings.map((ring) => Float64Array.from(ring.flat())),
@@ -54,6 +39,26 @@ export function exactTest(shape: FenceShape): ShapeTest {
   };
 }
 
+/** Circle parameters, flat (7 numbers): lat0, lng0, kx, ky, inner², outer², radius (see `inCircle`). */
+export function circleParams(center: [number, number], radiusM: number): Float64Array {
+  const [lng0, lat0] = center;
+  // A flat (equirectangular) distance is within 0.1% of the great-circle one at fence sizes;
+  // only points in that thin band around the edge pay for the haversine.
+  const ky = RAD * EARTH_RADIUS_M;
+  const kx = ky * Math.cos(lat0 * RAD);
+  return Float64Array.of(lat0, lng0, kx, ky, (radiusM * 0.999) ** 2, (radiusM * 1.001) ** 2, radiusM);
+}
+
+/** Whether (lat, lng) is within the circle whose `circleParams` sit in `p` from `at`. */
+export function inCircle(p: Float64Array, at: number, lat: number, lng: number): boolean {
+  const dx = (lng - p[at + 1]!) * p[at + 2]!;
+  const dy = (lat - p[at]!) * p[at + 3]!;
+  const d2 = dx * dx + dy * dy;
+  if (d2 < p[at + 4]!) return true;
+  if (d2 > p[at + 5]!) return false;
+  return haversineM(p[at]!, p[at + 1]!, lat, lng) <= p[at + 6]!;
+}
+
 /** Great-circle distance in metres (haversine, the formula and radius @turf/distance uses). */
 export function haversineM(lat1: number, lng1: number, lat2: number, lng2: number): number {
   const a =
@@ -62,10 +67,17 @@ export function haversineM(lat1: number, lng1: number, lat2: number, lng2: numbe
   return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
 }
 
-/** Even-odd rule; `ring` is [lng0, lat0, lng1, lat1, …] with the first position repeated last. */
 function inRing(ring: Float64Array, lat: number, lng: number): boolean {
+  return inRingAt(ring, 0, ring.length, lat, lng);
+}
+
+/**
+ * Even-odd rule over `ring[start, end)`: [lng0, lat0, lng1, lat1, …] with the first position
+ * repeated last.
+ */
+export function inRingAt(ring: Float64Array, start: number, end: number, lat: number, lng: number): boolean {
   let inside = false;
-  for (let i = 0, j = ring.length - 2; i < ring.length; j = i, i += 2) {
+  for (let i = start, j = end - 2; i < end; j = i, i += 2) {
     const xi = ring[i]!;
     const yi = ring[i + 1]!;
     const xj = ring[j]!;

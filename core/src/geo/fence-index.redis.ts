@@ -1,10 +1,10 @@
-import { latLngToCell } from 'h3-js';
 import type { Redis } from 'ioredis';
 import { HexcastError } from '../errors/index.js';
 import { exactTest, type ShapeTest } from './contains.js';
 import { coverFence } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
-import { cellString, cellTail, parentTail } from './h3-cells.js';
+import { cellString, parentTail } from './h3-cells.js';
+import { latLngToCellTail } from './lat-lng-cell.js';
 import type { Fence, FenceShape } from './shapes.js';
 import { validateFenceShape } from './validate.js';
 
@@ -90,7 +90,7 @@ export class RedisFenceIndex implements FenceIndex {
     }
     const resolutions = await this.#resolutionsInUse();
     if (resolutions.length === 0) return [];
-    const tail = cellTail(latLngToCell(lat, lng, resolutions.at(-1)!));
+    const tail = latLngToCellTail(lat, lng, resolutions.at(-1)!);
     const read = this.redis.pipeline();
     for (const res of resolutions) read.smembers(this.#cellKey(cellString(res, parentTail(tail, res))));
     const results = (await read.exec()) ?? [];

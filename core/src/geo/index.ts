@@ -8,6 +8,7 @@ export { MemoryFenceIndex } from './fence-index.memory.js';
 export { RedisFenceIndex } from './fence-index.redis.js';
 export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
 export { ancestorKey, cellTail, parentTail } from './h3-cells.js';
+export { latLngToCellFast, latLngToCellTail } from './lat-lng-cell.js';
 export {
   type CircleShape,
   type Fence,
