@@ -17,26 +17,48 @@ export function exactTest(shape: FenceShape): ShapeTest {
     const c = circleParams(shape.center as [number, number], shape.radiusM);
     return (lat, lng) => inCircle(c, 0, lat, lng);
   }
-  const polygons = (shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates).map((rings) =>
-    rings.map((ring) => Float64Array.from(ring.flat())),
-  );
+  const encoded = Float64Array.from(encodePolygons(shape));
   const [minLng, minLat, maxLng, maxLat] = bbox(shape);
-  if (polygons.length === 1 && polygons[0]!.length === 1) {
-    const ring = polygons[0]![0]!;
-    return (lat, lng) =>
-      lng >= minLng && lng <= maxLng && lat >= minLat && lat <= maxLat && inRing(ring, lat, lng);
-  }
-  return (lat, lng) => {
-    if (lng < minLng || lng > maxLng || lat < minLat || lat > maxLat) return false;
-    for (let p = 0; p < polygons.length; p++) {
-      const rings = polygons[p]!;
-      if (!inRing(rings[0]!, lat, lng)) continue;
-      let inHole = false;
-      for (let h = 1; h < rings.length && !inHole; h++) inHole = inRing(rings[h]!, lat, lng);
-      if (!inHole) return true;
+  return (lat, lng) =>
+    lng >= minLng && lng <= maxLng && lat >= minLat && lat <= maxLat && inPolygonsAt(encoded, 0, lat, lng);
+}
+
+/**
+ * A polygon or multipolygon as one flat run of numbers: the polygon count, then per polygon its
+ * ring count, then per ring its length in numbers and its positions [lng, lat, …] (first
+ * repeated last). Read by `inPolygonsAt`; an index keeps many of them back to back.
+ */
+export function encodePolygons(shape: Exclude<FenceShape, { type: 'Circle' }>): number[] {
+  const polygons = shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates;
+  const out: number[] = [polygons.length];
+  for (const rings of polygons) {
+    out.push(rings.length);
+    for (const ring of rings) {
+      out.push(ring.length * 2);
+      for (const [lng, lat] of ring) out.push(lng!, lat!);
     }
-    return false;
-  };
+  }
+  return out;
+}
+
+/** Even-odd test against the `encodePolygons` run starting at `at`: inside an outer ring and no hole. */
+export function inPolygonsAt(c: Float64Array, at: number, lat: number, lng: number): boolean {
+  let p = at;
+  const polygons = c[p++]!;
+  let inside = false;
+  for (let i = 0; i < polygons; i++) {
+    const rings = c[p++]!;
+    let len = c[p++]!;
+    let here: boolean = !inside && inRingAt(c, p, p + len, lat, lng);
+    p += len;
+    for (let h = 1; h < rings; h++) {
+      len = c[p++]!;
+      if (here && inRingAt(c, p, p + len, lat, lng)) here = false;
+      p += len;
+    }
+    inside ||= here;
+  }
+  return inside;
 }
 
 /** Circle parameters, flat (7 numbers): lat0, lng0, kx, ky, inner², outer², radius (see `inCircle`). */
@@ -65,10 +87,6 @@ export function haversineM(lat1: number, lng1: number, lat2: number, lng2: numbe
     Math.sin(((lat2 - lat1) * RAD) / 2) ** 2 +
     Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(((lng2 - lng1) * RAD) / 2) ** 2;
   return 2 * EARTH_RADIUS_M * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));
-}
-
-function inRing(ring: Float64Array, lat: number, lng: number): boolean {
-  return inRingAt(ring, 0, ring.length, lat, lng);
 }
 
 /**

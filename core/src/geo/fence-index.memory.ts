@@ -1,6 +1,6 @@
 import { HexcastError } from '../errors/index.js';
 import { CellTable } from './cell-table.js';
-import { bbox, circleParams, exactTest, inCircle, inRingAt, type ShapeTest } from './contains.js';
+import { bbox, circleParams, encodePolygons, inCircle, inPolygonsAt } from './contains.js';
 import { coverFence } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
 import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
@@ -10,20 +10,20 @@ import { validateFenceShape } from './validate.js';
 
 interface Slot {
   id: string;
-  /** Multipolygons and polygons with holes; circles and simple polygons are tested from `#geo`. */
-  test?: ShapeTest;
   /** Where the fence's entries sit, for removal: ancestor keys and resolutions, packed. */
   keys: Float64Array;
   resolutions: Uint8Array;
 }
 
-/** Per slot in `#geo`: box (minLat, maxLat, minLng, maxLng), kind, then the circle or ring. */
+/**
+ * Per slot in `#geo`: box (minLat, maxLat, minLng, maxLng), kind, then the circle's parameters
+ * or where the polygons' run (`encodePolygons`) sits in `#coords` (start, end).
+ */
 const GEO = 12;
 const KIND = 4;
 const SHAPE = 5;
 const CIRCLE = 0;
-const RING = 1;
-const OTHER = 2;
+const POLYGONS = 1;
 
 /** Per list entry: the entry, then its fence's box. */
 const LIST_REC = 5;
@@ -58,7 +58,7 @@ export class MemoryFenceIndex implements FenceIndex {
    * at 100,000 fences the exact tests are cache misses more than arithmetic.
    */
   #geo = new Float64Array(GEO * 1024);
-  /** Rings of simple polygons, back to back ([lng, lat, …]); removed rings are garbage until compaction. */
+  /** Polygon runs (`encodePolygons`), back to back; removed runs are garbage until compaction. */
   #coords = new Float64Array(1 << 14);
   #coordsUsed = 0;
   #coordsGarbage = 0;
@@ -110,7 +110,7 @@ export class MemoryFenceIndex implements FenceIndex {
     };
     this.#slots[slotIndex] = slot;
     this.#slotOf.set(fence.id, slotIndex);
-    this.#setGeo(slotIndex, slot, fence);
+    this.#setGeo(slotIndex, fence);
     for (const [i, [cell, exact]] of cells.entries()) {
       const res = cellRes(cell);
       const key = ancestorKey(cellTail(cell), res);
@@ -152,7 +152,7 @@ export class MemoryFenceIndex implements FenceIndex {
       }
       this.#resCount[res]!--;
     }
-    if (this.#geo[slotIndex * GEO + KIND] === RING) {
+    if (this.#geo[slotIndex * GEO + KIND] === POLYGONS) {
       const at = slotIndex * GEO + SHAPE;
       this.#coordsGarbage += this.#geo[at + 1]! - this.#geo[at]!;
     }
@@ -217,13 +217,10 @@ export class MemoryFenceIndex implements FenceIndex {
   #exact(index: number, lat: number, lng: number, out: string[]): void {
     const g = this.#geo;
     const at = index * GEO;
-    const kind = g[at + KIND];
     const inside =
-      kind === CIRCLE
+      g[at + KIND] === CIRCLE
         ? inCircle(g, at + SHAPE, lat, lng)
-        : kind === RING
-          ? inRingAt(this.#coords, g[at + SHAPE]!, g[at + SHAPE + 1]!, lat, lng)
-          : this.#slots[index]!.test!(lat, lng);
+        : inPolygonsAt(this.#coords, g[at + SHAPE]!, lat, lng);
     if (inside) out.push(this.#slots[index]!.id);
   }
 
@@ -252,14 +249,14 @@ export class MemoryFenceIndex implements FenceIndex {
     list[0]!++;
   }
 
-  #setGeo(index: number, slot: Slot, fence: Fence): void {
+  #setGeo(index: number, fence: Fence): void {
     if ((index + 1) * GEO > this.#geo.length) {
       const grown = new Float64Array(Math.max(this.#geo.length * 2, (index + 1) * GEO));
       grown.set(this.#geo);
       this.#geo = grown;
     }
     const at = index * GEO;
-    this.#geo[at + KIND] = OTHER; // until its ring is in place (a compaction may run meanwhile)
+    this.#geo[at + KIND] = CIRCLE; // until its run is in place (a compaction may run meanwhile)
     const shape = fence.shape;
     let [minLng, minLat, maxLng, maxLat] = bbox(shape);
     if (shape.type === 'Circle') {
@@ -270,32 +267,27 @@ export class MemoryFenceIndex implements FenceIndex {
       [minLng, minLat, maxLng, maxLat] = [lng - dLng, lat - dLat, lng + dLng, lat + dLat];
       this.#geo[at + KIND] = CIRCLE;
       this.#geo.set(circleParams([lng, lat], shape.radiusM), at + SHAPE);
-    } else if (shape.type === 'Polygon' && shape.coordinates.length === 1) {
-      const ring = shape.coordinates[0]!;
-      this.#reserveCoords(ring.length * 2);
+    } else {
+      const run = encodePolygons(shape);
+      this.#reserveCoords(run.length);
       const start = this.#coordsUsed;
-      for (const [lng, lat] of ring) {
-        this.#coords[this.#coordsUsed++] = lng!;
-        this.#coords[this.#coordsUsed++] = lat!;
-      }
-      this.#geo[at + KIND] = RING;
+      this.#coords.set(run, start);
+      this.#coordsUsed += run.length;
+      this.#geo[at + KIND] = POLYGONS;
       this.#geo[at + SHAPE] = start;
       this.#geo[at + SHAPE + 1] = this.#coordsUsed;
-    } else {
-      this.#geo[at + KIND] = OTHER;
-      slot.test = exactTest(shape);
     }
     this.#geo.set([minLat, maxLat, minLng, maxLng], at);
   }
 
-  /** Room for `n` more numbers in `#coords`: compacts first when removed rings are most of it. */
+  /** Room for `n` more numbers in `#coords`: compacts first when removed runs are most of it. */
   #reserveCoords(n: number): void {
     if (this.#coordsGarbage > 1 << 16 && this.#coordsGarbage * 2 > this.#coordsUsed) {
       const compact = new Float64Array(Math.max(1 << 14, (this.#coordsUsed - this.#coordsGarbage) * 2 + n));
       let used = 0;
       for (let i = 0; i < this.#slots.length; i++) {
         const at = i * GEO + SHAPE;
-        if (this.#slots[i] === undefined || this.#geo[i * GEO + KIND] !== RING) continue;
+        if (this.#slots[i] === undefined || this.#geo[i * GEO + KIND] !== POLYGONS) continue;
         const [start, end] = [this.#geo[at]!, this.#geo[at + 1]!];
         compact.set(this.#coords.subarray(start, end), used);
         this.#geo[at] = used;

@@ -65,6 +65,53 @@ describe('fence index agrees with the exact @turf reference', () => {
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
   });
 
+  it('keeps agreeing with @turf through churn (removals, re-inserts, the shape store compacting)', () => {
+    // Many-vertex polygons (and some circles), so that removals leave enough garbage for the
+    // flat shape store to compact (it does past 65,536 numbers and half the store).
+    const rand = prng(77);
+    const manyVertices = (id: string): Fence => {
+      const [lat0, lng0] = [48.85 + (rand() - 0.5) * 0.1, 2.35 + (rand() - 0.5) * 0.15];
+      if (rand() < 0.2)
+        return { id, shape: { type: 'Circle', center: [lng0, lat0], radiusM: 20 + rand() * 80 } };
+      const ring: Array<[number, number]> = [];
+      for (let k = 0; k < 160; k++) {
+        const angle = (2 * Math.PI * k) / 160;
+        const r = (30 + rand() * 60) / 111_000;
+        ring.push([
+          lng0 + (r * Math.cos(angle)) / Math.cos((lat0 * Math.PI) / 180),
+          lat0 + r * Math.sin(angle),
+        ]);
+      }
+      ring.push([ring[0]![0], ring[0]![1]]);
+      return { id, shape: { type: 'Polygon', coordinates: [ring] } };
+    };
+    const fences = Array.from({ length: 600 }, (_, i) => manyVertices(`f${i}`));
+    const index = new MemoryFenceIndex();
+    for (const fence of fences) index.upsertSync(fence);
+    const removed = fences.filter((_, i) => i % 3 !== 0);
+    for (const fence of removed) expect(index.removeSync(fence.id)).toBe(true);
+    const added = Array.from({ length: 150 }, (_, i) => manyVertices(`new${i}`));
+    for (const fence of added) index.upsertSync(fence);
+    const live = [...fences.filter((_, i) => i % 3 === 0), ...added];
+    const reference = live.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
+    const mismatches: string[] = [];
+    let inside = 0;
+    for (const fence of [...live, ...removed.slice(0, 100)]) {
+      for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
+        const expected = reference
+          .filter((r) => r.test(lat, lng))
+          .map((r) => r.id)
+          .sort();
+        inside += expected.length > 0 ? 1 : 0;
+        const actual = index.lookupSync(lat, lng).sort();
+        if (expected.join() !== actual.join())
+          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+      }
+    }
+    expect(inside).toBeGreaterThan(500);
+    expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
+  });
+
   it('forgets removed fences and replaces updated ones', () => {
     const index = new MemoryFenceIndex();
     const square: Fence = {
