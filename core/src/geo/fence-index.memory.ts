@@ -54,7 +54,7 @@ export class MemoryFenceIndex implements FenceIndex {
   readonly #freeLists: number[] = [];
   /**
    * Per slot (GEO numbers): the box, which rejects most boundary candidates, then the shape —
-   * circle parameters, or where its ring sits in `#coords`. One record, no pointers to chase:
+   * circle parameters, or where its polygon run sits in `#coords`. One record, no pointers to chase:
    * at 100,000 fences the exact tests are cache misses more than arithmetic.
    */
   #geo = new Float64Array(GEO * 1024);
