@@ -2,13 +2,15 @@ import turfArea from '@turf/area';
 import turfCircle from '@turf/circle';
 import { multiPolygon, polygon } from '@turf/helpers';
 import {
+  cellToBoundary,
   compactCells,
   gridDisk,
   latLngToCell,
   POLYGON_TO_CELLS_FLAGS,
   polygonToCellsExperimental,
 } from 'h3-js';
-import type { FenceShape } from './shapes.js';
+import { encodePolygons, inPolygonsAt } from './contains.js';
+import type { FenceShape, PolygonShape } from './shapes.js';
 
 export interface FenceCover {
   /** Resolution of the boundary cells. */
@@ -74,11 +76,15 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
       candidates.add(c);
     }
   }
+  // Fully inside, decided here rather than by a second polygonToCells pass (which cost as much as
+  // the first): a candidate whose vertices are all inside, whose edges no ring edge crosses, and
+  // which holds no ring vertex. Planar lng/lat like the exact test; the one-cell margin below
+  // absorbs the difference from H3's geodesic cell edges.
   const full = new Set<string>();
-  for (const p of inner) {
-    for (const c of polygonToCellsExperimental(p, resolution, POLYGON_TO_CELLS_FLAGS.containmentFull, true))
-      full.add(c);
-  }
+  const runs = inner.map((rings) =>
+    Float64Array.from(encodePolygons({ type: 'Polygon', coordinates: rings as PolygonShape['coordinates'] })),
+  );
+  for (const c of candidates) if (runs.some((run) => cellInside(cellToBoundary(c), run))) full.add(c);
   const deep = new Set<string>();
   for (const c of full) if (gridDisk(c, 1).every((n) => full.has(n))) deep.add(c);
   // H3 is not exactly hierarchical: the ancestor of a point's fine cell may be a neighbour of the
@@ -96,6 +102,61 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
         for (const n of gridDisk(latLngToCell(lat!, lng!, resolution), 1)) boundary.add(n);
   }
   return { resolution, interior: deep.size > 0 ? compactCells([...deep]) : [], boundary: [...boundary] };
+}
+
+/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon run. */
+function cellInside(cell: number[][], run: Float64Array): boolean {
+  for (const [lat, lng] of cell) if (!inPolygonsAt(run, 0, lat!, lng!)) return false;
+  // Walk the rings of the run (see encodePolygons): counts, then [lng, lat] positions.
+  let p = 1;
+  const rings = run[p++]!;
+  for (let r = 0; r < rings; r++) {
+    const end = p + 1 + run[p]!;
+    p++;
+    for (let i = p; i + 3 < end; i += 2) {
+      const [ax, ay, bx, by] = [run[i]!, run[i + 1]!, run[i + 2]!, run[i + 3]!];
+      if (inConvex(cell, ay, ax)) return false;
+      for (let k = 0; k < cell.length; k++) {
+        const [cy, cx] = cell[k]!;
+        const [dy, dx] = cell[(k + 1) % cell.length]!;
+        if (crosses(ax, ay, bx, by, cx!, cy!, dx!, dy!)) return false;
+      }
+    }
+    p = end;
+  }
+  return true;
+}
+
+/** Whether (lat, lng) is inside or on a convex ring of [lat, lng] pairs (either winding). */
+function inConvex(ring: number[][], lat: number, lng: number): boolean {
+  let sign = 0;
+  for (let k = 0; k < ring.length; k++) {
+    const [ay, ax] = ring[k]!;
+    const [by, bx] = ring[(k + 1) % ring.length]!;
+    const cross = (bx! - ax!) * (lat - ay!) - (by! - ay!) * (lng - ax!);
+    if (cross === 0) continue;
+    if (sign === 0) sign = Math.sign(cross);
+    else if (Math.sign(cross) !== sign) return false;
+  }
+  return true;
+}
+
+/** Whether segments a–b and c–d touch or cross. */
+function crosses(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+) {
+  const d1 = (dx - cx) * (ay - cy) - (dy - cy) * (ax - cx);
+  const d2 = (dx - cx) * (by - cy) - (dy - cy) * (bx - cx);
+  const d3 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  const d4 = (bx - ax) * (dy - ay) - (by - ay) * (dx - ax);
+  return d1 * d2 <= 0 && d3 * d4 <= 0;
 }
 
 function asFeature(shape: Exclude<FenceShape, { type: 'Circle' }>) {
