@@ -46,6 +46,7 @@ import {
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { offerSettings } from '../test/fixtures/offers.js';
 import { METRO_MIX, PARIS, prng, randomFences } from '../test/fixtures/random-fences.js';
 import { startBroker } from '../test/helpers/broker.js';
 
@@ -66,21 +67,15 @@ function campaigns(count: number): Campaign[] {
     startsAt: '2020-01-01T00:00:00Z',
     endsAt: '2099-01-01T00:00:00Z',
     timezone: 'Europe/Paris',
-    offer: {
+    offer: offerSettings({
       title: `Offer ${i}`,
-      body: '',
-      codePrefix: 'HX',
       category: CATEGORIES[i % CATEGORIES.length]!,
       ttlSeconds: 1800,
       budget: 1_000_000_000,
-      capPerDevice: 1,
-      capPerDevicePerDay: 3,
       cooldownSeconds: 3600,
-      trigger: 'enter',
-      minScore: 0,
       ...(rand() < 0.1 ? { quietHours: { start: '23:00', end: '06:00' } } : {}),
       ...(rand() < 0.1 ? { audience: { anyTags: ['member'] } } : {}),
-    },
+    }),
     updatedAt: '2020-01-01T00:00:00Z',
   }));
 }

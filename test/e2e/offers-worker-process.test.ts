@@ -24,6 +24,7 @@ import {
 } from '@hexcast/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { offerSettings } from '../fixtures/offers.js';
 import { kafkaFor, startBroker } from '../helpers/broker.js';
 import { collectTopic } from '../helpers/gateway.js';
 import { hasService, type PostgresFixture, usePostgres } from '../helpers/services.js';
@@ -81,18 +82,7 @@ describe.skipIf(!hasService('redis') || !hasService('postgres'))(
         startsAt: '2020-01-01T00:00:00Z',
         endsAt: '2099-01-01T00:00:00Z',
         timezone: 'Europe/Paris',
-        offer: {
-          title: 'Crêpe offerte',
-          body: '',
-          codePrefix: 'TOUR',
-          ttlSeconds: 900,
-          budget: 5,
-          capPerDevice: 1,
-          capPerDevicePerDay: 3,
-          cooldownSeconds: 0,
-          trigger: 'enter',
-          minScore: 0,
-        },
+        offer: offerSettings({ title: 'Crêpe offerte', codePrefix: 'TOUR', ttlSeconds: 900, budget: 5 }),
         updatedAt: '2020-01-01T00:00:00Z',
       };
       await producer.send(

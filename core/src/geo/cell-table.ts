@@ -52,7 +52,8 @@ export class CellTable {
     const hi = Math.floor(key / TWO_32) | 0;
     const lo = key | 0;
     const data = this.#data;
-    let i = slot(hi, lo) & this.#mask;
+    const h = slot(hi, lo);
+    let i = h & this.#mask;
     let reuse = -1;
     for (;;) {
       const at = i * STRIDE;
@@ -67,7 +68,7 @@ export class CellTable {
     }
     if (reuse >= 0) i = reuse;
     else this.#used++;
-    const bit = slot(hi, lo) & this.#filterMask;
+    const bit = h & this.#filterMask;
     const word = bit >>> 5;
     this.#filter[word] = this.#filter[word]! | (1 << (bit & 31));
     const at = i * STRIDE;

@@ -81,10 +81,16 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
   // which holds no ring vertex. Planar lng/lat like the exact test; the one-cell margin below
   // absorbs the difference from H3's geodesic cell edges.
   const full = new Set<string>();
-  const runs = inner.map((rings) =>
-    Float64Array.from(encodePolygons({ type: 'Polygon', coordinates: rings as PolygonShape['coordinates'] })),
-  );
-  for (const c of candidates) if (runs.some((run) => cellInside(cellToBoundary(c), run))) full.add(c);
+  const polygons = inner.map((rings) => ({
+    rings,
+    run: Float64Array.from(
+      encodePolygons({ type: 'Polygon', coordinates: rings as PolygonShape['coordinates'] }),
+    ),
+  }));
+  for (const c of candidates) {
+    const cell = cellToBoundary(c);
+    if (polygons.some((p) => cellInside(cell, p.rings, p.run))) full.add(c);
+  }
   const deep = new Set<string>();
   for (const c of full) if (gridDisk(c, 1).every((n) => full.has(n))) deep.add(c);
   // H3 is not exactly hierarchical: the ancestor of a point's fine cell may be a neighbour of the
@@ -104,25 +110,20 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
   return { resolution, interior: deep.size > 0 ? compactCells([...deep]) : [], boundary: [...boundary] };
 }
 
-/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon run. */
-function cellInside(cell: number[][], run: Float64Array): boolean {
+/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon (its rings, and their run). */
+function cellInside(cell: number[][], rings: number[][][], run: Float64Array): boolean {
   for (const [lat, lng] of cell) if (!inPolygonsAt(run, 0, lat!, lng!)) return false;
-  // Walk the rings of the run (see encodePolygons): counts, then [lng, lat] positions.
-  let p = 1;
-  const rings = run[p++]!;
-  for (let r = 0; r < rings; r++) {
-    const end = p + 1 + run[p]!;
-    p++;
-    for (let i = p; i + 3 < end; i += 2) {
-      const [ax, ay, bx, by] = [run[i]!, run[i + 1]!, run[i + 2]!, run[i + 3]!];
-      if (inConvex(cell, ay, ax)) return false;
+  for (const ring of rings) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const [ax, ay] = ring[i]!;
+      const [bx, by] = ring[i + 1]!;
+      if (inConvex(cell, ay!, ax!)) return false;
       for (let k = 0; k < cell.length; k++) {
         const [cy, cx] = cell[k]!;
         const [dy, dx] = cell[(k + 1) % cell.length]!;
-        if (crosses(ax, ay, bx, by, cx!, cy!, dx!, dy!)) return false;
+        if (crosses(ax!, ay!, bx!, by!, cx!, cy!, dx!, dy!)) return false;
       }
     }
-    p = end;
   }
   return true;
 }

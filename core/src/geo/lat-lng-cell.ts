@@ -122,6 +122,12 @@ const UNUSED_TAIL = Array.from({ length: 16 }, (_, r) => DIGIT_WEIGHT[r]! - 1);
 const UNIT_DIGIT = [1, 3, -1, 5, 0, 2, -1, 4, 6];
 /** A digit turned 60° counter-clockwise. */
 const CCW = [0, 5, 3, 1, 6, 4, 2];
+/** TURNED[n * 7 + d]: digit d turned n × 60° counter-clockwise (n = 0..5). */
+const TURNED = Array.from({ length: 42 }, (_, i) => {
+  let d = i % 7;
+  for (let t = 0; t < Math.floor(i / 7); t++) d = CCW[d]!;
+  return d;
+});
 
 /**
  * The learned step (3): per face and normalised resolution-0 coordinate, the base cell and its
@@ -217,12 +223,8 @@ export function latLngToCellTail(lat: number, lng: number, res: number): number 
   const bc = baseCell[entry]!;
   if (bc < 0) return bc === -1 ? learn(entry, lat, lng, res) : slow(lat, lng, res);
   let tail = bc * DIGIT_WEIGHT[0]! + UNUSED_TAIL[res]!;
-  const n = turns[entry]!;
-  for (let r = 1; r <= res; r++) {
-    let d = digits[r]!;
-    for (let t = 0; t < n; t++) d = CCW[d]!;
-    tail += d * DIGIT_WEIGHT[r]!;
-  }
+  const turn = turns[entry]! * 7;
+  for (let r = 1; r <= res; r++) tail += TURNED[turn + digits[r]!]! * DIGIT_WEIGHT[r]!;
   return tail;
 }
 
@@ -248,9 +250,7 @@ function learn(entry: number, lat: number, lng: number, res: number): number {
   for (let n = 0; n < 6; n++) {
     let same = true;
     for (let r = 1; r <= res && same; r++) {
-      let d = digits[r]!;
-      for (let t = 0; t < n; t++) d = CCW[d]!;
-      same = d === Math.floor(tail / DIGIT_WEIGHT[r]!) % 8;
+      same = TURNED[n * 7 + digits[r]!] === Math.floor(tail / DIGIT_WEIGHT[r]!) % 8;
     }
     if (same) {
       if (found >= 0) return tail; // the digits are all centre: any turn fits, learn from another point

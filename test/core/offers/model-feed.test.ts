@@ -19,6 +19,7 @@ import {
 } from '@hexcast/core';
 import { generateHistory, type PropensityArtifact, trainPropensity } from '@hexcast/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offerSettings } from '../../fixtures/offers.js';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
 import { collectTopic } from '../../helpers/gateway.js';
@@ -74,18 +75,7 @@ describe('model feed: hot swap from hx.models', () => {
       startsAt: '2020-01-01T00:00:00Z',
       endsAt: '2099-01-01T00:00:00Z',
       timezone: 'UTC',
-      offer: {
-        title: 't',
-        body: '',
-        codePrefix: 'HX',
-        ttlSeconds: 600,
-        budget: 10_000,
-        capPerDevice: 1,
-        capPerDevicePerDay: 3,
-        cooldownSeconds: 0,
-        trigger: 'enter',
-        minScore: 0,
-      },
+      offer: offerSettings({ title: 't', budget: 10_000 }),
       updatedAt: '2020-01-01T00:00:00Z',
     };
     catalogue.apply(campaign, false);

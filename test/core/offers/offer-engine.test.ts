@@ -27,6 +27,7 @@ import {
 import type { PropensityScorer } from '@hexcast/models';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offerSettings } from '../../fixtures/offers.js';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
 import { collectTopic } from '../../helpers/gateway.js';
@@ -35,20 +36,6 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z'); // a Thursday, 13:00 in Paris
 const CENTRE: [number, number] = [2.3376, 48.8606];
-
-const offer = (over: Partial<OfferSettings> = {}): OfferSettings => ({
-  title: 'Coffee −20%',
-  body: '',
-  codePrefix: 'HX',
-  ttlSeconds: 600,
-  budget: 100,
-  capPerDevice: 1,
-  capPerDevicePerDay: 3,
-  cooldownSeconds: 0,
-  trigger: 'enter',
-  minScore: 0,
-  ...over,
-});
 
 let version = 0;
 const campaign = (id: string, o: Partial<OfferSettings> = {}, over: Partial<Campaign> = {}): Campaign => ({
@@ -62,7 +49,7 @@ const campaign = (id: string, o: Partial<OfferSettings> = {}, over: Partial<Camp
   startsAt: '2026-01-01T00:00:00Z',
   endsAt: '2027-01-01T00:00:00Z',
   timezone: 'Europe/Paris',
-  offer: offer(o),
+  offer: offerSettings(o),
   updatedAt: '2026-01-01T00:00:00Z',
   ...over,
 });
