@@ -45,8 +45,14 @@ export function resolutionFor(shape: FenceShape): number {
  * interior answer holds even when the point's hierarchical cell is a neighbour of its true cell
  * (see below) or H3's geodesic cell edges and the shape's planar lng/lat edges differ slightly.
  * Candidates and their neighbours that are not interior are boundary, answered exactly.
+ *
+ * `direct`: lookups compute the point's cell at this very resolution (not as the ancestor of a
+ * finer one), so the cell that holds the point is the cell: no margin is needed. A cell is then
+ * boundary when its hexagon, grown by 2% about its centre (metres at the fine resolutions this is
+ * used for, against millimetres between a geodesic cell edge and its planar chord), touches the
+ * shape, and interior when that grown hexagon lies inside it.
  */
-export function coverFence(shape: FenceShape, resolution = resolutionFor(shape)): FenceCover {
+export function coverFence(shape: FenceShape, resolution = resolutionFor(shape), direct = false): FenceCover {
   const outer: number[][][][] = [];
   const inner: number[][][][] = [];
   if (shape.type === 'Circle') {
@@ -76,20 +82,21 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
       candidates.add(c);
     }
   }
+  // Shapes far smaller than a cell: the cells of their vertices are candidates too.
+  if (candidates.size === 0) {
+    for (const p of outer)
+      for (const [lng, lat] of p[0]!) candidates.add(latLngToCell(lat!, lng!, resolution));
+  }
+  const inside = prepare(inner);
+  if (direct) return directCover(resolution, candidates, prepare(outer), inside);
   // Fully inside, decided here rather than by a second polygonToCells pass (which cost as much as
   // the first): a candidate whose vertices are all inside, whose edges no ring edge crosses, and
   // which holds no ring vertex. Planar lng/lat like the exact test; the one-cell margin below
   // absorbs the difference from H3's geodesic cell edges.
   const full = new Set<string>();
-  const polygons = inner.map((rings) => ({
-    rings,
-    run: Float64Array.from(
-      encodePolygons({ type: 'Polygon', coordinates: rings as PolygonShape['coordinates'] }),
-    ),
-  }));
   for (const c of candidates) {
     const cell = cellToBoundary(c);
-    if (polygons.some((p) => cellInside(cell, p.rings, p.run))) full.add(c);
+    if (inside.some((p) => cellInside(cell, p))) full.add(c);
   }
   const deep = new Set<string>();
   for (const c of full) if (gridDisk(c, 1).every((n) => full.has(n))) deep.add(c);
@@ -101,31 +108,101 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape))
     if (deep.has(c)) continue;
     for (const n of gridDisk(c, 1)) if (!deep.has(n)) boundary.add(n);
   }
-  // Belt and braces for shapes far smaller than a cell: the cells of their vertices are candidates too.
-  if (candidates.size === 0) {
-    for (const p of outer)
-      for (const [lng, lat] of p[0]!)
-        for (const n of gridDisk(latLngToCell(lat!, lng!, resolution), 1)) boundary.add(n);
-  }
   return { resolution, interior: deep.size > 0 ? compactCells([...deep]) : [], boundary: [...boundary] };
 }
 
-/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon (its rings, and their run). */
-function cellInside(cell: number[][], rings: number[][][], run: Float64Array): boolean {
+/** Rings of one polygon, with their `encodePolygons` run for the even-odd test. */
+interface Prepared {
+  rings: number[][][];
+  run: Float64Array;
+}
+
+function prepare(polygons: number[][][][]): Prepared[] {
+  return polygons.map((rings) => ({
+    rings,
+    run: Float64Array.from(
+      encodePolygons({ type: 'Polygon', coordinates: rings as PolygonShape['coordinates'] }),
+    ),
+  }));
+}
+
+const GROWTH = 1.02;
+
+/** The cover for lookups at this resolution itself (see `coverFence`). */
+function directCover(
+  resolution: number,
+  candidates: Set<string>,
+  outside: Prepared[],
+  inside: Prepared[],
+): FenceCover {
+  // H3's overlap test works on the planar hexagon; a neighbour the grown hexagon says touches the
+  // shape joins (a shape edge within metres of a cell edge).
+  const cells = new Set(candidates);
+  for (const c of candidates) {
+    for (const n of gridDisk(c, 1)) {
+      if (cells.has(n)) continue;
+      const hexagon = grown(n);
+      if (outside.some((p) => cellTouches(hexagon, p))) cells.add(n);
+    }
+  }
+  const interior: string[] = [];
+  const boundary: string[] = [];
+  for (const c of cells) {
+    const hexagon = grown(c);
+    if (inside.some((p) => cellInside(hexagon, p))) interior.push(c);
+    else boundary.push(c);
+  }
+  return { resolution, interior: interior.length > 0 ? compactCells(interior) : [], boundary };
+}
+
+/** The cell's boundary as [lat, lng] pairs, grown by GROWTH about its centre. */
+function grown(cell: string): number[][] {
+  const vertices = cellToBoundary(cell);
+  let lat0 = 0;
+  let lng0 = 0;
+  for (const [lat, lng] of vertices) {
+    lat0 += lat! / vertices.length;
+    lng0 += lng! / vertices.length;
+  }
+  return vertices.map(([lat, lng]) => [lat0 + (lat! - lat0) * GROWTH, lng0 + (lng! - lng0) * GROWTH]);
+}
+
+/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon. */
+function cellInside(cell: number[][], { rings, run }: Prepared): boolean {
   for (const [lat, lng] of cell) if (!inPolygonsAt(run, 0, lat!, lng!)) return false;
   for (const ring of rings) {
     for (let i = 0; i + 1 < ring.length; i++) {
       const [ax, ay] = ring[i]!;
       const [bx, by] = ring[i + 1]!;
       if (inConvex(cell, ay!, ax!)) return false;
-      for (let k = 0; k < cell.length; k++) {
-        const [cy, cx] = cell[k]!;
-        const [dy, dx] = cell[(k + 1) % cell.length]!;
-        if (crosses(ax!, ay!, bx!, by!, cx!, cy!, dx!, dy!)) return false;
-      }
+      if (crossesCell(cell, ax!, ay!, bx!, by!)) return false;
     }
   }
   return true;
+}
+
+/** Whether the cell (its boundary as [lat, lng] pairs) and the polygon share any point. */
+function cellTouches(cell: number[][], { rings, run }: Prepared): boolean {
+  for (const [lat, lng] of cell) if (inPolygonsAt(run, 0, lat!, lng!)) return true;
+  for (const ring of rings) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const [ax, ay] = ring[i]!;
+      const [bx, by] = ring[i + 1]!;
+      if (inConvex(cell, ay!, ax!)) return true;
+      if (crossesCell(cell, ax!, ay!, bx!, by!)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether the ring edge (ax, ay)–(bx, by), lng/lat, touches an edge of the cell. */
+function crossesCell(cell: number[][], ax: number, ay: number, bx: number, by: number): boolean {
+  for (let k = 0; k < cell.length; k++) {
+    const [cy, cx] = cell[k]!;
+    const [dy, dx] = cell[(k + 1) % cell.length]!;
+    if (crosses(ax, ay, bx, by, cx!, cy!, dx!, dy!)) return true;
+  }
+  return false;
 }
 
 /** Whether (lat, lng) is inside or on a convex ring of [lat, lng] pairs (either winding). */

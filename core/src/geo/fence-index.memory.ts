@@ -1,7 +1,7 @@
 import { HexcastError } from '../errors/index.js';
 import { CellTable } from './cell-table.js';
 import { bbox, circleParams, encodePolygons, inCircle, inPolygonsAt } from './contains.js';
-import { coverFence } from './cover.js';
+import { coverFence, resolutionFor } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
 import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
 import { latLngToCellTail } from './lat-lng-cell.js';
@@ -25,22 +25,23 @@ const SHAPE = 5;
 const CIRCLE = 0;
 const POLYGONS = 1;
 
-/** Per list entry: the entry, then its fence's box. */
-const LIST_REC = 5;
+/** The resolution lookups compute their cell at unless told otherwise: see the constructor. */
+const FINEST_RESOLUTION = 9;
 
-function listEntries(list: Float64Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < list[0]!; i++) out.push(list[1 + i * LIST_REC]!);
-  return out;
-}
+/**
+ * Lists live back to back in one Float64Array (`#lists`), so a cell's candidates are one read
+ * from the table's value, not a pointer to an object and another to its buffer. A list: a header
+ * (count, capacity, resolution and key of its cell — a compaction finds the table entry to move
+ * from it; count -1 marks a dead list), then per entry the entry and its fence's box.
+ */
+const HEAD = 4;
+const LIST_REC = 5;
 
 /**
  * An entry is `slot * 2 + exact`: exact 1 for an interior cell (a hit is an answer), 0 for a
  * boundary cell (a hit needs the exact test). A cell table maps a cell to a single entry when one
- * fence owns it (most cells), or to `-(2 + i)` where `#lists[i]` holds several: a list is one
- * Float64Array — a count, then per entry the entry and its fence's box (LIST_REC numbers) — so
- * the candidates of a cell are rejected by box from one array, not one record each (at 100,000
- * fences a point meets ~10 candidates and the box rejects ~80% of them).
+ * fence owns it (most cells), or to `-(2 + offset)` where a list in `#lists` holds several: the
+ * candidates of a cell are rejected by box from one run of numbers, not one record each.
  */
 
 /**
@@ -49,9 +50,11 @@ function listEntries(list: Float64Array): number[] {
  * then one map probe per resolution in use (ancestors come from bit arithmetic, not WASM calls).
  */
 export class MemoryFenceIndex implements FenceIndex {
+  readonly #finest: number;
   readonly #byRes: CellTable[] = Array.from({ length: 16 }, () => new CellTable(16));
-  readonly #lists: Array<Float64Array | undefined> = [];
-  readonly #freeLists: number[] = [];
+  #lists = new Float64Array(1 << 14);
+  #listsUsed = 0;
+  #listsGarbage = 0;
   /**
    * Per slot (GEO numbers): the box, which rejects most boundary candidates, then the shape —
    * circle parameters, or where its polygon run sits in `#coords`. One record, no pointers to chase:
@@ -64,10 +67,19 @@ export class MemoryFenceIndex implements FenceIndex {
   #coordsGarbage = 0;
   readonly #resCount = new Array<number>(16).fill(0);
   #resolutions: number[] = [];
-  #maxRes = -1;
   readonly #slots: Array<Slot | undefined> = [];
+  /** Fence ids by slot, apart from the slots: the one thing a hit reads. */
+  readonly #ids: Array<string | undefined> = [];
   readonly #free: number[] = [];
   readonly #slotOf = new Map<string, number>();
+
+  /**
+   * @param options.finestResolution the resolution every lookup computes its cell at: fences
+   *   smaller than a cover at this resolution are covered at it, without a margin (see `coverFence`).
+   */
+  constructor(options: { finestResolution?: number } = {}) {
+    this.#finest = options.finestResolution ?? FINEST_RESOLUTION;
+  }
 
   async upsert(fence: Fence): Promise<void> {
     this.upsertSync(fence);
@@ -94,9 +106,20 @@ export class MemoryFenceIndex implements FenceIndex {
     return this.#byRes.reduce((n, t) => n + t.size, 0);
   }
 
+  /** Numbers held by the candidate lists and the polygon store, and how many of them are dead (awaiting compaction). */
+  get storage(): { listNumbers: number; listGarbage: number; shapeNumbers: number; shapeGarbage: number } {
+    return {
+      listNumbers: this.#listsUsed,
+      listGarbage: this.#listsGarbage,
+      shapeNumbers: this.#coordsUsed,
+      shapeGarbage: this.#coordsGarbage,
+    };
+  }
+
   upsertSync(fence: Fence): void {
     validateFenceShape(fence.shape);
-    const cover = coverFence(fence.shape);
+    const resolution = Math.min(resolutionFor(fence.shape), this.#finest);
+    const cover = coverFence(fence.shape, resolution, resolution === this.#finest);
     this.removeSync(fence.id);
     const slotIndex = this.#free.pop() ?? this.#slots.length;
     const cells = [
@@ -109,6 +132,7 @@ export class MemoryFenceIndex implements FenceIndex {
       resolutions: new Uint8Array(cells.length),
     };
     this.#slots[slotIndex] = slot;
+    this.#ids[slotIndex] = fence.id;
     this.#slotOf.set(fence.id, slotIndex);
     this.#setGeo(slotIndex, fence);
     for (const [i, [cell, exact]] of cells.entries()) {
@@ -120,8 +144,8 @@ export class MemoryFenceIndex implements FenceIndex {
       const table = this.#byRes[res]!;
       const current = table.get(key);
       if (current === -1) table.set(key, entry);
-      else if (current >= 0) table.set(key, -2 - this.#newList([current, entry]));
-      else this.#pushEntry(-2 - current, entry);
+      else if (current >= 0) this.#newList(res, key, [current, entry]);
+      else this.#pushEntry(res, key, -2 - current, entry);
       this.#resCount[res]!++;
     }
     this.#refreshResolutions();
@@ -140,13 +164,12 @@ export class MemoryFenceIndex implements FenceIndex {
       if (current >= 0) {
         if (current >> 1 === slotIndex) table.delete(key);
       } else {
-        const listIndex = -2 - current;
-        const kept = listEntries(this.#lists[listIndex]!).filter((e) => e >> 1 !== slotIndex);
-        if (kept.length > 1) this.#lists[listIndex] = this.#listOf(kept);
-        else {
-          this.#lists[listIndex] = undefined;
-          this.#freeLists.push(listIndex);
-          if (kept.length === 1) table.set(key, kept[0]!);
+        const at = -2 - current;
+        const kept = this.#removeEntries(at, slotIndex);
+        if (kept < 2) {
+          const last = this.#lists[at + HEAD]!;
+          this.#killList(at);
+          if (kept === 1) table.set(key, last);
           else table.delete(key);
         }
       }
@@ -157,6 +180,7 @@ export class MemoryFenceIndex implements FenceIndex {
       this.#coordsGarbage += this.#geo[at + 1]! - this.#geo[at]!;
     }
     this.#slots[slotIndex] = undefined;
+    this.#ids[slotIndex] = undefined;
     this.#free.push(slotIndex);
     this.#slotOf.delete(fenceId);
     this.#refreshResolutions();
@@ -168,20 +192,21 @@ export class MemoryFenceIndex implements FenceIndex {
       throw new HexcastError('HX_GEO_COORDINATE_RANGE', `lat/lng out of range: ${lat}, ${lng}`);
     }
     const out: string[] = [];
-    if (this.#maxRes < 0) return out;
-    const tail = latLngToCellTail(lat, lng, this.#maxRes);
     const resolutions = this.#resolutions;
+    if (resolutions.length === 0) return out;
+    const tail = latLngToCellTail(lat, lng, this.#finest);
     for (let r = 0; r < resolutions.length; r++) {
       const res = resolutions[r]!;
       const value = this.#byRes[res]!.get(ancestorKey(tail, res));
       if (value === -1) continue;
       if (value >= 0) this.#check(value, lat, lng, out);
       else {
-        const list = this.#lists[-2 - value]!;
-        const end = 1 + list[0]! * LIST_REC;
-        for (let at = 1; at < end; at += LIST_REC) {
+        const list = this.#lists;
+        const start = -2 - value;
+        const end = start + HEAD + list[start]! * LIST_REC;
+        for (let at = start + HEAD; at < end; at += LIST_REC) {
           const entry = list[at]!;
-          if ((entry & 1) === 1) out.push(this.#slots[entry >> 1]!.id);
+          if ((entry & 1) === 1) out.push(this.#ids[entry >> 1]!);
           else if (
             lat >= list[at + 1]! &&
             lat <= list[at + 2]! &&
@@ -195,16 +220,10 @@ export class MemoryFenceIndex implements FenceIndex {
     return out;
   }
 
-  #newList(entries: number[]): number {
-    const index = this.#freeLists.pop() ?? this.#lists.length;
-    this.#lists[index] = this.#listOf(entries);
-    return index;
-  }
-
   #check(entry: number, lat: number, lng: number, out: string[]): void {
     const index = entry >> 1;
     if ((entry & 1) === 1) {
-      out.push(this.#slots[index]!.id);
+      out.push(this.#ids[index]!);
       return;
     }
     const g = this.#geo;
@@ -221,32 +240,90 @@ export class MemoryFenceIndex implements FenceIndex {
       g[at + KIND] === CIRCLE
         ? inCircle(g, at + SHAPE, lat, lng)
         : inPolygonsAt(this.#coords, g[at + SHAPE]!, lat, lng);
-    if (inside) out.push(this.#slots[index]!.id);
+    if (inside) out.push(this.#ids[index]!);
   }
 
-  #listOf(entries: number[]): Float64Array {
-    const list = new Float64Array(1 + Math.max(4, entries.length * 2) * LIST_REC);
-    for (const entry of entries) this.#appendEntry(list, entry);
-    return list;
+  /** A new list for the cell (res, key) holding `entries`, pointed at by its table. */
+  #newList(res: number, key: number, entries: number[]): void {
+    const capacity = Math.max(4, entries.length * 2);
+    const at = this.#allocList(HEAD + capacity * LIST_REC);
+    const list = this.#lists;
+    list[at] = 0;
+    list[at + 1] = capacity;
+    list[at + 2] = res;
+    list[at + 3] = key;
+    for (const entry of entries) this.#appendEntry(at, entry);
+    this.#byRes[res]!.set(key, -2 - at);
   }
 
-  #pushEntry(listIndex: number, entry: number): void {
-    let list = this.#lists[listIndex]!;
-    if (1 + (list[0]! + 1) * LIST_REC > list.length) {
-      const grown = new Float64Array(1 + list[0]! * 2 * LIST_REC);
-      grown.set(list);
-      list = grown;
-      this.#lists[listIndex] = list;
+  #pushEntry(res: number, key: number, at: number, entry: number): void {
+    const list = this.#lists;
+    if (list[at]! < list[at + 1]!) {
+      this.#appendEntry(at, entry);
+      return;
     }
-    this.#appendEntry(list, entry);
+    const entries: number[] = [];
+    for (let i = 0; i < list[at]!; i++) entries.push(list[at + HEAD + i * LIST_REC]!);
+    entries.push(entry);
+    this.#killList(at);
+    this.#newList(res, key, entries);
   }
 
-  #appendEntry(list: Float64Array, entry: number): void {
-    const at = 1 + list[0]! * LIST_REC;
+  #appendEntry(at: number, entry: number): void {
+    const list = this.#lists;
+    const to = at + HEAD + list[at]! * LIST_REC;
     const box = (entry >> 1) * GEO;
-    list[at] = entry;
-    list.set(this.#geo.subarray(box, box + 4), at + 1);
-    list[0]!++;
+    list[to] = entry;
+    list.set(this.#geo.subarray(box, box + 4), to + 1);
+    list[at]!++;
+  }
+
+  /** Drops the slot's entries from the list at `at`, in place; returns how many are left. */
+  #removeEntries(at: number, slotIndex: number): number {
+    const list = this.#lists;
+    let kept = 0;
+    for (let i = 0; i < list[at]!; i++) {
+      const from = at + HEAD + i * LIST_REC;
+      if (list[from]! >> 1 === slotIndex) continue;
+      list.copyWithin(at + HEAD + kept * LIST_REC, from, from + LIST_REC);
+      kept++;
+    }
+    list[at] = kept;
+    return kept;
+  }
+
+  #killList(at: number): void {
+    this.#listsGarbage += HEAD + this.#lists[at + 1]! * LIST_REC;
+    this.#lists[at] = -1;
+  }
+
+  /** Room for a list of `size` numbers at the end of `#lists`: compacts first when dead lists are most of it. */
+  #allocList(size: number): number {
+    if (this.#listsGarbage > 1 << 16 && this.#listsGarbage * 2 > this.#listsUsed) {
+      const old = this.#lists;
+      const compact = new Float64Array(Math.max(1 << 14, (this.#listsUsed - this.#listsGarbage) * 2 + size));
+      let used = 0;
+      for (let at = 0; at < this.#listsUsed; ) {
+        const length = HEAD + old[at + 1]! * LIST_REC;
+        if (old[at]! >= 0) {
+          compact.set(old.subarray(at, at + length), used);
+          this.#byRes[old[at + 2]!]!.set(old[at + 3]!, -2 - used);
+          used += length;
+        }
+        at += length;
+      }
+      this.#lists = compact;
+      this.#listsUsed = used;
+      this.#listsGarbage = 0;
+    }
+    if (this.#listsUsed + size > this.#lists.length) {
+      const grown = new Float64Array(Math.max(this.#lists.length * 2, this.#listsUsed + size));
+      grown.set(this.#lists.subarray(0, this.#listsUsed));
+      this.#lists = grown;
+    }
+    const at = this.#listsUsed;
+    this.#listsUsed += size;
+    return at;
   }
 
   #setGeo(index: number, fence: Fence): void {
@@ -308,6 +385,5 @@ export class MemoryFenceIndex implements FenceIndex {
   #refreshResolutions(): void {
     this.#resolutions = [];
     for (let r = 0; r < 16; r++) if (this.#resCount[r]! > 0) this.#resolutions.push(r);
-    this.#maxRes = this.#resolutions.at(-1) ?? -1;
   }
 }

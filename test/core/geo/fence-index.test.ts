@@ -36,34 +36,39 @@ function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
 }
 
 describe('fence index agrees with the exact @turf reference', () => {
-  it('on every point around 1,000 random polygons, multipolygons and circles', () => {
-    const fences = randomFences(1000, 2026);
-    const index = new MemoryFenceIndex();
-    for (const fence of fences) index.upsertSync(fence);
+  // Finest resolution 9 is the default; at 7 every fence (20 m–3 km) is covered at the resolution
+  // lookups compute (no margin), at 11 most are covered coarser and looked up by ancestor.
+  it.each([9, 7, 11])(
+    'on every point around 1,000 random polygons, multipolygons and circles (finest resolution %i)',
+    (finestResolution) => {
+      const fences = randomFences(1000, 2026);
+      const index = new MemoryFenceIndex({ finestResolution });
+      for (const fence of fences) index.upsertSync(fence);
 
-    // Reference: brute force over every fence with @turf (point-in-polygon, great-circle distance).
-    const reference = fences.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
-    const rand = prng(99);
-    let points = 0;
-    let inside = 0;
-    const mismatches: string[] = [];
-    for (const fence of fences) {
-      for (const [lat, lng] of pointsAround(rand, fence, 10, 10)) {
-        points++;
-        const expected = reference
-          .filter((r) => r.test(lat, lng))
-          .map((r) => r.id)
-          .sort();
-        const actual = index.lookupSync(lat, lng).sort();
-        inside += expected.length > 0 ? 1 : 0;
-        if (expected.join() !== actual.join())
-          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+      // Reference: brute force over every fence with @turf (point-in-polygon, great-circle distance).
+      const reference = fences.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
+      const rand = prng(99);
+      let points = 0;
+      let inside = 0;
+      const mismatches: string[] = [];
+      for (const fence of fences) {
+        for (const [lat, lng] of pointsAround(rand, fence, 10, 10)) {
+          points++;
+          const expected = reference
+            .filter((r) => r.test(lat, lng))
+            .map((r) => r.id)
+            .sort();
+          const actual = index.lookupSync(lat, lng).sort();
+          inside += expected.length > 0 ? 1 : 0;
+          if (expected.join() !== actual.join())
+            mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+        }
       }
-    }
-    expect(points).toBe(20_000);
-    expect(inside).toBeGreaterThan(5_000); // the sample really straddles fences
-    expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
-  });
+      expect(points).toBe(20_000);
+      expect(inside).toBeGreaterThan(5_000); // the sample really straddles fences
+      expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
+    },
+  );
 
   it('keeps agreeing with @turf through churn (removals, re-inserts, the shape store compacting)', () => {
     // Many-vertex polygons (and some circles), so that removals leave enough garbage for the
@@ -109,6 +114,70 @@ describe('fence index agrees with the exact @turf reference', () => {
       }
     }
     expect(inside).toBeGreaterThan(500);
+    expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
+  });
+
+  it('keeps agreeing with @turf in dense downtowns (long candidate lists growing, moving, dying, compacting)', () => {
+    // Each round: 1,500 shop-sized fences in 1.2 km × 1.2 km (a resolution-9 cell holds dozens of
+    // candidates; lists outgrow their room and move), then a campaign ends: 98% of them go, most
+    // of that downtown's lists die, and dead lists pile up past the compaction threshold.
+    const rand = prng(4242);
+    const shop = (id: string, round: number): Fence => {
+      const lat = 48.86 + round * 0.02 + (rand() - 0.5) * 0.011;
+      const lng = 2.34 + (rand() - 0.5) * 0.016;
+      if (rand() < 0.5)
+        return { id, shape: { type: 'Circle', center: [lng, lat], radiusM: 10 + rand() * 40 } };
+      const d = (10 + rand() * 30) / 111_000;
+      const ring: Array<[number, number]> = [
+        [lng - d, lat - d],
+        [lng + d, lat - d],
+        [lng + d, lat + d],
+        [lng - d, lat + d],
+        [lng - d, lat - d],
+      ];
+      return { id, shape: { type: 'Polygon', coordinates: [ring] } };
+    };
+    const index = new MemoryFenceIndex();
+    const live = new Map<string, Fence>();
+    const removed: Fence[] = [];
+    let compactions = 0;
+    let garbage = 0;
+    const watch = () => {
+      const now = index.storage.listGarbage;
+      if (now < garbage) compactions++;
+      garbage = now;
+    };
+    for (let round = 0; round < 8; round++) {
+      const fences = Array.from({ length: 1_500 }, (_, i) => shop(`r${round}-${i}`, round));
+      for (const fence of fences) {
+        index.upsertSync(fence);
+        live.set(fence.id, fence);
+        watch();
+      }
+      for (const fence of fences.filter(() => rand() < 0.98)) {
+        expect(index.removeSync(fence.id)).toBe(true);
+        live.delete(fence.id);
+        removed.push(fence);
+        watch();
+      }
+    }
+    expect(compactions).toBeGreaterThan(0);
+    const reference = [...live.values()].map((f) => ({ id: f.id, test: turfTest(f.shape) }));
+    const mismatches: string[] = [];
+    let inside = 0;
+    for (const fence of [...live.values(), ...removed.slice(-300)]) {
+      for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
+        const expected = reference
+          .filter((r) => r.test(lat, lng))
+          .map((r) => r.id)
+          .sort();
+        inside += expected.length > 0 ? 1 : 0;
+        const actual = index.lookupSync(lat, lng).sort();
+        if (expected.join() !== actual.join())
+          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+      }
+    }
+    expect(inside).toBeGreaterThan(1_000);
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
   });
 
