@@ -256,7 +256,7 @@ const bench: Benchmark = {
     await ensureTopics(kafka, topicCatalogue(['paris']));
     const registry = createEventRegistry();
     for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
-    const producer = new BusProducer({ kafka, registry, metrics: new Metrics() });
+    const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics: new Metrics() });
     await producer.start();
 
     const pglite = async (): Promise<Engines> => {

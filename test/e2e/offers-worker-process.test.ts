@@ -69,7 +69,7 @@ describe.skipIf(!hasService('redis') || !hasService('postgres'))(
       await ensureTopics(kafka, topicCatalogue(['eu']));
       const registry = createEventRegistry();
       for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
-      const producer = new BusProducer({ kafka, registry, metrics: new Metrics() });
+      const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics: new Metrics() });
       await producer.start();
       const campaign: Campaign = {
         id: campaignId,

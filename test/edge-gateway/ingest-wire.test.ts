@@ -35,7 +35,7 @@ describe('gateway ingest over the wire', () => {
   });
 
   it('acknowledges a QoS1 publish only after the bus accepted it, and the record is there', async () => {
-    gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker) });
+    gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker), producer: proxy.producerVia(broker) });
     const device = await gw.connect('dev-1');
     const locations = await collectTopic(gw.kafka, gw.registry, TOPICS.locations.name);
     // Warm up the producer (metadata, producer id) before holding the bus.
@@ -61,7 +61,7 @@ describe('gateway ingest over the wire', () => {
   });
 
   it('does not acknowledge when the bus refuses, and closes the connection so the device resends', async () => {
-    gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker) });
+    gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker), producer: proxy.producerVia(broker) });
     const device = await gw.connect('dev-2');
     await device.publishAsync('hx/d/dev-2/loc', fixes(1), { qos: 1 });
     proxy.cut();
@@ -114,6 +114,7 @@ describe('gateway ingest over the wire', () => {
     gw = await startGateway({
       broker,
       kafka: proxy.kafkaVia(broker),
+      producer: proxy.producerVia(broker),
       gateway: { maxPendingProduce: limit, ratePerSecond: 1e6, rateBurst: 1e6, maxPayloadBytes: 4096 },
     });
     const devices = await Promise.all(['f1', 'f2', 'f3'].map((id) => gw!.connect(id)));

@@ -31,7 +31,7 @@ export async function busFor(broker: Broker): Promise<BusFixture> {
   const kafka = kafkaFor(broker);
   const registry = createEventRegistry();
   const metrics = new Metrics();
-  const producer = new BusProducer({ kafka, registry, metrics });
+  const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics });
   await producer.start();
   const runners: ConsumerRunner[] = [];
   const feeds: CampaignFeed[] = [];

@@ -1,6 +1,7 @@
 import {
   type Broker,
   BusProducer,
+  type BusProducerOptions,
   type Clock,
   createEventRegistry,
   DELIVERY_EVENTS,
@@ -41,6 +42,8 @@ export interface GatewayFixtureOptions {
   broker: Broker;
   /** A kafkajs client to use instead of one on the broker (e.g. through a fault proxy). */
   kafka?: Kafka;
+  /** Producer settings to use instead of the broker's (e.g. through a fault proxy). */
+  producer?: Pick<BusProducerOptions, 'brokers' | 'wire'>;
   region?: string;
   clock?: Clock;
   gateway?: Partial<HexcastConfig['gateway']>;
@@ -89,7 +92,11 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
   await ensureTopics(kafka, topicCatalogue([region]));
   const registry = gatewayRegistry();
   const metrics = new Metrics();
-  const producer = new BusProducer({ kafka, registry, metrics });
+  const producer = new BusProducer({
+    ...(options.producer ?? { brokers: [options.broker.bootstrap] }),
+    registry,
+    metrics,
+  });
   await producer.start();
   const tokens = new DeviceTokens(TEST_SECRET, 900);
   const queue =

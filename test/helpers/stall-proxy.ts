@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Broker } from '@hexcast/core';
+import type { Broker, BusProducerOptions } from '@hexcast/core';
 import type { Kafka } from 'kafkajs';
 import { kafkaFor } from './broker.js';
 
@@ -34,6 +34,19 @@ export async function startStallProxy(target: { host: string; port: number }) {
   const port = (server.address() as net.AddressInfo).port;
   return {
     bootstrap: `127.0.0.1:${port}`,
+    /** Bus producer settings whose every socket to the broker goes through this proxy. */
+    producerVia(broker: Broker): Pick<BusProducerOptions, 'brokers' | 'wire'> {
+      return {
+        brokers: [`127.0.0.1:${port}`],
+        wire: {
+          retries: 2,
+          retryBackoffMs: 50,
+          requestTimeoutMs: 60_000,
+          socketFactory: (host, target) =>
+            net.connect({ host, port: target === broker.port ? port : target }),
+        },
+      };
+    },
     /** A kafkajs client whose every socket to the broker goes through this proxy. */
     kafkaVia(broker: Broker): Kafka {
       return kafkaFor(`127.0.0.1:${port}`, {

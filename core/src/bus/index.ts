@@ -5,8 +5,16 @@ export {
   type RecordContext,
 } from './consumer-runner.js';
 export { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
-export { createKafka, type KafkaFactoryOptions } from './kafka.js';
+export { createKafka, type KafkaFactoryOptions, kafkaBrokers } from './kafka.js';
 export { BusProducer, type BusProducerOptions } from './producer.js';
 export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
 export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';
 export { ensureTopics } from './topics.js';
+export {
+  encodeRecordBatch,
+  murmur2,
+  ProduceError,
+  WireProducer,
+  type WireProducerOptions,
+  type WireRecord,
+} from './wire-producer.js';

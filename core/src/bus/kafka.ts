@@ -22,8 +22,8 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-/** One kafkajs client for a process: the embedded broker by default, `KAFKA_BROKERS` when set. */
-export function createKafka(options: KafkaFactoryOptions): Kafka {
+/** The bootstrap brokers: `KAFKA_BROKERS` when set, else the embedded broker. */
+export function kafkaBrokers(options: Pick<KafkaFactoryOptions, 'config' | 'embeddedBootstrap'>): string[] {
   const brokers =
     options.config.kafka.brokers ?? (options.embeddedBootstrap ? [options.embeddedBootstrap] : undefined);
   if (brokers === undefined) {
@@ -32,6 +32,12 @@ export function createKafka(options: KafkaFactoryOptions): Kafka {
       'no Kafka brokers: set KAFKA_BROKERS or start the embedded broker',
     );
   }
+  return brokers;
+}
+
+/** One kafkajs client for a process (consumers, admin): the embedded broker by default, `KAFKA_BROKERS` when set. */
+export function createKafka(options: KafkaFactoryOptions): Kafka {
+  const brokers = kafkaBrokers(options);
   const kafkaConfig: KafkaConfig = {
     clientId: options.clientId ?? options.config.kafka.clientId,
     brokers,

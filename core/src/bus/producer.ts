@@ -1,13 +1,15 @@
-import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
+import { WireProducer, type WireProducerOptions, type WireRecord } from './wire-producer.js';
 
 /** Records per produce request at most (keeps each partition's batch well under the message limit). */
 const MAX_REQUEST_RECORDS = 5000;
 
 export interface BusProducerOptions {
-  kafka: Kafka;
+  /** Bootstrap brokers (`kafkaBrokers`). */
+  brokers: readonly string[];
+  clientId?: string;
   registry: EventRegistry;
   metrics: Metrics;
   /** How long a record may wait for others to share its request (ms). */
@@ -16,13 +18,14 @@ export interface BusProducerOptions {
   maxBatch?: number;
   /** Idempotent producer (acks=-1, retries without duplicates); on by default. */
   idempotent?: boolean;
+  /** Retries, timeouts, sockets of the produce client (`WireProducer`). */
+  wire?: Partial<
+    Pick<WireProducerOptions, 'retries' | 'retryBackoffMs' | 'requestTimeoutMs' | 'socketFactory'>
+  >;
 }
 
-interface Pending {
+interface Pending extends WireRecord {
   topic: string;
-  key: string;
-  value: Buffer;
-  timestamp: string;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -33,7 +36,7 @@ interface Pending {
  */
 export class BusProducer implements Component {
   readonly name = 'bus-producer';
-  readonly #producer: Producer;
+  readonly #producer: WireProducer;
   readonly #registry: EventRegistry;
   readonly #lingerMs: number;
   readonly #maxBatch: number;
@@ -51,10 +54,11 @@ export class BusProducer implements Component {
     const idempotent = options.idempotent ?? true;
     this.#maxInFlight = idempotent ? 1 : 5;
     // Murmur2 (Java-compatible) partitioning: the same key lands on the same partition as Kafka's own clients.
-    this.#producer = options.kafka.producer({
+    this.#producer = new WireProducer({
+      brokers: options.brokers,
+      clientId: options.clientId ?? 'hexcast',
       idempotent,
-      maxInFlightRequests: this.#maxInFlight,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      ...options.wire,
     });
     this.#requestSeconds = options.metrics.histogram({
       name: 'bus_produce_request_seconds',
@@ -80,7 +84,7 @@ export class BusProducer implements Component {
         topic: typeof topic === 'string' ? topic : topic.name,
         key: envelope.key,
         value,
-        timestamp: String(envelope.ts),
+        timestamp: envelope.ts,
         resolve,
         reject,
       });
@@ -119,24 +123,16 @@ export class BusProducer implements Component {
       else items.push(p);
     }
     const stop = this.#requestSeconds.startTimer();
-    const request = this.#producer
-      .sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, items]) => ({
-          topic,
-          messages: items.map((p) => ({ key: p.key, value: p.value, timestamp: p.timestamp })),
-        })),
-      })
-      .then(
-        () => {
-          stop();
-          for (const [topic, items] of byTopic) this.#sent.inc({ topic }, items.length);
-          for (const p of batch) p.resolve();
-        },
-        (error: unknown) => {
-          for (const p of batch) p.reject(error);
-        },
-      );
+    const request = this.#producer.send(byTopic).then(
+      () => {
+        stop();
+        for (const [topic, items] of byTopic) this.#sent.inc({ topic }, items.length);
+        for (const p of batch) p.resolve();
+      },
+      (error: unknown) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
     this.#inFlight.add(request);
     void request.finally(() => {
       this.#inFlight.delete(request);

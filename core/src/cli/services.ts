@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { buildApi } from '../api/index.js';
 import { ApiKeyRepository } from '../auth/index.js';
-import { BusProducer, ConsumerRunner, createKafka, ensureTopics } from '../bus/index.js';
+import { BusProducer, ConsumerRunner, createKafka, ensureTopics, kafkaBrokers } from '../bus/index.js';
 import { CampaignFeed, CampaignPublisher, CampaignRepository } from '../campaigns/index.js';
 import type { HexcastConfig } from '../config/index.js';
 import { DELIVERY_EVENTS } from '../delivery/index.js';
@@ -84,7 +84,8 @@ export function serviceContext(
   metrics: Metrics,
   embeddedBootstrap?: string,
 ): ServiceContext {
-  const kafka = createKafka({ config, logger, ...(embeddedBootstrap ? { embeddedBootstrap } : {}) });
+  const bootstrap = embeddedBootstrap ? { embeddedBootstrap } : {};
+  const kafka = createKafka({ config, logger, ...bootstrap });
   const registry = createEventRegistry();
   for (const e of [...GEO_EVENTS, ...DELIVERY_EVENTS, ...OFFER_EVENTS]) registry.register(e);
   return {
@@ -93,7 +94,12 @@ export function serviceContext(
     metrics,
     kafka,
     registry,
-    producer: new BusProducer({ kafka, registry, metrics }),
+    producer: new BusProducer({
+      brokers: kafkaBrokers({ config, ...bootstrap }),
+      clientId: config.kafka.clientId,
+      registry,
+      metrics,
+    }),
     records: new SharedRecords(config, logger),
     addresses: new Map(),
   };

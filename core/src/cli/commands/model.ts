@@ -9,7 +9,7 @@ import {
 } from '@hexcast/models';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { createKafka } from '../../bus/index.js';
+import { kafkaBrokers } from '../../bus/index.js';
 import { BusProducer } from '../../bus/producer.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
@@ -92,8 +92,12 @@ export function registerModel(program: Command): void {
       const logger = createLogger({ level: config.logLevel, name: 'hexcast-model' });
       const registry = createEventRegistry();
       registry.register(ModelPublished);
-      const kafka = createKafka({ config, logger });
-      const producer = new BusProducer({ kafka, registry, metrics: new Metrics() });
+      const producer = new BusProducer({
+        brokers: kafkaBrokers({ config }),
+        clientId: config.kafka.clientId,
+        registry,
+        metrics: new Metrics(),
+      });
       await producer.start();
       try {
         await producer.send(

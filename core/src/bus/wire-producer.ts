@@ -1,0 +1,590 @@
+import { connect, type Socket } from 'node:net';
+import { crc32c } from '../broker/protocol/crc32c.js';
+import { Reader } from '../broker/protocol/reader.js';
+import { BATCH_HEADER_BYTES, BATCH_OVERHEAD } from '../broker/protocol/record-batch.js';
+import { Writer } from '../broker/protocol/writer.js';
+import { HexcastError } from '../errors/index.js';
+
+/**
+ * A Kafka produce client that does one thing: send keyed records with acks=all, idempotently,
+ * the way the bus needs it. It exists because kafkajs' producer was the gateway's largest cost
+ * after the GC it caused (an object, an encoder and a `Long` per record; a partition's array
+ * rebuilt per message): here a partition's records are written straight into one record-batch
+ * buffer. Plaintext only, which is what `KAFKA_BROKERS` configures. Consumers and the admin
+ * client stay on kafkajs.
+ *
+ * Wire: Metadata v4, InitProducerId v0, Produce v7 (record batch v2) — all supported by Kafka
+ * 2.1 through 4.x and by the embedded broker. Partitioning is Java's (murmur2 of the key,
+ * positive, modulo the partition count), as kafkajs' default partitioner and Kafka's own clients
+ * do, so a key lands where the rest of the system expects it.
+ */
+
+export interface WireRecord {
+  key: string;
+  value: Buffer;
+  timestamp: number;
+}
+
+export interface WireProducerOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** Idempotent (producer id + sequence numbers): a retried batch is never written twice. */
+  idempotent?: boolean;
+  requestTimeoutMs?: number;
+  /** Attempts per batch after the first, with exponential backoff from `retryBackoffMs`. */
+  retries?: number;
+  retryBackoffMs?: number;
+  /** Opens the socket to a broker (tests route it through a fault proxy); `net.connect` by default. */
+  socketFactory?: (host: string, port: number) => Socket;
+}
+
+const API_PRODUCE = 0;
+const API_METADATA = 3;
+const API_INIT_PRODUCER_ID = 22;
+
+/** Kafka error codes that mean "try again, maybe elsewhere" (refreshing metadata first). */
+const RETRIABLE = new Set([
+  3, // UNKNOWN_TOPIC_OR_PARTITION
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  13, // NETWORK_EXCEPTION
+  14, // COORDINATOR_LOAD_IN_PROGRESS
+  15, // COORDINATOR_NOT_AVAILABLE
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+]);
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+
+/** A failed produce: the Kafka error code (or -1 for the network) and whether retrying may help. */
+export class ProduceError extends HexcastError {
+  constructor(
+    readonly kafkaCode: number,
+    message: string,
+    retriable: boolean,
+  ) {
+    super('HX_BUS_PRODUCE_FAILED', message, { retriable });
+  }
+}
+
+/** One partition's records on their way: encoded once, re-sent as is (same sequence) on retry. */
+interface PartitionBatch {
+  topic: string;
+  partition: number;
+  count: number;
+  batch: Buffer | null;
+}
+
+export class WireProducer {
+  readonly #o: Required<WireProducerOptions>;
+  readonly #connections = new Map<string, Promise<Connection>>();
+  #brokers = new Map<number, string>();
+  /** Topic → leader node id per partition (index = partition). */
+  #leaders = new Map<string, number[]>();
+  #producerId = -1;
+  #epoch = -1;
+  readonly #sequences = new Map<string, number>();
+  #closed = false;
+
+  constructor(options: WireProducerOptions) {
+    this.#o = {
+      idempotent: true,
+      requestTimeoutMs: 30_000,
+      retries: 8,
+      retryBackoffMs: 100,
+      socketFactory: (host, port) => connect({ host, port }),
+      ...options,
+    };
+  }
+
+  async connect(): Promise<void> {
+    await this.#withRetries(() => this.#refreshMetadata([]));
+    if (this.#o.idempotent) await this.#withRetries(() => this.#initProducerId());
+  }
+
+  async disconnect(): Promise<void> {
+    this.#closed = true;
+    const connections = await Promise.allSettled(this.#connections.values());
+    for (const c of connections) if (c.status === 'fulfilled') c.value.close();
+    this.#connections.clear();
+  }
+
+  /**
+   * Sends the records (topic → records) and resolves once every one is acknowledged by all
+   * in-sync replicas; rejects with a `ProduceError` once retries are spent. Records of one key
+   * keep their order. One call at a time per producer (sequence numbers advance per call).
+   */
+  async send(byTopic: ReadonlyMap<string, readonly WireRecord[]>): Promise<void> {
+    const unknown = () => [...byTopic.keys()].filter((t) => !this.#leaders.has(t));
+    if (unknown().length > 0) {
+      // A topic being auto-created has no leader for a moment: ask again.
+      await this.#withRetries(async () => {
+        await this.#refreshMetadata(unknown());
+        if (unknown().length > 0) throw new ProduceError(3, `unknown topics: ${unknown().join(', ')}`, true);
+      });
+    }
+    let pending: PartitionBatch[] = [];
+    for (const [topic, records] of byTopic) pending.push(...this.#partitionBatches(topic, records));
+    let attempt = 0;
+    for (;;) {
+      const failed = await this.#sendOnce(pending);
+      if (failed.length === 0) return;
+      const worst = failed.find((f) => !f.error.retriable)?.error;
+      if (worst !== undefined || attempt >= this.#o.retries || this.#closed) {
+        // Sequence numbers were spent on batches that may not have been written: start over
+        // with a new producer id rather than leave a gap the broker would refuse.
+        if (this.#o.idempotent) await this.#reset();
+        throw worst ?? failed[0]!.error;
+      }
+      await sleep(Math.min(this.#o.retryBackoffMs * 2 ** attempt, 5_000));
+      attempt++;
+      await this.#refreshMetadata([...new Set(failed.map((f) => f.batch.topic))]).catch(() => undefined);
+      pending = failed.map((f) => f.batch);
+    }
+  }
+
+  /** Groups one topic's records by partition and encodes each group as one record batch. */
+  #partitionBatches(topic: string, records: readonly WireRecord[]): PartitionBatch[] {
+    const partitions = this.#leaders.get(topic)!.length;
+    const groups = new Map<number, { records: WireRecord[]; keys: Buffer[] }>();
+    for (const record of records) {
+      const key = Buffer.from(record.key);
+      const partition = (murmur2(key) & 0x7fffffff) % partitions;
+      let group = groups.get(partition);
+      if (group === undefined) {
+        group = { records: [], keys: [] };
+        groups.set(partition, group);
+      }
+      group.records.push(record);
+      group.keys.push(key);
+    }
+    const out: PartitionBatch[] = [];
+    for (const [partition, group] of groups) {
+      const id = `${topic}:${partition}`;
+      const sequence = this.#o.idempotent ? (this.#sequences.get(id) ?? 0) : -1;
+      const batch = encodeRecordBatch(group.records, group.keys, this.#producerId, this.#epoch, sequence);
+      if (this.#o.idempotent) this.#sequences.set(id, (sequence + group.records.length) % 2 ** 31);
+      out.push({ topic, partition, count: group.records.length, batch });
+    }
+    return out;
+  }
+
+  /** One produce request per leader; returns the partitions that failed and why. */
+  async #sendOnce(batches: PartitionBatch[]): Promise<Array<{ batch: PartitionBatch; error: ProduceError }>> {
+    const byLeader = new Map<number, PartitionBatch[]>();
+    const failed: Array<{ batch: PartitionBatch; error: ProduceError }> = [];
+    for (const b of batches) {
+      const leader = this.#leaders.get(b.topic)?.[b.partition] ?? -1;
+      if (leader < 0 || !this.#brokers.has(leader)) {
+        failed.push({
+          batch: b,
+          error: new ProduceError(5, `no leader for ${b.topic}/${b.partition}`, true),
+        });
+        continue;
+      }
+      const list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, [b]);
+      else list.push(b);
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, list]) => {
+        try {
+          const connection = await this.#connection(this.#brokers.get(leader)!);
+          const response = await connection.request(
+            API_PRODUCE,
+            7,
+            produceRequest(list, this.#o.requestTimeoutMs),
+          );
+          const errors = readProduceResponse(response);
+          for (const b of list) {
+            const code = errors.get(`${b.topic}:${b.partition}`) ?? -1;
+            if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) continue;
+            failed.push({
+              batch: b,
+              error: new ProduceError(
+                code,
+                `produce to ${b.topic}/${b.partition} failed: Kafka error ${code}`,
+                RETRIABLE.has(code),
+              ),
+            });
+          }
+        } catch (cause) {
+          const error =
+            cause instanceof ProduceError
+              ? cause
+              : new ProduceError(-1, `produce request failed: ${(cause as Error).message}`, true);
+          for (const b of list) failed.push({ batch: b, error });
+        }
+      }),
+    );
+    return failed;
+  }
+
+  async #connection(address: string): Promise<Connection> {
+    let connection = this.#connections.get(address);
+    if (connection !== undefined) {
+      const ready = await connection.catch(() => null);
+      if (ready !== null && !ready.closed) return ready;
+    }
+    connection = Connection.open(address, this.#o);
+    this.#connections.set(address, connection);
+    return connection;
+  }
+
+  /** Any reachable broker: a known one first, else the bootstrap list. */
+  async #anyConnection(): Promise<Connection> {
+    const addresses = [...new Set([...this.#brokers.values(), ...this.#o.brokers])];
+    let last: unknown;
+    for (const address of addresses) {
+      try {
+        return await this.#connection(address);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw new ProduceError(
+      -1,
+      `no broker reachable (${addresses.join(', ')}): ${(last as Error)?.message}`,
+      true,
+    );
+  }
+
+  /** Metadata for `topics` (all known ones too; none = brokers only), auto-creating as kafkajs did. */
+  async #refreshMetadata(topics: string[]): Promise<void> {
+    const names = [...new Set([...this.#leaders.keys(), ...topics])];
+    const w = new Writer();
+    w.array(names, (w, name) => w.string(name)).bool(true);
+    const connection = await this.#anyConnection();
+    const r = new Reader(await connection.request(API_METADATA, 4, w.toBuffer()));
+    r.int32(); // throttle
+    const brokers = new Map<number, string>();
+    r.array((r) => {
+      const node = r.int32();
+      const host = r.string();
+      const port = r.int32();
+      r.nullableString(); // rack
+      brokers.set(node, `${host}:${port}`);
+    });
+    r.nullableString(); // cluster id
+    r.int32(); // controller
+    const leaders = new Map<string, number[]>();
+    r.array((r) => {
+      const error = r.int16();
+      const name = r.string();
+      r.bool(); // internal
+      const partitions: number[] = [];
+      r.array((r) => {
+        r.int16(); // partition error: the leader says it all
+        const index = r.int32();
+        partitions[index] = r.int32();
+        r.array((r) => r.int32()); // replicas
+        r.array((r) => r.int32()); // isr
+      });
+      if (error === 0 && partitions.length > 0) leaders.set(name, partitions);
+    });
+    this.#brokers = brokers;
+    for (const [name, partitions] of leaders) this.#leaders.set(name, partitions);
+  }
+
+  async #initProducerId(): Promise<void> {
+    const w = new Writer();
+    w.nullableString(null).int32(60_000);
+    const connection = await this.#anyConnection();
+    const r = new Reader(await connection.request(API_INIT_PRODUCER_ID, 0, w.toBuffer()));
+    r.int32(); // throttle
+    const error = r.int16();
+    if (error !== 0)
+      throw new ProduceError(error, `InitProducerId failed: Kafka error ${error}`, RETRIABLE.has(error));
+    this.#producerId = r.int64();
+    this.#epoch = r.int16();
+    this.#sequences.clear();
+  }
+
+  /** After a failed send (or the broker lost our producer state): a new producer id, sequences from 0. */
+  async #reset(): Promise<void> {
+    await this.#initProducerId().catch(() => {
+      this.#producerId = -1;
+    });
+  }
+
+  async #withRetries<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const retriable = !(error instanceof ProduceError) || error.retriable;
+        if (!retriable || attempt >= this.#o.retries || this.#closed) throw error;
+        await sleep(Math.min(this.#o.retryBackoffMs * 2 ** attempt, 5_000));
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Produce v3–v7 request body: no transaction, acks=all. */
+function produceRequest(batches: PartitionBatch[], timeoutMs: number): Buffer[] {
+  const byTopic = new Map<string, PartitionBatch[]>();
+  for (const b of batches) {
+    const list = byTopic.get(b.topic);
+    if (list === undefined) byTopic.set(b.topic, [b]);
+    else list.push(b);
+  }
+  const w = new Writer();
+  w.nullableString(null).int16(-1).int32(timeoutMs);
+  w.array([...byTopic], (w, [topic, list]) => {
+    w.string(topic);
+    w.array(list, (w, b) => w.int32(b.partition).bytes(b.batch!));
+  });
+  return w.chunks();
+}
+
+/** Produce v7 response → error code per `topic:partition`. */
+function readProduceResponse(body: Buffer): Map<string, number> {
+  const r = new Reader(body);
+  const codes = new Map<string, number>();
+  r.array((r) => {
+    const topic = r.string();
+    r.array((r) => {
+      const partition = r.int32();
+      codes.set(`${topic}:${partition}`, r.int16());
+      r.int64(); // base offset
+      r.int64(); // log append time
+      r.int64(); // log start offset
+    });
+  });
+  return codes;
+}
+
+/**
+ * Record batch v2, uncompressed, written straight into one buffer: header (61 bytes), then per
+ * record its varint length, attributes, timestamp delta, offset delta, key, value, no headers.
+ */
+export function encodeRecordBatch(
+  records: readonly WireRecord[],
+  keys: readonly Buffer[],
+  producerId: number,
+  epoch: number,
+  baseSequence: number,
+): Buffer {
+  let baseTimestamp = Number.POSITIVE_INFINITY;
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  let capacity = BATCH_HEADER_BYTES;
+  for (let i = 0; i < records.length; i++) {
+    const t = records[i]!.timestamp;
+    if (t < baseTimestamp) baseTimestamp = t;
+    if (t > maxTimestamp) maxTimestamp = t;
+    // length (≤5) + attributes (1) + timestamp delta (≤10) + offset delta (≤5) + key/value lengths (≤5 each) + headers (1)
+    capacity += 32 + keys[i]!.length + records[i]!.value.length;
+  }
+  const buf = Buffer.allocUnsafe(capacity);
+  let pos = BATCH_HEADER_BYTES;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    const key = keys[i]!;
+    const value = record.value;
+    const delta = record.timestamp - baseTimestamp;
+    const bodyLength =
+      1 +
+      varLongSize(delta) +
+      varLongSize(i) +
+      varLongSize(key.length) +
+      key.length +
+      varLongSize(value.length) +
+      value.length +
+      1;
+    pos = writeVarInt(buf, pos, bodyLength);
+    buf[pos++] = 0; // attributes
+    pos = writeVarLong(buf, pos, delta);
+    pos = writeVarInt(buf, pos, i);
+    pos = writeVarInt(buf, pos, key.length);
+    pos += key.copy(buf, pos);
+    pos = writeVarInt(buf, pos, value.length);
+    pos += value.copy(buf, pos);
+    buf[pos++] = 0; // no headers
+  }
+  const batch = buf.subarray(0, pos);
+  batch.writeBigInt64BE(0n, 0); // base offset: the broker assigns
+  batch.writeInt32BE(pos - BATCH_OVERHEAD, 8);
+  batch.writeInt32BE(-1, 12); // partition leader epoch
+  batch.writeInt8(2, 16); // magic
+  batch.writeInt16BE(0, 21); // attributes: no codec, create time
+  batch.writeInt32BE(records.length - 1, 23);
+  batch.writeBigInt64BE(BigInt(baseTimestamp), 27);
+  batch.writeBigInt64BE(BigInt(maxTimestamp), 35);
+  batch.writeBigInt64BE(BigInt(producerId), 43);
+  batch.writeInt16BE(epoch, 51);
+  batch.writeInt32BE(baseSequence, 53);
+  batch.writeInt32BE(records.length, 57);
+  batch.writeUInt32BE(crc32c(batch, 21, pos), 17);
+  return batch;
+}
+
+/** Bytes of a zig-zag varint of a safe integer. */
+function varLongSize(value: number): number {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  let n = 1;
+  while (v > 0x7f) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Zig-zag varint of a 32-bit value. */
+function writeVarInt(buf: Buffer, at: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  let p = at;
+  while (v > 0x7f) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** Zig-zag varint of a safe integer (timestamp deltas may pass 2^31). */
+function writeVarLong(buf: Buffer, at: number, value: number): number {
+  if (value >= -(2 ** 30) && value < 2 ** 30) return writeVarInt(buf, at, value);
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  let p = at;
+  while (v > 0x7f) {
+    buf[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** Java's murmur2 (Kafka's `Utils.murmur2`), as kafkajs' default partitioner computes it. */
+export function murmur2(data: Uint8Array): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  let h = 0x9747b28c ^ length;
+  const fours = length & ~3;
+  for (let i = 0; i < fours; i += 4) {
+    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & 3;
+  if (tail === 3) h ^= data[fours + 2]! << 16;
+  if (tail >= 2) h ^= data[fours + 1]! << 8;
+  if (tail >= 1) {
+    h ^= data[fours]!;
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/**
+ * One TCP connection to a broker: requests framed with a v1 header (api key, version,
+ * correlation id, client id), responses matched by correlation id (v0 response header).
+ */
+class Connection {
+  #correlation = 0;
+  readonly #pending = new Map<number, { resolve(body: Buffer): void; reject(error: Error): void }>();
+  #buffer: Buffer = Buffer.alloc(0);
+  closed = false;
+
+  private constructor(
+    readonly socket: Socket,
+    readonly clientId: Buffer,
+    readonly timeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.#fail(error));
+    socket.on('close', () => this.#fail(new Error('connection closed')));
+  }
+
+  static open(
+    address: string,
+    { clientId, requestTimeoutMs: timeoutMs, socketFactory }: Required<WireProducerOptions>,
+  ): Promise<Connection> {
+    const at = address.lastIndexOf(':');
+    const host = address.slice(0, at);
+    const port = Number(address.slice(at + 1));
+    return new Promise((resolve, reject) => {
+      const socket = socketFactory(host, port);
+      const timer = setTimeout(() => socket.destroy(new Error(`connect to ${address} timed out`)), timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new ProduceError(-1, `cannot connect to ${address}: ${error.message}`, true));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new Connection(socket, Buffer.from(clientId), timeoutMs));
+      });
+    });
+  }
+
+  request(apiKey: number, version: number, body: Buffer | Buffer[]): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new ProduceError(-1, 'connection closed', true));
+    const correlation = (this.#correlation = (this.#correlation + 1) & 0x7fffffff);
+    const parts = Array.isArray(body) ? body : [body];
+    let size = 10 + this.clientId.length;
+    for (const part of parts) size += part.length;
+    const head = Buffer.allocUnsafe(14 + this.clientId.length);
+    head.writeInt32BE(size, 0);
+    head.writeInt16BE(apiKey, 4);
+    head.writeInt16BE(version, 6);
+    head.writeInt32BE(correlation, 8);
+    head.writeInt16BE(this.clientId.length, 12);
+    this.clientId.copy(head, 14);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(correlation);
+        reject(new ProduceError(7, `request ${apiKey} timed out after ${this.timeoutMs} ms`, true));
+        this.close(); // responses come in order: a lost one means the connection is unusable
+      }, this.timeoutMs);
+      this.#pending.set(correlation, {
+        resolve: (b) => {
+          clearTimeout(timer);
+          resolve(b);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.socket.cork();
+      this.socket.write(head);
+      for (const part of parts) this.socket.write(part);
+      this.socket.uncork();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    while (this.#buffer.length >= 4) {
+      const size = this.#buffer.readInt32BE(0);
+      if (this.#buffer.length < 4 + size) return;
+      const frame = this.#buffer.subarray(4, 4 + size);
+      this.#buffer = this.#buffer.subarray(4 + size);
+      const waiter = this.#pending.get(frame.readInt32BE(0));
+      if (waiter === undefined) continue; // timed out meanwhile
+      this.#pending.delete(frame.readInt32BE(0));
+      waiter.resolve(frame.subarray(4));
+    }
+  }
+
+  #fail(error: Error): void {
+    this.closed = true;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(new ProduceError(-1, error.message, true));
+  }
+}
