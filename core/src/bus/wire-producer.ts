@@ -528,7 +528,8 @@ class Connection {
 
   request(apiKey: number, version: number, body: Buffer | Buffer[]): Promise<Buffer> {
     if (this.closed) return Promise.reject(new ProduceError(-1, 'connection closed', true));
-    const correlation = (this.#correlation = (this.#correlation + 1) & 0x7fffffff);
+    this.#correlation = (this.#correlation + 1) & 0x7fffffff;
+    const correlation = this.#correlation;
     const parts = Array.isArray(body) ? body : [body];
     let size = 10 + this.clientId.length;
     for (const part of parts) size += part.length;

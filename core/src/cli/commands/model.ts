@@ -14,7 +14,7 @@ import { BusProducer } from '../../bus/producer.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { createLogger, Metrics } from '../../observability/index.js';
+import { Metrics } from '../../observability/index.js';
 import { ModelPublished } from '../../offers/events.js';
 
 const int = (name: string) => (value: string) => {
@@ -89,7 +89,6 @@ export function registerModel(program: Command): void {
       const artifact = await readArtifact(dir);
       // Loading it here refuses a broken artifact before any worker sees it.
       (await TfPropensityScorer.load(artifact)).dispose();
-      const logger = createLogger({ level: config.logLevel, name: 'hexcast-model' });
       const registry = createEventRegistry();
       registry.register(ModelPublished);
       const producer = new BusProducer({
