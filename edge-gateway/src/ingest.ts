@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   DELIVERY_EVENTS,
   DeliveryReceipt,
@@ -19,7 +19,7 @@ import { checkAck, checkBatch, checkClick, checkFix, type Fix } from './messages
  * same ids, so downstream idempotency absorbs QoS1 duplicates.
  */
 function contentId(text: string): string {
-  return createHash('sha1').update(text).digest('base64url');
+  return hash('sha1', text, 'base64url');
 }
 
 /** The H3 resolution the gateway stamps on each fix (≈ 0.1 km² cells). */
