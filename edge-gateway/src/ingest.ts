@@ -94,14 +94,21 @@ export class Ingest {
         continue;
       }
       const fix = raw as Fix;
-      const data = {
+      const data: {
+        deviceId: string;
+        lat: number;
+        lng: number;
+        accuracy: number;
+        h3: string;
+        speed?: number;
+      } = {
         deviceId,
         lat: fix.lat,
         lng: fix.lng,
         accuracy: fix.accuracy,
         h3: latLngToCellFast(fix.lat, fix.lng, EDGE_H3_RESOLUTION),
-        ...(fix.speed === undefined ? {} : { speed: fix.speed }),
       };
+      if (fix.speed !== undefined) data.speed = fix.speed;
       // Built directly (the fix was checked above against the same bounds as DeviceLocation);
       // the producer validates the envelope once when it encodes it.
       const envelope: Envelope = {

@@ -13,6 +13,7 @@ export { ensureTopics } from './topics.js';
 export {
   encodeRecordBatch,
   murmur2,
+  murmur2Text,
   ProduceError,
   WireProducer,
   type WireProducerOptions,

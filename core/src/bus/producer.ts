@@ -78,7 +78,7 @@ export class BusProducer implements Component {
 
   /** Resolves when Kafka has durably accepted the record; rejects with the send error. */
   send(topic: TopicSpec | string, envelope: Envelope): Promise<void> {
-    const value = this.#registry.encode(envelope); // throws a coded error on invalid input
+    const value = this.#registry.encodeText(envelope); // throws a coded error on invalid input
     return new Promise((resolve, reject) => {
       this.#queue.push({
         topic: typeof topic === 'string' ? topic : topic.name,

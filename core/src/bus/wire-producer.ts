@@ -21,7 +21,8 @@ import { HexcastError } from '../errors/index.js';
 
 export interface WireRecord {
   key: string;
-  value: Buffer;
+  /** The value's bytes, or text written as UTF-8 straight into the batch (no Buffer of its own). */
+  value: Buffer | string;
   timestamp: number;
 }
 
@@ -146,25 +147,20 @@ export class WireProducer {
   /** Groups one topic's records by partition and encodes each group as one record batch. */
   #partitionBatches(topic: string, records: readonly WireRecord[]): PartitionBatch[] {
     const partitions = this.#leaders.get(topic)!.length;
-    const groups = new Map<number, { records: WireRecord[]; keys: Buffer[] }>();
+    const groups = new Map<number, WireRecord[]>();
     for (const record of records) {
-      const key = Buffer.from(record.key);
-      const partition = (murmur2(key) & 0x7fffffff) % partitions;
-      let group = groups.get(partition);
-      if (group === undefined) {
-        group = { records: [], keys: [] };
-        groups.set(partition, group);
-      }
-      group.records.push(record);
-      group.keys.push(key);
+      const partition = (murmur2Text(record.key) & 0x7fffffff) % partitions;
+      const group = groups.get(partition);
+      if (group === undefined) groups.set(partition, [record]);
+      else group.push(record);
     }
     const out: PartitionBatch[] = [];
     for (const [partition, group] of groups) {
       const id = `${topic}:${partition}`;
       const sequence = this.#o.idempotent ? (this.#sequences.get(id) ?? 0) : -1;
-      const batch = encodeRecordBatch(group.records, group.keys, this.#producerId, this.#epoch, sequence);
-      if (this.#o.idempotent) this.#sequences.set(id, (sequence + group.records.length) % 2 ** 31);
-      out.push({ topic, partition, count: group.records.length, batch });
+      const batch = encodeRecordBatch(group, this.#producerId, this.#epoch, sequence);
+      if (this.#o.idempotent) this.#sequences.set(id, (sequence + group.length) % 2 ** 31);
+      out.push({ topic, partition, count: group.length, batch });
     }
     return out;
   }
@@ -364,7 +360,6 @@ function readProduceResponse(body: Buffer): Map<string, number> {
  */
 export function encodeRecordBatch(
   records: readonly WireRecord[],
-  keys: readonly Buffer[],
   producerId: number,
   epoch: number,
   baseSequence: number,
@@ -372,37 +367,43 @@ export function encodeRecordBatch(
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
   let capacity = BATCH_HEADER_BYTES;
+  const keyBytes = new Array<number>(records.length);
+  const valueBytes = new Array<number>(records.length);
   for (let i = 0; i < records.length; i++) {
-    const t = records[i]!.timestamp;
+    const record = records[i]!;
+    const t = record.timestamp;
     if (t < baseTimestamp) baseTimestamp = t;
     if (t > maxTimestamp) maxTimestamp = t;
+    keyBytes[i] = Buffer.byteLength(record.key);
+    valueBytes[i] = typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length;
     // length (≤5) + attributes (1) + timestamp delta (≤10) + offset delta (≤5) + key/value lengths (≤5 each) + headers (1)
-    capacity += 32 + keys[i]!.length + records[i]!.value.length;
+    capacity += 32 + keyBytes[i]! + valueBytes[i]!;
   }
   const buf = Buffer.allocUnsafe(capacity);
   let pos = BATCH_HEADER_BYTES;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    const key = keys[i]!;
-    const value = record.value;
+    const keyLength = keyBytes[i]!;
+    const valueLength = valueBytes[i]!;
     const delta = record.timestamp - baseTimestamp;
     const bodyLength =
       1 +
       varLongSize(delta) +
       varLongSize(i) +
-      varLongSize(key.length) +
-      key.length +
-      varLongSize(value.length) +
-      value.length +
+      varLongSize(keyLength) +
+      keyLength +
+      varLongSize(valueLength) +
+      valueLength +
       1;
     pos = writeVarInt(buf, pos, bodyLength);
     buf[pos++] = 0; // attributes
     pos = writeVarLong(buf, pos, delta);
     pos = writeVarInt(buf, pos, i);
-    pos = writeVarInt(buf, pos, key.length);
-    pos += key.copy(buf, pos);
-    pos = writeVarInt(buf, pos, value.length);
-    pos += value.copy(buf, pos);
+    pos = writeVarInt(buf, pos, keyLength);
+    pos += buf.write(record.key, pos, keyLength);
+    pos = writeVarInt(buf, pos, valueLength);
+    const value = record.value;
+    pos += typeof value === 'string' ? buf.write(value, pos, valueLength) : value.copy(buf, pos);
     buf[pos++] = 0; // no headers
   }
   const batch = buf.subarray(0, pos);
@@ -458,10 +459,18 @@ function writeVarLong(buf: Buffer, at: number, value: number): number {
   return p;
 }
 
+const scratch = Buffer.allocUnsafe(1024);
+
+/** `murmur2` of a string's UTF-8 bytes, without a Buffer per key (keys up to 1 KiB; longer ones get one). */
+export function murmur2Text(text: string): number {
+  if (text.length * 3 > scratch.length) return murmur2(Buffer.from(text));
+  const n = scratch.write(text, 0);
+  return murmur2(scratch, n);
+}
+
 /** Java's murmur2 (Kafka's `Utils.murmur2`), as kafkajs' default partitioner computes it. */
-export function murmur2(data: Uint8Array): number {
+export function murmur2(data: Uint8Array, length = data.length): number {
   const m = 0x5bd1e995;
-  const length = data.length;
   let h = 0x9747b28c ^ length;
   const fours = length & ~3;
   for (let i = 0; i < fours; i += 4) {

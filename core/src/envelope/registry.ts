@@ -89,18 +89,21 @@ export class EventRegistry {
   }
 
   encode(envelope: Envelope): Buffer {
+    return Buffer.from(this.encodeText(envelope), 'utf8');
+  }
+
+  /** The envelope as JSON text, validated and within the size limit (the producer writes it into its batch). */
+  encodeText(envelope: Envelope): string {
     this.validate(envelope);
-    const bytes = Buffer.from(JSON.stringify(envelope), 'utf8');
-    if (bytes.length > this.maxBytes) {
-      throw new HexcastError(
-        'HX_ENVELOPE_TOO_LARGE',
-        `envelope is ${bytes.length} bytes, limit ${this.maxBytes}`,
-        {
-          details: { bytes: bytes.length, limit: this.maxBytes },
-        },
-      );
+    const text = JSON.stringify(envelope);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when it could matter.
+    const bytes = text.length * 3 <= this.maxBytes ? text.length : Buffer.byteLength(text);
+    if (bytes > this.maxBytes) {
+      throw new HexcastError('HX_ENVELOPE_TOO_LARGE', `envelope is ${bytes} bytes, limit ${this.maxBytes}`, {
+        details: { bytes, limit: this.maxBytes },
+      });
     }
-    return bytes;
+    return text;
   }
 
   decode(raw: Buffer | Uint8Array | string | null | undefined): Envelope {

@@ -1,7 +1,14 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { type Broker, decodeRecords, encodeRecordBatch, murmur2, WireProducer } from '@hexcast/core';
+import {
+  type Broker,
+  decodeRecords,
+  encodeRecordBatch,
+  murmur2,
+  murmur2Text,
+  WireProducer,
+} from '@hexcast/core';
 import type { Kafka } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kafkaFor, startBroker } from '../../helpers/broker.js';
@@ -28,29 +35,31 @@ describe('WireProducer pieces', () => {
       'ünïcödé-✓',
       ...Array.from({ length: 500 }, (_, i) => `dev-${i * 7919}`),
     ];
-    for (const key of keys) expect(murmur2(Buffer.from(key)), key).toBe(reference(Buffer.from(key)));
+    for (const key of keys) {
+      expect(murmur2(Buffer.from(key)), key).toBe(reference(Buffer.from(key)));
+      expect(murmur2Text(key), key).toBe(reference(Buffer.from(key)));
+    }
+    const long = 'x'.repeat(2000);
+    expect(murmur2Text(long)).toBe(reference(Buffer.from(long)));
   });
 
   it('encodes a record batch the broker decodes: keys, values, timestamps (deltas past 2^31 too), offsets', () => {
     const records = [
       { key: 'k1', value: Buffer.from('v1'), timestamp: 1_700_000_000_000 },
       { key: '', value: Buffer.alloc(300, 7), timestamp: 1_700_000_000_005 },
-      { key: 'k3', value: Buffer.from('{"x":1}'), timestamp: 1_700_000_000_000 + 2 ** 33 },
+      { key: 'k3', value: '{"x":"é"}', timestamp: 1_700_000_000_000 + 2 ** 33 },
+      { key: 'ключ', value: 'text ✓', timestamp: 1_700_000_000_001 },
     ];
-    const batch = encodeRecordBatch(
-      records,
-      records.map((r) => Buffer.from(r.key)),
-      77,
-      3,
-      12,
-    );
+    const batch = encodeRecordBatch(records, 77, 3, 12);
     const decoded = decodeRecords(batch);
     expect(decoded).not.toBeNull();
     expect(decoded!.map((r) => [r.offset, r.key?.toString(), r.value?.length, r.timestamp])).toEqual([
       [0, 'k1', 2, 1_700_000_000_000],
       [1, '', 300, 1_700_000_000_005],
-      [2, 'k3', 7, 1_700_000_000_000 + 2 ** 33],
+      [2, 'k3', 10, 1_700_000_000_000 + 2 ** 33],
+      [3, 'ключ', 8, 1_700_000_000_001],
     ]);
+    expect(decoded![2]!.value!.toString()).toBe('{"x":"é"}');
     expect(batch.readInt32BE(53)).toBe(12); // base sequence
     expect(Number(batch.readBigInt64BE(43))).toBe(77); // producer id
   });
