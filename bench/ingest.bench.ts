@@ -202,13 +202,14 @@ const bench: Benchmark = {
         'JWT auth, ACL, schema + sanity checks, rate limit, H3 cell, envelope, PUBACK after the broker (own process, disk log) acked',
       ],
     ];
-    for (const [name, start, auth, notes] of cases) {
-      if (process.env.BENCH_ONLY && !name.includes(process.env.BENCH_ONLY)) continue;
-      const samples: Array<
-        Awaited<ReturnType<typeof throughput>> &
-          Awaited<ReturnType<typeof flood>> & { cpu_us_per_msg: number }
-      > = [];
-      for (let round = 0; round < rounds; round++) {
+    type Sample = Awaited<ReturnType<typeof throughput>> &
+      Awaited<ReturnType<typeof flood>> & { cpu_us_per_msg: number };
+    const chosen = cases.filter(([name]) => !process.env.BENCH_ONLY || name.includes(process.env.BENCH_ONLY));
+    const samplesOf = new Map<string, Sample[]>(chosen.map(([name]) => [name, []]));
+    // Rounds interleave the cases (relay, gateway, relay, …): this machine's speed drifts by tens
+    // of percent over minutes, and a drift should hit both sides of the ratio alike.
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, start, auth] of chosen) {
         context.progress(`${name}: round ${round + 1}/${rounds}`);
         const server = await start();
         const clients = await connectDevices(server.url, auth);
@@ -222,11 +223,14 @@ const bench: Benchmark = {
           `${name}: ${Math.round(steady.msgs_per_s)} msgs/s, ${Math.round(cpu_us_per_msg)} µs server CPU per msg; flooding`,
         );
         const flooded = await flood(clients, server, steady.msgs_per_s, floodSeconds);
-        samples.push({ ...steady, ...flooded });
+        samplesOf.get(name)!.push({ ...steady, ...flooded });
         if (flooded.server_crashed) context.progress(`${name}: the server process died during the flood`);
         await Promise.all(clients.map((c) => c.endAsync(true)));
         await server.stop();
       }
+    }
+    for (const [name, , , notes] of chosen) {
+      const samples = samplesOf.get(name)!;
       const med = (key: keyof (typeof samples)[number]) =>
         quantile(
           samples.map((s) => s[key]),

@@ -244,6 +244,16 @@ export class Gateway {
       if (packet.messageId !== undefined) this.#onPuback(client, packet.messageId);
       return clear(client, packet);
     };
+    // A device's PUBLISH ends on the bus (`#onPublish`); aedes would then route it to subscribers
+    // — a topic split, a trie match and two persistence look-ups per message — and there never are
+    // any: the ACL lets a device subscribe to its own inbox only and never publish there. So
+    // device publishes (wills included) are not routed; our inbox messages go to clients directly.
+    const route = aedes.publish.bind(aedes) as (...args: unknown[]) => void;
+    (aedes as unknown as { publish: (...args: unknown[]) => void }).publish = (packet, client, done) => {
+      if (client !== null && typeof client === 'object')
+        (done as ((error: Error | null) => void) | undefined)?.(null);
+      else route(packet, client, done);
+    };
     aedes.on('subscribe', (subscriptions, client) => {
       if (subscriptions.some((s) => s.topic === inboxTopic(client.id))) this.#online(client);
     });
