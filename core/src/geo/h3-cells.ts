@@ -27,5 +27,11 @@ export function ancestorKey(tail: number, r: number): number {
 
 /** The cell string for a resolution and a tail (inverse of `cellRes` + `cellTail`). */
 export function cellString(res: number, tail: number): string {
-  return `8${res.toString(16)}${tail.toString(16).padStart(13, '0')}`;
+  // Two 32-bit-or-less halves: integer radix conversion, not the floating-point one a 52-bit
+  // number takes (this runs for every fix the gateway stamps).
+  const high = Math.floor(tail / TWO_32);
+  const low = (tail - high * TWO_32).toString(16);
+  return `8${res.toString(16)}${high.toString(16).padStart(5, '0')}${'00000000'.slice(low.length)}${low}`;
 }
+
+const TWO_32 = 2 ** 32;
