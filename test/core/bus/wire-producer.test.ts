@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import {
   type Broker,
@@ -8,6 +7,7 @@ import {
   murmur2,
   murmur2Text,
   WireProducer,
+  type WireProducerOptions,
 } from '@hexcast/core';
 import type { Kafka } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,6 @@ import { startStallProxy } from '../../helpers/stall-proxy.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const run = promisify(execFile);
-const proxyPort = (proxy: { bootstrap: string }) => Number(proxy.bootstrap.split(':')[1]);
 
 describe('WireProducer pieces', () => {
   it('hashes keys exactly as kafkajs / Java murmur2 does', async () => {
@@ -76,6 +75,16 @@ describe('WireProducer against the embedded broker over TCP', () => {
   afterEach(async () => {
     await broker.close();
   });
+
+  /** A producer whose every socket goes through the fault proxy (the proxy helper's settings). */
+  function viaProxy(
+    proxy: Awaited<ReturnType<typeof startStallProxy>>,
+    clientId: string,
+    overrides: Partial<WireProducerOptions>,
+  ): WireProducer {
+    const { brokers, wire } = proxy.producerVia(broker);
+    return new WireProducer({ ...wire, brokers, clientId, retryBackoffMs: 20, ...overrides });
+  }
 
   async function readAll(topic: string, expected: number) {
     const consumer = kafka.consumer({ groupId: `read-${topic}-${Math.random()}`, maxWaitTimeInMs: 100 });
@@ -156,15 +165,7 @@ describe('WireProducer against the embedded broker over TCP', () => {
       await admin.connect();
       await admin.createTopics({ topics: [{ topic: 'wire-retry', numPartitions: 1 }] });
       await admin.disconnect();
-      const producer = new WireProducer({
-        brokers: [proxy.bootstrap],
-        clientId: 'wire-retry',
-        requestTimeoutMs: 500,
-        retryBackoffMs: 20,
-        socketFactory: (host, port) =>
-          // Metadata names the broker itself: keep going through the proxy.
-          net.connect({ host, port: port === broker.port ? proxyPort(proxy) : port }),
-      });
+      const producer = viaProxy(proxy, 'wire-retry', { requestTimeoutMs: 500 });
       await producer.connect();
       await producer.send(
         new Map([['wire-retry', [{ key: 'k', value: Buffer.from('first'), timestamp: Date.now() }]]]),
@@ -192,14 +193,7 @@ describe('WireProducer against the embedded broker over TCP', () => {
   it('rejects with a coded, retriable error when no broker answers, and works again after', async () => {
     const proxy = await startStallProxy({ host: '127.0.0.1', port: broker.port });
     try {
-      const producer = new WireProducer({
-        brokers: [proxy.bootstrap],
-        clientId: 'wire-cut',
-        retries: 2,
-        retryBackoffMs: 20,
-        socketFactory: (host, port) =>
-          net.connect({ host, port: port === broker.port ? proxyPort(proxy) : port }),
-      });
+      const producer = viaProxy(proxy, 'wire-cut', { retries: 2 });
       await producer.connect();
       await producer.send(
         new Map([['wire-cut', [{ key: 'k', value: Buffer.from('a'), timestamp: Date.now() }]]]),
