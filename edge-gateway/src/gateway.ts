@@ -17,7 +17,14 @@ import {
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { inboxTopic, isTopicSafeId, maySubscribe, type PublishChannel, publishChannel } from './acl.js';
+import {
+  inboxTopic,
+  isTopicSafeId,
+  maySubscribe,
+  PUBLISH_CHANNELS,
+  type PublishChannel,
+  publishChannel,
+} from './acl.js';
 import { type DeviceLink, Dispatcher } from './delivery.js';
 import { Ingest, type OutboundRecord, type Rejection } from './ingest.js';
 import type { InboxMessage } from './messages.js';
@@ -160,11 +167,11 @@ export class Gateway {
       connected: m.gauge({ name: 'gateway_connected_devices', help: 'authenticated MQTT connections' }),
       publishes: m.counter({ name: 'gateway_publishes_total', help: 'PUBLISH packets read from devices' }),
     };
-    this.#acceptedOn = {
-      loc: this.#m.accepted.labels('loc'),
-      ev: this.#m.accepted.labels('ev'),
-      ack: this.#m.accepted.labels('ack'),
-    };
+    const accepted = this.#m.accepted;
+    this.#acceptedOn = Object.fromEntries(PUBLISH_CHANNELS.map((c) => [c, accepted.labels(c)])) as Record<
+      PublishChannel,
+      { inc(): void }
+    >;
   }
 
   get dispatcher(): Dispatcher {

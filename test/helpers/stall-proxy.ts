@@ -12,8 +12,10 @@ export async function startStallProxy(target: { host: string; port: number }) {
   let refusing = false;
   const held: Array<() => void> = [];
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const server = net.createServer((client) => {
     if (refusing) return client.destroy();
+    connections++;
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
     const drop = () => {
@@ -34,6 +36,10 @@ export async function startStallProxy(target: { host: string; port: number }) {
   const port = (server.address() as net.AddressInfo).port;
   return {
     bootstrap: `127.0.0.1:${port}`,
+    /** Connections accepted so far. */
+    get connections(): number {
+      return connections;
+    },
     /** Bus producer settings whose every socket to the broker goes through this proxy. */
     producerVia(broker: Broker): Pick<BusProducerOptions, 'brokers' | 'wire'> {
       return {

@@ -1,7 +1,7 @@
 import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
-import { WireProducer, type WireProducerOptions, type WireRecord } from './wire-producer.js';
+import { groupBy, WireProducer, type WireProducerOptions, type WireRecord } from './wire-producer.js';
 
 /** Records per produce request at most (keeps each partition's batch well under the message limit). */
 const MAX_REQUEST_RECORDS = 5000;
@@ -53,7 +53,6 @@ export class BusProducer implements Component {
     this.#maxBatch = options.maxBatch ?? 500;
     const idempotent = options.idempotent ?? true;
     this.#maxInFlight = idempotent ? 1 : 5;
-    // Murmur2 (Java-compatible) partitioning: the same key lands on the same partition as Kafka's own clients.
     this.#producer = new WireProducer({
       brokers: options.brokers,
       clientId: options.clientId ?? 'hexcast',
@@ -116,12 +115,7 @@ export class BusProducer implements Component {
     const batch =
       this.#queue.length > MAX_REQUEST_RECORDS ? this.#queue.splice(0, MAX_REQUEST_RECORDS) : this.#queue;
     if (batch === this.#queue) this.#queue = [];
-    const byTopic = new Map<string, Pending[]>();
-    for (const p of batch) {
-      const items = byTopic.get(p.topic);
-      if (items === undefined) byTopic.set(p.topic, [p]);
-      else items.push(p);
-    }
+    const byTopic = groupBy(batch, (p) => p.topic);
     const stop = this.#requestSeconds.startTimer();
     const request = this.#producer.send(byTopic).then(
       () => {

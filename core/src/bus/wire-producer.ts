@@ -4,6 +4,7 @@ import { Reader } from '../broker/protocol/reader.js';
 import { BATCH_HEADER_BYTES, BATCH_OVERHEAD } from '../broker/protocol/record-batch.js';
 import { Writer } from '../broker/protocol/writer.js';
 import { HexcastError } from '../errors/index.js';
+import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
 
 /**
  * A Kafka produce client that does one thing: send keyed records with acks=all, idempotently,
@@ -72,12 +73,12 @@ export class ProduceError extends HexcastError {
 interface PartitionBatch {
   topic: string;
   partition: number;
-  count: number;
-  batch: Buffer | null;
+  batch: Buffer;
 }
 
 export class WireProducer {
   readonly #o: Required<WireProducerOptions>;
+  readonly #retry: RetryPolicy;
   readonly #connections = new Map<string, Promise<Connection>>();
   #brokers = new Map<number, string>();
   /** Topic → leader node id per partition (index = partition). */
@@ -96,6 +97,7 @@ export class WireProducer {
       socketFactory: (host, port) => connect({ host, port }),
       ...options,
     };
+    this.#retry = { retries: this.#o.retries, initialMs: this.#o.retryBackoffMs, maxMs: 5_000 };
   }
 
   async connect(): Promise<void> {
@@ -131,13 +133,13 @@ export class WireProducer {
       const failed = await this.#sendOnce(pending);
       if (failed.length === 0) return;
       const worst = failed.find((f) => !f.error.retriable)?.error;
-      if (worst !== undefined || attempt >= this.#o.retries || this.#closed) {
+      if (worst !== undefined || attempt >= this.#retry.retries || this.#closed) {
         // Sequence numbers were spent on batches that may not have been written: start over
         // with a new producer id rather than leave a gap the broker would refuse.
         if (this.#o.idempotent) await this.#reset();
         throw worst ?? failed[0]!.error;
       }
-      await sleep(Math.min(this.#o.retryBackoffMs * 2 ** attempt, 5_000));
+      await sleep(backoffMs(this.#retry, attempt));
       attempt++;
       await this.#refreshMetadata([...new Set(failed.map((f) => f.batch.topic))]).catch(() => undefined);
       pending = failed.map((f) => f.batch);
@@ -147,40 +149,30 @@ export class WireProducer {
   /** Groups one topic's records by partition and encodes each group as one record batch. */
   #partitionBatches(topic: string, records: readonly WireRecord[]): PartitionBatch[] {
     const partitions = this.#leaders.get(topic)!.length;
-    const groups = new Map<number, WireRecord[]>();
-    for (const record of records) {
-      const partition = (murmur2Text(record.key) & 0x7fffffff) % partitions;
-      const group = groups.get(partition);
-      if (group === undefined) groups.set(partition, [record]);
-      else group.push(record);
-    }
+    const groups = groupBy(records, (record) => (murmur2Text(record.key) & 0x7fffffff) % partitions);
     const out: PartitionBatch[] = [];
     for (const [partition, group] of groups) {
       const id = `${topic}:${partition}`;
       const sequence = this.#o.idempotent ? (this.#sequences.get(id) ?? 0) : -1;
       const batch = encodeRecordBatch(group, this.#producerId, this.#epoch, sequence);
       if (this.#o.idempotent) this.#sequences.set(id, (sequence + group.length) % 2 ** 31);
-      out.push({ topic, partition, count: group.length, batch });
+      out.push({ topic, partition, batch });
     }
     return out;
   }
 
   /** One produce request per leader; returns the partitions that failed and why. */
   async #sendOnce(batches: PartitionBatch[]): Promise<Array<{ batch: PartitionBatch; error: ProduceError }>> {
-    const byLeader = new Map<number, PartitionBatch[]>();
     const failed: Array<{ batch: PartitionBatch; error: ProduceError }> = [];
-    for (const b of batches) {
-      const leader = this.#leaders.get(b.topic)?.[b.partition] ?? -1;
-      if (leader < 0 || !this.#brokers.has(leader)) {
+    const byLeader = groupBy(batches, (b) => this.#leaders.get(b.topic)?.[b.partition] ?? -1);
+    for (const [leader, list] of byLeader) {
+      if (leader >= 0 && this.#brokers.has(leader)) continue;
+      byLeader.delete(leader);
+      for (const b of list)
         failed.push({
           batch: b,
           error: new ProduceError(5, `no leader for ${b.topic}/${b.partition}`, true),
         });
-        continue;
-      }
-      const list = byLeader.get(leader);
-      if (list === undefined) byLeader.set(leader, [b]);
-      else list.push(b);
     }
     await Promise.all(
       [...byLeader].map(async ([leader, list]) => {
@@ -308,31 +300,33 @@ export class WireProducer {
       try {
         return await run();
       } catch (error) {
-        const retriable = !(error instanceof ProduceError) || error.retriable;
-        if (!retriable || attempt >= this.#o.retries || this.#closed) throw error;
-        await sleep(Math.min(this.#o.retryBackoffMs * 2 ** attempt, 5_000));
+        if (!isRetriable(error) || attempt >= this.#retry.retries || this.#closed) throw error;
+        await sleep(backoffMs(this.#retry, attempt));
       }
     }
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Items grouped by a key, in arrival order within each group. */
+export function groupBy<K, T>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
 }
 
 /** Produce v3–v7 request body: no transaction, acks=all. */
 function produceRequest(batches: PartitionBatch[], timeoutMs: number): Buffer[] {
-  const byTopic = new Map<string, PartitionBatch[]>();
-  for (const b of batches) {
-    const list = byTopic.get(b.topic);
-    if (list === undefined) byTopic.set(b.topic, [b]);
-    else list.push(b);
-  }
+  const byTopic = groupBy(batches, (b) => b.topic);
   const w = new Writer();
   w.nullableString(null).int16(-1).int32(timeoutMs);
   w.array([...byTopic], (w, [topic, list]) => {
     w.string(topic);
-    w.array(list, (w, b) => w.int32(b.partition).bytes(b.batch!));
+    w.array(list, (w, b) => w.int32(b.partition).bytes(b.batch));
   });
   return w.chunks();
 }

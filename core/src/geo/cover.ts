@@ -170,37 +170,28 @@ function grown(cell: string): number[][] {
 /** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon. */
 function cellInside(cell: number[][], { rings, run }: Prepared): boolean {
   for (const [lat, lng] of cell) if (!inPolygonsAt(run, 0, lat!, lng!)) return false;
-  for (const ring of rings) {
-    for (let i = 0; i + 1 < ring.length; i++) {
-      const [ax, ay] = ring[i]!;
-      const [bx, by] = ring[i + 1]!;
-      if (inConvex(cell, ay!, ax!)) return false;
-      if (crossesCell(cell, ax!, ay!, bx!, by!)) return false;
-    }
-  }
-  return true;
+  return !ringsMeetCell(cell, rings);
 }
 
 /** Whether the cell (its boundary as [lat, lng] pairs) and the polygon share any point. */
 function cellTouches(cell: number[][], { rings, run }: Prepared): boolean {
   for (const [lat, lng] of cell) if (inPolygonsAt(run, 0, lat!, lng!)) return true;
+  return ringsMeetCell(cell, rings);
+}
+
+/** Whether a ring vertex lies in the cell or a ring edge touches a cell edge. */
+function ringsMeetCell(cell: number[][], rings: number[][][]): boolean {
   for (const ring of rings) {
     for (let i = 0; i + 1 < ring.length; i++) {
       const [ax, ay] = ring[i]!;
       const [bx, by] = ring[i + 1]!;
       if (inConvex(cell, ay!, ax!)) return true;
-      if (crossesCell(cell, ax!, ay!, bx!, by!)) return true;
+      for (let k = 0; k < cell.length; k++) {
+        const [cy, cx] = cell[k]!;
+        const [dy, dx] = cell[(k + 1) % cell.length]!;
+        if (crosses(ax!, ay!, bx!, by!, cx!, cy!, dx!, dy!)) return true;
+      }
     }
-  }
-  return false;
-}
-
-/** Whether the ring edge (ax, ay)–(bx, by), lng/lat, touches an edge of the cell. */
-function crossesCell(cell: number[][], ax: number, ay: number, bx: number, by: number): boolean {
-  for (let k = 0; k < cell.length; k++) {
-    const [cy, cx] = cell[k]!;
-    const [dy, dx] = cell[(k + 1) % cell.length]!;
-    if (crosses(ax, ay, bx, by, cx!, cy!, dx!, dy!)) return true;
   }
   return false;
 }

@@ -9,7 +9,6 @@ import type { Fence } from './shapes.js';
 import { validateFenceShape } from './validate.js';
 
 interface Slot {
-  id: string;
   /** Where the fence's entries sit, for removal: ancestor keys and resolutions, packed. */
   keys: Float64Array;
   resolutions: Uint8Array;
@@ -127,7 +126,6 @@ export class MemoryFenceIndex implements FenceIndex {
       ...cover.boundary.map((c) => [c, 0] as const),
     ];
     const slot: Slot = {
-      id: fence.id,
       keys: new Float64Array(cells.length),
       resolutions: new Uint8Array(cells.length),
     };
@@ -316,22 +314,14 @@ export class MemoryFenceIndex implements FenceIndex {
       this.#listsUsed = used;
       this.#listsGarbage = 0;
     }
-    if (this.#listsUsed + size > this.#lists.length) {
-      const grown = new Float64Array(Math.max(this.#lists.length * 2, this.#listsUsed + size));
-      grown.set(this.#lists.subarray(0, this.#listsUsed));
-      this.#lists = grown;
-    }
+    this.#lists = withRoom(this.#lists, this.#listsUsed, size);
     const at = this.#listsUsed;
     this.#listsUsed += size;
     return at;
   }
 
   #setGeo(index: number, fence: Fence): void {
-    if ((index + 1) * GEO > this.#geo.length) {
-      const grown = new Float64Array(Math.max(this.#geo.length * 2, (index + 1) * GEO));
-      grown.set(this.#geo);
-      this.#geo = grown;
-    }
+    this.#geo = withRoom(this.#geo, index * GEO, GEO);
     const at = index * GEO;
     this.#geo[at + KIND] = CIRCLE; // until its run is in place (a compaction may run meanwhile)
     const shape = fence.shape;
@@ -375,15 +365,19 @@ export class MemoryFenceIndex implements FenceIndex {
       this.#coordsUsed = used;
       this.#coordsGarbage = 0;
     }
-    if (this.#coordsUsed + n > this.#coords.length) {
-      const grown = new Float64Array(Math.max(this.#coords.length * 2, this.#coordsUsed + n));
-      grown.set(this.#coords.subarray(0, this.#coordsUsed));
-      this.#coords = grown;
-    }
+    this.#coords = withRoom(this.#coords, this.#coordsUsed, n);
   }
 
   #refreshResolutions(): void {
     this.#resolutions = [];
     for (let r = 0; r < 16; r++) if (this.#resCount[r]! > 0) this.#resolutions.push(r);
   }
+}
+
+/** `store` itself when `n` more numbers fit after `used`, else a copy of its used part with room (doubling). */
+function withRoom(store: Float64Array<ArrayBuffer>, used: number, n: number): Float64Array<ArrayBuffer> {
+  if (used + n <= store.length) return store;
+  const grown = new Float64Array(Math.max(store.length * 2, used + n));
+  grown.set(store.subarray(0, used));
+  return grown;
 }
