@@ -32,9 +32,13 @@ export interface IngestLimits {
   maxFixAgeMs: number;
 }
 
+/** A bus record, encoded: the envelope's JSON text, keyed and timed as the producer sends it. */
 export interface OutboundRecord {
   topic: string;
-  envelope: Envelope;
+  key: string;
+  /** The envelope as JSON (valid for its type: `registry.decode(value)` accepts it). */
+  value: string;
+  ts: number;
 }
 
 export interface Rejection {
@@ -43,21 +47,36 @@ export interface Rejection {
 }
 
 export type IngestResult =
-  | { ok: true; records: OutboundRecord[]; dropped: Rejection[] }
-  | { ok: false; rejection: Rejection; dropped: Rejection[] };
+  | { ok: true; records: OutboundRecord[]; dropped: readonly Rejection[] }
+  | { ok: false; rejection: Rejection; dropped: readonly Rejection[] };
 
 /**
- * Turns one device message into bus records, or says why not. Pure: no I/O, time passed in.
- * Envelope ids are derived from the content (device, time, …), so a QoS1 retransmission after a
- * lost PUBACK produces the same ids and downstream idempotency absorbs it.
+ * Turns one device message into encoded bus records, or says why not. Pure: no I/O, time passed
+ * in. Envelope ids are derived from the content (device, time, …), so a QoS1 retransmission
+ * after a lost PUBACK produces the same ids and downstream idempotency absorbs it.
  */
 export class Ingest {
+  /** What every location envelope from this gateway starts with (version, type, source). */
+  readonly #locationHead: string;
+
   constructor(
     readonly registry: EventRegistry,
     readonly limits: IngestLimits,
     readonly source: { kind: 'gateway'; id: string; region: string },
   ) {
     for (const event of DELIVERY_EVENTS) if (!registry.has(event.type)) registry.register(event);
+    // The source is checked once here, as the registry would check it in every envelope.
+    const data = { deviceId: '-', lat: 0, lng: 0, accuracy: 0 };
+    registry.validate({
+      v: ENVELOPE_VERSION,
+      id: '-',
+      type: DeviceLocation.type,
+      key: '-',
+      ts: 0,
+      source,
+      data,
+    });
+    this.#locationHead = `{"v":${ENVELOPE_VERSION},"type":${JSON.stringify(DeviceLocation.type)},"source":${JSON.stringify(source)}`;
   }
 
   handle(deviceId: string, channel: PublishChannel, payload: Buffer, now: number): IngestResult {
@@ -86,44 +105,38 @@ export class Ingest {
       return fail('HX_GATEWAY_PAYLOAD_TOO_LARGE', `batch of ${body.fixes.length} fixes`);
     }
     const records: OutboundRecord[] = [];
-    const dropped: Rejection[] = [];
+    let dropped: Rejection[] | null = null;
+    const quotedId = JSON.stringify(deviceId);
     for (const raw of body.fixes) {
       const problem = this.#fixProblem(raw, now);
       if (problem !== null) {
+        dropped ??= [];
         dropped.push(problem);
         continue;
       }
       const fix = raw as Fix;
-      const data: {
-        deviceId: string;
-        lat: number;
-        lng: number;
-        accuracy: number;
-        h3: string;
-        speed?: number;
-      } = {
-        deviceId,
-        lat: fix.lat,
-        lng: fix.lng,
-        accuracy: fix.accuracy,
-        h3: latLngToCellFast(fix.lat, fix.lng, EDGE_H3_RESOLUTION),
-      };
-      if (fix.speed !== undefined) data.speed = fix.speed;
-      // Built directly (the fix was checked above against the same bounds as DeviceLocation);
-      // the producer validates the envelope once when it encodes it.
-      const envelope: Envelope = {
-        v: ENVELOPE_VERSION,
-        id: contentId(`loc|${deviceId}|${fix.ts}`),
-        type: DeviceLocation.type,
+      records.push({
+        topic: TOPICS.locations.name,
         key: deviceId,
+        value: this.#locationText(deviceId, quotedId, fix),
         ts: fix.ts,
-        source: this.source,
-        data,
-      };
-      records.push({ topic: TOPICS.locations.name, envelope });
+      });
     }
-    if (records.length === 0) return { ok: false, rejection: dropped[0]!, dropped };
-    return { ok: true, records, dropped };
+    if (records.length === 0) return { ok: false, rejection: dropped![0]!, dropped: dropped! };
+    return { ok: true, records, dropped: dropped ?? NONE };
+  }
+
+  /**
+   * A `device.location` envelope written as JSON text directly — the gateway's hot path, one per
+   * fix. Valid by construction: the fix passed the same bounds as DeviceLocation's schema
+   * (numbers finite), the device id is a string, the H3 cell and the content id are plain
+   * ASCII; the ingest tests decode what it writes through the registry.
+   */
+  #locationText(deviceId: string, quotedId: string, fix: Fix): string {
+    const id = contentId(`loc|${deviceId}|${fix.ts}`);
+    const h3 = latLngToCellFast(fix.lat, fix.lng, EDGE_H3_RESOLUTION);
+    const speed = fix.speed === undefined ? '' : `,"speed":${fix.speed}`;
+    return `${this.#locationHead},"id":"${id}","key":${quotedId},"ts":${fix.ts},"data":{"deviceId":${quotedId},"lat":${fix.lat},"lng":${fix.lng},"accuracy":${fix.accuracy},"h3":"${h3}"${speed}}}`;
   }
 
   #fixProblem(raw: unknown, now: number): Rejection | null {
@@ -157,7 +170,7 @@ export class Ingest {
   #click(deviceId: string, body: unknown, now: number): IngestResult {
     if (!checkClick.Check(body)) return fail('HX_GATEWAY_PAYLOAD_INVALID', 'click does not match the schema');
     const late = this.#timeProblem(body.ts, now);
-    if (late !== null) return { ok: false, rejection: late, dropped: [] };
+    if (late !== null) return { ok: false, rejection: late, dropped: NONE };
     const { ts, ...rest } = body;
     const envelope = this.registry.create(DeviceClick, {
       id: contentId(`ev|${deviceId}|${body.sessionId}|${ts}|${body.action}|${body.productId}`),
@@ -166,7 +179,7 @@ export class Ingest {
       source: this.source,
       data: { deviceId, ...rest },
     });
-    return { ok: true, records: [{ topic: TOPICS.clicks.name, envelope }], dropped: [] };
+    return { ok: true, records: [this.#record(TOPICS.clicks.name, envelope)], dropped: NONE };
   }
 
   #ack(deviceId: string, body: unknown, now: number): IngestResult {
@@ -178,10 +191,17 @@ export class Ingest {
       source: this.source,
       data: { itemId: body.id, deviceId, status: body.status, gateway: this.source.id },
     });
-    return { ok: true, records: [{ topic: TOPICS.receipts.name, envelope }], dropped: [] };
+    return { ok: true, records: [this.#record(TOPICS.receipts.name, envelope)], dropped: NONE };
+  }
+
+  #record(topic: string, envelope: Envelope): OutboundRecord {
+    return { topic, key: envelope.key, value: this.registry.encodeText(envelope), ts: envelope.ts };
   }
 }
 
+/** No fix dropped: shared, never written to. */
+const NONE: readonly Rejection[] = Object.freeze([]);
+
 function fail(code: ErrorCode, reason: string): IngestResult {
-  return { ok: false, rejection: { code, reason }, dropped: [] };
+  return { ok: false, rejection: { code, reason }, dropped: NONE };
 }

@@ -1,12 +1,13 @@
-import { createEventRegistry } from '@hexcast/core';
+import { createEventRegistry, DeviceLocation } from '@hexcast/core';
 import { EDGE_H3_RESOLUTION, Ingest } from '@hexcast/edge-gateway';
 import { getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../fixtures/random-fences.js';
 
 const NOW = 1_800_000_000_000;
+const registry = createEventRegistry();
 const ingest = new Ingest(
-  createEventRegistry(),
+  registry,
   { maxPayloadBytes: 2048, maxFixesPerBatch: 5, maxClockSkewMs: 60_000, maxFixAgeMs: 3600_000 },
   { kind: 'gateway', id: 'gw-1', region: 'eu' },
 );
@@ -28,13 +29,47 @@ describe('edge validation (Ingest)', () => {
     const result = ingest.handle('dev-1', 'loc', batch(fix(), fix({ ts: NOW - 500, speed: 1.4 })), NOW);
     if (!result.ok) throw new Error(result.rejection.reason);
     expect(result.records).toHaveLength(2);
-    const [first] = result.records;
+    const [first, second] = result.records;
     expect(first?.topic).toBe('hx.locations');
-    expect(first?.envelope.key).toBe('dev-1');
-    expect(first?.envelope.ts).toBe(NOW - 1000);
-    const data = first?.envelope.data as { h3: string };
+    expect(first?.key).toBe('dev-1');
+    expect(first?.ts).toBe(NOW - 1000);
+    const envelope = registry.decode(first?.value);
+    expect(envelope).toMatchObject({ type: 'device.location', key: 'dev-1', ts: NOW - 1000 });
+    const data = envelope.data as { h3: string };
     expect(data.h3).toBe(latLngToCell(48.8566, 2.3522, EDGE_H3_RESOLUTION));
     expect(getResolution(data.h3)).toBe(EDGE_H3_RESOLUTION);
+    expect(registry.decode(second?.value).data).toMatchObject({ speed: 1.4 });
+  });
+
+  it('writes location envelopes the registry accepts, equal to what it would build', () => {
+    // The gateway writes location envelopes as text directly (its hot path); every one must
+    // decode, and say exactly what registry.create + encode would have said.
+    const rand = prng(11);
+    for (let i = 0; i < 2000; i++) {
+      const raw = {
+        lat: (rand() - 0.5) * 179.99,
+        lng: (rand() - 0.5) * 359.99,
+        accuracy: i % 7 === 0 ? 0 : rand() * 100_000,
+        ts: NOW - Math.floor(rand() * 3600_000),
+        ...(i % 3 === 0 ? { speed: i % 2 === 0 ? 0 : rand() * 1000 } : {}),
+      };
+      const deviceId = `dev.${i}:${i % 5 === 0 ? 'x'.repeat(100) : 'a_B-9'}`;
+      const result = ingest.handle(deviceId, 'loc', batch(raw), NOW);
+      if (!result.ok) throw new Error(result.rejection.reason);
+      const record = result.records[0]!;
+      const decoded = registry.decode(record.value);
+      const { ts, ...fields } = raw;
+      const expected = registry.create(DeviceLocation, {
+        id: decoded.id,
+        key: deviceId,
+        ts,
+        source: ingest.source,
+        data: { deviceId, ...fields, h3: latLngToCell(raw.lat, raw.lng, EDGE_H3_RESOLUTION) },
+      });
+      expect(decoded).toEqual(expected);
+      expect(record.key).toBe(deviceId);
+      expect(record.ts).toBe(ts);
+    }
   });
 
   it('gives a retransmitted message the same envelope ids (downstream dedupes)', () => {
@@ -42,8 +77,9 @@ describe('edge validation (Ingest)', () => {
     const b = ingest.handle('dev-1', 'loc', batch(fix()), NOW + 5000);
     const c = ingest.handle('dev-2', 'loc', batch(fix()), NOW);
     if (!a.ok || !b.ok || !c.ok) throw new Error('rejected');
-    expect(a.records[0]?.envelope.id).toBe(b.records[0]?.envelope.id);
-    expect(a.records[0]?.envelope.id).not.toBe(c.records[0]?.envelope.id);
+    const id = (r: typeof a) => (r.ok ? registry.decode(r.records[0]?.value).id : undefined);
+    expect(id(a)).toBe(id(b));
+    expect(id(a)).not.toBe(id(c));
   });
 
   it.each([

@@ -6,7 +6,7 @@ export {
 } from './consumer-runner.js';
 export { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
 export { createKafka, type KafkaFactoryOptions, kafkaBrokers } from './kafka.js';
-export { BusProducer, type BusProducerOptions } from './producer.js';
+export { BusProducer, type BusProducerOptions, type SendCallback } from './producer.js';
 export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
 export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';
 export { ensureTopics } from './topics.js';

@@ -24,10 +24,12 @@ export interface BusProducerOptions {
   >;
 }
 
+/** Called once a record's request completed: `null` when Kafka acknowledged it, else the error. */
+export type SendCallback = (error: unknown) => void;
+
 interface Pending extends WireRecord {
   topic: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  done: SendCallback;
 }
 
 /**
@@ -78,18 +80,27 @@ export class BusProducer implements Component {
   /** Resolves when Kafka has durably accepted the record; rejects with the send error. */
   send(topic: TopicSpec | string, envelope: Envelope): Promise<void> {
     const value = this.#registry.encodeText(envelope); // throws a coded error on invalid input
+    return this.sendEncoded(typeof topic === 'string' ? topic : topic.name, envelope.key, value, envelope.ts);
+  }
+
+  /**
+   * `send` for an envelope the caller already encoded and validated (`registry.encodeText`, or
+   * text written to the same schema, as the gateway writes locations): key, JSON text, event time.
+   */
+  sendEncoded(topic: string, key: string, value: string, timestamp: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({
-        topic: typeof topic === 'string' ? topic : topic.name,
-        key: envelope.key,
-        value,
-        timestamp: envelope.ts,
-        resolve,
-        reject,
-      });
-      if (this.#queue.length >= this.#maxBatch) this.#flush();
-      else this.#timer ??= setTimeout(() => this.#flush(), this.#lingerMs);
+      this.enqueue(topic, key, value, timestamp, (error) => (error === null ? resolve() : reject(error)));
     });
+  }
+
+  /**
+   * `sendEncoded` with a callback instead of a promise, for callers that produce per message on
+   * a hot path (the gateway): `done(null)` once Kafka acknowledged, `done(error)` otherwise.
+   */
+  enqueue(topic: string, key: string, value: string, timestamp: number, done: SendCallback): void {
+    this.#queue.push({ topic, key, value, timestamp, done });
+    if (this.#queue.length >= this.#maxBatch) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), this.#lingerMs);
   }
 
   /** Records waiting for their request to be sent; the gateway uses it for backpressure. */
@@ -121,16 +132,27 @@ export class BusProducer implements Component {
       () => {
         stop();
         for (const [topic, items] of byTopic) this.#sent.inc({ topic }, items.length);
-        for (const p of batch) p.resolve();
+        settleAll(batch, null);
       },
-      (error: unknown) => {
-        for (const p of batch) p.reject(error);
-      },
+      (error: unknown) => settleAll(batch, error),
     );
     this.#inFlight.add(request);
     void request.finally(() => {
       this.#inFlight.delete(request);
       if (this.#queue.length > 0) this.#flush();
     });
+  }
+}
+
+/** Calls every record's callback; one that throws does not keep the others from being called. */
+function settleAll(batch: Pending[], error: unknown): void {
+  for (const p of batch) {
+    try {
+      p.done(error);
+    } catch (thrown) {
+      queueMicrotask(() => {
+        throw thrown;
+      });
+    }
   }
 }

@@ -36,8 +36,25 @@ export class Metrics {
     return this.#getOrCreate(options.name, () => new Counter<L>({ ...this.#base(options) }));
   }
 
-  gauge<L extends string = string>(options: MetricOptions<L>): Gauge<L> {
-    return this.#getOrCreate(options.name, () => new Gauge<L>({ ...this.#base(options) }));
+  /** `collect`: sets the gauge when it is scraped (for values cheaper to read than to track). */
+  gauge<L extends string = string>(
+    options: MetricOptions<L> & { collect?: (gauge: Gauge<L>) => void },
+  ): Gauge<L> {
+    const { collect } = options;
+    return this.#getOrCreate(
+      options.name,
+      () =>
+        new Gauge<L>({
+          ...this.#base(options),
+          ...(collect
+            ? {
+                collect: function (this: Gauge<L>) {
+                  collect(this);
+                },
+              }
+            : {}),
+        }),
+    );
   }
 
   histogram<L extends string = string>(options: MetricOptions<L> & { buckets?: number[] }): Histogram<L> {
