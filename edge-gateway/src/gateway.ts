@@ -9,6 +9,7 @@ import {
   type DeviceTokens,
   deliveriesTopic,
   HexcastError,
+  type HotCount,
   healthPlugin,
   installErrorHandling,
   isHexcastError,
@@ -94,7 +95,7 @@ export class Gateway {
   #closing = false;
   readonly #m;
   /** `accepted` per channel, bound once: it counts every message. */
-  readonly #acceptedOn: Record<PublishChannel, { inc(): void }>;
+  readonly #acceptedOn: Record<PublishChannel, HotCount>;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -145,7 +146,8 @@ export class Gateway {
         help: 'device messages (or single fixes) dropped at the edge, by reason code',
         labelNames: ['reason', 'channel'],
       }),
-      accepted: m.counter<'channel'>({
+      // Per message: hot metrics (plain additions), label values bound once below.
+      accepted: m.hotCounter<'channel'>({
         name: 'gateway_accepted_total',
         help: 'device messages accepted and acknowledged after the bus',
         labelNames: ['channel'],
@@ -155,7 +157,7 @@ export class Gateway {
         help: 'connections closed by the gateway, by reason code',
         labelNames: ['reason'],
       }),
-      ackLatency: m.histogram({
+      ackLatency: m.hotHistogram({
         name: 'gateway_ingest_ack_seconds',
         help: 'from a device PUBLISH arriving to the bus acknowledging it',
         buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
@@ -171,12 +173,14 @@ export class Gateway {
         help: 'device messages held (socket reads paused) because the bus fell behind',
       }),
       connected: m.gauge({ name: 'gateway_connected_devices', help: 'authenticated MQTT connections' }),
-      publishes: m.counter({ name: 'gateway_publishes_total', help: 'PUBLISH packets read from devices' }),
+      publishes: m
+        .hotCounter({ name: 'gateway_publishes_total', help: 'PUBLISH packets read from devices' })
+        .labels(),
     };
     const accepted = this.#m.accepted;
     this.#acceptedOn = Object.fromEntries(PUBLISH_CHANNELS.map((c) => [c, accepted.labels(c)])) as Record<
       PublishChannel,
-      { inc(): void }
+      HotCount
     >;
   }
 
@@ -487,29 +491,47 @@ export class Gateway {
       return;
     }
     const { records } = result;
-    // The first record uses the message's slot.
+    const producer = this.#o.producer;
+    if (records.length === 1) {
+      const r = records[0]!;
+      producer.enqueue(r.topic, r.key, r.value, r.ts, (error) =>
+        this.#produced(error, 1, channel, started, done),
+      );
+      return;
+    }
+    // The first record uses the message's slot; the others take one each.
     this.#pending += records.length - 1;
     let waiting = records.length;
     let failed: unknown = null;
-    const produced = (error: unknown) => {
-      if (error !== null) failed ??= error;
-      if (--waiting > 0) return;
-      this.#settle(records.length);
-      if (failed !== null) {
-        // Not acknowledged: close the connection so the device resends (QoS1) to a healthy gateway.
-        done(
-          new HexcastError('HX_GATEWAY_BUS_UNAVAILABLE', 'the bus did not accept the message', {
-            cause: failed,
-          }),
-        );
-        return;
-      }
-      this.#acceptedOn[channel].inc();
-      this.#m.ackLatency.observe((performance.now() - started) / 1000);
-      done(null);
-    };
-    const producer = this.#o.producer;
-    for (const r of records) producer.enqueue(r.topic, r.key, r.value, r.ts, produced);
+    for (const r of records) {
+      producer.enqueue(r.topic, r.key, r.value, r.ts, (error) => {
+        if (error !== null) failed ??= error;
+        if (--waiting === 0) this.#produced(failed, records.length, channel, started, done);
+      });
+    }
+  }
+
+  /** A message's records are on the bus, or one failed: gives back its slots and answers aedes. */
+  #produced(
+    error: unknown,
+    slots: number,
+    channel: PublishChannel,
+    started: number,
+    done: (error: Error | null) => void,
+  ): void {
+    this.#settle(slots);
+    if (error !== null) {
+      // Not acknowledged: close the connection so the device resends (QoS1) to a healthy gateway.
+      done(
+        new HexcastError('HX_GATEWAY_BUS_UNAVAILABLE', 'the bus did not accept the message', {
+          cause: error,
+        }),
+      );
+      return;
+    }
+    this.#acceptedOn[channel].inc();
+    this.#m.ackLatency.observe((performance.now() - started) / 1000);
+    done(null);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
 
 export const METRIC_PREFIX = 'hexcast_';
 
@@ -68,6 +69,22 @@ export class Metrics {
     );
   }
 
+  /** A counter for per-message paths (`hot-metrics.ts`): bind label values once with `labels(…)`. */
+  hotCounter<L extends string = string>(options: MetricOptions<L>): HotCounter<L> {
+    return this.#getOrRegister(
+      options.name,
+      () => new HotCounter<L>(prefixed(options.name), options.help, options.labelNames),
+    );
+  }
+
+  /** A histogram for per-message paths (`hot-metrics.ts`); no labels. */
+  hotHistogram(options: Omit<MetricOptions<never>, 'labelNames'> & { buckets: number[] }): HotHistogram {
+    return this.#getOrRegister(
+      options.name,
+      () => new HotHistogram(prefixed(options.name), options.help, options.buckets),
+    );
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
@@ -79,6 +96,19 @@ export class Metrics {
       labelNames: (options.labelNames ?? []) as L[],
       registers: [this.registry],
     };
+  }
+
+  #getOrRegister<M extends HotCounter | HotHistogram>(name: string, make: () => M): M {
+    const existing = this.registry.getSingleMetric(prefixed(name)) as unknown;
+    if (existing !== undefined) {
+      if (!(existing instanceof HotCounter || existing instanceof HotHistogram)) {
+        throw new TypeError(`metric ${prefixed(name)} is already registered as a prom-client metric`);
+      }
+      return existing as M;
+    }
+    const metric = make();
+    this.registry.registerMetric(metric as unknown as Metric);
+    return metric;
   }
 
   #getOrCreate<M>(name: string, make: () => M): M {
