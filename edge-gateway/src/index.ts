@@ -13,6 +13,7 @@ export {
   Ingest,
   type IngestLimits,
   type IngestResult,
+  locationId,
   type Rejection,
 } from './ingest.js';
 export type { DeviceAck, Fix, InboxMessage } from './messages.js';

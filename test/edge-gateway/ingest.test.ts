@@ -1,5 +1,5 @@
 import { createEventRegistry, DeviceLocation } from '@hexcast/core';
-import { EDGE_H3_RESOLUTION, Ingest } from '@hexcast/edge-gateway';
+import { EDGE_H3_RESOLUTION, Ingest, type IngestResult, locationId } from '@hexcast/edge-gateway';
 import { getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../fixtures/random-fences.js';
@@ -77,9 +77,17 @@ describe('edge validation (Ingest)', () => {
     const b = ingest.handle('dev-1', 'loc', batch(fix()), NOW + 5000);
     const c = ingest.handle('dev-2', 'loc', batch(fix()), NOW);
     if (!a.ok || !b.ok || !c.ok) throw new Error('rejected');
-    const id = (r: typeof a) => (r.ok ? registry.decode(r.records[0]?.value).id : undefined);
+    const id = (r: IngestResult) => (r.ok ? registry.decode(r.records[0]?.value).id : undefined);
     expect(id(a)).toBe(id(b));
     expect(id(a)).not.toBe(id(c));
+    expect(id(a)).toBe(`loc.dev-1.${NOW - 1000}`);
+    // A device id too long for a readable id gets the content id (SHA-1, 27 characters).
+    const long = 'd'.repeat(47);
+    const d = ingest.handle(long, 'loc', batch(fix()), NOW);
+    const e = ingest.handle(long, 'loc', batch(fix()), NOW + 5000);
+    expect(id(d)).toHaveLength(27);
+    expect(id(d)).toBe(id(e));
+    expect(locationId('d'.repeat(46), NOW)).toHaveLength(64);
   });
 
   it.each([
