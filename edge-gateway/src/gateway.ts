@@ -165,7 +165,7 @@ export class Gateway {
       pending: m.gauge({
         name: 'gateway_pending_produce',
         help: 'device records waiting for the bus',
-        // Read when scraped: setting it per message cost more than the rest of the metrics.
+        // Read when scraped rather than set twice per message.
         collect: (gauge) => gauge.set(this.#pending),
       }),
       backpressure: m.counter({

@@ -80,22 +80,19 @@ export class BusProducer implements Component {
   /** Resolves when Kafka has durably accepted the record; rejects with the send error. */
   send(topic: TopicSpec | string, envelope: Envelope): Promise<void> {
     const value = this.#registry.encodeText(envelope); // throws a coded error on invalid input
-    return this.sendEncoded(typeof topic === 'string' ? topic : topic.name, envelope.key, value, envelope.ts);
-  }
-
-  /**
-   * `send` for an envelope the caller already encoded and validated (`registry.encodeText`, or
-   * text written to the same schema, as the gateway writes locations): key, JSON text, event time.
-   */
-  sendEncoded(topic: string, key: string, value: string, timestamp: number): Promise<void> {
+    const name = typeof topic === 'string' ? topic : topic.name;
     return new Promise((resolve, reject) => {
-      this.enqueue(topic, key, value, timestamp, (error) => (error === null ? resolve() : reject(error)));
+      this.enqueue(name, envelope.key, value, envelope.ts, (error) =>
+        error === null ? resolve() : reject(error),
+      );
     });
   }
 
   /**
-   * `sendEncoded` with a callback instead of a promise, for callers that produce per message on
-   * a hot path (the gateway): `done(null)` once Kafka acknowledged, `done(error)` otherwise.
+   * `send` for a hot path (the gateway, per device message): an envelope the caller already
+   * encoded and validated (`registry.encodeText`, or text written to the same schema, as the
+   * gateway writes locations), and a callback instead of a promise — `done(null)` once Kafka
+   * acknowledged, `done(error)` otherwise.
    */
   enqueue(topic: string, key: string, value: string, timestamp: number, done: SendCallback): void {
     this.#queue.push({ topic, key, value, timestamp, done });
