@@ -35,6 +35,29 @@ function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
   return (lat, lng) => booleanPointInPolygon([lng, lat], feature);
 }
 
+/**
+ * Looks up points around each probed fence (removed ones included) and compares with @turf over
+ * the live fences: how many points were inside some fence, and every disagreement.
+ */
+function compareAround(index: MemoryFenceIndex, rand: () => number, live: Fence[], probed: Fence[]) {
+  const reference = live.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
+  const mismatches: string[] = [];
+  let inside = 0;
+  for (const fence of probed) {
+    for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
+      const expected = reference
+        .filter((r) => r.test(lat, lng))
+        .map((r) => r.id)
+        .sort();
+      inside += expected.length > 0 ? 1 : 0;
+      const actual = index.lookupSync(lat, lng).sort();
+      if (expected.join() !== actual.join())
+        mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
+    }
+  }
+  return { inside, mismatches };
+}
+
 describe('fence index agrees with the exact @turf reference', () => {
   // Finest resolution 9 is the default; at 7 every fence (20 m–3 km) is covered at the resolution
   // lookups compute (no margin), at 11 most are covered coarser and looked up by ancestor.
@@ -98,21 +121,7 @@ describe('fence index agrees with the exact @turf reference', () => {
     const added = Array.from({ length: 150 }, (_, i) => manyVertices(`new${i}`));
     for (const fence of added) index.upsertSync(fence);
     const live = [...fences.filter((_, i) => i % 3 === 0), ...added];
-    const reference = live.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
-    const mismatches: string[] = [];
-    let inside = 0;
-    for (const fence of [...live, ...removed.slice(0, 100)]) {
-      for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
-        const expected = reference
-          .filter((r) => r.test(lat, lng))
-          .map((r) => r.id)
-          .sort();
-        inside += expected.length > 0 ? 1 : 0;
-        const actual = index.lookupSync(lat, lng).sort();
-        if (expected.join() !== actual.join())
-          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
-      }
-    }
+    const { inside, mismatches } = compareAround(index, rand, live, [...live, ...removed.slice(0, 100)]);
     expect(inside).toBeGreaterThan(500);
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
   });
@@ -162,21 +171,12 @@ describe('fence index agrees with the exact @turf reference', () => {
       }
     }
     expect(compactions).toBeGreaterThan(0);
-    const reference = [...live.values()].map((f) => ({ id: f.id, test: turfTest(f.shape) }));
-    const mismatches: string[] = [];
-    let inside = 0;
-    for (const fence of [...live.values(), ...removed.slice(-300)]) {
-      for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
-        const expected = reference
-          .filter((r) => r.test(lat, lng))
-          .map((r) => r.id)
-          .sort();
-        inside += expected.length > 0 ? 1 : 0;
-        const actual = index.lookupSync(lat, lng).sort();
-        if (expected.join() !== actual.join())
-          mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
-      }
-    }
+    const { inside, mismatches } = compareAround(
+      index,
+      rand,
+      [...live.values()],
+      [...live.values(), ...removed.slice(-300)],
+    );
     expect(inside).toBeGreaterThan(1_000);
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
   });
