@@ -25,8 +25,17 @@ function batchOf(values: Array<[string | null, string | null]>, timestamp = Date
   });
 }
 
+/** Appends and makes the batch durable at once (`sync`), as the interval flush or shutdown does. */
 function append(log: PartitionLog, batch: Buffer): number {
-  return log.append(batch, readBatchHeader(batch)!);
+  const offset = log.append(batch, readBatchHeader(batch)!);
+  log.sync();
+  return offset;
+}
+
+function commit(log: PartitionLog): Promise<void> {
+  return new Promise((resolve, reject) =>
+    log.commit((error) => (error === null ? resolve() : reject(error))),
+  );
 }
 
 function readAll(log: PartitionLog): Array<{ offset: number; key: string | null; value: string | null }> {
@@ -63,6 +72,60 @@ describe('partition log', () => {
     expect(reopened.highWatermark).toBe(40);
     expect(readAll(reopened).map((r) => r.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     reopened.close();
+    tmp.remove();
+  });
+
+  it('group commit: an appended batch is readable and under the high watermark only once committed, and one fsync serves the appends made before it', async () => {
+    const tmp = tempDir();
+    const log = new PartitionLog('t', 0, path.join(tmp.dir, 't-0'), { ...SETTINGS, segmentBytes: 1 << 20 });
+    const raw = (v: string) => {
+      const b = batchOf([[null, v]]);
+      return log.append(b, readBatchHeader(b)!);
+    };
+    expect(raw('a')).toBe(0);
+    expect(raw('b')).toBe(1);
+    expect(log.logEndOffset).toBe(2);
+    expect(log.highWatermark).toBe(0); // written, not yet durable: invisible
+    expect(log.read(0, 1 << 20).bytes).toBe(0);
+    const order: string[] = [];
+    const first = commit(log).then(() => order.push(`first@${log.highWatermark}`));
+    expect(raw('c')).toBe(2); // while the first fsync runs: needs the next one
+    const second = commit(log).then(() => order.push(`second@${log.highWatermark}`));
+    const third = commit(log).then(() => order.push(`third@${log.highWatermark}`));
+    await Promise.all([first, second, third]);
+    // The first commit became durable at 2 (the fsync it started covered a and b only), the
+    // two later ones shared the next fsync.
+    expect(order).toEqual(['first@2', 'second@3', 'third@3']);
+    expect(readAll(log).map((r) => r.value)).toEqual(['a', 'b', 'c']);
+    let sync = false;
+    log.commit(() => {
+      sync = true;
+    });
+    expect(sync).toBe(true); // nothing pending: answered at once
+
+    // Closing with a commit pending completes it: close fsyncs what was written.
+    raw('d');
+    const pending = commit(log);
+    log.close();
+    await pending;
+    const reopened = new PartitionLog('t', 0, path.join(tmp.dir, 't-0'), SETTINGS);
+    expect(readAll(reopened).map((r) => r.value)).toEqual(['a', 'b', 'c', 'd']);
+    reopened.close();
+    tmp.remove();
+  });
+
+  it('memory logs and interval flush need no commit: the high watermark follows each append', () => {
+    const tmp = tempDir();
+    for (const log of [
+      new PartitionLog('m', 0, null, SETTINGS),
+      new PartitionLog('i', 0, path.join(tmp.dir, 'i-0'), { ...SETTINGS, flush: 'interval' }),
+    ]) {
+      const b = batchOf([[null, 'x']]);
+      log.append(b, readBatchHeader(b)!);
+      expect(log.highWatermark).toBe(1);
+      expect(readAll(log).map((r) => r.value)).toEqual(['x']);
+      log.close();
+    }
     tmp.remove();
   });
 

@@ -1,17 +1,24 @@
 import type { ApiHandler, BrokerContext } from '../context.js';
+import type { PartitionLog } from '../log/partition-log.js';
 import { KafkaError } from '../protocol/errors.js';
 import { checkBatch, stampLogAppendTime } from '../protocol/record-batch.js';
 import { Writer } from '../protocol/writer.js';
 
 interface PartitionResult {
   index: number;
+  /** The log written to (or holding the duplicate), whose commit the response waits for. */
+  log: PartitionLog | null;
   errorCode: number;
   baseOffset: number;
   logAppendTime: number;
   logStartOffset: number;
 }
 
-/** Produce v3–v7: one record batch v2 per partition, validated, appended verbatim. */
+/**
+ * Produce v3–v7: one record batch v2 per partition, validated, appended verbatim. With acks ≠ 0
+ * the response waits for the partitions' group commit (`PartitionLog.commit`): a producer is
+ * told a batch is accepted only once it is on stable storage, and consumers see it from then.
+ */
 export const produce: ApiHandler = (ctx, r, header) => {
   const transactionalId = r.nullableString();
   const acks = r.int16();
@@ -31,22 +38,50 @@ export const produce: ApiHandler = (ctx, r, header) => {
       return appendPartition(ctx, topic.name, p.index, p.records);
     }),
   }));
-  if (acks === 0) return null;
+  const respond = () => (acks === 0 ? null : produceResponse(results, header.apiVersion));
+  let waiting = 1;
+  return new Promise<Writer | null>((resolve) => {
+    const committed = () => {
+      if (--waiting === 0) resolve(respond());
+    };
+    for (const topic of results) {
+      for (const p of topic.partitions) {
+        const log = p.log;
+        if (log === null) continue;
+        waiting++;
+        log.commit((error) => {
+          if (error === null) ctx.notifyAppend(topic.name, p.index);
+          else {
+            ctx.logger.error({ err: error, topic: topic.name, partition: p.index }, 'log fsync failed');
+            Object.assign(p, fail(p.index, KafkaError.KAFKA_STORAGE_ERROR));
+          }
+          committed();
+        });
+      }
+    }
+    committed();
+  });
+};
+
+function produceResponse(
+  results: Array<{ name: string; partitions: PartitionResult[] }>,
+  apiVersion: number,
+): Writer {
   const w = new Writer();
   w.array(results, (w, t) => {
     w.string(t.name);
     w.array(t.partitions, (w, p) => {
       w.int32(p.index).int16(p.errorCode).int64(p.baseOffset);
-      if (header.apiVersion >= 2) w.int64(p.logAppendTime);
-      if (header.apiVersion >= 5) w.int64(p.logStartOffset);
+      if (apiVersion >= 2) w.int64(p.logAppendTime);
+      if (apiVersion >= 5) w.int64(p.logStartOffset);
     });
   });
   w.int32(0); // throttle_time_ms
   return w;
-};
+}
 
 function fail(index: number, errorCode: number): PartitionResult {
-  return { index, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
+  return { index, log: null, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
 }
 
 function appendPartition(
@@ -75,8 +110,10 @@ function appendPartition(
     const seq = ctx.producers.check(producerId, producerEpoch, tp, baseSequence, recordsCount);
     if (seq.kind === 'error') return fail(index, seq.errorCode);
     if (seq.kind === 'duplicate') {
+      // Acknowledged again only once durable: the first attempt may still be awaiting its fsync.
       return {
         index,
+        log,
         errorCode: KafkaError.NONE,
         baseOffset: seq.baseOffset,
         logAppendTime: -1,
@@ -90,11 +127,23 @@ function appendPartition(
     stampLogAppendTime(records, logAppendTime);
     batchHeader.maxTimestamp = logAppendTime;
   }
-  const baseOffset = log.append(records, batchHeader);
+  let baseOffset: number;
+  try {
+    baseOffset = log.append(records, batchHeader);
+  } catch (err) {
+    ctx.logger.error({ err, topic: topicName, partition: index }, 'log append failed');
+    return fail(index, KafkaError.KAFKA_STORAGE_ERROR);
+  }
   if (producerId >= 0)
     ctx.producers.record(producerId, producerEpoch, tp, baseSequence, recordsCount, baseOffset);
-  ctx.notifyAppend(topicName, index);
-  return { index, errorCode: KafkaError.NONE, baseOffset, logAppendTime, logStartOffset: log.logStartOffset };
+  return {
+    index,
+    log,
+    errorCode: KafkaError.NONE,
+    baseOffset,
+    logAppendTime,
+    logStartOffset: log.logStartOffset,
+  };
 }
 
 /** InitProducerId v0–v1: idempotent producers only; transactions are not supported. */

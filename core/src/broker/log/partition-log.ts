@@ -45,6 +45,12 @@ export type CorruptionReporter = (info: {
 
 const SEGMENT_FILE = /^(\d{20})\.log$/;
 
+/** A `commit` waiting for the log to be durable up to `offset` (exclusive). */
+interface CommitWaiter {
+  offset: number;
+  done: (error: Error | null) => void;
+}
+
 /**
  * One partition's append-only log: a list of segments, each a file of record batches stored
  * exactly as produced (only the base offset is rewritten), with a batch index per segment.
@@ -52,6 +58,16 @@ const SEGMENT_FILE = /^(\d{20})\.log$/;
 export class PartitionLog {
   readonly #segments: Segment[] = [];
   #nextOffset = 0;
+  /**
+   * Everything below is on stable storage; readers see no further (the high watermark). Moves
+   * with each append unless the log is on disk with `flush: 'batch'`, where `commit` moves it.
+   */
+  #durableOffset = 0;
+  readonly #groupCommit: boolean;
+  #commits: CommitWaiter[] = [];
+  #syncing = false;
+  /** Set when an fsync failed: the kernel may have dropped the dirty pages, so nothing after is trusted. */
+  #failed: Error | null = null;
   /** Log end offset and time of the last compaction: with nothing new, only ageing tombstones can change. */
   #compactedAt = { offset: -1, time: 0 };
 
@@ -63,7 +79,9 @@ export class PartitionLog {
     readonly settings: LogSettings,
     readonly onCorruption: CorruptionReporter = () => undefined,
   ) {
+    this.#groupCommit = dir !== null && settings.flush === 'batch';
     this.#open();
+    this.#durableOffset = this.#nextOffset;
   }
 
   get logStartOffset(): number {
@@ -71,8 +89,16 @@ export class PartitionLog {
     return first.index.count > 0 ? Math.min(first.baseOffset, first.index.base(0)) : first.baseOffset;
   }
 
-  /** Single node: the high watermark is the log end offset. */
+  /**
+   * Single node: the high watermark is the log end offset once it is durable. With `flush:
+   * 'batch'` that is after the `commit` covering it; readers and consumers see no further.
+   */
   get highWatermark(): number {
+    return this.#durableOffset;
+  }
+
+  /** The next offset to be written (≥ the high watermark). */
+  get logEndOffset(): number {
     return this.#nextOffset;
   }
 
@@ -84,8 +110,12 @@ export class PartitionLog {
     return this.#segments.length;
   }
 
-  /** Appends one validated batch; returns its base offset. */
+  /**
+   * Appends one validated batch; returns its base offset. With `flush: 'batch'` on disk the
+   * batch is written but not yet durable nor readable: `commit` makes it both.
+   */
   append(batch: Buffer, header: BatchHeader): number {
+    if (this.#failed !== null) throw this.#failed;
     let active = this.#segments.at(-1)!;
     if (active.file.size > 0 && active.file.size + batch.length > this.settings.segmentBytes) {
       active.file.sync();
@@ -103,8 +133,41 @@ export class PartitionLog {
       header.maxTimestamp,
     );
     this.#nextOffset = baseOffset + header.lastOffsetDelta + 1;
-    if (this.settings.flush === 'batch') active.file.sync();
+    if (!this.#groupCommit) this.#durableOffset = this.#nextOffset;
     return baseOffset;
+  }
+
+  /**
+   * Group commit: calls `done(null)` once everything appended so far is on stable storage and
+   * visible to readers, `done(error)` if the fsync failed. One fsync, run off the event loop,
+   * covers every append made before it started, so concurrent producers share fsyncs; appends
+   * made while one runs wait for the next. Synchronous (no wait) when nothing is pending.
+   */
+  commit(done: (error: Error | null) => void): void {
+    if (this.#failed !== null || this.#durableOffset >= this.#nextOffset) {
+      done(this.#failed);
+      return;
+    }
+    this.#commits.push({ offset: this.#nextOffset, done });
+    if (!this.#syncing) this.#startSync();
+  }
+
+  #startSync(): void {
+    this.#syncing = true;
+    const upTo = this.#nextOffset;
+    // Earlier segments were fsynced when the log rolled past them: the active one holds the rest.
+    this.#segments.at(-1)!.file.syncAsync((error) => {
+      this.#syncing = false;
+      if (error !== null) this.#failed = error;
+      else this.#durableOffset = Math.max(this.#durableOffset, upTo);
+      const ready: CommitWaiter[] = [];
+      const waiting: CommitWaiter[] = [];
+      for (const c of this.#commits)
+        (error !== null || c.offset <= this.#durableOffset ? ready : waiting).push(c);
+      this.#commits = waiting;
+      if (waiting.length > 0) this.#startSync();
+      for (const c of ready) c.done(error);
+    });
   }
 
   /** Whole batches from the one containing `offset`, up to `maxBytes`; with `minOne` at least one batch. */
@@ -118,7 +181,7 @@ export class PartitionLog {
       const start = i;
       let end = i;
       let runBytes = 0;
-      while (end < seg.index.count) {
+      while (end < seg.index.count && seg.index.base(end) < this.#durableOffset) {
         const size = seg.index.size(end);
         if (bytes + runBytes + size > maxBytes && (bytes + runBytes > 0 || !minOne)) break;
         runBytes += size;
@@ -140,6 +203,7 @@ export class PartitionLog {
     for (const seg of this.#segments) {
       if (seg.index.count === 0 || seg.index.maxTimestamp < ts) continue;
       for (let i = seg.index.findByTimestamp(ts); i < seg.index.count; i++) {
+        if (seg.index.base(i) >= this.#durableOffset) return null;
         const batch = seg.file.read(seg.index.position(i), seg.index.size(i));
         const header = readBatchHeader(batch)!;
         if (header.maxTimestamp < ts) continue;
@@ -152,8 +216,10 @@ export class PartitionLog {
     return null;
   }
 
+  /** Forces everything appended to stable storage now, on the event loop (the interval flush, shutdown). */
   sync(): void {
     this.#segments.at(-1)?.file.sync();
+    this.#durableOffset = this.#nextOffset;
   }
 
   /** Deletes whole closed segments past the time or size limit. Returns segments removed. */
@@ -228,8 +294,13 @@ export class PartitionLog {
     return { before, after: this.sizeBytes };
   }
 
+  /** Closes the files; commits still waiting complete, as closing fsyncs what was written. */
   close(): void {
     for (const seg of this.#segments) seg.file.close();
+    if (this.#failed === null) this.#durableOffset = this.#nextOffset;
+    const commits = this.#commits;
+    this.#commits = [];
+    for (const c of commits) c.done(this.#failed);
   }
 
   remove(): void {

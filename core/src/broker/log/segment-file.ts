@@ -8,6 +8,11 @@ export interface SegmentFile {
   read(position: number, length: number): Buffer;
   /** Forces written bytes to stable storage. */
   sync(): void;
+  /**
+   * `sync` off the event loop (libuv's thread pool): `done(null)` once every byte appended
+   * before the call is on stable storage. Appends may continue meanwhile.
+   */
+  syncAsync(done: (error: Error | null) => void): void;
   truncate(size: number): void;
   close(): void;
   remove(): void;
@@ -53,6 +58,10 @@ export class MemorySegmentFile implements SegmentFile {
 
   sync(): void {}
 
+  syncAsync(done: (error: Error | null) => void): void {
+    process.nextTick(done, null);
+  }
+
   truncate(size: number): void {
     const kept = this.read(0, size);
     this.remove();
@@ -73,6 +82,8 @@ export class DiskSegmentFile implements SegmentFile {
   #fd: number;
   #size: number;
   #dirty = false;
+  /** `syncAsync` calls not yet completed: a `sync` or `close` meanwhile must not skip its fsync. */
+  #syncing = 0;
 
   constructor(path: string) {
     this.path = path;
@@ -110,9 +121,31 @@ export class DiskSegmentFile implements SegmentFile {
   }
 
   sync(): void {
-    if (!this.#dirty) return;
+    if (!this.#dirty && this.#syncing === 0) return;
     io(this.path, () => fs.fdatasyncSync(this.#fd));
     this.#dirty = false;
+  }
+
+  syncAsync(done: (error: Error | null) => void): void {
+    if (!this.#dirty) {
+      process.nextTick(done, null);
+      return;
+    }
+    this.#dirty = false; // appends from now on set it again: they are not covered by this fsync
+    this.#syncing++;
+    const fd = this.#fd;
+    fs.fdatasync(fd, (cause) => {
+      this.#syncing--;
+      // Closed meanwhile: `close` ran its own fsync first, which covered these bytes.
+      if (cause === null || this.#fd !== fd) {
+        done(null);
+        return;
+      }
+      this.#dirty = true;
+      done(
+        new HexcastError('HX_BROKER_LOG_IO', `log I/O failed on ${this.path}: ${cause.message}`, { cause }),
+      );
+    });
   }
 
   truncate(size: number): void {
