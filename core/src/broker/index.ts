@@ -1,7 +1,7 @@
 export { API_SPECS, type ApiSpec } from './apis/api-versions.js';
 export { Broker, type BrokerOptions, brokerOptionsFromConfig } from './broker.js';
 export { type LogSettings, PartitionLog } from './log/partition-log.js';
-export { crc32c } from './protocol/crc32c.js';
+export { crc32c, crc32cImplementation, crc32cJs } from './protocol/crc32c.js';
 export { KafkaError } from './protocol/errors.js';
 export {
   type BatchRecord,

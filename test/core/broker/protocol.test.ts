@@ -1,6 +1,8 @@
 import {
   checkBatch,
   crc32c,
+  crc32cImplementation,
+  crc32cJs,
   decodeRecords,
   decodeZigZag,
   encodeBatch,
@@ -10,12 +12,32 @@ import {
 import { describe, expect, it } from 'vitest';
 
 describe('wire primitives', () => {
-  it('CRC-32C matches the standard check value', () => {
-    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
-    expect(crc32c(Buffer.alloc(0))).toBe(0);
-    const long = Buffer.from('The quick brown fox jumps over the lazy dog, repeatedly. '.repeat(10));
-    // The slicing-by-8 path must agree with a byte-at-a-time run over any alignment.
-    expect(crc32c(long, 3, long.length - 5)).toBe(crc32c(Buffer.from(long.subarray(3, long.length - 5))));
+  it('CRC-32C matches the standard check value, in both implementations', () => {
+    for (const crc of [crc32c, crc32cJs]) {
+      expect(crc(Buffer.from('123456789'))).toBe(0xe3069283);
+      expect(crc(Buffer.alloc(0))).toBe(0);
+      const long = Buffer.from('The quick brown fox jumps over the lazy dog, repeatedly. '.repeat(10));
+      // The slicing-by-8 path must agree with a byte-at-a-time run over any alignment.
+      expect(crc(long, 3, long.length - 5)).toBe(crc(Buffer.from(long.subarray(3, long.length - 5))));
+    }
+  });
+
+  it('the native CRC-32C (the CPU instruction) is in use here and agrees with the JavaScript one on random input', () => {
+    // `@node-rs/crc32` ships a binding for this platform; on one without, crc32c is crc32cJs.
+    expect(crc32cImplementation).toBe('native');
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let n = 0; n < 300; n++) {
+      const buf = Buffer.alloc(random() % 5000);
+      for (let i = 0; i < buf.length; i++) buf[i] = random() & 0xff;
+      const start = buf.length === 0 ? 0 : random() % buf.length;
+      const end = start + (buf.length === start ? 0 : random() % (buf.length - start + 1));
+      expect(crc32c(buf, start, end)).toBe(crc32cJs(buf, start, end));
+      expect(crc32c(new Uint8Array(buf))).toBe(crc32cJs(buf));
+    }
   });
 
   it.each([

@@ -38,11 +38,11 @@ export const produce: ApiHandler = (ctx, r, header) => {
       return appendPartition(ctx, topic.name, p.index, p.records);
     }),
   }));
-  const respond = () => (acks === 0 ? null : produceResponse(results, header.apiVersion));
+  // acks=0: no response to hold back. Otherwise the response waits for every partition's commit.
   let waiting = 1;
-  return new Promise<Writer | null>((resolve) => {
+  const response = new Promise<Writer>((resolve) => {
     const committed = () => {
-      if (--waiting === 0) resolve(respond());
+      if (--waiting === 0) resolve(produceResponse(results, header.apiVersion));
     };
     for (const topic of results) {
       for (const p of topic.partitions) {
@@ -50,8 +50,9 @@ export const produce: ApiHandler = (ctx, r, header) => {
         if (log === null) continue;
         waiting++;
         log.commit((error) => {
-          if (error === null) ctx.notifyAppend(topic.name, p.index);
-          else {
+          if (error === null) {
+            ctx.notifyAppend(topic.name, p.index); // consumers see it from now
+          } else {
             ctx.logger.error({ err: error, topic: topic.name, partition: p.index }, 'log fsync failed');
             Object.assign(p, fail(p.index, KafkaError.KAFKA_STORAGE_ERROR));
           }
@@ -61,6 +62,7 @@ export const produce: ApiHandler = (ctx, r, header) => {
     }
     committed();
   });
+  return acks === 0 ? null : response;
 };
 
 function produceResponse(

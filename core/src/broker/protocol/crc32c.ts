@@ -1,4 +1,37 @@
-/** CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Kafka record batches use. Node's zlib.crc32 is IEEE CRC-32, a different code. */
+import { createRequire } from 'node:module';
+
+/**
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Kafka record batches use. Node's
+ * zlib.crc32 is IEEE CRC-32, a different code.
+ *
+ * Every record batch is checksummed twice on the way in (the producer writes it, the broker
+ * checks it), over every byte. `@node-rs/crc32` computes it with the CPU's CRC32 instruction:
+ * ~20× faster than the slicing-by-8 code below (0.13 against 0.59 µs for a 330-byte record,
+ * 7.8 against 159 µs for a 110 kB batch, measured here). Where its native binding is missing
+ * for the platform, the JavaScript code below is used; tests check that both agree.
+ */
+type Crc = (buf: Uint8Array, start?: number, end?: number) => number;
+
+const native: ((input: Uint8Array) => number) | null = (() => {
+  try {
+    const { crc32c } = createRequire(import.meta.url)('@node-rs/crc32') as {
+      crc32c(input: Uint8Array): number;
+    };
+    return crc32c(Buffer.from('123456789')) === 0xe3069283 ? crc32c : null;
+  } catch {
+    return null;
+  }
+})();
+
+/** Which implementation `crc32c` uses. */
+export const crc32cImplementation: 'native' | 'javascript' = native === null ? 'javascript' : 'native';
+
+export const crc32c: Crc =
+  native === null
+    ? crc32cJs
+    : (buf, start = 0, end = buf.length) =>
+        native(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+
 const TABLES: Uint32Array[] = (() => {
   const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
   const t0 = tables[0]!;
@@ -18,7 +51,8 @@ const TABLES: Uint32Array[] = (() => {
   return tables;
 })();
 
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+/** The portable implementation (slicing-by-8), exported for the tests that compare both. */
+export function crc32cJs(buf: Uint8Array, start = 0, end = buf.length): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
     Uint32Array,
     Uint32Array,
