@@ -129,6 +129,29 @@ describe('partition log', () => {
     tmp.remove();
   });
 
+  it('the interval flush fsyncs in the background: it answers later, readers were never held back', async () => {
+    const tmp = tempDir();
+    const dir = path.join(tmp.dir, 'i-0');
+    const log = new PartitionLog('i', 0, dir, { ...SETTINGS, flush: 'interval' });
+    const b = batchOf([[null, 'x']]);
+    log.append(b, readBatchHeader(b)!);
+    expect(log.highWatermark).toBe(1);
+    let answered = false;
+    const flushed = new Promise<Error | null>((resolve) =>
+      log.flush((error) => {
+        answered = true;
+        resolve(error);
+      }),
+    );
+    expect(answered).toBe(false); // not an fsync on the event loop
+    expect(await flushed).toBeNull();
+    log.close();
+    const reopened = new PartitionLog('i', 0, dir, SETTINGS);
+    expect(readAll(reopened).map((r) => r.value)).toEqual(['x']);
+    reopened.close();
+    tmp.remove();
+  });
+
   it('truncates a torn tail after a crash to the last whole batch and keeps appending', () => {
     const tmp = tempDir();
     const dir = path.join(tmp.dir, 't-0');

@@ -152,6 +152,25 @@ export class PartitionLog {
     if (!this.#syncing) this.#startSync();
   }
 
+  /**
+   * The interval flush: fsyncs what was written, off the event loop, then calls `done`. With
+   * `flush: 'batch'` this is a commit. A failed fsync fails the log, as in `commit`.
+   */
+  flush(done: (error: Error | null) => void): void {
+    if (this.#groupCommit) {
+      this.commit(done);
+      return;
+    }
+    if (this.#failed !== null) {
+      done(null); // reported when it failed; produce answers KAFKA_STORAGE_ERROR from then on
+      return;
+    }
+    this.#segments.at(-1)!.file.syncAsync((error) => {
+      if (error !== null) this.#failed = error;
+      done(error);
+    });
+  }
+
   #startSync(): void {
     this.#syncing = true;
     const upTo = this.#nextOffset;
