@@ -60,6 +60,41 @@ describe('gateway ingest over the wire', () => {
     await locations.close();
   });
 
+  for (const transport of ['tcp', 'ws'] as const) {
+    it(`over ${transport}: acknowledges every QoS1 publish exactly once and in order (refused ones too, with a notice), QoS0 ones never`, async () => {
+      gw = await startGateway({ broker });
+      const device = await gw.connect('dev-acks', { transport });
+      const pubacks: number[] = [];
+      device.on('packetreceive', (packet) => {
+        if (packet.cmd === 'puback') pubacks.push(packet.messageId!);
+      });
+      const notices = inboxOf(device);
+      await device.subscribeAsync('hx/d/dev-acks/inbox', { qos: 1 });
+      const locations = await collectTopic(gw.kafka, gw.registry, TOPICS.locations.name);
+      // 60 in flight at once, every fifth one invalid: PUBACKs of refused messages come at once,
+      // the others when their produce request completes.
+      const sent = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          device.publishAsync('hx/d/dev-acks/loc', i % 5 === 4 ? '{"fixes":"no"}' : fixes(1, 10 + i), {
+            qos: 1,
+          }),
+        ),
+      );
+      await device.publishAsync('hx/d/dev-acks/loc', fixes(1, 70), { qos: 0 });
+      await waitFor(() => locations.envelopes.length === 49);
+      const ids = sent.map((packet) => packet!.messageId!);
+      expect(new Set(ids).size).toBe(60);
+      expect(pubacks.length).toBe(60); // one each: aedes did not acknowledge them a second time
+      expect(new Set(pubacks)).toEqual(new Set(ids));
+      // One device's valid messages are acknowledged in the order they were sent.
+      const valid = ids.filter((_, i) => i % 5 !== 4);
+      expect(pubacks.filter((id) => valid.includes(id))).toEqual(valid);
+      await waitFor(() => notices.filter((n) => n.type === 'rejected').length === 12);
+      expect((locations.envelopes.at(-1)!.data as { lat: number }).lat).toBe(70); // QoS0 is ingested
+      await locations.close();
+    });
+  }
+
   it('does not acknowledge when the bus refuses, and closes the connection so the device resends', async () => {
     gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker), producer: proxy.producerVia(broker) });
     const device = await gw.connect('dev-2');
