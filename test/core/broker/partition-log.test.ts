@@ -1,6 +1,13 @@
 import fs, { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
-import { decodeRecords, encodeBatch, type LogSettings, PartitionLog, readBatchHeader } from '@hexcast/core';
+import {
+  DiskSegmentFile,
+  decodeRecords,
+  encodeBatch,
+  type LogSettings,
+  PartitionLog,
+  readBatchHeader,
+} from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../helpers/broker.js';
 
@@ -111,6 +118,31 @@ describe('partition log', () => {
     const reopened = new PartitionLog('t', 0, path.join(tmp.dir, 't-0'), SETTINGS);
     expect(readAll(reopened).map((r) => r.value)).toEqual(['a', 'b', 'c', 'd']);
     reopened.close();
+    tmp.remove();
+  });
+
+  it('a segment file answers a background fsync only once the bytes written before it are synced, even with one already running', async () => {
+    const tmp = tempDir();
+    const file = new DiskSegmentFile(path.join(tmp.dir, 'seg.log'));
+    const order: string[] = [];
+    const sync = (name: string) =>
+      new Promise<void>((resolve, reject) =>
+        file.syncAsync((error) => {
+          order.push(name);
+          if (error === null) resolve();
+          else reject(error);
+        }),
+      );
+    file.append(Buffer.from('abc'));
+    const first = sync('first');
+    const second = sync('second'); // nothing new: covered by the running fsync, not answered before it
+    file.append(Buffer.from('def'));
+    const third = sync('third'); // new bytes: its own fsync
+    await Promise.all([first, second, third]);
+    expect(order.indexOf('second')).toBeGreaterThan(order.indexOf('first'));
+    expect(order).toHaveLength(3);
+    await sync('idle'); // nothing written, nothing running: answered at once
+    file.close();
     tmp.remove();
   });
 

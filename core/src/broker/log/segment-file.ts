@@ -82,8 +82,10 @@ export class DiskSegmentFile implements SegmentFile {
   #fd: number;
   #size: number;
   #dirty = false;
-  /** `syncAsync` calls not yet completed: a `sync` or `close` meanwhile must not skip its fsync. */
+  /** `syncAsync` fsyncs not yet completed: a `sync` or `close` meanwhile must not skip its fsync. */
   #syncing = 0;
+  /** Callbacks of the most recently started `syncAsync` fsync, while it runs. */
+  #latest: Array<(error: Error | null) => void> | null = null;
 
   constructor(path: string) {
     this.path = path;
@@ -128,23 +130,28 @@ export class DiskSegmentFile implements SegmentFile {
 
   syncAsync(done: (error: Error | null) => void): void {
     if (!this.#dirty) {
-      process.nextTick(done, null);
+      // Nothing written since the last fsync started: done once that one is, if it still runs.
+      if (this.#latest === null) process.nextTick(done, null);
+      else this.#latest.push(done);
       return;
     }
     this.#dirty = false; // appends from now on set it again: they are not covered by this fsync
     this.#syncing++;
     const fd = this.#fd;
+    const waiting = [done];
+    this.#latest = waiting;
     fs.fdatasync(fd, (cause) => {
       this.#syncing--;
+      if (this.#latest === waiting) this.#latest = null;
+      let error: Error | null = null;
       // Closed meanwhile: `close` ran its own fsync first, which covered these bytes.
-      if (cause === null || this.#fd !== fd) {
-        done(null);
-        return;
+      if (cause !== null && this.#fd === fd) {
+        this.#dirty = true;
+        error = new HexcastError('HX_BROKER_LOG_IO', `log I/O failed on ${this.path}: ${cause.message}`, {
+          cause,
+        });
       }
-      this.#dirty = true;
-      done(
-        new HexcastError('HX_BROKER_LOG_IO', `log I/O failed on ${this.path}: ${cause.message}`, { cause }),
-      );
+      for (const callback of waiting) callback(error);
     });
   }
 
