@@ -22,7 +22,7 @@ interface PartitionResult {
 export const produce: ApiHandler = (ctx, r, header) => {
   const transactionalId = r.nullableString();
   const acks = r.int16();
-  r.int32(); // timeout_ms: appends are synchronous, so there is nothing to wait for
+  r.int32(); // timeout_ms: no replicas to wait for; at most the local fsync of a group commit
   const topics = r.array(
     (t) => ({
       name: t.string(),
@@ -38,11 +38,11 @@ export const produce: ApiHandler = (ctx, r, header) => {
       return appendPartition(ctx, topic.name, p.index, p.records);
     }),
   }));
-  // acks=0: no response to hold back. Otherwise the response waits for every partition's commit.
+  // The response waits for every partition's commit; with acks=0 there is none to hold back.
   let waiting = 1;
-  const response = new Promise<Writer>((resolve) => {
+  const response = new Promise<Writer | null>((resolve) => {
     const committed = () => {
-      if (--waiting === 0) resolve(produceResponse(results, header.apiVersion));
+      if (--waiting === 0) resolve(acks === 0 ? null : produceResponse(results, header.apiVersion));
     };
     for (const topic of results) {
       for (const p of topic.partitions) {
