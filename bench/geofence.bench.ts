@@ -75,7 +75,7 @@ const bench: Benchmark = {
     const index = new MemoryFenceIndex();
     const buildStart = performance.now();
     for (const [i, fence] of fences.entries()) {
-      index.upsertSync(fence);
+      index.upsert(fence);
       if (i % 20_000 === 19_999) context.progress(`indexed ${i + 1}`);
     }
     const buildSeconds = (performance.now() - buildStart) / 1000;
@@ -84,7 +84,7 @@ const bench: Benchmark = {
 
     const points = randomPoints(100_000, 7);
     context.progress('h3 index lookups');
-    const indexed = lookupsPerSecond((lat, lng) => index.lookupSync(lat, lng), points, rounds);
+    const indexed = lookupsPerSecond((lat, lng) => index.lookup(lat, lng), points, rounds);
     const finest = index.resolutionsInUse.at(-1)!;
     context.progress('latLngToCell alone (h3-js, and the plain-JS one the index uses)');
     const cellOnly = lookupsPerSecond((lat, lng) => latLngToCell(lat, lng, finest), points, rounds);
@@ -96,12 +96,12 @@ const bench: Benchmark = {
 
     // Both answer the same question: check on the naive sample.
     for (const [lat, lng] of naivePoints) {
-      const a = index.lookupSync(lat, lng).length;
+      const a = index.lookup(lat, lng).length;
       const b = naive(lat, lng).length;
       if (a !== b) throw new Error(`index and naive scan disagree at ${lat},${lng}: ${a} vs ${b}`);
     }
     const hits =
-      points.slice(0, 10_000).reduce((n, [lat, lng]) => n + index.lookupSync(lat, lng).length, 0) / 10_000;
+      points.slice(0, 10_000).reduce((n, [lat, lng]) => n + index.lookup(lat, lng).length, 0) / 10_000;
     const results: BenchCaseResult[] = [
       { case: 'naive @turf scan', metrics: { lookups_per_s: median(naiveRate) }, rounds: naiveRate },
       {

@@ -3,6 +3,7 @@ import {
   type BenchCaseResult,
   type Benchmark,
   BusProducer,
+  CAMPAIGN_EVENTS,
   type Campaign,
   createEventRegistry,
   DELIVERY_EVENTS,
@@ -63,7 +64,7 @@ function campaigns(count: number): Campaign[] {
     status: 'active',
     fence: fence.shape,
     dwellSeconds: 120,
-    cooldownSeconds: 60,
+    exitDebounceSeconds: 60,
     startsAt: '2020-01-01T00:00:00Z',
     endsAt: '2099-01-01T00:00:00Z',
     timezone: 'Europe/Paris',
@@ -72,7 +73,7 @@ function campaigns(count: number): Campaign[] {
       category: CATEGORIES[i % CATEGORIES.length]!,
       ttlSeconds: 1800,
       budget: 1_000_000_000,
-      cooldownSeconds: 3600,
+      couponGapSeconds: 3600,
       ...(rand() < 0.1 ? { quietHours: { start: '23:00', end: '06:00' } } : {}),
       ...(rand() < 0.1 ? { audience: { anyTags: ['member'] } } : {}),
     }),
@@ -84,7 +85,7 @@ function campaigns(count: number): Campaign[] {
 function events(catalogue: FenceCatalogue, list: Campaign[], count: number, round: number, devices: number) {
   const rand = prng(100 + round);
   const registry = createEventRegistry();
-  for (const e of GEO_EVENTS) registry.register(e);
+  for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS]) registry.register(e);
   const out: Envelope<never>[] = [];
   while (out.length < count) {
     const c = list[Math.floor(rand() * list.length)]!;
@@ -96,9 +97,9 @@ function events(catalogue: FenceCatalogue, list: Campaign[], count: number, roun
           ? shape.coordinates[0]![0]!
           : shape.coordinates[0]![0]![0]!;
     // Star polygons are built around their centre: nudge from the first vertex toward it.
-    const inside = catalogue.index.lookupSync(lat!, lng!);
+    const inside = catalogue.index.lookup(lat!, lng!);
     const point = inside.length > 0 ? [lat!, lng!] : centreOf(shape);
-    const ids = catalogue.index.lookupSync(point[0]!, point[1]!);
+    const ids = catalogue.index.lookup(point[0]!, point[1]!);
     if (ids.length === 0) continue;
     const deviceId = `r${round}-d${Math.floor(rand() * devices)}`;
     out.push(
@@ -255,7 +256,8 @@ const bench: Benchmark = {
     });
     await ensureTopics(kafka, topicCatalogue(['paris']));
     const registry = createEventRegistry();
-    for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS])
+      registry.register(e);
     const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics: new Metrics() });
     await producer.start();
 

@@ -5,22 +5,18 @@ import {
   type Component,
   createLogger,
   DeviceTokens,
+  delivery,
   deviceTokenSecret,
   type HexcastConfig,
   HexcastError,
   loadConfig,
-  MemoryDeliveryQueue,
   Metrics,
-  openRedis,
-  RedisDeliveryQueue,
-  redisConnection,
   runUntilSignal,
-  type ServiceContext,
-  serviceContext,
-  topicsComponent,
+  ServiceContext,
 } from '@hexcast/core';
 import type { Command } from 'commander';
 import webpush from 'web-push';
+import { MemoryDeliveryQueue, RedisDeliveryQueue } from './delivery-queue/index.js';
 import { Gateway } from './gateway.js';
 import {
   FcmSender,
@@ -65,7 +61,7 @@ export async function gatewayComponents(
 ): Promise<Component[]> {
   const { config } = ctx;
   const g = config.gateway;
-  const redis = openRedis(config);
+  const redis = ctx.redis();
   const vapid = vapidKeys(config);
   const senders: PushSender[] = [new WebPushSender(vapid)];
   if (g.fcmServiceAccountFile !== undefined) {
@@ -102,9 +98,7 @@ export async function gatewayComponents(
     },
     close: async () => undefined,
   };
-  const components: Component[] = [gateway, announce];
-  if (redis !== null) components.push(redisConnection(redis));
-  return components;
+  return [gateway, announce];
 }
 
 function registerGateway(program: Command): void {
@@ -121,12 +115,9 @@ function registerGateway(program: Command): void {
         );
       }
       const logger = createLogger({ level: config.logLevel, name: `hexcast-gateway-${config.region}` });
-      const ctx = serviceContext(config, logger, new Metrics().withProcessMetrics());
-      await runUntilSignal(config, logger, [
-        topicsComponent(ctx),
-        ctx.producer,
-        ...(await gatewayComponents(ctx)),
-      ]);
+      const ctx = new ServiceContext(config, logger, new Metrics().withProcessMetrics(), [delivery]);
+      const services = await gatewayComponents(ctx);
+      await runUntilSignal(config, logger, [...ctx.foundation(), ...services]);
     });
 }
 

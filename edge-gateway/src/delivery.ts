@@ -1,13 +1,10 @@
 import {
   type BusProducer,
   type Clock,
-  type DeliveryItem,
   DeliveryItemEvent,
-  type DeliveryQueue,
   DeliveryReceipt,
   type Envelope,
   type EventRegistry,
-  type ExpiredWhere,
   isHexcastError,
   type Logger,
   type Metrics,
@@ -15,6 +12,7 @@ import {
   TOPICS,
 } from '@hexcast/core';
 import type { Static } from '@sinclair/typebox';
+import type { DeliveryItem, DeliveryQueue, ExpiredWhere } from './delivery-queue/index.js';
 import type { PushRegistry, PushSender } from './push.js';
 import type { WakeBus } from './wake.js';
 

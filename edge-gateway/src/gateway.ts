@@ -4,7 +4,6 @@ import {
   type Clock,
   ConsumerRunner,
   type ConsumerRunnerOptions,
-  type DeliveryQueue,
   type DeviceClaims,
   type DeviceTokens,
   deliveriesTopic,
@@ -27,6 +26,7 @@ import {
   publishChannel,
 } from './acl.js';
 import { type DeviceLink, Dispatcher } from './delivery.js';
+import type { DeliveryQueue } from './delivery-queue/index.js';
 import { Ingest, type IngestResult, type Rejection } from './ingest.js';
 import type { InboxMessage } from './messages.js';
 import { checkPushRegistration, type PushRegistry, type PushSender } from './push.js';
@@ -34,7 +34,8 @@ import { StrikeCounter, TokenBucket } from './token-bucket.js';
 import type { WakeBus } from './wake.js';
 
 /** A service context (config, logger, metrics, bus) plus the gateway's own parts. */
-export interface GatewayOptions extends Omit<ServiceContext, 'records' | 'addresses'> {
+export interface GatewayOptions
+  extends Pick<ServiceContext, 'config' | 'logger' | 'metrics' | 'kafka' | 'registry' | 'producer'> {
   tokens: DeviceTokens;
   queue: DeliveryQueue;
   wake: WakeBus;

@@ -7,6 +7,7 @@ export {
   publishChannel,
 } from './acl.js';
 export { type DeviceLink, Dispatcher, type DispatcherOptions } from './delivery.js';
+export * from './delivery-queue/index.js';
 export { Gateway, type GatewayOptions } from './gateway.js';
 export {
   EDGE_H3_RESOLUTION,

@@ -174,7 +174,7 @@ function seedComponent(ctx: ServiceContext): Component {
     start: async () => {
       const cityName = process.env.HX_DEV_SEED_CITY ?? 'paris';
       if (cityName === 'none') return;
-      const records = await ctx.records.get();
+      const records = await ctx.records();
       const repository = new CampaignRepository(records);
       if ((await repository.list()).length > 0) return;
       const { loadCity } = await simulatorModules();
@@ -187,7 +187,7 @@ function seedComponent(ctx: ServiceContext): Component {
             name: poi.name,
             fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
             dwellSeconds: 30,
-            cooldownSeconds: 60,
+            exitDebounceSeconds: 60,
             startsAt: new Date(now - 60_000).toISOString(),
             endsAt: new Date(now + 365 * 86_400_000).toISOString(),
             timezone: city.timezone,
@@ -201,7 +201,7 @@ function seedComponent(ctx: ServiceContext): Component {
               budget: 100_000,
               capPerDevice: 1,
               capPerDevicePerDay: 5,
-              cooldownSeconds: 3600,
+              couponGapSeconds: 3600,
               trigger: 'enter',
               minScore: 0,
             },

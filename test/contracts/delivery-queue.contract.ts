@@ -1,4 +1,4 @@
-import type { DeliveryItem, DeliveryQueue } from '@hexcast/core';
+import type { DeliveryItem, DeliveryQueue } from '@hexcast/edge-gateway';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../fixtures/random-fences.js';
 

@@ -6,7 +6,7 @@ export interface EligibilityFixture {
   cleanup(): Promise<void>;
 }
 
-const LIMITS: OfferLimits = { budget: 3, capPerDevice: 2, capPerDevicePerDay: 5, cooldownMs: 60_000 };
+const LIMITS: OfferLimits = { budget: 3, capPerDevice: 2, capPerDevicePerDay: 5, couponGapMs: 60_000 };
 let n = 0;
 interface One {
   decisionId: string;

@@ -66,14 +66,14 @@ export function fenceIndexContract(name: string, factory: () => Promise<FenceInd
       expect((await f.impl.lookup(48.855, 2.305)).sort()).toEqual(['a', 'donut']);
       expect(await f.impl.lookup(48.866, 2.316)).toEqual([]); // in the hole
       expect(await f.impl.lookup(48.9, 2.4)).toEqual([]);
-      expect(await f.impl.size()).toBe(2);
+      expect(f.impl.size).toBe(2);
       await f.impl.upsert({ id: 'a', shape: { type: 'Circle', center: [2.4, 48.9], radiusM: 200 } });
       expect(await f.impl.lookup(48.855, 2.305)).toEqual(['donut']);
       expect(await f.impl.lookup(48.9, 2.4)).toEqual(['a']);
       expect(await f.impl.remove('a')).toBe(true);
       expect(await f.impl.remove('a')).toBe(false);
       expect(await f.impl.lookup(48.9, 2.4)).toEqual([]);
-      expect(await f.impl.size()).toBe(1);
+      expect(f.impl.size).toBe(1);
       await f.cleanup();
     });
 

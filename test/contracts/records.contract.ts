@@ -3,6 +3,7 @@ import {
   CampaignRepository,
   DeviceRepository,
   type HexcastError,
+  MIGRATIONS,
   migrate,
   type Records,
 } from '@hexcast/core';
@@ -17,7 +18,7 @@ const input = {
   name: 'Lunch at the Louvre',
   fence: { type: 'Circle' as const, center: [2.3376, 48.8606] as [number, number], radiusM: 150 },
   dwellSeconds: 120,
-  cooldownSeconds: 60,
+  exitDebounceSeconds: 60,
   startsAt: '2026-11-01T00:00:00.000Z',
   endsAt: '2026-12-01T00:00:00.000Z',
   timezone: 'Europe/Paris',
@@ -28,7 +29,7 @@ export function recordsContract(name: string, factory: () => Promise<RecordsFixt
   describe(`Records contract: ${name}`, () => {
     it('applies migrations once and rolls back a failed transaction', async () => {
       const f = await factory();
-      expect(await migrate(f.impl)).toEqual([1, 2]);
+      expect(await migrate(f.impl)).toEqual([1, 2, 3]);
       expect(await migrate(f.impl)).toEqual([]);
       await expect(
         f.impl.transaction(async (tx) => {
@@ -39,6 +40,32 @@ export function recordsContract(name: string, factory: () => Promise<RecordsFixt
         }),
       ).rejects.toThrow('abort');
       expect(await f.impl.query("SELECT id FROM devices WHERE id = 'd-tx'")).toEqual([]);
+      await f.cleanup();
+    });
+
+    it('migration 3 renames the two cooldowns of campaigns stored before it, history included', async () => {
+      const f = await factory();
+      expect(await migrate(f.impl, MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
+      const old = { ...input, cooldownSeconds: 45, offer: { title: 'x', budget: 5, cooldownSeconds: 3600 } };
+      await f.impl.query(
+        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, offer)
+         VALUES ('c-old', 1, 'old', 'active', $1, 120000, 45000, $2, $3, 'UTC', $4)`,
+        [JSON.stringify(input.fence), input.startsAt, input.endsAt, JSON.stringify(old.offer)],
+      );
+      await f.impl.query(
+        "INSERT INTO campaign_versions (campaign_id, version, body, changed_by) VALUES ('c-old', 1, $1, 't')",
+        [JSON.stringify(old)],
+      );
+      expect(await migrate(f.impl)).toEqual([3]);
+      const campaign = await new CampaignRepository(f.impl).get('c-old');
+      expect(campaign).toMatchObject({ exitDebounceSeconds: 45, offer: { couponGapSeconds: 3600 } });
+      expect(JSON.stringify(campaign)).not.toContain('cooldown');
+      const [{ body }] = (await f.impl.query<{ body: unknown }>(
+        "SELECT body FROM campaign_versions WHERE campaign_id = 'c-old'",
+      )) as [{ body: unknown }];
+      const history = typeof body === 'string' ? JSON.parse(body) : body;
+      expect(history).toMatchObject({ exitDebounceSeconds: 45, offer: { couponGapSeconds: 3600 } });
+      expect(JSON.stringify(history)).not.toContain('cooldown');
       await f.cleanup();
     });
 

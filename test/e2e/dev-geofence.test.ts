@@ -1,4 +1,4 @@
-import { createEventRegistry, type Envelope, GEO_EVENTS, TOPICS } from '@hexcast/core';
+import { CAMPAIGN_EVENTS, createEventRegistry, type Envelope, GEO_EVENTS, TOPICS } from '@hexcast/core';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaFor } from '../helpers/broker.js';
@@ -36,7 +36,7 @@ describe('hexcast dev (one process, everything embedded)', () => {
     const campaignId = ((await created.json()) as { id: string }).id;
 
     const registry = createEventRegistry();
-    for (const e of GEO_EVENTS) registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS]) registry.register(e);
     const kafka = kafkaFor(seen.bootstrap);
     const events: Envelope[] = [];
     const consumer = kafka.consumer({ groupId: 'e2e-geo-reader', maxWaitTimeInMs: 100 });

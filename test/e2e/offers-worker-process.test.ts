@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type Broker,
   BusProducer,
+  CAMPAIGN_EVENTS,
   type Campaign,
   CampaignChanged,
   createEventRegistry,
@@ -68,7 +69,8 @@ describe.skipIf(!hasService('redis') || !hasService('postgres'))(
       const kafka = kafkaFor(broker);
       await ensureTopics(kafka, topicCatalogue(['eu']));
       const registry = createEventRegistry();
-      for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) registry.register(e);
+      for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS])
+        registry.register(e);
       const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics: new Metrics() });
       await producer.start();
       const campaign: Campaign = {
@@ -78,7 +80,7 @@ describe.skipIf(!hasService('redis') || !hasService('postgres'))(
         status: 'active',
         fence: { type: 'Circle', center: CENTRE, radiusM: 200 },
         dwellSeconds: 60,
-        cooldownSeconds: 60,
+        exitDebounceSeconds: 60,
         startsAt: '2020-01-01T00:00:00Z',
         endsAt: '2099-01-01T00:00:00Z',
         timezone: 'Europe/Paris',

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ApiKeyIdentity, ApiKeyRepository, Role } from '../auth/api-keys.js';
+import type { ApiKeyIdentity, ApiKeyRepository, Role } from '../auth/index.js';
 import { HexcastError } from '../errors/index.js';
 
 declare module 'fastify' {

@@ -1,2 +1,2 @@
 export { installErrorHandling } from './errors.js';
-export { type ApiDeps, buildApi } from './server.js';
+export { type ApiDeps, type ApiRoutes, buildApi, ERROR_RESPONSES, type RouteOptions } from './server.js';

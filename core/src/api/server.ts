@@ -1,37 +1,31 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { type ApiKeyRepository, ROLES } from '../auth/api-keys.js';
-import { CampaignInputSchema, CampaignPatchSchema, CampaignSchema } from '../campaigns/campaign.js';
-import type { CampaignPublisher } from '../campaigns/campaign-feed.js';
-import type { CampaignRepository } from '../campaigns/campaign-repository.js';
-import type { DeviceRepository } from '../devices/device-repository.js';
-import type { DeviceTokens } from '../devices/device-tokens.js';
-import { HexcastError } from '../errors/index.js';
-import type { FenceCatalogue } from '../geo/fence-catalogue.js';
-import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
-import type { OfferLedger } from '../offers/ledger.js';
-import { checkTimeZone } from '../offers/quiet-hours.js';
-import { couponRoutes } from '../offers/routes.js';
+import { type ApiKeyRepository, ROLES } from '../auth/index.js';
+import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+
+/** What every capability's routes plugin is registered with. */
+export interface RouteOptions {
+  /** The per-key rate limit: `config: { ...limited, roles: [...] }` on every route. */
+  limited: { rateLimit: { max: number; timeWindow: number } };
+}
+
+export type ApiRoutes = FastifyPluginAsyncTypebox<RouteOptions>;
 
 export interface ApiDeps {
   logger: Logger;
   metrics: Metrics;
   keys: ApiKeyRepository;
-  campaigns: CampaignRepository;
-  devices: DeviceRepository;
-  tokens: DeviceTokens;
-  publisher: CampaignPublisher;
-  catalogue: FenceCatalogue;
-  ledger: OfferLedger;
+  /** The capabilities' routes, registered behind key auth, the rate limit and coded errors. */
+  routes: readonly ApiRoutes[];
   /** Requests per key per minute. */
   rateLimitPerMinute?: number;
-  readiness?: Record<string, () => boolean | Promise<boolean>>;
+  readiness?: Readiness;
 }
 
 const ErrorSchema = Type.Object({
@@ -39,7 +33,8 @@ const ErrorSchema = Type.Object({
   message: Type.String(),
   details: Type.Optional(Type.Unknown()),
 });
-const errors = {
+/** The error responses routes declare (`response: { 200: …, ...ERROR_RESPONSES }`). */
+export const ERROR_RESPONSES = {
   400: ErrorSchema,
   401: ErrorSchema,
   403: ErrorSchema,
@@ -47,9 +42,9 @@ const errors = {
   409: ErrorSchema,
   429: ErrorSchema,
 };
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const errors = ERROR_RESPONSES;
 
-/** The REST API for marketers, merchants and app backends (`hexcast api`). */
+/** The REST API shell (`hexcast api`): docs, health, API keys, rate limits; capabilities add routes. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
@@ -63,7 +58,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       info: {
         title: 'Hexcast API',
         version: '0.1.0',
-        description: 'Campaigns, fences and device registration',
+        description: 'Campaigns, fences, coupons and device registration',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
@@ -83,99 +78,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     keyGenerator: (request) => request.identity?.id ?? request.ip,
   });
   const limited = { rateLimit: { max: deps.rateLimitPerMinute ?? 600, timeWindow: 60_000 } };
-  const marketer = { ...limited, roles: ['marketer'] as const };
-
-  app.post('/v1/campaigns', {
-    config: marketer,
-    schema: { tags: ['campaigns'], body: CampaignInputSchema, response: { 201: CampaignSchema, ...errors } },
-    handler: async (request, reply) => {
-      const campaign = await deps.campaigns.create(request.body, request.identity!.id);
-      await deps.publisher.publish(campaign);
-      return reply.code(201).send(campaign);
-    },
-  });
-
-  app.get('/v1/campaigns', {
-    config: marketer,
-    schema: {
-      tags: ['campaigns'],
-      response: { 200: Type.Object({ campaigns: Type.Array(CampaignSchema) }), ...errors },
-    },
-    handler: async () => ({ campaigns: await deps.campaigns.list() }),
-  });
-
-  app.get('/v1/campaigns/:id', {
-    config: marketer,
-    schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
-    handler: async (request) => {
-      const campaign = await deps.campaigns.get(request.params.id);
-      if (campaign === null)
-        throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${request.params.id} not found`);
-      return campaign;
-    },
-  });
-
-  app.patch('/v1/campaigns/:id', {
-    config: marketer,
-    schema: {
-      tags: ['campaigns'],
-      params: IdParams,
-      headers: Type.Object({ 'if-match': Type.Optional(Type.String({ pattern: '^"?\\d+"?$' })) }),
-      body: CampaignPatchSchema,
-      response: { 200: CampaignSchema, ...errors },
-    },
-    handler: async (request) => {
-      const ifMatch = request.headers['if-match'];
-      const expected = ifMatch === undefined ? undefined : Number(String(ifMatch).replaceAll('"', ''));
-      const campaign = await deps.campaigns.update(
-        request.params.id,
-        request.body,
-        request.identity!.id,
-        expected,
-      );
-      await deps.publisher.publish(campaign);
-      return campaign;
-    },
-  });
-
-  app.delete('/v1/campaigns/:id', {
-    config: marketer,
-    schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
-    handler: async (request) => {
-      const campaign = await deps.campaigns.remove(request.params.id, request.identity!.id);
-      await deps.publisher.publish(campaign, true);
-      return campaign;
-    },
-  });
-
-  app.get('/v1/fences/lookup', {
-    config: { ...limited, roles: ['marketer', 'care', 'reviewer'] as const },
-    schema: {
-      tags: ['fences'],
-      querystring: Type.Object({
-        lat: Type.Number({ minimum: -90, maximum: 90 }),
-        lng: Type.Number({ minimum: -180, maximum: 180 }),
-      }),
-      response: {
-        200: Type.Object({
-          fences: Type.Array(
-            Type.Object({ fenceId: Type.String(), campaignId: Type.String(), name: Type.String() }),
-          ),
-        }),
-        ...errors,
-      },
-    },
-    handler: async (request) => {
-      const ids = deps.catalogue.index.lookupSync(request.query.lat, request.query.lng);
-      return {
-        fences: ids.map((id) => ({
-          fenceId: id,
-          campaignId: id,
-          name: deps.catalogue.campaign(id)?.name ?? '',
-        })),
-      };
-    },
-  });
 
   app.post('/v1/keys', {
     config: { ...limited, roles: ['admin'] as const },
@@ -204,52 +106,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
-  app.post('/v1/devices', {
-    config: { ...limited, roles: ['merchant'] as const },
-    schema: {
-      tags: ['devices'],
-      body: Type.Object(
-        {
-          deviceId: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }),
-          region: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }),
-          platform: Type.Union([
-            Type.Literal('ios'),
-            Type.Literal('android'),
-            Type.Literal('web'),
-            Type.Literal('node'),
-          ]),
-          /** IANA zone for quiet hours and daily caps (else the campaign's). */
-          timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-          tags: Type.Optional(
-            Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, uniqueItems: true }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      response: {
-        201: Type.Object({ deviceId: Type.String(), token: Type.String(), expiresAt: Type.Integer() }),
-        ...errors,
-      },
-    },
-    handler: async (request, reply) => {
-      const { deviceId, region, platform, timezone, tags } = request.body;
-      if (timezone !== undefined) checkTimeZone(timezone, 'HX_DEVICE_INVALID');
-      const device = await deps.devices.register(
-        { id: deviceId, region, platform, timezone: timezone ?? null, tags: tags ?? [] },
-        request.identity!.id,
-      );
-      const { token, expiresAt } = await deps.tokens.issue(device.id, device.region);
-      return reply.code(201).send({ deviceId: device.id, token, expiresAt });
-    },
-  });
-
-  await app.register(couponRoutes, {
-    ledger: deps.ledger,
-    campaigns: deps.campaigns,
-    publisher: deps.publisher,
-    limited,
-    errors,
-  });
-
+  for (const routes of deps.routes) await app.register(routes, { limited });
   return app;
 }

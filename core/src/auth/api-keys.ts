@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Queryable } from '../records/records.js';
+import type { Queryable } from '../records/index.js';
 
 export const ROLES = ['admin', 'marketer', 'reviewer', 'care', 'merchant'] as const;
 export type Role = (typeof ROLES)[number];

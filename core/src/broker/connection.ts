@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Counter } from 'prom-client';
+import type { Writer } from '../kafka-protocol/index.js';
+import { MalformedRequest, Reader } from '../kafka-protocol/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   API_BY_KEY,
@@ -8,8 +10,6 @@ import {
   unsupportedApiVersionsResponse,
 } from './apis/api-versions.js';
 import type { BrokerContext, RequestHeader } from './context.js';
-import { MalformedRequest, Reader } from './protocol/reader.js';
-import type { Writer } from './protocol/writer.js';
 
 const MIN_FRAME = 8; // api_key + api_version + correlation_id
 const MAX_QUEUED_FRAMES = 32;

@@ -1,9 +1,8 @@
+import type { Reader, Writer } from '../kafka-protocol/index.js';
 import type { Logger } from '../observability/index.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
 import type { Topic, TopicConfig, TopicStore } from './log/topic-store.js';
 import type { ProducerState } from './producer-state.js';
-import type { Reader } from './protocol/reader.js';
-import type { Writer } from './protocol/writer.js';
 
 export interface RequestHeader {
   apiKey: number;

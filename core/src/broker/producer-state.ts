@@ -1,4 +1,4 @@
-import { KafkaError } from './protocol/errors.js';
+import { KafkaError } from '../kafka-protocol/index.js';
 
 interface CachedBatch {
   firstSeq: number;

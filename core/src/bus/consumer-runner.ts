@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DeadLetter, type Envelope, type EventRegistry, isExpired, TOPICS } from '../envelope/index.js';
 import { type ErrorCode, HexcastError, isHexcastError } from '../errors/index.js';
@@ -45,6 +44,8 @@ export interface ConsumerRunnerOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxWaitTimeMs?: number;
+  /** Called once a record has had its effect (or was skipped or dead-lettered): feeds track catch-up with it. */
+  onSettled?: (partition: number, offset: string) => void;
 }
 
 /**
@@ -189,6 +190,7 @@ export class ConsumerRunner implements Component {
           await this.#process(batch.topic, batch.partition, message);
           done[i] = true;
           advance();
+          this.#options.onSettled?.(batch.partition, message.offset);
         })
         .finally(() => this.#release());
       chains.set(key, task);
@@ -294,29 +296,4 @@ export class ConsumerRunner implements Component {
     });
     await this.#options.producer.send(TOPICS.dlq, letter);
   }
-}
-
-/**
- * A runner for a compacted topic that every process must see whole (campaigns, models): a
- * consumer group of its own (so each process gets every record), from the beginning, one
- * record at a time, short polls so a change arrives within a fraction of a second.
- */
-export function feedRunner(
-  options: Pick<ConsumerRunnerOptions, 'kafka' | 'registry' | 'metrics' | 'logger' | 'producer'>,
-  feed: { name: string; topic: string; handler: EnvelopeHandler },
-): ConsumerRunner {
-  return new ConsumerRunner({
-    kafka: options.kafka,
-    registry: options.registry,
-    metrics: options.metrics,
-    logger: options.logger,
-    producer: options.producer,
-    groupId: `hx-${feed.name}-${randomUUID()}`,
-    topics: [feed.topic],
-    stage: feed.name,
-    fromBeginning: true,
-    maxWaitTimeMs: 200,
-    concurrency: 1,
-    handler: feed.handler,
-  });
 }

@@ -4,16 +4,14 @@ export {
   type EnvelopeHandler,
   type RecordContext,
 } from './consumer-runner.js';
-export { type IdempotencyStore, MemoryIdempotencyStore, RedisIdempotencyStore } from './idempotency.js';
+export { Feed, type FeedOptions, type FeedSpec } from './feed.js';
 export { createKafka, type KafkaFactoryOptions, kafkaBrokers } from './kafka.js';
 export { BusProducer, type BusProducerOptions, type SendCallback } from './producer.js';
 export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
 export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';
 export { ensureTopics } from './topics.js';
 export {
-  encodeRecordBatch,
-  murmur2,
-  murmur2Text,
+  groupBy,
   ProduceError,
   WireProducer,
   type WireProducerOptions,

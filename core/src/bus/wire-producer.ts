@@ -1,9 +1,12 @@
 import { connect, type Socket } from 'node:net';
-import { crc32c } from '../broker/protocol/crc32c.js';
-import { Reader } from '../broker/protocol/reader.js';
-import { BATCH_HEADER_BYTES, BATCH_OVERHEAD } from '../broker/protocol/record-batch.js';
-import { Writer } from '../broker/protocol/writer.js';
 import { HexcastError } from '../errors/index.js';
+import {
+  encodeRecordBatch,
+  murmur2Text,
+  type ProducerRecord,
+  Reader,
+  Writer,
+} from '../kafka-protocol/index.js';
 import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
 
 /**
@@ -20,12 +23,7 @@ import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
  * do, so a key lands where the rest of the system expects it.
  */
 
-export interface WireRecord {
-  key: string;
-  /** The value's bytes, or text written as UTF-8 straight into the batch (no Buffer of its own). */
-  value: Buffer | string;
-  timestamp: number;
-}
+export type WireRecord = ProducerRecord;
 
 export interface WireProducerOptions {
   brokers: readonly string[];
@@ -346,145 +344,6 @@ function readProduceResponse(body: Buffer): Map<string, number> {
     });
   });
   return codes;
-}
-
-/**
- * Record batch v2, uncompressed, written straight into one buffer: header (61 bytes), then per
- * record its varint length, attributes, timestamp delta, offset delta, key, value, no headers.
- */
-export function encodeRecordBatch(
-  records: readonly WireRecord[],
-  producerId: number,
-  epoch: number,
-  baseSequence: number,
-): Buffer {
-  let baseTimestamp = Number.POSITIVE_INFINITY;
-  let maxTimestamp = Number.NEGATIVE_INFINITY;
-  let capacity = BATCH_HEADER_BYTES;
-  const keyBytes = new Array<number>(records.length);
-  const valueBytes = new Array<number>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const t = record.timestamp;
-    if (t < baseTimestamp) baseTimestamp = t;
-    if (t > maxTimestamp) maxTimestamp = t;
-    keyBytes[i] = Buffer.byteLength(record.key);
-    valueBytes[i] = typeof record.value === 'string' ? Buffer.byteLength(record.value) : record.value.length;
-    // length (≤5) + attributes (1) + timestamp delta (≤10) + offset delta (≤5) + key/value lengths (≤5 each) + headers (1)
-    capacity += 32 + keyBytes[i]! + valueBytes[i]!;
-  }
-  const buf = Buffer.allocUnsafe(capacity);
-  let pos = BATCH_HEADER_BYTES;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    const keyLength = keyBytes[i]!;
-    const valueLength = valueBytes[i]!;
-    const delta = record.timestamp - baseTimestamp;
-    const bodyLength =
-      1 +
-      varLongSize(delta) +
-      varLongSize(i) +
-      varLongSize(keyLength) +
-      keyLength +
-      varLongSize(valueLength) +
-      valueLength +
-      1;
-    pos = writeVarInt(buf, pos, bodyLength);
-    buf[pos++] = 0; // attributes
-    pos = writeVarLong(buf, pos, delta);
-    pos = writeVarInt(buf, pos, i);
-    pos = writeVarInt(buf, pos, keyLength);
-    pos += buf.write(record.key, pos, keyLength);
-    pos = writeVarInt(buf, pos, valueLength);
-    const value = record.value;
-    pos += typeof value === 'string' ? buf.write(value, pos, valueLength) : value.copy(buf, pos);
-    buf[pos++] = 0; // no headers
-  }
-  const batch = buf.subarray(0, pos);
-  batch.writeBigInt64BE(0n, 0); // base offset: the broker assigns
-  batch.writeInt32BE(pos - BATCH_OVERHEAD, 8);
-  batch.writeInt32BE(-1, 12); // partition leader epoch
-  batch.writeInt8(2, 16); // magic
-  batch.writeInt16BE(0, 21); // attributes: no codec, create time
-  batch.writeInt32BE(records.length - 1, 23);
-  batch.writeBigInt64BE(BigInt(baseTimestamp), 27);
-  batch.writeBigInt64BE(BigInt(maxTimestamp), 35);
-  batch.writeBigInt64BE(BigInt(producerId), 43);
-  batch.writeInt16BE(epoch, 51);
-  batch.writeInt32BE(baseSequence, 53);
-  batch.writeInt32BE(records.length, 57);
-  batch.writeUInt32BE(crc32c(batch, 21, pos), 17);
-  return batch;
-}
-
-/** Bytes of a zig-zag varint of a safe integer. */
-function varLongSize(value: number): number {
-  let v = value >= 0 ? value * 2 : -value * 2 - 1;
-  let n = 1;
-  while (v > 0x7f) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Zig-zag varint of a 32-bit value. */
-function writeVarInt(buf: Buffer, at: number, value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  let p = at;
-  while (v > 0x7f) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
-
-/** Zig-zag varint of a safe integer (timestamp deltas may pass 2^31). */
-function writeVarLong(buf: Buffer, at: number, value: number): number {
-  if (value >= -(2 ** 30) && value < 2 ** 30) return writeVarInt(buf, at, value);
-  let v = value >= 0 ? value * 2 : -value * 2 - 1;
-  let p = at;
-  while (v > 0x7f) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[p++] = v;
-  return p;
-}
-
-const scratch = Buffer.allocUnsafe(1024);
-
-/** `murmur2` of a string's UTF-8 bytes, without a Buffer per key (keys up to 1 KiB; longer ones get one). */
-export function murmur2Text(text: string): number {
-  if (text.length * 3 > scratch.length) return murmur2(Buffer.from(text));
-  const n = scratch.write(text, 0);
-  return murmur2(scratch, n);
-}
-
-/** Java's murmur2 (Kafka's `Utils.murmur2`), as kafkajs' default partitioner computes it. */
-export function murmur2(data: Uint8Array, length = data.length): number {
-  const m = 0x5bd1e995;
-  let h = 0x9747b28c ^ length;
-  const fours = length & ~3;
-  for (let i = 0; i < fours; i += 4) {
-    let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m) ^ k;
-  }
-  const tail = length & 3;
-  if (tail === 3) h ^= data[fours + 2]! << 16;
-  if (tail >= 2) h ^= data[fours + 1]! << 8;
-  if (tail >= 1) {
-    h ^= data[fours]!;
-    h = Math.imul(h, m);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, m);
-  h ^= h >>> 15;
-  return h | 0;
 }
 
 /**

@@ -1,12 +1,9 @@
-import type { Kafka } from 'kafkajs';
-import { type ConsumerRunner, feedRunner } from '../bus/consumer-runner.js';
-import type { BusProducer } from '../bus/producer.js';
+import { type BusProducer, Feed, type FeedOptions } from '../bus/index.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
-import { CampaignChanged } from '../geo/events.js';
-import type { FenceCatalogue } from '../geo/fence-catalogue.js';
 import type { Component } from '../lifecycle/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
 import type { Campaign } from './campaign.js';
+import { CampaignChanged } from './events.js';
+import type { FenceCatalogue } from './fence-catalogue.js';
 
 /** Publishes every campaign change to the compacted `hx.campaigns` topic (key = campaign id). */
 export class CampaignPublisher {
@@ -25,25 +22,21 @@ export class CampaignPublisher {
   }
 }
 
-export interface CampaignFeedOptions {
-  kafka: Kafka;
-  registry: EventRegistry;
-  producer: BusProducer;
-  metrics: Metrics;
-  logger: Logger;
+export interface CampaignFeedOptions extends FeedOptions {
   catalogue: FenceCatalogue;
   /** How often schedules are re-checked (ms). */
   refreshMs?: number;
 }
 
 /**
- * Keeps a worker's fence catalogue in step with `hx.campaigns`: each worker reads the whole
- * compacted topic in a consumer group of its own, so every worker sees every campaign, and a
- * change reaches all of them within the consumer's poll interval.
+ * Keeps a process's fence catalogue in step with `hx.campaigns`: each process reads the whole
+ * compacted topic in a consumer group of its own, so every process sees every campaign, and a
+ * change reaches all of them within the consumer's poll interval. `start` returns once the
+ * catalogue holds every campaign the topic held (`ready()`).
  */
 export class CampaignFeed implements Component {
   readonly name = 'campaign-feed';
-  readonly #runner: ConsumerRunner;
+  readonly #feed: Feed;
   readonly #catalogue: FenceCatalogue;
   readonly #refreshMs: number;
   #timer: NodeJS.Timeout | null = null;
@@ -51,7 +44,7 @@ export class CampaignFeed implements Component {
   constructor(options: CampaignFeedOptions) {
     this.#catalogue = options.catalogue;
     this.#refreshMs = options.refreshMs ?? 1000;
-    this.#runner = feedRunner(options, {
+    this.#feed = new Feed(options, {
       name: 'campaign-feed',
       topic: TOPICS.campaigns.name,
       handler: async (envelope) => {
@@ -62,8 +55,12 @@ export class CampaignFeed implements Component {
     });
   }
 
+  ready(): boolean {
+    return this.#feed.ready();
+  }
+
   async start(): Promise<void> {
-    await this.#runner.start();
+    await this.#feed.start();
     this.#timer = setInterval(() => this.#catalogue.refresh(), this.#refreshMs);
     this.#timer.unref();
   }
@@ -71,6 +68,6 @@ export class CampaignFeed implements Component {
   async close(): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    await this.#runner.close();
+    await this.#feed.close();
   }
 }

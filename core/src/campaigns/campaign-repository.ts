@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
-import { validateFenceShape } from '../geo/validate.js';
-import { checkTimeZone } from '../offers/quiet-hours.js';
-import type { Queryable, Records } from '../records/records.js';
+import { validateFenceShape } from '../geo/index.js';
+import { checkTimeZone } from '../local-time/index.js';
+import type { Queryable, Records } from '../records/index.js';
 import type { Campaign, CampaignInput, CampaignPatch } from './campaign.js';
 
 interface Row {
@@ -12,7 +12,7 @@ interface Row {
   status: Campaign['status'];
   fence: Campaign['fence'];
   dwell_ms: number;
-  cooldown_ms: number;
+  exit_debounce_ms: number;
   starts_at: Date | string;
   ends_at: Date | string;
   timezone: string;
@@ -30,7 +30,7 @@ function toCampaign(row: Row): Campaign {
     status: row.status,
     fence: typeof row.fence === 'string' ? JSON.parse(row.fence) : row.fence,
     dwellSeconds: Math.round(row.dwell_ms / 1000),
-    cooldownSeconds: Math.round(row.cooldown_ms / 1000),
+    exitDebounceSeconds: Math.round(row.exit_debounce_ms / 1000),
     startsAt: iso(row.starts_at),
     endsAt: iso(row.ends_at),
     timezone: row.timezone,
@@ -50,7 +50,7 @@ function checkCampaign(c: Pick<Campaign, 'fence' | 'startsAt' | 'endsAt' | 'time
 }
 
 const COLUMNS =
-  'id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, offer, updated_at';
+  'id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer, updated_at';
 
 /** Campaigns with a full version history: every change writes a `campaign_versions` row. */
 export class CampaignRepository {
@@ -62,7 +62,7 @@ export class CampaignRepository {
     const id = randomUUID();
     return this.records.transaction(async (tx) => {
       const rows = await tx.query<Row>(
-        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, cooldown_ms, starts_at, ends_at, timezone, offer)
+        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer)
          VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
         [
           id,
@@ -70,7 +70,7 @@ export class CampaignRepository {
           candidate.status,
           JSON.stringify(candidate.fence),
           candidate.dwellSeconds * 1000,
-          candidate.cooldownSeconds * 1000,
+          candidate.exitDebounceSeconds * 1000,
           candidate.startsAt,
           candidate.endsAt,
           candidate.timezone,
@@ -116,7 +116,7 @@ export class CampaignRepository {
       const next = { ...current, ...patch };
       checkCampaign(next);
       const updated = await tx.query<Row>(
-        `UPDATE campaigns SET version = version + 1, name = $2, status = $3, fence = $4, dwell_ms = $5, cooldown_ms = $6,
+        `UPDATE campaigns SET version = version + 1, name = $2, status = $3, fence = $4, dwell_ms = $5, exit_debounce_ms = $6,
            starts_at = $7, ends_at = $8, timezone = $9, offer = $10, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           id,
@@ -124,7 +124,7 @@ export class CampaignRepository {
           next.status,
           JSON.stringify(next.fence),
           next.dwellSeconds * 1000,
-          next.cooldownSeconds * 1000,
+          next.exitDebounceSeconds * 1000,
           next.startsAt,
           next.endsAt,
           next.timezone,

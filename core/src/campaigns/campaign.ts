@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { FenceShapeSchema } from '../geo/shapes.js';
-import { OfferSettingsSchema } from '../offers/settings.js';
+import { FenceShapeSchema } from '../geo/index.js';
+import { OfferSettingsSchema } from './offer-settings.js';
 
 export const CampaignStatusSchema = Type.Union([
   Type.Literal('draft'),
@@ -15,7 +15,11 @@ export const CampaignInputSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     fence: FenceShapeSchema,
     dwellSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
-    cooldownSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
+    /**
+     * GPS jitter guard: an exit is raised only once the device has been outside this long, and a
+     * re-entry within it after an exit raises nothing.
+     */
+    exitDebounceSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
     startsAt: Type.String({ format: 'date-time' }),
     endsAt: Type.String({ format: 'date-time' }),
     timezone: Type.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
@@ -37,7 +41,7 @@ export const CampaignSchema = Type.Object({
   status: CampaignStatusSchema,
   fence: FenceShapeSchema,
   dwellSeconds: Type.Integer(),
-  cooldownSeconds: Type.Integer(),
+  exitDebounceSeconds: Type.Integer(),
   startsAt: Type.String(),
   endsAt: Type.String(),
   timezone: Type.String(),
@@ -55,4 +59,24 @@ export function isLive(campaign: Pick<Campaign, 'status' | 'startsAt' | 'endsAt'
   return (
     campaign.status === 'active' && Date.parse(campaign.startsAt) <= now && now < Date.parse(campaign.endsAt)
   );
+}
+
+/**
+ * A campaign written before the two cooldowns were renamed (`cooldownSeconds` was both the geo
+ * exit debounce and, under `offer`, the gap between coupons), as it is now. Old `campaign.changed`
+ * records stay on the compacted topic until their campaign changes again.
+ */
+export function upgradeCampaign(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const { cooldownSeconds, ...rest } = raw as Record<string, unknown>;
+  const campaign: Record<string, unknown> =
+    cooldownSeconds === undefined || 'exitDebounceSeconds' in rest
+      ? rest
+      : { ...rest, exitDebounceSeconds: cooldownSeconds };
+  const offer = campaign.offer as Record<string, unknown> | undefined;
+  if (offer !== undefined && offer !== null && typeof offer === 'object' && 'cooldownSeconds' in offer) {
+    const { cooldownSeconds: gap, ...offerRest } = offer;
+    campaign.offer = 'couponGapSeconds' in offerRest ? offerRest : { ...offerRest, couponGapSeconds: gap };
+  }
+  return campaign;
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHexcastError } from '../errors/index.js';
+import type { CliPlugin } from '../runtime/index.js';
 import { registerDev } from './commands/dev.js';
 import { COMMANDS } from './commands/index.js';
-import { type CliPlugin, loadPlugins } from './plugins.js';
+import { loadPlugins } from './plugins.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -1,17 +1,4 @@
-import type { Command } from 'commander';
-import type { Component } from '../lifecycle/index.js';
-import type { ServiceContext } from './services.js';
-
-/**
- * What a package adds to the one `hexcast` CLI: its subcommands, and the components it runs in
- * `hexcast dev`. Packages that build on core (the edge gateway, later the models and the
- * simulator) export one as `@hexcast/<package>/cli`; the `hexcast` binary loads those installed.
- */
-export interface CliPlugin {
-  readonly name: string;
-  readonly commands?: ReadonlyArray<(program: Command) => void>;
-  readonly devComponents?: (ctx: ServiceContext) => Component[] | Promise<Component[]>;
-}
+import type { CliPlugin } from '../runtime/index.js';
 
 /** The packages whose CLI plugins `hexcast` loads when they are installed. */
 export const PLUGIN_PACKAGES = ['@hexcast/edge-gateway/cli', '@hexcast/simulator/cli'] as const;

@@ -1,12 +1,4 @@
-export type {
-  DeliveryItem,
-  DeliveryQueue,
-  ExpiredItem,
-  ExpiredWhere,
-  RejectReason,
-} from './delivery-queue.js';
-export { MemoryDeliveryQueue } from './delivery-queue.memory.js';
-export { RedisDeliveryQueue, type RedisDeliveryQueueOptions } from './delivery-queue.redis.js';
+export { delivery } from './capability.js';
 export {
   DELIVERY_EVENTS,
   DeliveryItemEvent,

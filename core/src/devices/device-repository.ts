@@ -1,4 +1,4 @@
-import type { Queryable } from '../records/records.js';
+import type { Queryable } from '../records/index.js';
 
 export interface Device {
   id: string;

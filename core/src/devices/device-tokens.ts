@@ -1,4 +1,5 @@
 import { jwtVerify, SignJWT } from 'jose';
+import { dataDirSecret, type HexcastConfig } from '../config/index.js';
 import { HexcastError } from '../errors/index.js';
 
 export const DEVICE_TOKEN_AUDIENCE = 'hexcast-gateway';
@@ -62,4 +63,14 @@ export class DeviceTokens {
       throw new HexcastError('HX_AUTH_TOKEN_INVALID', 'device token is invalid or expired', { cause });
     }
   }
+}
+
+/** The device-token secret: from config, else generated once into `<dataDir>/device-token.secret`. */
+export function deviceTokenSecret(config: Readonly<HexcastConfig>): string {
+  return dataDirSecret(
+    config,
+    config.auth.deviceTokenSecret,
+    'HX_DEVICE_TOKEN_SECRET',
+    'device-token.secret',
+  );
 }

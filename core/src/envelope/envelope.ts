@@ -50,8 +50,17 @@ export interface Envelope<T = unknown> {
 export interface EventType<S extends TSchema = TSchema> {
   readonly type: string;
   readonly schema: S;
+  /**
+   * Turns data written by an older version of this type into today's shape before it is
+   * validated on decode (records on compacted topics outlive the code that wrote them).
+   */
+  readonly upcast?: (data: unknown) => unknown;
 }
 
-export function defineEvent<S extends TSchema>(type: string, schema: S): EventType<S> {
-  return Object.freeze({ type, schema });
+export function defineEvent<S extends TSchema>(
+  type: string,
+  schema: S,
+  options: { upcast?: (data: unknown) => unknown } = {},
+): EventType<S> {
+  return Object.freeze({ type, schema, ...options });
 }

@@ -122,6 +122,14 @@ export class EventRegistry {
     } catch (cause) {
       throw new HexcastError('HX_ENVELOPE_MALFORMED', 'record value is not JSON', { cause });
     }
+    const upcast =
+      typeof parsed === 'object' && parsed !== null
+        ? this.#types.get((parsed as { type?: unknown }).type as string)?.event.upcast
+        : undefined;
+    if (upcast !== undefined) {
+      const envelope = parsed as { data?: unknown };
+      envelope.data = upcast(envelope.data);
+    }
     this.validate(parsed);
     return parsed;
   }

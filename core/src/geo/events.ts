@@ -1,12 +1,18 @@
 import { Type } from '@sinclair/typebox';
-import { CampaignSchema } from '../campaigns/campaign.js';
-import { defineEvent, type EventType } from '../envelope/envelope.js';
+import { defineEvent, type EventType } from '../envelope/index.js';
 
 export const GeoEventDataSchema = Type.Object(
   {
     deviceId: Type.String({ minLength: 1, maxLength: 128 }),
     fenceId: Type.String({ minLength: 1 }),
     campaignId: Type.String({ minLength: 1 }),
+    /** The region of the gateway the fix came through: where a coupon for it is delivered. */
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    /**
+     * Every live fence containing this fix, so a consumer (the offer engine) needs no lookup of
+     * its own. Absent on events written before it was added.
+     */
+    fences: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1000 })),
     lat: Type.Number({ minimum: -90, maximum: 90 }),
     lng: Type.Number({ minimum: -180, maximum: 180 }),
     h3: Type.String(),
@@ -25,10 +31,4 @@ export const GeoEnter = defineEvent('geo.enter', GeoEventDataSchema);
 export const GeoExit = defineEvent('geo.exit', GeoEventDataSchema);
 export const GeoDwell = defineEvent('geo.dwell', GeoEventDataSchema);
 
-/** A campaign as it is now (compacted `hx.campaigns`, key = campaign id). */
-export const CampaignChanged = defineEvent(
-  'campaign.changed',
-  Type.Object({ campaign: CampaignSchema, deleted: Type.Boolean() }, { additionalProperties: false }),
-);
-
-export const GEO_EVENTS: readonly EventType[] = [GeoEnter, GeoExit, GeoDwell, CampaignChanged];
+export const GEO_EVENTS: readonly EventType[] = [GeoEnter, GeoExit, GeoDwell];

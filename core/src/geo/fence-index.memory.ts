@@ -80,19 +80,7 @@ export class MemoryFenceIndex implements FenceIndex {
     this.#finest = options.finestResolution ?? FINEST_RESOLUTION;
   }
 
-  async upsert(fence: Fence): Promise<void> {
-    this.upsertSync(fence);
-  }
-
-  async remove(fenceId: string): Promise<boolean> {
-    return this.removeSync(fenceId);
-  }
-
-  async lookup(lat: number, lng: number): Promise<string[]> {
-    return this.lookupSync(lat, lng);
-  }
-
-  async size(): Promise<number> {
+  get size(): number {
     return this.#slotOf.size;
   }
 
@@ -115,11 +103,11 @@ export class MemoryFenceIndex implements FenceIndex {
     };
   }
 
-  upsertSync(fence: Fence): void {
+  upsert(fence: Fence): void {
     validateFenceShape(fence.shape);
     const resolution = Math.min(resolutionFor(fence.shape), this.#finest);
     const cover = coverFence(fence.shape, resolution, resolution === this.#finest);
-    this.removeSync(fence.id);
+    this.remove(fence.id);
     const slotIndex = this.#free.pop() ?? this.#slots.length;
     const cells = [
       ...cover.interior.map((c) => [c, 1] as const),
@@ -149,7 +137,7 @@ export class MemoryFenceIndex implements FenceIndex {
     this.#refreshResolutions();
   }
 
-  removeSync(fenceId: string): boolean {
+  remove(fenceId: string): boolean {
     const slotIndex = this.#slotOf.get(fenceId);
     if (slotIndex === undefined) return false;
     const slot = this.#slots[slotIndex]!;
@@ -185,7 +173,7 @@ export class MemoryFenceIndex implements FenceIndex {
     return true;
   }
 
-  lookupSync(lat: number, lng: number): string[] {
+  lookup(lat: number, lng: number): string[] {
     if (!(lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180)) {
       throw new HexcastError('HX_GEO_COORDINATE_RANGE', `lat/lng out of range: ${lat}, ${lng}`);
     }

@@ -1,20 +1,28 @@
 import type { Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
-import type { BusProducer } from '../bus/producer.js';
+import type { BusProducer } from '../bus/index.js';
 import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { Metrics } from '../observability/index.js';
-import type { DeviceStateStore } from '../state/device-state.js';
 import { haversineM } from './contains.js';
+import type { DeviceStateStore } from './device-state.js';
 import { GeoDwell, GeoEnter, GeoExit } from './events.js';
-import type { FenceCatalogue } from './fence-catalogue.js';
-import { advanceMembership } from './transitions.js';
+import { advanceMembership, type FenceTiming } from './transitions.js';
+
+/** The fences fixes are tested against and how each debounces (the campaigns' catalogue is one). */
+export interface LiveFences {
+  /** Ids of the live fences containing the point. */
+  lookup(lat: number, lng: number): string[];
+  timing(fenceId: string): FenceTiming;
+  /** The campaign a fence belongs to. */
+  ownerOf(fenceId: string): string;
+}
 
 type Fix = Static<(typeof DeviceLocation)['schema']>;
 
 export interface GeoProcessorOptions {
   registry: EventRegistry;
   producer: BusProducer;
-  catalogue: FenceCatalogue;
+  fences: LiveFences;
   state: DeviceStateStore;
   metrics: Metrics;
   clock?: () => number;
@@ -82,12 +90,13 @@ export class GeoProcessor {
     const impossibleTravel = impliedSpeedMps !== undefined && impliedSpeedMps > (this.#o.maxSpeedMps ?? 100);
     if (impossibleTravel) this.#m.impossible.inc();
 
-    const catalogue = this.#o.catalogue;
-    const inside = new Set(catalogue.index.lookupSync(fix.lat, fix.lng));
-    const { membership, events } = advanceMembership(state.membership, inside, ts, (id) =>
-      catalogue.timing(id),
+    const fences = this.#o.fences;
+    const containing = fences.lookup(fix.lat, fix.lng);
+    const { membership, events } = advanceMembership(state.membership, new Set(containing), ts, (id) =>
+      fences.timing(id),
     );
     const h3 = fix.h3 ?? '';
+    const region = envelope.source.region;
     await Promise.all(
       events.map((event) => {
         const type = event.kind === 'enter' ? GeoEnter : event.kind === 'exit' ? GeoExit : GeoDwell;
@@ -99,7 +108,9 @@ export class GeoProcessor {
           data: {
             deviceId,
             fenceId: event.fenceId,
-            campaignId: catalogue.campaign(event.fenceId)?.id ?? event.fenceId,
+            campaignId: fences.ownerOf(event.fenceId),
+            ...(region === undefined ? {} : { region }),
+            fences: containing,
             lat: fix.lat,
             lng: fix.lng,
             h3,

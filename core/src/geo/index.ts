@@ -1,12 +1,15 @@
+export { geo, LIVE_FENCES } from './capability.js';
 export { CellTable } from './cell-table.js';
-export { bbox, exactTest, type ShapeTest } from './contains.js';
+export { bbox, exactTest, haversineM, type ShapeTest } from './contains.js';
 export { coverFence, type FenceCover, resolutionFor } from './cover.js';
-export { CampaignChanged, GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, GeoExit } from './events.js';
-export { FenceCatalogue } from './fence-catalogue.js';
+export { deviceStateStore } from './device-state.engine.js';
+export type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
+export { MemoryDeviceStateStore } from './device-state.memory.js';
+export { RedisDeviceStateStore } from './device-state.redis.js';
+export { GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, GeoExit } from './events.js';
 export type { FenceIndex } from './fence-index.js';
 export { MemoryFenceIndex } from './fence-index.memory.js';
-export { RedisFenceIndex } from './fence-index.redis.js';
-export { GeoProcessor, type GeoProcessorOptions } from './geo-processor.js';
+export { GeoProcessor, type GeoProcessorOptions, type LiveFences } from './geo-processor.js';
 export { ancestorKey, cellTail, parentTail } from './h3-cells.js';
 export { latLngToCellFast, latLngToCellTail } from './lat-lng-cell.js';
 export {

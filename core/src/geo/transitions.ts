@@ -2,9 +2,9 @@
  * Fence membership of one device and how a new fix moves it. Pure: the geo processor loads the
  * state, calls `advanceMembership`, publishes the events, then stores the new state.
  *
- * - enter: at the first fix inside (unless the fence was exited less than `cooldownMs` ago:
+ * - enter: at the first fix inside (unless the fence was exited less than `exitDebounceMs` ago:
  *   GPS jitter at the edge must not turn into enter/exit pairs);
- * - exit: only once the device has been outside for `cooldownMs` (a fix inside meanwhile cancels
+ * - exit: only once the device has been outside for `exitDebounceMs` (a fix inside meanwhile cancels
  *   it), so a jittering fix does not end the visit;
  * - dwell: once per visit, when inside for at least the fence's `dwellMs`.
  */
@@ -24,7 +24,7 @@ export type Membership = Record<string, FenceMembership>;
 
 export interface FenceTiming {
   dwellMs: number;
-  cooldownMs: number;
+  exitDebounceMs: number;
 }
 
 export interface MembershipEvent {
@@ -48,10 +48,10 @@ export function advanceMembership(
   for (const fenceId of fenceIds) {
     const before = previous[fenceId];
     const isInside = inside.has(fenceId);
-    const { dwellMs, cooldownMs } = timing(fenceId);
+    const { dwellMs, exitDebounceMs } = timing(fenceId);
     let next: FenceMembership | undefined = before === undefined ? undefined : { ...before };
     if (isInside) {
-      if (next === undefined || (next.state === 'cooldown' && ts - next.since >= cooldownMs)) {
+      if (next === undefined || (next.state === 'cooldown' && ts - next.since >= exitDebounceMs)) {
         next = { state: 'inside', enteredAt: ts, since: ts, dwellEmitted: false };
         events.push({ kind: 'enter', fenceId, visitStartedAt: ts });
       } else if (next.state === 'leaving') {
@@ -67,7 +67,7 @@ export function advanceMembership(
         next.state = 'leaving';
         next.since = ts;
       }
-      if (next.state === 'leaving' && ts - next.since >= cooldownMs) {
+      if (next.state === 'leaving' && ts - next.since >= exitDebounceMs) {
         events.push({
           kind: 'exit',
           fenceId,
@@ -75,7 +75,7 @@ export function advanceMembership(
           dwellMs: next.since - next.enteredAt,
         });
         next = { ...next, state: 'cooldown', since: ts };
-      } else if (next.state === 'cooldown' && ts - next.since >= cooldownMs) {
+      } else if (next.state === 'cooldown' && ts - next.since >= exitDebounceMs) {
         next = undefined; // forgotten: membership stays bounded by the fences near the device
       }
     }

@@ -1,14 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { HexcastConfig } from '../config/index.js';
 import type { Component } from '../lifecycle/index.js';
-import { healthPlugin, type Logger, type Metrics } from '../observability/index.js';
+import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 
 export interface OpsServerOptions {
   config: Readonly<HexcastConfig>;
   logger: Logger;
   metrics: Metrics;
   name: string;
-  readiness?: Record<string, () => boolean | Promise<boolean>>;
+  readiness?: Readiness;
   port?: number;
 }
 

@@ -5,6 +5,18 @@ export interface Component {
   readonly name: string;
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Whether it can do its work now (a feed has caught up, a listener is bound): `/readyz`. */
+  ready?(): boolean;
+}
+
+/** `/readyz` checks for the components that say when they are ready. */
+export function readinessChecks(components: Iterable<Component>): Record<string, () => boolean> {
+  const checks: Record<string, () => boolean> = {};
+  for (const c of components) {
+    const ready = c.ready;
+    if (ready !== undefined) checks[c.name] = () => ready.call(c);
+  }
+  return checks;
 }
 
 /** Runs `close` but gives up after `deadlineMs` with a coded, retriable error. */

@@ -4,13 +4,20 @@ import type { Metrics } from './metrics.js';
 
 export interface HealthOptions {
   metrics: Metrics;
-  /** Ready when every check resolves true; a check that throws counts as not ready. */
-  readiness?: Record<string, () => boolean | Promise<boolean>>;
+  /**
+   * Ready when every check resolves true; a check that throws counts as not ready. A function
+   * is asked for the checks at each probe (components may join after the server starts).
+   */
+  readiness?: Readiness;
 }
 
-async function runChecks(readiness: HealthOptions['readiness']): Promise<Record<string, boolean>> {
+export type ReadinessChecks = Record<string, () => boolean | Promise<boolean>>;
+export type Readiness = ReadinessChecks | (() => ReadinessChecks);
+
+async function runChecks(readiness: Readiness | undefined): Promise<Record<string, boolean>> {
   const results: Record<string, boolean> = {};
-  for (const [name, check] of Object.entries(readiness ?? {})) {
+  const checks = typeof readiness === 'function' ? readiness() : (readiness ?? {});
+  for (const [name, check] of Object.entries(checks)) {
     try {
       results[name] = await check();
     } catch {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { dataDirSecret, type HexcastConfig } from '../config/index.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -25,4 +26,9 @@ export function normaliseCode(input: string): string {
   const [prefix, ...rest] = input.trim().toUpperCase().replace(/\s+/g, '').split('-');
   const body = rest.join('-').replace(/[OIL]/g, (c) => (c === 'O' ? '0' : '1'));
   return rest.length === 0 ? (prefix ?? '') : `${prefix}-${body}`;
+}
+
+/** The coupon-code HMAC secret: from config, else generated once into `<dataDir>/offer-code.secret`. */
+export function offerCodeSecret(config: Readonly<HexcastConfig>): string {
+  return dataDirSecret(config, config.offers.codeSecret, 'HX_OFFERS_CODE_SECRET', 'offer-code.secret');
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../state/redis-scripts.js';
+import { RedisScript } from '../redis/index.js';
 import {
   DECISION_TTL_MS,
   type EligibilityStore,
@@ -36,7 +36,7 @@ export class RedisEligibilityStore implements EligibilityStore {
         c.limits.budget,
         c.limits.capPerDevice,
         c.limits.capPerDevicePerDay,
-        c.limits.cooldownMs,
+        c.limits.couponGapMs,
       );
     }
     const answer = JSON.parse((await tryIssueScript.run(this.redis, keys, args)) as string) as {

@@ -13,7 +13,7 @@ export interface OfferLimits {
   /** Coupons one device may get per local day, across campaigns. */
   capPerDevicePerDay: number;
   /** Time after a coupon before the device may get another from this campaign. */
-  cooldownMs: number;
+  couponGapMs: number;
 }
 
 /** One campaign a decision may issue, with its limits. */
@@ -98,7 +98,7 @@ export class MemoryEligibilityStore implements EligibilityStore {
               ? 'device-cap'
               : today >= c.limits.capPerDevicePerDay
                 ? 'daily-cap'
-                : r.now - device.lastAt < c.limits.cooldownMs
+                : r.now - device.lastAt < c.limits.couponGapMs
                   ? 'cooldown'
                   : null;
       if (reason !== null) {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { defineEvent, type EventType } from '../envelope/envelope.js';
+import { defineEvent, type EventType } from '../envelope/index.js';
 
 const DeviceId = Type.String({ minLength: 1, maxLength: 128 });
 

@@ -1,4 +1,4 @@
-import { DeliveryReceipt } from '../delivery/events.js';
+import { DeliveryReceipt } from '../delivery/index.js';
 import type { Envelope } from '../envelope/index.js';
 import { DeviceClick } from '../envelope/index.js';
 import { CouponRedeemed } from './events.js';

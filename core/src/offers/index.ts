@@ -1,4 +1,6 @@
-export { couponCode, normaliseCode } from './coupon-code.js';
+export { type OfferSettings, OfferSettingsSchema } from '../campaigns/index.js';
+export { offers } from './capability.js';
+export { couponCode, normaliseCode, offerCodeSecret } from './coupon-code.js';
 export {
   type Candidate,
   DECISION_TTL_MS,
@@ -41,6 +43,5 @@ export {
   type ProfileStore,
 } from './profile.js';
 export { RedisProfileStore } from './profile.redis.js';
-export { checkTimeZone, inQuietHours, localTime, type QuietHours } from './quiet-hours.js';
-export { type OfferSettings, OfferSettingsSchema } from './settings.js';
+export { type CouponRoutesDeps, couponRoutes } from './routes.js';
 export { DEFAULT_SIGNAL_POLICY, neutralSignals, type SignalPolicy, type Signals } from './signals.js';

@@ -1,5 +1,5 @@
 import { HexcastError } from '../errors/index.js';
-import type { Queryable, Records } from '../records/records.js';
+import type { Queryable, Records } from '../records/index.js';
 
 export type OfferStatus = 'issued' | 'delivered' | 'expired' | 'rejected';
 

@@ -1,22 +1,14 @@
 import { type PropensityArtifact, TfPropensityScorer } from '@hexcast/models';
-import type { Kafka } from 'kafkajs';
-import { type ConsumerRunner, feedRunner } from '../bus/consumer-runner.js';
-import type { BusProducer } from '../bus/producer.js';
-import { type EventRegistry, TOPICS } from '../envelope/index.js';
+import { Feed, type FeedOptions } from '../bus/index.js';
+import { TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
 import type { Component } from '../lifecycle/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
 import { ModelPublished } from './events.js';
 import type { ScorerSlot } from './offer-engine.js';
 
-export interface ModelFeedOptions {
-  kafka: Kafka;
-  registry: EventRegistry;
-  producer: BusProducer;
-  metrics: Metrics;
-  logger: Logger;
+export interface ModelFeedOptions extends FeedOptions {
   slot: ScorerSlot;
-  /** How long `start` waits for the current model when `hx.models` holds one (ms). */
+  /** How long `start` waits to load what `hx.models` holds before carrying on not ready (ms). */
   startTimeoutMs?: number;
 }
 
@@ -25,17 +17,14 @@ export interface ModelFeedOptions {
  * from the beginning in a group of its own, loads each `propensity` artifact and swaps it in —
  * one reference assignment, so decisions in flight finish on the model they started with and
  * none waits or is dropped. An artifact that does not load is counted and logged
- * (`HX_MODEL_INVALID`); the worker keeps the model it has. At start, when the topic holds a
- * model, it waits (bounded) until one is loaded; with none it says it runs on the heuristic.
+ * (`HX_MODEL_INVALID`); the worker keeps the model it has. `start` returns once every artifact
+ * the topic held has been tried (`ready()`); with none loaded it says it runs on the heuristic.
  */
 export class ModelFeed implements Component {
   readonly name = 'model-feed';
   readonly #o: ModelFeedOptions;
-  readonly #runner: ConsumerRunner;
+  readonly #feed: Feed;
   readonly #m;
-  /** Resolves when the first model is swapped in. */
-  readonly #firstLoad: Promise<void>;
-  #onFirstLoad: () => void = () => undefined;
 
   constructor(options: ModelFeedOptions) {
     this.#o = options;
@@ -54,10 +43,7 @@ export class ModelFeed implements Component {
       }),
     };
     this.#m.heuristic.set(options.slot.current.kind === 'heuristic' ? 1 : 0);
-    this.#firstLoad = new Promise((resolve) => {
-      this.#onFirstLoad = resolve;
-    });
-    this.#runner = feedRunner(options, {
+    this.#feed = new Feed(options, {
       name: 'model-feed',
       topic: TOPICS.models.name,
       handler: async (envelope) => {
@@ -65,30 +51,16 @@ export class ModelFeed implements Component {
         const { name, artifact } = envelope.data as { name: string; artifact: PropensityArtifact };
         if (name === 'propensity') await this.#swap(artifact);
       },
+      catchUpTimeoutMs: options.startTimeoutMs ?? 15_000,
     });
   }
 
+  ready(): boolean {
+    return this.#feed.ready();
+  }
+
   async start(): Promise<void> {
-    await this.#runner.start();
-    const admin = this.#o.kafka.admin();
-    await admin.connect();
-    let held = false;
-    try {
-      const offsets = await admin.fetchTopicOffsets(TOPICS.models.name);
-      held = offsets.some((o) => Number(o.high) > Number(o.low));
-    } finally {
-      await admin.disconnect();
-    }
-    if (held) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#firstLoad,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, this.#o.startTimeoutMs ?? 15_000);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#feed.start();
     const current = this.#o.slot.current;
     if (current.kind === 'heuristic')
       this.#o.logger.warn(
@@ -99,7 +71,7 @@ export class ModelFeed implements Component {
   }
 
   async close(): Promise<void> {
-    await this.#runner.close();
+    await this.#feed.close();
   }
 
   async #swap(artifact: PropensityArtifact): Promise<void> {
@@ -119,7 +91,6 @@ export class ModelFeed implements Component {
     }
     const previous = this.#o.slot.current;
     this.#o.slot.current = next;
-    this.#onFirstLoad();
     this.#m.swaps.inc();
     this.#m.heuristic.set(0);
     this.#o.logger.info({ version: next.version, previous: previous.version }, 'propensity model swapped in');

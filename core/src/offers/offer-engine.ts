@@ -1,28 +1,26 @@
 import { heuristicScorer, type PropensityInput, type PropensityScorer } from '@hexcast/models';
 import type { Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
-import type { BusProducer } from '../bus/producer.js';
-import { type Campaign, isLive } from '../campaigns/campaign.js';
-import { DeliveryItemEvent } from '../delivery/events.js';
-import type { Device } from '../devices/device-repository.js';
+import type { BusProducer } from '../bus/index.js';
+import type { FenceCatalogue, OfferSettings } from '../campaigns/index.js';
+import { type Campaign, isLive } from '../campaigns/index.js';
+import { DeliveryItemEvent } from '../delivery/index.js';
+import type { Device } from '../devices/index.js';
 import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
-import { bbox, haversineM } from '../geo/contains.js';
-import { GeoDwell, GeoEnter, type GeoEventDataSchema } from '../geo/events.js';
-import type { FenceCatalogue } from '../geo/fence-catalogue.js';
-import type { FenceShape } from '../geo/shapes.js';
+import type { FenceShape } from '../geo/index.js';
+import { bbox, GeoDwell, GeoEnter, type GeoEventDataSchema, haversineM } from '../geo/index.js';
+import { inQuietHours, localTime } from '../local-time/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { couponCode } from './coupon-code.js';
 import type { Candidate, EligibilityStore } from './eligibility.js';
 import { OfferIssued } from './events.js';
 import type { LedgerOffer } from './ledger.js';
 import type { DeviceProfile, ProfileStore } from './profile.js';
-import { inQuietHours, localTime } from './quiet-hours.js';
-import type { OfferSettings } from './settings.js';
 import { DEFAULT_SIGNAL_POLICY, type SignalPolicy, type Signals } from './signals.js';
 
 type GeoEvent = Static<typeof GeoEventDataSchema>;
 
-/** Where the engine finds a device's region, time zone and tags. */
+/** Where the engine finds a device's time zone and tags (and its region when a geo event lacks one). */
 export interface DeviceDirectory {
   get(deviceId: string): Promise<Device | null>;
 }
@@ -156,8 +154,8 @@ export class OfferEngine {
     const device = await this.#o.devices.get(event.deviceId);
     if (device === null) return { outcome: 'skipped', reason: 'device-unknown' };
 
-    const others = this.#o.catalogue.index
-      .lookupSync(event.lat, event.lng)
+    // The geo worker says which fences hold the fix; events written before it did are looked up.
+    const others = (event.fences ?? this.#o.catalogue.lookup(event.lat, event.lng))
       .filter((id) => id !== triggered.id)
       .map((id) => this.#o.catalogue.campaign(id))
       .filter((c): c is Campaign => c?.offer?.trigger === 'enter');
@@ -211,7 +209,7 @@ export class OfferEngine {
           budget: s.campaign.offer.budget,
           capPerDevice: s.campaign.offer.capPerDevice,
           capPerDevicePerDay: s.campaign.offer.capPerDevicePerDay,
-          cooldownMs: s.campaign.offer.cooldownSeconds * 1000,
+          couponGapMs: s.campaign.offer.couponGapSeconds * 1000,
         },
       });
     }
@@ -244,7 +242,15 @@ export class OfferEngine {
       passedOver.push({ campaignId, reason });
       this.#m.refused.inc({ reason });
     }
-    const offer = await this.#issue(envelope, chosen, candidates, decisionId, device, passedOver, at);
+    const offer = await this.#issue(
+      envelope,
+      chosen,
+      candidates,
+      decisionId,
+      { ...device, region: event.region ?? device.region },
+      passedOver,
+      at,
+    );
     return { outcome: 'issued', offer, passedOver };
   }
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../state/redis-scripts.js';
+import { RedisScript } from '../redis/index.js';
 import {
   type DeviceProfile,
   emptyProfile,

@@ -1,22 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from '@sinclair/typebox';
-import { isLive } from '../campaigns/campaign.js';
-import type { CampaignPublisher } from '../campaigns/campaign-feed.js';
-import type { CampaignRepository } from '../campaigns/campaign-repository.js';
+import { type ApiRoutes, ERROR_RESPONSES, type RouteOptions } from '../api/index.js';
+import type { CampaignPublisher, CampaignRepository } from '../campaigns/index.js';
+import { isLive } from '../campaigns/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
 import { normaliseCode } from './coupon-code.js';
 import { CouponRedeemed } from './events.js';
 import type { OfferLedger, OfferRecord } from './ledger.js';
 
-export interface CouponRoutesOptions {
+export interface CouponRoutesDeps {
   ledger: OfferLedger;
   campaigns: CampaignRepository;
   /** Its registry and producer send `coupon.redeemed`. */
   publisher: CampaignPublisher;
-  limited: { rateLimit: { max: number; timeWindow: number } };
+}
+
+interface CouponRoutesOptions extends CouponRoutesDeps, RouteOptions {
   errors: Record<number, TSchema>;
+}
+
+/** Coupons (merchant: look up, redeem) and campaign stats (marketer). */
+export function couponRoutes(deps: CouponRoutesDeps): ApiRoutes {
+  return (app, { limited }) => couponPlugin(app, { ...deps, limited, errors: ERROR_RESPONSES });
 }
 
 const CodeParams = Type.Object({ code: Type.String({ minLength: 3, maxLength: 64 }) });
@@ -71,7 +78,7 @@ function view(o: OfferRecord, now: number) {
 }
 
 /** Coupon lookup and redemption (merchant), campaign results (marketer). */
-export const couponRoutes: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app, o) => {
+const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app, o) => {
   const merchant = { ...o.limited, roles: ['merchant'] as const };
 
   app.get('/v1/coupons/:code', {

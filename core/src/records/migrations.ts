@@ -87,6 +87,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX offers_device ON offers (device_id, issued_at)
     `,
   },
+  {
+    version: 3,
+    name: 'the two cooldowns renamed: campaigns.exit_debounce_ms, offer.couponGapSeconds',
+    sql: `
+      ALTER TABLE campaigns RENAME COLUMN cooldown_ms TO exit_debounce_ms;
+      UPDATE campaigns SET offer = (offer - 'cooldownSeconds') || jsonb_build_object('couponGapSeconds', offer->'cooldownSeconds')
+        WHERE offer ? 'cooldownSeconds';
+      UPDATE campaign_versions SET body = (body - 'cooldownSeconds') || jsonb_build_object('exitDebounceSeconds', body->'cooldownSeconds')
+        WHERE body ? 'cooldownSeconds';
+      UPDATE campaign_versions SET body = jsonb_set(body, '{offer}', ((body->'offer') - 'cooldownSeconds') || jsonb_build_object('couponGapSeconds', body->'offer'->'cooldownSeconds'))
+        WHERE jsonb_typeof(body->'offer') = 'object' AND body->'offer' ? 'cooldownSeconds'
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

@@ -2,10 +2,14 @@ import {
   ApiKeyRepository,
   type Broker,
   buildApi,
+  CAMPAIGN_EVENTS,
   CampaignPublisher,
   CampaignRepository,
+  campaignRoutes,
+  couponRoutes,
   DeviceRepository,
   DeviceTokens,
+  deviceRoutes,
   FenceCatalogue,
   GEO_EVENTS,
   MemoryFenceIndex,
@@ -44,7 +48,7 @@ describe('REST API', () => {
   beforeAll(async () => {
     broker = await startBroker();
     bus = await busFor(broker);
-    for (const e of GEO_EVENTS) bus.registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS]) bus.registry.register(e);
     records = await PgliteRecords.open(null);
     await migrate(records);
     const keys = new ApiKeyRepository(records);
@@ -52,16 +56,16 @@ describe('REST API', () => {
       keyFor[role] = (await keys.create(role, role)).token;
     const publisher = new CampaignPublisher(bus.registry, bus.producer);
     await bus.campaignFeed(catalogue);
+    const campaigns = new CampaignRepository(records);
     const deps = {
       logger: silentLogger(),
       metrics: bus.metrics,
       keys,
-      campaigns: new CampaignRepository(records),
-      devices: new DeviceRepository(records),
-      tokens,
-      publisher,
-      catalogue,
-      ledger: new OfferLedger(records),
+      routes: [
+        campaignRoutes({ campaigns, publisher, catalogue }),
+        deviceRoutes({ devices: new DeviceRepository(records), tokens }),
+        couponRoutes({ ledger: new OfferLedger(records), campaigns, publisher }),
+      ],
     };
     app = await buildApi(deps);
     limitedApp = await buildApi({ ...deps, rateLimitPerMinute: 3 });
@@ -243,7 +247,7 @@ describe('REST API', () => {
     });
     expect(created.statusCode).toBe(201);
     const campaign = created.json();
-    expect(campaign).toMatchObject({ version: 1, status: 'active', cooldownSeconds: 60 });
+    expect(campaign).toMatchObject({ version: 1, status: 'active', exitDebounceSeconds: 60 });
     // Other tests may have left campaigns on the same spot: look for this one.
     const lookup = async () =>
       (

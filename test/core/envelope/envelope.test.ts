@@ -1,4 +1,5 @@
 import {
+  CampaignChanged,
   createEventRegistry,
   DeviceLocation,
   deadlineFrom,
@@ -104,6 +105,48 @@ describe('envelope', () => {
       'HX_ENVELOPE_TYPE_CONFLICT',
     );
     expect(registry.register(DeviceLocation)).toBe(DeviceLocation);
+  });
+
+  it('upcasts data an older version wrote before validating it: a campaign.changed from before the cooldown rename', () => {
+    const registry = createEventRegistry({ clock });
+    registry.register(CampaignChanged);
+    const campaign = {
+      id: 'c-1',
+      version: 3,
+      name: 'old',
+      status: 'active',
+      fence: { type: 'Circle', center: [2.35, 48.85], radiusM: 100 },
+      dwellSeconds: 120,
+      cooldownSeconds: 45,
+      startsAt: '2026-01-01T00:00:00.000Z',
+      endsAt: '2027-01-01T00:00:00.000Z',
+      timezone: 'UTC',
+      offer: {
+        title: 't',
+        body: '',
+        codePrefix: 'HX',
+        ttlSeconds: 60,
+        budget: 5,
+        capPerDevice: 1,
+        capPerDevicePerDay: 3,
+        cooldownSeconds: 3600,
+        trigger: 'enter',
+        minScore: 0,
+      },
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
+    const old = JSON.stringify({
+      v: 1,
+      id: '01890000-0000-7000-8000-000000000000',
+      type: 'campaign.changed',
+      key: 'c-1',
+      ts: NOW,
+      source: { kind: 'api', id: 'campaigns' },
+      data: { campaign, deleted: false },
+    });
+    const decoded = registry.decode(old).data as { campaign: Record<string, unknown> };
+    expect(decoded.campaign).toMatchObject({ exitDebounceSeconds: 45, offer: { couponGapSeconds: 3600 } });
+    expect(JSON.stringify(decoded)).not.toContain('cooldown');
   });
 
   it('never throws anything untyped on random bytes', () => {

@@ -50,7 +50,7 @@ function compareAround(index: MemoryFenceIndex, rand: () => number, live: Fence[
         .map((r) => r.id)
         .sort();
       inside += expected.length > 0 ? 1 : 0;
-      const actual = index.lookupSync(lat, lng).sort();
+      const actual = index.lookup(lat, lng).sort();
       if (expected.join() !== actual.join())
         mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
     }
@@ -66,7 +66,7 @@ describe('fence index agrees with the exact @turf reference', () => {
     (finestResolution) => {
       const fences = randomFences(1000, 2026);
       const index = new MemoryFenceIndex({ finestResolution });
-      for (const fence of fences) index.upsertSync(fence);
+      for (const fence of fences) index.upsert(fence);
 
       // Reference: brute force over every fence with @turf (point-in-polygon, great-circle distance).
       const reference = fences.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
@@ -81,7 +81,7 @@ describe('fence index agrees with the exact @turf reference', () => {
             .filter((r) => r.test(lat, lng))
             .map((r) => r.id)
             .sort();
-          const actual = index.lookupSync(lat, lng).sort();
+          const actual = index.lookup(lat, lng).sort();
           inside += expected.length > 0 ? 1 : 0;
           if (expected.join() !== actual.join())
             mismatches.push(`${lat},${lng}: expected [${expected}] got [${actual}]`);
@@ -115,11 +115,11 @@ describe('fence index agrees with the exact @turf reference', () => {
     };
     const fences = Array.from({ length: 600 }, (_, i) => manyVertices(`f${i}`));
     const index = new MemoryFenceIndex();
-    for (const fence of fences) index.upsertSync(fence);
+    for (const fence of fences) index.upsert(fence);
     const removed = fences.filter((_, i) => i % 3 !== 0);
-    for (const fence of removed) expect(index.removeSync(fence.id)).toBe(true);
+    for (const fence of removed) expect(index.remove(fence.id)).toBe(true);
     const added = Array.from({ length: 150 }, (_, i) => manyVertices(`new${i}`));
-    for (const fence of added) index.upsertSync(fence);
+    for (const fence of added) index.upsert(fence);
     const live = [...fences.filter((_, i) => i % 3 === 0), ...added];
     const { inside, mismatches } = compareAround(index, rand, live, [...live, ...removed.slice(0, 100)]);
     expect(inside).toBeGreaterThan(500);
@@ -159,12 +159,12 @@ describe('fence index agrees with the exact @turf reference', () => {
     for (let round = 0; round < 8; round++) {
       const fences = Array.from({ length: 1_500 }, (_, i) => shop(`r${round}-${i}`, round));
       for (const fence of fences) {
-        index.upsertSync(fence);
+        index.upsert(fence);
         live.set(fence.id, fence);
         watch();
       }
       for (const fence of fences.filter(() => rand() < 0.98)) {
-        expect(index.removeSync(fence.id)).toBe(true);
+        expect(index.remove(fence.id)).toBe(true);
         live.delete(fence.id);
         removed.push(fence);
         watch();
@@ -198,13 +198,13 @@ describe('fence index agrees with the exact @turf reference', () => {
         ],
       },
     };
-    index.upsertSync(square);
-    expect(index.lookupSync(48.855, 2.305)).toEqual(['sq']);
-    index.upsertSync({ id: 'sq', shape: { type: 'Circle', center: [2.4, 48.9], radiusM: 100 } });
-    expect(index.lookupSync(48.855, 2.305)).toEqual([]);
-    expect(index.lookupSync(48.9, 2.4)).toEqual(['sq']);
-    expect(index.removeSync('sq')).toBe(true);
-    expect(index.lookupSync(48.9, 2.4)).toEqual([]);
+    index.upsert(square);
+    expect(index.lookup(48.855, 2.305)).toEqual(['sq']);
+    index.upsert({ id: 'sq', shape: { type: 'Circle', center: [2.4, 48.9], radiusM: 100 } });
+    expect(index.lookup(48.855, 2.305)).toEqual([]);
+    expect(index.lookup(48.9, 2.4)).toEqual(['sq']);
+    expect(index.remove('sq')).toBe(true);
+    expect(index.lookup(48.9, 2.4)).toEqual([]);
     expect(index.cellCount).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import {
   type Broker,
+  CAMPAIGN_EVENTS,
   type Campaign,
   CampaignPublisher,
   DeviceLocation,
@@ -29,7 +30,7 @@ const campaign: Campaign = {
   status: 'active',
   fence: { type: 'Circle', center: [CENTER.lng, CENTER.lat], radiusM: 100 },
   dwellSeconds: 60,
-  cooldownSeconds: 30,
+  exitDebounceSeconds: 30,
   startsAt: '2020-01-01T00:00:00.000Z',
   endsAt: '2099-01-01T00:00:00.000Z',
   timezone: 'Europe/Paris',
@@ -44,7 +45,7 @@ describe('geo processor over the bus', () => {
   beforeAll(async () => {
     broker = await startBroker({ defaultPartitions: 2 });
     bus = await busFor(broker);
-    for (const e of GEO_EVENTS) bus.registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS]) bus.registry.register(e);
     const reader = bus.kafka.consumer({ groupId: 'geo-events-reader', maxWaitTimeInMs: 100 });
     await reader.connect();
     await reader.subscribe({ topic: TOPICS.geoEvents.name, fromBeginning: true });
@@ -81,7 +82,7 @@ describe('geo processor over the bus', () => {
     const processor = new GeoProcessor({
       registry: bus.registry,
       producer: bus.producer,
-      catalogue,
+      fences: catalogue,
       state,
       metrics: bus.metrics,
     });

@@ -1,7 +1,7 @@
 import { advanceMembership, type Membership } from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 
-const timing = () => ({ dwellMs: 60_000, cooldownMs: 30_000 });
+const timing = () => ({ dwellMs: 60_000, exitDebounceMs: 30_000 });
 
 /** Feeds a sequence of (ts, inside?) fixes for one fence; returns the events by kind. */
 function walk(fixes: Array<[number, boolean]>) {

@@ -25,7 +25,7 @@ describe.skipIf(!hasService('redis'))('redis', () => {
       budget: campaign === 'tiny' ? 10 : 1000,
       capPerDevice: 1,
       capPerDevicePerDay: 3,
-      cooldownMs: 0,
+      couponGapMs: 0,
     });
     const requests: Array<IssueRequest & { campaignId: string }> = [];
     for (let i = 0; i < 400; i++) {

@@ -1,5 +1,6 @@
 import {
   type Broker,
+  CAMPAIGN_EVENTS,
   type Campaign,
   DELIVERY_EVENTS,
   FenceCatalogue,
@@ -35,7 +36,8 @@ describe('model feed: hot swap from hx.models', () => {
   beforeAll(async () => {
     broker = await startBroker();
     bus = await busFor(broker);
-    for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) bus.registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS])
+      bus.registry.register(e);
     artifact = await trainPropensity(generateHistory({ users: 300, offersPerUser: 5, seed: 5 }), {
       epochs: 2,
     });
@@ -71,7 +73,7 @@ describe('model feed: hot swap from hx.models', () => {
       status: 'active',
       fence: { type: 'Circle', center: CENTRE, radiusM: 300 },
       dwellSeconds: 60,
-      cooldownSeconds: 60,
+      exitDebounceSeconds: 60,
       startsAt: '2020-01-01T00:00:00Z',
       endsAt: '2099-01-01T00:00:00Z',
       timezone: 'UTC',

@@ -1,5 +1,6 @@
 import {
   type Broker,
+  CAMPAIGN_EVENTS,
   type Campaign,
   DELIVERY_EVENTS,
   type Device,
@@ -45,7 +46,7 @@ const campaign = (id: string, o: Partial<OfferSettings> = {}, over: Partial<Camp
   status: 'active',
   fence: { type: 'Circle', center: CENTRE, radiusM: 200 },
   dwellSeconds: 60,
-  cooldownSeconds: 60,
+  exitDebounceSeconds: 60,
   startsAt: '2026-01-01T00:00:00Z',
   endsAt: '2027-01-01T00:00:00Z',
   timezone: 'Europe/Paris',
@@ -60,7 +61,8 @@ describe('offer engine (memory engines, embedded broker)', () => {
   beforeAll(async () => {
     broker = await startBroker();
     bus = await busFor(broker);
-    for (const e of [...GEO_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS]) bus.registry.register(e);
+    for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS])
+      bus.registry.register(e);
   });
   afterAll(async () => {
     await bus.close();

@@ -1,6 +1,5 @@
+import { KafkaError, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler } from '../context.js';
-import { KafkaError } from '../protocol/errors.js';
-import { Writer } from '../protocol/writer.js';
 import { fetch, listOffsets } from './fetch.js';
 import {
   describeGroups,

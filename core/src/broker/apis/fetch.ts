@@ -1,6 +1,5 @@
+import { KafkaError, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler, BrokerContext } from '../context.js';
-import { KafkaError } from '../protocol/errors.js';
-import { Writer } from '../protocol/writer.js';
 
 interface FetchPartition {
   partition: number;

@@ -1,6 +1,5 @@
+import { KafkaError, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler } from '../context.js';
-import { KafkaError } from '../protocol/errors.js';
-import { Writer } from '../protocol/writer.js';
 
 /** FindCoordinator v0–v2: this node coordinates every group (and would every transaction). */
 export const findCoordinator: ApiHandler = (ctx, r, header) => {

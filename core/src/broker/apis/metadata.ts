@@ -1,7 +1,6 @@
+import { KafkaError, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler, BrokerContext } from '../context.js';
 import type { Topic } from '../log/topic-store.js';
-import { KafkaError } from '../protocol/errors.js';
-import { Writer } from '../protocol/writer.js';
 
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 

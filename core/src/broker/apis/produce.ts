@@ -1,8 +1,6 @@
+import { checkBatch, KafkaError, stampLogAppendTime, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler, BrokerContext } from '../context.js';
 import type { PartitionLog } from '../log/partition-log.js';
-import { KafkaError } from '../protocol/errors.js';
-import { checkBatch, stampLogAppendTime } from '../protocol/record-batch.js';
-import { Writer } from '../protocol/writer.js';
 
 interface PartitionResult {
   index: number;

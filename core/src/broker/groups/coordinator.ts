@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KafkaError } from '../protocol/errors.js';
+import { KafkaError } from '../../kafka-protocol/index.js';
 import { OffsetStore } from './offset-store.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';

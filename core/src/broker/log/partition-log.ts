@@ -9,7 +9,7 @@ import {
   encodeBatch,
   readBatchHeader,
   setBaseOffset,
-} from '../protocol/record-batch.js';
+} from '../../kafka-protocol/index.js';
 import { BatchIndex } from './batch-index.js';
 import { DiskSegmentFile, MemorySegmentFile, type SegmentFile } from './segment-file.js';
 

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
+import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
-import { runUntilSignal } from '../run-service.js';
-import { apiComponents, serviceContext } from '../services.js';
+import { runUntilSignal } from '../../runtime/index.js';
+import { apiComponent, serviceContext } from '../services.js';
 
 export function registerApi(program: Command): void {
   program
     .command('api')
-    .description('run the REST API (campaigns, fence lookup, device tokens) on HX_HTTP_PORT')
+    .description('run the REST API (campaigns, fence lookup, device tokens, coupons) on HX_HTTP_PORT')
     .action(async () => {
       const config = loadConfig();
       if (config.kafka.brokers === undefined) {
@@ -19,6 +20,9 @@ export function registerApi(program: Command): void {
       }
       const logger = createLogger({ level: config.logLevel, name: 'hexcast-api' });
       const ctx = serviceContext(config, logger, new Metrics().withProcessMetrics());
-      await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...apiComponents(ctx)]);
+      const components: Component[] = [];
+      const api = apiComponent(ctx, () => components);
+      components.push(...ctx.foundation(), api);
+      await runUntilSignal(config, logger, components);
     });
 }

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { createOpsServer } from '../../http/ops-server.js';
+import { createOpsServer } from '../../http/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
-import { runUntilSignal } from '../run-service.js';
+import { runUntilSignal } from '../../runtime/index.js';
 
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {

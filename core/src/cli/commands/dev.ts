@@ -5,15 +5,9 @@ import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { type HexcastConfig, loadConfig } from '../../config/index.js';
 import type { Component } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
-import type { CliPlugin } from '../plugins.js';
-import { runUntilSignal } from '../run-service.js';
-import {
-  apiComponents,
-  geoWorkerComponents,
-  offerWorkerComponents,
-  serviceContext,
-  topicsComponent,
-} from '../services.js';
+import { type CliPlugin, runUntilSignal } from '../../runtime/index.js';
+import { CAPABILITIES } from '../capabilities.js';
+import { apiComponent, serviceContext } from '../services.js';
 
 export function registerDev(program: Command, plugins: readonly CliPlugin[] = []): void {
   program
@@ -40,15 +34,12 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
         name: 'services',
         start: async () => {
           const ctx = serviceContext(config, logger, metrics, broker?.bootstrap);
-          const inner = [
-            ctx.records.component(),
-            topicsComponent(ctx),
-            ctx.producer,
-            ...geoWorkerComponents(ctx),
-            ...apiComponents(ctx),
-            ...offerWorkerComponents(ctx),
+          const services = [
+            apiComponent(ctx, () => started),
+            ...CAPABILITIES.flatMap((c) => c.worker?.(ctx) ?? []),
           ];
-          for (const plugin of plugins) inner.push(...((await plugin.devComponents?.(ctx)) ?? []));
+          for (const plugin of plugins) services.push(...((await plugin.devComponents?.(ctx)) ?? []));
+          const inner = [...ctx.foundation(), ...services];
           for (const c of inner) {
             await c.start();
             started.push(c);

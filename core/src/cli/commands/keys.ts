@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ApiKeyRepository, ROLES, type Role } from '../../auth/index.js';
 import { loadConfig } from '../../config/index.js';
-import { openRecords } from '../../engines.js';
 import { HexcastError } from '../../errors/index.js';
 import { createLogger } from '../../observability/index.js';
+import { openRecords } from '../../records/index.js';
 
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('manage API keys');

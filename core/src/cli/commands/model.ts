@@ -9,13 +9,12 @@ import {
 } from '@hexcast/models';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { kafkaBrokers } from '../../bus/index.js';
-import { BusProducer } from '../../bus/producer.js';
+import { BusProducer, kafkaBrokers } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { Metrics } from '../../observability/index.js';
-import { ModelPublished } from '../../offers/events.js';
+import { ModelPublished } from '../../offers/index.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);

@@ -1,25 +1,21 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { createOpsServer } from '../../http/ops-server.js';
+import { createOpsServer } from '../../http/index.js';
+import { readinessChecks } from '../../lifecycle/index.js';
 import { createLogger, Metrics } from '../../observability/index.js';
-import { runUntilSignal } from '../run-service.js';
-import { geoWorkerComponents, offerWorkerComponents, serviceContext } from '../services.js';
-
-const WORKERS = { geo: geoWorkerComponents, offers: offerWorkerComponents } as const;
+import { runUntilSignal } from '../../runtime/index.js';
+import { capability, serviceContext, WORKER_NAMES } from '../services.js';
 
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description(`run a stream processor: ${Object.keys(WORKERS).join(', ')}`)
+    .description(`run a stream processor: ${WORKER_NAMES.join(', ')}`)
     .argument('<name>', 'which processor')
     .action(async (name: string) => {
-      const build = WORKERS[name as keyof typeof WORKERS];
-      if (build === undefined)
-        throw new HexcastError(
-          'HX_CLI_USAGE',
-          `unknown worker ${name}; known: ${Object.keys(WORKERS).join(', ')}`,
-        );
+      const worker = capability(name)?.worker;
+      if (worker === undefined)
+        throw new HexcastError('HX_CLI_USAGE', `unknown worker ${name}; known: ${WORKER_NAMES.join(', ')}`);
       const config = loadConfig();
       if (config.kafka.brokers === undefined)
         throw new HexcastError('HX_CLI_USAGE', 'workers need KAFKA_BROKERS (or run hexcast dev)');
@@ -31,7 +27,15 @@ export function registerWorker(program: Command): void {
       const logger = createLogger({ level: config.logLevel, name: `hexcast-worker-${name}` });
       const metrics = new Metrics().withProcessMetrics();
       const ctx = serviceContext(config, logger, metrics);
-      const ops = createOpsServer({ config, logger, metrics, name: `worker-${name}` });
-      await runUntilSignal(config, logger, [ctx.records.component(), ctx.producer, ...build(ctx), ops]);
+      const services = worker(ctx);
+      const components = [...ctx.foundation(), ...services];
+      const ops = createOpsServer({
+        config,
+        logger,
+        metrics,
+        name: `worker-${name}`,
+        readiness: () => readinessChecks(components),
+      });
+      await runUntilSignal(config, logger, [ops, ...components]);
     });
 }

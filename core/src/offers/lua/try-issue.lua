@@ -9,7 +9,7 @@
 -- KEYS[2 + 2i]      hash: count, lastAt, holdingUntil (this device, campaign i)
 -- ARGV[1] now  ARGV[2] ttl ms for the decision and the daily counter  ARGV[3] candidates n
 -- ARGV[4 + 6(i-1) ..] per candidate i: campaignId, expiresAt, budget, capPerDevice,
---                     capPerDevicePerDay, cooldownMs
+--                     capPerDevicePerDay, couponGapMs
 -- Returns the answer: {"issued":"<campaignId>","refused":[...]} or {"refused":[[campaignId, reason], ...]}
 -- (cjson encodes an empty list as {}: the caller reads a non-array as empty).
 local known = redis.call('GET', KEYS[1])

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Component } from '../lifecycle/index.js';
+import type { Logger } from '../observability/index.js';
+import { ConsumerRunner, type ConsumerRunnerOptions, type EnvelopeHandler } from './consumer-runner.js';
+
+export type FeedOptions = Pick<
+  ConsumerRunnerOptions,
+  'kafka' | 'registry' | 'metrics' | 'logger' | 'producer'
+>;
+
+export interface FeedSpec {
+  name: string;
+  topic: string;
+  handler: EnvelopeHandler;
+  /** How long `start` waits to catch up before carrying on not ready (ms). */
+  catchUpTimeoutMs?: number;
+}
+
+/**
+ * A compacted topic that every process must see whole (campaigns, models): a consumer group of
+ * its own per process, from the beginning. `start` resolves once every record that was on the
+ * topic when it started has had its effect, so a worker never decides on a half-loaded
+ * catalogue; `ready()` says whether that has happened (`/readyz`).
+ */
+export class Feed implements Component {
+  readonly name: string;
+  readonly #kafka: Kafka;
+  readonly #logger: Logger;
+  readonly #spec: FeedSpec;
+  readonly #runner: ConsumerRunner;
+  /** Per partition, the offset to reach (the end offset when the feed started). */
+  readonly #targets = new Map<number, bigint>();
+  #caughtUp = false;
+  #onCaughtUp: () => void = () => undefined;
+  readonly #caughtUpPromise = new Promise<void>((resolve) => {
+    this.#onCaughtUp = resolve;
+  });
+
+  constructor(options: FeedOptions, spec: FeedSpec) {
+    this.name = spec.name;
+    this.#kafka = options.kafka;
+    this.#logger = options.logger;
+    this.#spec = spec;
+    this.#runner = new ConsumerRunner({
+      ...options,
+      groupId: `hx-${spec.name}-${randomUUID()}`,
+      topics: [spec.topic],
+      stage: spec.name,
+      fromBeginning: true,
+      maxWaitTimeMs: 200,
+      concurrency: 1,
+      handler: spec.handler,
+      onSettled: (partition, offset) => this.#settled(partition, BigInt(offset)),
+    });
+  }
+
+  ready(): boolean {
+    return this.#caughtUp;
+  }
+
+  /** Resolves once the feed has caught up with what the topic held at start. */
+  caughtUp(): Promise<void> {
+    return this.#caughtUpPromise;
+  }
+
+  async start(): Promise<void> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      for (const o of await admin.fetchTopicOffsets(this.#spec.topic)) {
+        if (BigInt(o.high) > BigInt(o.low)) this.#targets.set(o.partition, BigInt(o.high));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.#check();
+    await this.#runner.start();
+    const timeoutMs = this.#spec.catchUpTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#caughtUpPromise,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!this.#caughtUp)
+      this.#logger.warn(
+        { feed: this.name, topic: this.#spec.topic, timeoutMs, partitionsBehind: this.#targets.size },
+        'feed has not caught up yet: not ready until it does',
+      );
+  }
+
+  async close(): Promise<void> {
+    await this.#runner.close();
+  }
+
+  #settled(partition: number, offset: bigint): void {
+    const target = this.#targets.get(partition);
+    if (target !== undefined && offset + 1n >= target) {
+      this.#targets.delete(partition);
+      this.#check();
+    }
+  }
+
+  #check(): void {
+    if (this.#caughtUp || this.#targets.size > 0) return;
+    this.#caughtUp = true;
+    this.#onCaughtUp();
+  }
+}

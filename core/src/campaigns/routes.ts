@@ -1,0 +1,119 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
+import { HexcastError } from '../errors/index.js';
+import { CampaignInputSchema, CampaignPatchSchema, CampaignSchema } from './campaign.js';
+import type { CampaignPublisher } from './campaign-feed.js';
+import type { CampaignRepository } from './campaign-repository.js';
+import type { FenceCatalogue } from './fence-catalogue.js';
+
+export interface CampaignRoutesDeps {
+  campaigns: CampaignRepository;
+  publisher: CampaignPublisher;
+  catalogue: FenceCatalogue;
+}
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** Campaign CRUD (marketer) and the live fence lookup. */
+export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncTypebox<RouteOptions> {
+  return async (app, { limited }) => {
+    const marketer = { ...limited, roles: ['marketer'] as const };
+
+    app.post('/v1/campaigns', {
+      config: marketer,
+      schema: {
+        tags: ['campaigns'],
+        body: CampaignInputSchema,
+        response: { 201: CampaignSchema, ...errors },
+      },
+      handler: async (request, reply) => {
+        const campaign = await deps.campaigns.create(request.body, request.identity!.id);
+        await deps.publisher.publish(campaign);
+        return reply.code(201).send(campaign);
+      },
+    });
+
+    app.get('/v1/campaigns', {
+      config: marketer,
+      schema: {
+        tags: ['campaigns'],
+        response: { 200: Type.Object({ campaigns: Type.Array(CampaignSchema) }), ...errors },
+      },
+      handler: async () => ({ campaigns: await deps.campaigns.list() }),
+    });
+
+    app.get('/v1/campaigns/:id', {
+      config: marketer,
+      schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
+      handler: async (request) => {
+        const campaign = await deps.campaigns.get(request.params.id);
+        if (campaign === null)
+          throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${request.params.id} not found`);
+        return campaign;
+      },
+    });
+
+    app.patch('/v1/campaigns/:id', {
+      config: marketer,
+      schema: {
+        tags: ['campaigns'],
+        params: IdParams,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ pattern: '^"?\\d+"?$' })) }),
+        body: CampaignPatchSchema,
+        response: { 200: CampaignSchema, ...errors },
+      },
+      handler: async (request) => {
+        const ifMatch = request.headers['if-match'];
+        const expected = ifMatch === undefined ? undefined : Number(String(ifMatch).replaceAll('"', ''));
+        const campaign = await deps.campaigns.update(
+          request.params.id,
+          request.body,
+          request.identity!.id,
+          expected,
+        );
+        await deps.publisher.publish(campaign);
+        return campaign;
+      },
+    });
+
+    app.delete('/v1/campaigns/:id', {
+      config: marketer,
+      schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
+      handler: async (request) => {
+        const campaign = await deps.campaigns.remove(request.params.id, request.identity!.id);
+        await deps.publisher.publish(campaign, true);
+        return campaign;
+      },
+    });
+
+    app.get('/v1/fences/lookup', {
+      config: { ...limited, roles: ['marketer', 'care', 'reviewer'] as const },
+      schema: {
+        tags: ['fences'],
+        querystring: Type.Object({
+          lat: Type.Number({ minimum: -90, maximum: 90 }),
+          lng: Type.Number({ minimum: -180, maximum: 180 }),
+        }),
+        response: {
+          200: Type.Object({
+            fences: Type.Array(
+              Type.Object({ fenceId: Type.String(), campaignId: Type.String(), name: Type.String() }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+      handler: async (request) => {
+        const ids = deps.catalogue.lookup(request.query.lat, request.query.lng);
+        return {
+          fences: ids.map((id) => ({
+            fenceId: id,
+            campaignId: id,
+            name: deps.catalogue.campaign(id)?.name ?? '',
+          })),
+        };
+      },
+    });
+  };
+}

@@ -1,0 +1,1 @@
+export { createOpsServer, OpsServer, type OpsServerOptions } from './ops-server.js';

@@ -1,0 +1,1 @@
+export { checkTimeZone, inQuietHours, localTime, type QuietHours } from './quiet-hours.js';

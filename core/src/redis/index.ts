@@ -1,0 +1,2 @@
+export { openRedis, redisConnection } from './connection.js';
+export { RedisScript } from './redis-script.js';

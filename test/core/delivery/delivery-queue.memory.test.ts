@@ -1,8 +1,0 @@
-import { MemoryDeliveryQueue } from '@hexcast/core';
-import { deliveryQueueContract } from '../../contracts/delivery-queue.contract.js';
-
-deliveryQueueContract('memory', async () => ({
-  impl: new MemoryDeliveryQueue(8),
-  maxPerDevice: 8,
-  cleanup: async () => undefined,
-}));
