@@ -2,18 +2,14 @@
  * Device topics. A device may publish only to its own `hx/d/{id}/loc|ev|ack` and subscribe only
  * to its own `hx/d/{id}/inbox`: no wildcards, no `$SYS`, nobody else's topics.
  */
-export const PUBLISH_CHANNELS = ['loc', 'ev', 'ack'] as const;
-export type PublishChannel = (typeof PUBLISH_CHANNELS)[number];
+import { inboxTopic } from '@hexcast/mobile-sdk/protocol';
 
-export const inboxTopic = (deviceId: string): string => `hx/d/${deviceId}/inbox`;
-
-/** The channel a device may publish on this topic, or null when it may not. */
-export function publishChannel(deviceId: string, topic: string): PublishChannel | null {
-  const prefix = `hx/d/${deviceId}/`;
-  if (!topic.startsWith(prefix)) return null;
-  const channel = topic.slice(prefix.length);
-  return (PUBLISH_CHANNELS as readonly string[]).includes(channel) ? (channel as PublishChannel) : null;
-}
+export {
+  inboxTopic,
+  PUBLISH_CHANNELS,
+  type PublishChannel,
+  publishChannel,
+} from '@hexcast/mobile-sdk/protocol';
 
 export function maySubscribe(deviceId: string, topicFilter: string): boolean {
   return topicFilter === inboxTopic(deviceId);

@@ -14,6 +14,7 @@ import {
   isHexcastError,
   type ServiceContext,
 } from '@hexcast/core';
+import { CONNACK, type GatewayCode, type InboxMessage } from '@hexcast/mobile-sdk/protocol';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -28,7 +29,6 @@ import {
 import { type DeviceLink, Dispatcher } from './delivery.js';
 import type { DeliveryQueue } from './delivery-queue/index.js';
 import { Ingest, type IngestResult, type Rejection } from './ingest.js';
-import type { InboxMessage } from './messages.js';
 import { checkPushRegistration, type PushRegistry, type PushSender } from './push.js';
 import { StrikeCounter, TokenBucket } from './token-bucket.js';
 import type { WakeBus } from './wake.js';
@@ -54,9 +54,6 @@ export interface GatewayOptions
   /** Consumer tuning (tests use short session timeouts). */
   consumer?: Pick<ConsumerRunnerOptions, 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'maxWaitTimeMs'>;
 }
-
-/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
-const CONNACK = { identifierRejected: 2, badCredentials: 4, notAuthorized: 5 } as const;
 
 interface DeviceSession {
   bucket: TokenBucket;
@@ -567,7 +564,13 @@ export class Gateway {
     }
   }
 
-  #disconnect(client: Client, code: string, reason: string, reconnect: boolean, retryAfterMs: number): void {
+  #disconnect(
+    client: Client,
+    code: GatewayCode,
+    reason: string,
+    reconnect: boolean,
+    retryAfterMs: number,
+  ): void {
     const session = this.#sessions.get(client);
     if (session !== undefined) {
       if (session.closing) return;

@@ -6,11 +6,11 @@ import {
   DeviceLocation,
   ENVELOPE_VERSION,
   type Envelope,
-  type ErrorCode,
   type EventRegistry,
   latLngToCellFast,
   TOPICS,
 } from '@hexcast/core';
+import type { GatewayCode } from '@hexcast/mobile-sdk/protocol';
 import type { PublishChannel } from './acl.js';
 import { checkAck, checkBatch, checkClick, checkFix, type Fix } from './messages.js';
 
@@ -56,7 +56,7 @@ export interface OutboundRecord {
 }
 
 export interface Rejection {
-  code: ErrorCode;
+  code: GatewayCode;
   reason: string;
 }
 
@@ -216,6 +216,6 @@ export class Ingest {
 /** No fix dropped: shared, never written to. */
 const NONE: readonly Rejection[] = Object.freeze([]);
 
-function fail(code: ErrorCode, reason: string): IngestResult {
+function fail(code: GatewayCode, reason: string): IngestResult {
   return { ok: false, rejection: { code, reason }, dropped: NONE };
 }

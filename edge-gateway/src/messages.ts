@@ -1,4 +1,5 @@
 import { DeviceClick } from '@hexcast/core';
+import { DEVICE_ACK_STATUSES } from '@hexcast/mobile-sdk/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
@@ -36,7 +37,7 @@ export type Click = Static<typeof ClickSchema>;
 export const DeviceAckSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 64 }),
-    status: Type.Union([Type.Literal('received'), Type.Literal('opened'), Type.Literal('redeemed')]),
+    status: Type.Union(DEVICE_ACK_STATUSES.map((s) => Type.Literal(s))),
     ts: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
@@ -48,20 +49,4 @@ export const checkBatch = TypeCompiler.Compile(LocationBatchSchema);
 export const checkClick = TypeCompiler.Compile(ClickSchema);
 export const checkAck = TypeCompiler.Compile(DeviceAckSchema);
 
-/**
- * What the gateway publishes on `hx/d/{id}/inbox` (JSON). `offer` / `recommendation` carry an
- * item; `hello` follows the inbox subscription and gives the server time, so the SDK can correct
- * its clock before judging `expiresAt`; `rejected` says why a device message was dropped;
- * `disconnect` comes right before the gateway closes the connection.
- */
-export type InboxMessage =
-  | {
-      type: 'offer' | 'recommendation';
-      id: string;
-      expiresAt: number;
-      sentAt: number;
-      content: unknown;
-    }
-  | { type: 'hello'; serverTime: number; region: string }
-  | { type: 'rejected'; code: string; reason: string; topic: string }
-  | { type: 'disconnect'; code: string; reason: string; reconnect: boolean; retryAfterMs?: number };
+export type { InboxMessage } from '@hexcast/mobile-sdk/protocol';

@@ -3,6 +3,7 @@ import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { SdkError } from './errors.js';
 import { type Channel, Outbox } from './outbox.js';
+import { CONNACK, deviceTopic, type InboxMessage, type ItemKind, inboxTopic } from './protocol.js';
 import { memoryStorage, readJson, type StorageAdapter } from './storage.js';
 import {
   type Fix,
@@ -36,7 +37,7 @@ export interface ClientOptions {
   mqtt?: Partial<IClientOptions>;
 }
 
-export type ItemKind = 'offer' | 'recommendation';
+export type { ItemKind };
 
 export interface InboxItem<T = unknown> {
   id: string;
@@ -73,19 +74,6 @@ interface Events extends Record<string, unknown> {
   disconnected: { willReconnect: boolean; inMs?: number };
   error: SdkError;
 }
-
-type InboxWire =
-  | { type: 'hello'; serverTime: number; region: string }
-  | {
-      type: ItemKind;
-      id: string;
-      expiresAt: number;
-      sentAt?: number;
-      content: unknown;
-      notification?: { title: string; body: string };
-    }
-  | { type: 'rejected'; code: string; reason: string; topic: string }
-  | { type: 'disconnect'; code: string; reason: string; reconnect: boolean; retryAfterMs?: number };
 
 const SEEN_LIMIT = 500;
 const AUTH_RETRIES = 3;
@@ -320,9 +308,9 @@ export class HexcastClient {
   }
 
   async #onInbox(payload: Uint8Array): Promise<void> {
-    let message: InboxWire;
+    let message: InboxMessage;
     try {
-      message = JSON.parse(new TextDecoder().decode(payload)) as InboxWire;
+      message = JSON.parse(new TextDecoder().decode(payload)) as InboxMessage;
     } catch {
       return;
     }
@@ -456,7 +444,7 @@ export class HexcastClient {
       this.#attempt = 0;
       this.#authFailures = 0;
       this.#inFlight.clear();
-      mq.subscribe(`hx/d/${deviceId}/inbox`, { qos: 1 }, () => {
+      mq.subscribe(inboxTopic(deviceId), { qos: 1 }, () => {
         this.#events.emit('connected', { at: this.#o.clock() });
         this.#pump();
       });
@@ -464,7 +452,7 @@ export class HexcastClient {
     mq.on('message', (_topic, payload) => void this.#onInbox(payload));
     mq.on('error', (error) => {
       const code = (error as { code?: number }).code;
-      if (code === 4) {
+      if (code === CONNACK.badCredentials) {
         // Bad credentials: the token expired or was revoked. The next attempt asks getToken() for
         // a fresh one; after AUTH_RETRIES refusals in a row it is a configuration problem:
         // report it and stop rather than hammer the gateway.
@@ -473,7 +461,7 @@ export class HexcastClient {
           this.#stopped = true;
           this.#events.emit('error', new SdkError('HX_SDK_AUTH_FAILED', 'gateway refused fresh tokens'));
         } else if (!fresh) this.#attempt = 0;
-      } else if (code === 2 || code === 5) {
+      } else if (code === CONNACK.identifierRejected || code === CONNACK.notAuthorized) {
         this.#stopped = true;
         this.#events.emit(
           'error',
@@ -524,7 +512,7 @@ export class HexcastClient {
       if (this.#inFlight.has(entry.seq)) continue;
       this.#inFlight.add(entry.seq);
       this.#stats.sent++;
-      mq.publish(`hx/d/${this.#o.deviceId}/${entry.channel}`, entry.payload, { qos: 1 }, (error) => {
+      mq.publish(deviceTopic(this.#o.deviceId, entry.channel), entry.payload, { qos: 1 }, (error) => {
         if (this.#mq !== mq) return; // a previous connection: its entries are resent on the new one
         this.#inFlight.delete(entry.seq);
         if (error) return;

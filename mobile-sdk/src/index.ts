@@ -8,7 +8,15 @@ export {
   type ItemKind,
   type SdkStats,
 } from './client.js';
-export { SdkError, type SdkErrorCode } from './errors.js';
+export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
+export {
+  CONNACK,
+  GATEWAY_CODES,
+  type GatewayCode,
+  type InboxMessage,
+  inboxTopic,
+  type PublishChannel,
+} from './protocol.js';
 export { memoryStorage, type StorageAdapter, webStorage } from './storage.js';
 export {
   distanceM,

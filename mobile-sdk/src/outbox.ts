@@ -1,6 +1,7 @@
+import type { PublishChannel } from './protocol.js';
 import { readJson, type StorageAdapter } from './storage.js';
 
-export type Channel = 'loc' | 'ev' | 'ack';
+export type Channel = PublishChannel;
 
 export interface OutboxEntry {
   seq: number;

@@ -1,13 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES, HexcastError, isHexcastError, toHexcastError } from '@hexcast/core';
+import { GATEWAY_CODES, SDK_ERROR_CODES } from '@hexcast/mobile-sdk';
 import { describe, expect, it } from 'vitest';
 
-const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-const documented = new Set([...docs.matchAll(/^\|\s*`(HX_[A-Z0-9_]+)`/gm)].map((m) => m[1]));
+const [docs = '', sdkDocs = ''] = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8').split(
+  '## SDK error codes',
+);
+const codesIn = (text: string) => new Set([...text.matchAll(/^\|\s*`(HX_[A-Z0-9_]+)`/gm)].map((m) => m[1]));
+const documented = codesIn(docs);
 
 describe('error codes', () => {
   it.each(Object.keys(ERROR_CODES))('%s is documented in docs/errors.md', (code) => {
     expect(documented.has(code)).toBe(true);
+  });
+
+  it('documents every SDK code, and no other, in its own table', () => {
+    expect([...codesIn(sdkDocs)].sort()).toEqual([...SDK_ERROR_CODES].sort());
+  });
+
+  it('every refusal code of the device protocol is a gateway error code', () => {
+    expect(GATEWAY_CODES.filter((code) => !(code in ERROR_CODES))).toEqual([]);
   });
 
   it('docs/errors.md lists no code that does not exist', () => {
