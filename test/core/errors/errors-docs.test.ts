@@ -3,9 +3,10 @@ import { ERROR_CODES, HexcastError, isHexcastError, toHexcastError } from '@hexc
 import { GATEWAY_CODES, SDK_ERROR_CODES } from '@hexcast/mobile-sdk';
 import { describe, expect, it } from 'vitest';
 
-const [docs = '', sdkDocs = ''] = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8').split(
-  '## SDK error codes',
-);
+const [docs = '', sdkDocs = ''] = readFileSync(
+  new URL('../../../docs/errors.md', import.meta.url),
+  'utf8',
+).split('## SDK error codes');
 const codesIn = (text: string) => new Set([...text.matchAll(/^\|\s*`(HX_[A-Z0-9_]+)`/gm)].map((m) => m[1]));
 const documented = codesIn(docs);
 
