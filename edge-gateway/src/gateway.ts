@@ -26,6 +26,7 @@ import {
   type PublishChannel,
   publishChannel,
 } from './acl.js';
+import { GatewayEmitter, GatewayPersistence } from './aedes-adapter.js';
 import { type DeviceLink, Dispatcher } from './delivery.js';
 import type { DeliveryQueue } from './delivery-queue/index.js';
 import { Ingest, type IngestResult, type Rejection } from './ingest.js';
@@ -208,6 +209,8 @@ export class Gateway {
     const g = this.#o.config.gateway;
     const aedes = await Aedes.createBroker({
       id: this.gatewayId,
+      persistence: new GatewayPersistence((client, messageId) => this.#onPuback(client, messageId)),
+      mq: new GatewayEmitter(),
       connectTimeout: 10_000,
       preConnect: (_client, packet, done) => {
         // Our delivery queue is the session state: MQTT persistent sessions would let aedes keep
@@ -247,25 +250,6 @@ export class Gateway {
       },
     });
     this.#aedes = aedes;
-    // PUBACKs of clean sessions reach aedes' persistence with their packet id and nowhere else.
-    const persistence = (aedes as unknown as { persistence: unknown }).persistence as {
-      outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
-    };
-    const clear = persistence.outgoingClearMessageId.bind(persistence);
-    persistence.outgoingClearMessageId = (client, packet) => {
-      if (packet.messageId !== undefined) this.#onPuback(client, packet.messageId);
-      return clear(client, packet);
-    };
-    // A device's PUBLISH ends on the bus (`#onPublish`); aedes would then route it to subscribers
-    // — a topic split, a trie match and two persistence look-ups per message — and there never are
-    // any: the ACL lets a device subscribe to its own inbox only and never publish there. So
-    // device publishes (wills included) are not routed; our inbox messages go to clients directly.
-    const route = aedes.publish.bind(aedes) as (...args: unknown[]) => void;
-    (aedes as unknown as { publish: (...args: unknown[]) => void }).publish = (packet, client, done) => {
-      if (client !== null && typeof client === 'object')
-        (done as ((error: Error | null) => void) | undefined)?.(null);
-      else route(packet, client, done);
-    };
     aedes.on('subscribe', (subscriptions, client) => {
       if (subscriptions.some((s) => s.topic === inboxTopic(client.id))) this.#online(client);
     });

@@ -6,6 +6,7 @@ export {
   type PublishChannel,
   publishChannel,
 } from './acl.js';
+export { GatewayEmitter, GatewayPersistence, isDevicePublishTopic } from './aedes-adapter.js';
 export { type DeviceLink, Dispatcher, type DispatcherOptions } from './delivery.js';
 export * from './delivery-queue/index.js';
 export { Gateway, type GatewayOptions } from './gateway.js';
