@@ -337,7 +337,7 @@ const bench: Benchmark = {
           engines: async () => ({
             eligibility: new MemoryEligibilityStore(),
             profiles: new MemoryProfileStore(),
-            ledger: { insert: async () => true },
+            ledger: { insert: async () => 'inserted' as const },
             close: async () => undefined,
           }),
           // A sink that sends nothing: this case measures the decision alone.

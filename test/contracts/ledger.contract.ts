@@ -42,9 +42,9 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await migrate(f.records);
       const ledger = new OfferLedger(f.records);
       const o = offer();
-      expect(await ledger.insert(o)).toBe(true);
-      expect(await ledger.insert(o)).toBe(false);
-      expect(await ledger.insert({ ...o, id: 'other-id', code: 'HX-OTHER' })).toBe(false); // same decision
+      expect(await ledger.insert(o)).toBe('inserted');
+      expect(await ledger.insert(o)).toBe('exists');
+      expect(await ledger.insert({ ...o, id: 'other-id', code: 'HX-OTHER' })).toBe('conflict'); // same decision
       expect(await ledger.byCode(o.code)).toMatchObject({ ...o, status: 'issued', redeemedAt: null });
       await f.cleanup();
     });
@@ -56,8 +56,8 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       const offers = Array.from({ length: 30 }, () => offer({ campaignId: 'camp-batch' }));
       const calls = [...offers, ...offers.slice(0, 10)].map((o) => ledger.insert(o));
       const results = await Promise.all(calls);
-      expect(results.filter(Boolean)).toHaveLength(30);
-      expect(results.slice(30).every((r) => r === false)).toBe(true);
+      expect(results.filter((r) => r === 'inserted')).toHaveLength(30);
+      expect(results.slice(30).every((r) => r === 'exists')).toBe(true);
       expect((await ledger.stats('camp-batch')).issued).toBe(30);
       await f.cleanup();
     });

@@ -68,7 +68,9 @@ export class Feed implements Component {
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
-      for (const o of await admin.fetchTopicOffsets(this.#spec.topic)) {
+      // A topic nobody has written yet (a fresh cluster before the topic catalogue ran) holds nothing to catch up on.
+      const exists = (await admin.listTopics()).includes(this.#spec.topic);
+      for (const o of exists ? await admin.fetchTopicOffsets(this.#spec.topic) : []) {
         if (BigInt(o.high) > BigInt(o.low)) this.#targets.set(o.partition, BigInt(o.high));
       }
     } finally {

@@ -16,6 +16,7 @@ export { CouponRedeemed, ModelPublished, OFFER_EVENTS, OfferIssued } from './eve
 export { CachedDevices, OfferFeedback } from './feedback.js';
 export {
   type CampaignStats,
+  type LedgerInsert,
   type LedgerOffer,
   type LedgerReceipt,
   OfferLedger,

@@ -122,6 +122,8 @@ async function applyOne(db: Queryable, r: LedgerReceipt, at: number): Promise<vo
   await db.query(`UPDATE offers SET ${column} = COALESCE(${column}, $2) WHERE id = $1`, [r.itemId, when]);
 }
 
+export type LedgerInsert = 'inserted' | 'exists' | 'conflict';
+
 /**
  * The coupon ledger (records engine): one row per issued offer. Its status moves once from
  * `issued` to a terminal state — `delivered`, `expired` (with where) or `rejected` (with why) —
@@ -131,8 +133,11 @@ async function applyOne(db: Queryable, r: LedgerReceipt, at: number): Promise<vo
 export class OfferLedger {
   constructor(readonly records: Records) {}
 
-  /** Records an issued offer; a replay (same decision) inserts nothing. Returns whether it was new. */
-  async insert(o: LedgerOffer): Promise<boolean> {
+  /**
+   * Records an issued offer: `inserted`; `exists` when this very offer is there already (a
+   * replay); `conflict` when another offer holds its decision or its code (nothing is written).
+   */
+  async insert(o: LedgerOffer): Promise<LedgerInsert> {
     const rows = await this.records.query(
       `INSERT INTO offers (id, code, decision_id, campaign_id, device_id, region, issued_at, expires_at, score, scorer)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
@@ -149,7 +154,9 @@ export class OfferLedger {
         o.scorer,
       ],
     );
-    return rows.length === 1;
+    if (rows.length === 1) return 'inserted';
+    const same = await this.records.query('SELECT 1 FROM offers WHERE id = $1', [o.id]);
+    return same.length === 1 ? 'exists' : 'conflict';
   }
 
   /**

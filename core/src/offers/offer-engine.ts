@@ -7,6 +7,7 @@ import { type Campaign, isLive } from '../campaigns/index.js';
 import { DeliveryItemEvent } from '../delivery/index.js';
 import type { Device } from '../devices/index.js';
 import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
+import { HexcastError } from '../errors/index.js';
 import type { FenceShape } from '../geo/index.js';
 import { bbox, GeoDwell, GeoEnter, type GeoEventDataSchema, haversineM } from '../geo/index.js';
 import { inQuietHours, localTime } from '../local-time/index.js';
@@ -14,7 +15,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import { couponCode } from './coupon-code.js';
 import type { Candidate, EligibilityStore } from './eligibility.js';
 import { OfferIssued } from './events.js';
-import type { LedgerOffer } from './ledger.js';
+import type { LedgerInsert, LedgerOffer } from './ledger.js';
 import type { DeviceProfile, ProfileStore } from './profile.js';
 import { DEFAULT_SIGNAL_POLICY, type SignalPolicy, type Signals } from './signals.js';
 
@@ -25,9 +26,9 @@ export interface DeviceDirectory {
   get(deviceId: string): Promise<Device | null>;
 }
 
-/** Where issued offers are recorded before they are sent (the ledger, or a test's list). */
+/** Where issued offers are recorded before they are sent (the ledger). */
 export interface OfferSink {
-  insert(offer: LedgerOffer): Promise<boolean>;
+  insert(offer: LedgerOffer): Promise<LedgerInsert>;
 }
 
 /** The scorer in use; the model feed swaps it without a restart. */
@@ -309,8 +310,14 @@ export class OfferEngine {
       score: chosen.score,
       scorer: this.#o.scorer.current.version,
     };
-    // Ledger first: a coupon on its way always has its row (a replay finds it and re-sends).
-    await this.#o.ledger.insert(offer);
+    // Ledger first: a coupon on its way always has its row (a replay finds it and re-sends). A
+    // row that is another offer's (same decision or code) means this one must not go out.
+    if ((await this.#o.ledger.insert(offer)) === 'conflict')
+      throw new HexcastError(
+        'HX_OFFERS_LEDGER_CONFLICT',
+        `offer ${offerId} not sent: the ledger holds another offer for decision ${decisionId} or code ${offer.code}`,
+        { details: { offerId, decisionId, campaignId: campaign.id } },
+      );
     await this.#o.profiles.record(device.id, offerId, { offer: true });
     const registry = this.#o.registry;
     // Both records are the same coupon: one id (the offer's), key, time and deadline.

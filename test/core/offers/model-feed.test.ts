@@ -88,7 +88,7 @@ describe('model feed: hot swap from hx.models', () => {
       eligibility: new MemoryEligibilityStore(),
       profiles: new MemoryProfileStore(),
       devices: { get: async (id) => ({ id, region: 'eu', platform: 'ios', timezone: null, tags: [] }) },
-      ledger: { insert: async () => true },
+      ledger: { insert: async () => 'inserted' as const },
       signals: neutralSignals,
       scorer: slot,
       metrics: bus.metrics,

@@ -14,10 +14,14 @@ import {
   MemoryEligibilityStore,
   MemoryFenceIndex,
   MemoryProfileStore,
+  migrate,
   neutralSignals,
   OFFER_EVENTS,
   OfferEngine,
+  OfferIssued,
+  OfferLedger,
   type OfferSettings,
+  PgliteRecords,
   RedisEligibilityStore,
   RedisProfileStore,
   ScorerSlot,
@@ -27,7 +31,7 @@ import {
 } from '@hexcast/core';
 import type { PropensityScorer } from '@hexcast/models';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { offerSettings } from '../../fixtures/offers.js';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
@@ -58,7 +62,12 @@ const campaign = (id: string, o: Partial<OfferSettings> = {}, over: Partial<Camp
 describe('offer engine (memory engines, embedded broker)', () => {
   let broker: Broker;
   let bus: BusFixture;
+  let records: PgliteRecords;
+  let ledger: OfferLedger;
   beforeAll(async () => {
+    records = await PgliteRecords.open(null);
+    await migrate(records);
+    ledger = new OfferLedger(records);
     broker = await startBroker();
     bus = await busFor(broker);
     for (const e of [...GEO_EVENTS, ...CAMPAIGN_EVENTS, ...OFFER_EVENTS, ...DELIVERY_EVENTS])
@@ -67,7 +76,10 @@ describe('offer engine (memory engines, embedded broker)', () => {
   afterAll(async () => {
     await bus.close();
     await broker.close();
+    await records.close();
   });
+  // Each test decides in a world of its own: the same device and fix time are a new decision.
+  beforeEach(async () => void (await records.query('DELETE FROM offers')));
 
   function setup(
     campaigns: Campaign[],
@@ -80,7 +92,6 @@ describe('offer engine (memory engines, embedded broker)', () => {
         (d) => [d.id, d],
       ),
     );
-    const ledger: LedgerOffer[] = [];
     const profiles = new MemoryProfileStore();
     const eligibility = new MemoryEligibilityStore();
     const slot = new ScorerSlot();
@@ -92,12 +103,7 @@ describe('offer engine (memory engines, embedded broker)', () => {
       eligibility,
       profiles,
       devices: { get: async (id) => devices.get(id) ?? null },
-      ledger: {
-        insert: async (o) => {
-          ledger.push(o);
-          return true;
-        },
-      },
+      ledger,
       signals: options.signals ?? neutralSignals,
       scorer: slot,
       metrics: bus.metrics,
@@ -140,7 +146,7 @@ describe('offer engine (memory engines, embedded broker)', () => {
     }) as Envelope<never>;
 
   it('issues one coupon to hx.offers and the device region’s delivery topic; a replay re-sends the same coupon and spends nothing', async () => {
-    const { engine, ledger, eligibility } = setup([campaign('c-issue', { ttlSeconds: 300 })]);
+    const { engine, eligibility } = setup([campaign('c-issue', { ttlSeconds: 300 })]);
     const offers = await collectTopic(bus.kafka, bus.registry, TOPICS.offers.name);
     const deliveries = await collectTopic(bus.kafka, bus.registry, deliveriesTopic('eu').name);
     const event = geo('c-issue');
@@ -171,9 +177,35 @@ describe('offer engine (memory engines, embedded broker)', () => {
       scorer: 'heuristic-v1',
       triggerId: event.id,
     });
-    expect(ledger.map((l) => l.id)).toEqual([o.id, o.id]); // the ledger's insert is idempotent by id
+    // The real ledger holds the coupon once: the replay found its row (and re-sent it).
+    expect(await ledger.byId(o.id)).toMatchObject({ code: o.code, campaignId: 'c-issue', status: 'issued' });
+    expect((await ledger.stats('c-issue')).issued).toBe(1);
     await offers.close();
     await deliveries.close();
+  });
+
+  it('sends nothing when the ledger holds another offer for the decision: the event is refused with a code', async () => {
+    const { engine } = setup([campaign('c-conflict')]);
+    const offers = await collectTopic(bus.kafka, bus.registry, TOPICS.offers.name);
+    const event = geo('c-conflict', { deviceId: 'dev-1', ts: NOW - 7 });
+    // What the engine will decide, written first under another offer id (as a changed replay would).
+    const decided = await setup([campaign('c-conflict')]).engine.decide(event);
+    expect(decided.outcome).toBe('issued');
+    if (decided.outcome !== 'issued') return;
+    await records.query('UPDATE offers SET id = $1 WHERE id = $2', ['someone-else', decided.offer.id]);
+    const sent = () => offers.envelopes.filter((e) => e.id === decided.offer.id);
+    await waitFor(() => sent().length === 1, { message: 'the first decision was sent' });
+    await expect(engine.decide(event)).rejects.toMatchObject({ code: 'HX_OFFERS_LEDGER_CONFLICT' });
+    // A marker after it: once the marker is read, a coupon sent before it would have been too.
+    const marker = bus.registry.create(OfferIssued, {
+      key: 'dev-1',
+      source: { kind: 'test', id: 'marker' },
+      data: sent()[0]!.data as never,
+    });
+    await bus.producer.send(TOPICS.offers, marker);
+    await waitFor(() => offers.envelopes.some((e) => e.id === marker.id));
+    expect(sent()).toHaveLength(1);
+    await offers.close();
   });
 
   it('a coupon never outlives its campaign: expiresAt = min(now + TTL, campaign end)', async () => {
@@ -339,7 +371,7 @@ describe('offer engine (memory engines, embedded broker)', () => {
           ledger: {
             insert: async (o) => {
               issued.push(o);
-              return true;
+              return 'inserted' as const;
             },
           },
           signals: neutralSignals,
