@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type BenchCaseResult, type Benchmark, quantile } from '@hexcast/core';
+import { type BenchCaseResult, type Benchmark, quantile, WireProducer } from '@hexcast/core';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnBroker } from './broker-process.js';
@@ -115,6 +115,30 @@ async function kafkaTransport(bootstrap: string, topic: string): Promise<Transpo
   };
 }
 
+/**
+ * The producer Hexcast itself uses (`WireProducer`, idempotent, behind `BusProducer`), with a
+ * kafkajs consumer group: the bus as production runs it.
+ */
+async function wireTransport(bootstrap: string, topic: string): Promise<Transport> {
+  const consuming = await kafkaTransport(bootstrap, topic);
+  const producer = new WireProducer({ brokers: [bootstrap], clientId: 'bench-wire', idempotent: true });
+  await producer.connect();
+  let next = 0;
+  return {
+    async send(values) {
+      const now = Date.now();
+      await producer.send(
+        new Map([[topic, values.map((value) => ({ key: `k${next++}`, value, timestamp: now }))]]),
+      );
+    },
+    consume: (onRecord) => consuming.consume(onRecord),
+    async close() {
+      await producer.disconnect();
+      await consuming.close();
+    },
+  };
+}
+
 async function redisTransport(url: string, stream: string): Promise<Transport> {
   const writer = new Redis(url);
   const reader = new Redis(url);
@@ -161,7 +185,7 @@ async function redisTransport(url: string, stream: string): Promise<Transport> {
 
 const bench: Benchmark = {
   name: 'broker',
-  description: `kafkajs producer → consumer group over loopback, ${RECORD_BYTES}-byte records, broker in its own process`,
+  description: `producer → kafkajs consumer group over loopback, ${RECORD_BYTES}-byte records, broker in its own process; the project's own producer (WireProducer) and kafkajs' side by side`,
   baseline: 'redis-streams',
   primary: { metric: 'records_per_s', higherIsBetter: true },
   async run(context) {
@@ -213,15 +237,20 @@ const bench: Benchmark = {
       }));
     } else context.progress('redis not reachable: no baseline this run');
 
-    for (const [name, args] of [
-      ['hexcast-broker (disk, flush 200ms)', ['--port', '0']],
-      ['hexcast-broker (in-memory)', ['--port', '0', '--in-memory']],
+    for (const [name, args, transport] of [
+      ['hexcast-broker (disk, flush 200ms), kafkajs producer', ['--port', '0'], kafkaTransport],
+      ['hexcast-broker (disk, flush 200ms), WireProducer (production)', ['--port', '0'], wireTransport],
+      [
+        'hexcast-broker (in-memory), WireProducer (production)',
+        ['--port', '0', '--in-memory'],
+        wireTransport,
+      ],
     ] as const) {
       await collect(name, async (round) => {
         const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-broker-'));
         const broker = await spawnBroker([...args], { HX_DATA_DIR: dataDir });
         return {
-          transport: await kafkaTransport(broker.bootstrap, `bench-${round}`),
+          transport: await transport(broker.bootstrap, `bench-${round}`),
           stop: async () => {
             await broker.stop();
             rmSync(dataDir, { recursive: true, force: true });

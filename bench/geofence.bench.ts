@@ -2,16 +2,22 @@ import { performance } from 'node:perf_hooks';
 import {
   type BenchCaseResult,
   type Benchmark,
+  bbox,
+  exactTest,
   type Fence,
+  type FenceShape,
   latLngToCellTail,
   MemoryFenceIndex,
   median,
+  type ShapeTest,
 } from '@hexcast/core';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import turfDistance from '@turf/distance';
 import { multiPolygon, polygon } from '@turf/helpers';
+import Flatbush from 'flatbush';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import { latLngToCell } from 'h3-js';
+import RBush from 'rbush';
 import { METRO_MIX, PARIS_REGION, prng, randomFences } from '../test/fixtures/random-fences.js';
 
 function randomPoints(count: number, seed: number): Array<[number, number]> {
@@ -41,6 +47,73 @@ function naiveScanner(fences: Fence[]) {
   };
 }
 
+/** A fence's bounding box [west, south, east, north] (circles: from centre and radius, 0.1% wide). */
+function fenceBox(shape: FenceShape): [number, number, number, number] {
+  if (shape.type !== 'Circle') return bbox(shape);
+  const [lng, lat] = shape.center;
+  const dLat = ((shape.radiusM / 111_320) * 1.001) as number;
+  const dLng = dLat / Math.cos((lat * Math.PI) / 180);
+  return [lng - dLng, lat - dLat, lng + dLng, lat + dLat];
+}
+
+/**
+ * What a user would pick instead of our index: a static R-tree (flatbush) over the fences'
+ * boxes, then the same exact point-in-shape test the index runs on its candidates.
+ */
+function flatbushIndex(fences: readonly Fence[]) {
+  const tests: ShapeTest[] = fences.map((f) => exactTest(f.shape));
+  const tree = new Flatbush(fences.length);
+  for (const f of fences) tree.add(...fenceBox(f.shape));
+  tree.finish();
+  return (lat: number, lng: number) => tree.search(lng, lat, lng, lat, (i) => tests[i]!(lat, lng));
+}
+
+interface Boxed {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+  id: string;
+  test: ShapeTest;
+}
+
+/** The dynamic R-tree a user needing upserts would pick (rbush), with the same exact test. */
+function rbushIndex() {
+  const tree = new RBush<Boxed>();
+  const byId = new Map<string, Boxed>();
+  const item = (f: Fence): Boxed => {
+    const [minX, minY, maxX, maxY] = fenceBox(f.shape);
+    return { minX, minY, maxX, maxY, id: f.id, test: exactTest(f.shape) };
+  };
+  return {
+    load(fences: readonly Fence[]) {
+      const items = fences.map(item);
+      for (const i of items) byId.set(i.id, i);
+      tree.load(items);
+    },
+    upsert(f: Fence) {
+      const old = byId.get(f.id);
+      if (old !== undefined) tree.remove(old);
+      const next = item(f);
+      byId.set(f.id, next);
+      tree.insert(next);
+    },
+    lookup(lat: number, lng: number) {
+      return tree
+        .search({ minX: lng, minY: lat, maxX: lng, maxY: lat })
+        .filter((b) => b.test(lat, lng))
+        .map((b) => b.id);
+    },
+  };
+}
+
+/** Single-fence upserts per second: `count` fences moved (same ids, new shapes) one at a time. */
+function upsertsPerSecond(upsert: (f: Fence) => void, moved: readonly Fence[]): number {
+  const start = performance.now();
+  for (const f of moved) upsert(f);
+  return moved.length / ((performance.now() - start) / 1000);
+}
+
 function lookupsPerSecond(
   lookup: (lat: number, lng: number) => unknown,
   points: Array<[number, number]>,
@@ -62,7 +135,7 @@ const bench: Benchmark = {
   name: 'geofence',
   description:
     '100,000 fences (circles, polygons, multipolygons; 20 m–1 km, mostly shop-sized) over 80×80 km of greater Paris: point lookups/s on one core',
-  baseline: 'naive @turf scan',
+  baseline: 'flatbush R-tree + exact test',
   primary: { metric: 'lookups_per_s', higherIsBetter: true },
   async run(context) {
     const count = context.quick ? 20_000 : 100_000;
@@ -102,13 +175,72 @@ const bench: Benchmark = {
     }
     const hits =
       points.slice(0, 10_000).reduce((n, [lat, lng]) => n + index.lookup(lat, lng).length, 0) / 10_000;
+
+    // Single-fence upserts: 2,000 fences of the set moved (a marketer's bulk edit), one at a time.
+    const moved = randomFences(context.quick ? 500 : 2_000, 43, PARIS_REGION, METRO_MIX).map((f, i) => ({
+      ...f,
+      id: fences[i * 7]!.id,
+    }));
+    context.progress('h3 index upserts');
+    const indexUpserts = upsertsPerSecond((f) => index.upsert(f), moved);
+
+    context.progress('flatbush R-tree + exact test');
+    gc?.();
+    const flatStart = performance.now();
+    const flat = flatbushIndex(fences);
+    const flatBuildSeconds = (performance.now() - flatStart) / 1000;
+    const flatRate = lookupsPerSecond(flat, points, rounds);
+    // flatbush is static: a changed fence means a rebuild of the whole tree.
+    const flatUpserts = 1 / flatBuildSeconds;
+
+    context.progress('rbush R-tree + exact test');
+    const dynamic = rbushIndex();
+    const rbushStart = performance.now();
+    dynamic.load(fences);
+    const rbushBuildSeconds = (performance.now() - rbushStart) / 1000;
+    const rbushRate = lookupsPerSecond((lat, lng) => dynamic.lookup(lat, lng), points, rounds);
+    const rbushUpserts = upsertsPerSecond((f) => dynamic.upsert(f), moved);
+
+    // All three answer the same question (after the same upserts): check on a sample.
+    for (const [lat, lng] of points.slice(0, 2_000)) {
+      const a = index.lookup(lat, lng).sort().join();
+      const b = dynamic.lookup(lat, lng).sort().join();
+      if (a !== b) throw new Error(`index and rbush disagree at ${lat},${lng}: ${a} vs ${b}`);
+    }
+    // flatbush holds the set as first generated, as the naive scan does.
+    for (const [lat, lng] of naivePoints) {
+      if (flat(lat, lng).length !== naive(lat, lng).length)
+        throw new Error(`flatbush and naive scan disagree at ${lat},${lng}`);
+    }
     const results: BenchCaseResult[] = [
-      { case: 'naive @turf scan', metrics: { lookups_per_s: median(naiveRate) }, rounds: naiveRate },
+      {
+        case: 'naive @turf scan',
+        metrics: { lookups_per_s: median(naiveRate) },
+        rounds: naiveRate,
+        notes: 'correctness reference only',
+      },
+      {
+        case: 'flatbush R-tree + exact test',
+        metrics: { lookups_per_s: median(flatRate), build_s: flatBuildSeconds, upserts_per_s: flatUpserts },
+        rounds: flatRate,
+        notes: 'static: an upsert is a rebuild of the whole tree',
+      },
+      {
+        case: 'rbush R-tree + exact test',
+        metrics: {
+          lookups_per_s: median(rbushRate),
+          build_s: rbushBuildSeconds,
+          upserts_per_s: rbushUpserts,
+        },
+        rounds: rbushRate,
+        notes: 'dynamic R*-tree, bulk-loaded, then single remove+insert per upsert',
+      },
       {
         case: 'h3 index',
         metrics: {
           lookups_per_s: median(indexed),
           build_s: buildSeconds,
+          upserts_per_s: indexUpserts,
           heap_mib: heapMiB,
           cells: index.cellCount,
           fences_per_point: hits,

@@ -38,7 +38,7 @@ export function parseDuration(value: string): number {
 }
 
 function adminKey(config: Readonly<HexcastConfig>, given?: string): string {
-  const key = given ?? process.env.HX_API_KEY;
+  const key = given ?? config.apiKey;
   if (key !== undefined) return key;
   const file = path.resolve(config.dataDir, 'admin.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -172,7 +172,7 @@ function seedComponent(ctx: ServiceContext): Component {
   return {
     name: 'demo-seed',
     start: async () => {
-      const cityName = process.env.HX_DEV_SEED_CITY ?? 'paris';
+      const cityName = ctx.config.dev.seedCity;
       if (cityName === 'none') return;
       const records = await ctx.records();
       const repository = new CampaignRepository(records);
@@ -235,11 +235,7 @@ function demoComponent(ctx: ServiceContext, devices: number): Component {
         gatewayUrl: mqtt,
         apiKey: adminKey(ctx.config),
         devices,
-        city: loadCity(
-          process.env.HX_DEV_SEED_CITY && process.env.HX_DEV_SEED_CITY !== 'none'
-            ? process.env.HX_DEV_SEED_CITY
-            : 'paris',
-        ),
+        city: loadCity(ctx.config.dev.seedCity === 'none' ? 'paris' : ctx.config.dev.seedCity),
         durationMs: 24 * 3_600_000,
         region: ctx.config.region,
         settleMs: 3000,
@@ -260,7 +256,7 @@ export const plugin: CliPlugin = {
   name: 'simulator',
   commands: [registerSimulate],
   devComponents: (ctx) => {
-    const demo = Number(process.env.HX_DEMO_DEVICES ?? 0);
+    const demo = ctx.config.dev.demoDevices;
     return [seedComponent(ctx), ...(demo > 0 ? [demoComponent(ctx, demo)] : [])];
   },
 };

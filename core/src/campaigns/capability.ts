@@ -11,6 +11,11 @@ export const FENCE_CATALOGUE = port<FenceCatalogue>('campaigns.fence-catalogue')
 
 function catalogue(ctx: ServiceContext) {
   const value = new FenceCatalogue(new MemoryFenceIndex());
+  ctx.metrics.gauge({
+    name: 'campaigns_live_fences',
+    help: "fences live in this process's catalogue (active campaigns within their schedule)",
+    collect: (gauge) => gauge.set(value.liveCount),
+  });
   return { value, components: [new CampaignFeed({ ...ctx, catalogue: value })] };
 }
 

@@ -119,6 +119,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    /** What `hexcast dev` adds for a first look. */
+    dev: Type.Object(
+      {
+        /** The demo city seeded into an empty install (a preset name or a city file); `none` skips it. */
+        seedCity: Type.String({ minLength: 1, default: 'paris' }),
+        /** Simulated devices on the real SDK run alongside (`npm run demo`: 200). */
+        demoDevices: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+      },
+      { default: {} },
+    ),
+    /** The API key CLI commands that call the API use (`hexcast simulate`); else `<dataDir>/admin.key`. */
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );

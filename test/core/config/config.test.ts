@@ -67,6 +67,8 @@ describe('loadConfig', () => {
     ['HX_BROKER_FLUSH', 'sometimes'],
     ['HX_GEO_MAX_SPEED_MPS', 'fast'],
     ['HX_DEVICE_TOKEN_SECRET', 'too-short'],
+    ['HX_DEMO_DEVICES', 'lots'],
+    ['HX_DEMO_DEVICES', '-5'],
   ])('rejects %s=%s with a coded error naming the variable', (variable, value) => {
     expectConfigError(() => loadConfig({ env: { [variable]: value } }), 'HX_CONFIG_INVALID', variable);
   });
