@@ -3,7 +3,14 @@ import type { InboxMessage } from '@hexcast/edge-gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../helpers/broker.js';
 import { metricValue } from '../helpers/bus.js';
-import { collectTopic, type GatewayFixture, inboxOf, produceItem, startGateway } from '../helpers/gateway.js';
+import {
+  collectTopic,
+  type GatewayFixture,
+  inboxOf,
+  produceItem,
+  receiptsBarrier,
+  startGateway,
+} from '../helpers/gateway.js';
 import { hasService, type RedisFixture, useRedis } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -120,7 +127,7 @@ describe.skipIf(!hasService('redis'))('delivery with queues in Redis', () => {
         await produceItem(i % 2 === 0 ? a : b, REGION, devices[i % devices.length]!, clock() + 60_000),
       );
     await waitFor(() => terminal().length >= 60, { timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await receiptsBarrier(a.kafka, a.registry, receipts);
     expect(
       terminal()
         .map((r) => r.itemId)

@@ -5,7 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prng } from '../fixtures/random-fences.js';
 import { startBroker } from '../helpers/broker.js';
 import { metricValue } from '../helpers/bus.js';
-import { collectTopic, type GatewayFixture, inboxOf, produceItem, startGateway } from '../helpers/gateway.js';
+import {
+  collectTopic,
+  type GatewayFixture,
+  inboxOf,
+  produceItem,
+  receiptsBarrier,
+  startGateway,
+} from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const REGION = 'eu';
@@ -192,7 +199,7 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
     // A graceful stop of a memory-queue gateway ends what is left as rejected (gateway-stopped).
     await gw.gateway.dispatcher.rejectAll('gateway-stopped');
     await waitFor(() => terminal().length >= produced.length);
-    await new Promise((r) => setTimeout(r, 200));
+    await receiptsBarrier(gw.kafka, gw.registry, receipts);
     const byItem = new Map<string, Receipt[]>();
     for (const r of terminal()) byItem.set(r.itemId, [...(byItem.get(r.itemId) ?? []), r]);
     expect([...byItem.keys()].sort()).toEqual([...produced].sort());

@@ -6,6 +6,7 @@ import {
   createEventRegistry,
   DELIVERY_EVENTS,
   DeliveryItemEvent,
+  DeliveryReceipt,
   DeviceTokens,
   deliveriesTopic,
   type Envelope,
@@ -15,6 +16,7 @@ import {
   loadConfig,
   Metrics,
   silentLogger,
+  TOPICS,
   topicCatalogue,
 } from '@hexcast/core';
 import {
@@ -35,6 +37,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { kafkaFor } from './broker.js';
+import { waitFor } from './wait-for.js';
 
 export const TEST_SECRET = 'test-device-token-secret-0123456789abcdef';
 
@@ -225,6 +228,41 @@ export async function collectTopic(
     eachMessage: async ({ message }) => void envelopes.push(registry.decode(message.value)),
   });
   return { envelopes, close: () => consumer.disconnect() };
+}
+
+/**
+ * A barrier on `hx.receipts`: one marker receipt (status `received`, never terminal) on every
+ * partition, then waits until `collected` holds them all. Whatever was written to the topic before
+ * the call has then been read: "nothing more arrived" without a fixed sleep.
+ */
+export async function receiptsBarrier(
+  kafka: Kafka,
+  registry: EventRegistry,
+  collected: { envelopes: Envelope[] },
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicOffsets(TOPICS.receipts.name)).map((o) => o.partition);
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const ids: string[] = [];
+  for (const partition of partitions) {
+    const marker = registry.create(DeliveryReceipt, {
+      key: 'barrier',
+      source: { kind: 'test', id: 'barrier' },
+      data: { itemId: `barrier-${partition}`, deviceId: 'barrier', status: 'received', gateway: 'barrier' },
+    });
+    ids.push(marker.id);
+    await producer.send({
+      topic: TOPICS.receipts.name,
+      messages: [{ partition, key: 'barrier', value: registry.encodeText(marker) }],
+    });
+  }
+  await producer.disconnect();
+  await waitFor(() => ids.every((id) => collected.envelopes.some((e) => e.id === id)), {
+    message: 'the receipts barrier was read on every partition',
+  });
 }
 
 /** The inbox messages a device receives, parsed. */
