@@ -39,11 +39,19 @@ function turfTest(shape: FenceShape): (lat: number, lng: number) => boolean {
  * Looks up points around each probed fence (removed ones included) and compares with @turf over
  * the live fences: how many points were inside some fence, and every disagreement.
  */
-function compareAround(index: MemoryFenceIndex, rand: () => number, live: Fence[], probed: Fence[]) {
+/**
+ * These checks run for tens of seconds of pure CPU: yielding a macrotask now and then lets the
+ * worker answer vitest's RPC (its replies are read in the event loop's poll phase; a worker that
+ * never gets there for 60 s fails the run with "Timeout calling onTaskUpdate").
+ */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function compareAround(index: MemoryFenceIndex, rand: () => number, live: Fence[], probed: Fence[]) {
   const reference = live.map((f) => ({ id: f.id, test: turfTest(f.shape) }));
   const mismatches: string[] = [];
   let inside = 0;
-  for (const fence of probed) {
+  for (const [n, fence] of probed.entries()) {
+    if (n % 50 === 0) await yieldToLoop();
     for (const [lat, lng] of pointsAround(rand, fence, 4, 4)) {
       const expected = reference
         .filter((r) => r.test(lat, lng))
@@ -63,7 +71,7 @@ describe('fence index agrees with the exact @turf reference', () => {
   // lookups compute (no margin), at 11 most are covered coarser and looked up by ancestor.
   it.each([9, 7, 11])(
     'on every point around 1,000 random polygons, multipolygons and circles (finest resolution %i)',
-    (finestResolution) => {
+    async (finestResolution) => {
       const fences = randomFences(1000, 2026);
       const index = new MemoryFenceIndex({ finestResolution });
       for (const fence of fences) index.upsert(fence);
@@ -74,7 +82,8 @@ describe('fence index agrees with the exact @turf reference', () => {
       let points = 0;
       let inside = 0;
       const mismatches: string[] = [];
-      for (const fence of fences) {
+      for (const [n, fence] of fences.entries()) {
+        if (n % 50 === 0) await yieldToLoop();
         for (const [lat, lng] of pointsAround(rand, fence, 10, 10)) {
           points++;
           const expected = reference
@@ -93,7 +102,7 @@ describe('fence index agrees with the exact @turf reference', () => {
     },
   );
 
-  it('keeps agreeing with @turf through churn (removals, re-inserts, the shape store compacting)', () => {
+  it('keeps agreeing with @turf through churn (removals, re-inserts, the shape store compacting)', async () => {
     // Many-vertex polygons (and some circles), so that removals leave enough garbage for the
     // flat shape store to compact (it does past 65,536 numbers and half the store).
     const rand = prng(77);
@@ -121,12 +130,15 @@ describe('fence index agrees with the exact @turf reference', () => {
     const added = Array.from({ length: 150 }, (_, i) => manyVertices(`new${i}`));
     for (const fence of added) index.upsert(fence);
     const live = [...fences.filter((_, i) => i % 3 === 0), ...added];
-    const { inside, mismatches } = compareAround(index, rand, live, [...live, ...removed.slice(0, 100)]);
+    const { inside, mismatches } = await compareAround(index, rand, live, [
+      ...live,
+      ...removed.slice(0, 100),
+    ]);
     expect(inside).toBeGreaterThan(500);
     expect(mismatches.length, mismatches.slice(0, 5).join('\n')).toBe(0);
   });
 
-  it('keeps agreeing with @turf in dense downtowns (long candidate lists growing, moving, dying, compacting)', () => {
+  it('keeps agreeing with @turf in dense downtowns (long candidate lists growing, moving, dying, compacting)', async () => {
     // Each round: 1,500 shop-sized fences in 1.2 km × 1.2 km (a resolution-9 cell holds dozens of
     // candidates; lists outgrow their room and move), then a campaign ends: 98% of them go, most
     // of that downtown's lists die, and dead lists pile up past the compaction threshold.
@@ -157,6 +169,7 @@ describe('fence index agrees with the exact @turf reference', () => {
       garbage = now;
     };
     for (let round = 0; round < 8; round++) {
+      await yieldToLoop();
       const fences = Array.from({ length: 1_500 }, (_, i) => shop(`r${round}-${i}`, round));
       for (const fence of fences) {
         index.upsert(fence);
@@ -171,7 +184,7 @@ describe('fence index agrees with the exact @turf reference', () => {
       }
     }
     expect(compactions).toBeGreaterThan(0);
-    const { inside, mismatches } = compareAround(
+    const { inside, mismatches } = await compareAround(
       index,
       rand,
       [...live.values()],
