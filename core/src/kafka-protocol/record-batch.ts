@@ -223,23 +223,13 @@ export function encodeBatch(options: EncodeBatchOptions): Buffer {
     producerId: options.producerId ?? -1,
     producerEpoch: options.producerEpoch ?? -1,
     baseSequence: options.baseSequence ?? -1,
-    count: records.length,
+    recordsCount: records.length,
   });
   return batch;
 }
 
-interface HeaderFields {
-  baseOffset: number;
-  partitionLeaderEpoch: number;
-  attributes: number;
-  lastOffsetDelta: number;
-  baseTimestamp: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  count: number;
-}
+/** What a writer sets; the size, magic and CRC follow from the bytes. */
+type HeaderFields = Omit<BatchHeader, 'size' | 'magic' | 'crc' | 'codec'> & { partitionLeaderEpoch: number };
 
 /** Writes the 61-byte v2 header over a batch whose records follow it, then its CRC-32C. */
 function writeBatchHeader(batch: Buffer, h: HeaderFields): void {
@@ -254,7 +244,7 @@ function writeBatchHeader(batch: Buffer, h: HeaderFields): void {
   batch.writeBigInt64BE(BigInt(h.producerId), 43);
   batch.writeInt16BE(h.producerEpoch, 51);
   batch.writeInt32BE(h.baseSequence, 53);
-  batch.writeInt32BE(h.count, 57);
+  batch.writeInt32BE(h.recordsCount, 57);
   batch.writeUInt32BE(crc32c(batch, 21, batch.length), 17);
 }
 
@@ -333,7 +323,7 @@ export function encodeRecordBatch(
     producerId,
     producerEpoch: epoch,
     baseSequence,
-    count: records.length,
+    recordsCount: records.length,
   });
   return batch;
 }
