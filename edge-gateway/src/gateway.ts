@@ -346,6 +346,7 @@ export class Gateway {
   async #authenticate(client: Client, password: Buffer | undefined): Promise<AuthenticateError | null> {
     const refuse = (result: string, code: number, message: string) => {
       this.#m.connects.inc({ result });
+      this.#logRefusal(result, message, client.id);
       return authError(message, code);
     };
     if (this.#closing) return refuse('shutting-down', 3, 'gateway stopping');
@@ -527,6 +528,23 @@ export class Gateway {
       this.#pending++;
       queueMicrotask(this.#waiters.shift());
     }
+  }
+
+  readonly #refusalsLogged = new Map<string, { at: number; suppressed: number }>();
+
+  /** A refused CONNECT, logged at most once per reason per 10 s (with how many were not). */
+  #logRefusal(result: string, message: string, deviceId: string): void {
+    const now = this.#clock();
+    const last = this.#refusalsLogged.get(result);
+    if (last !== undefined && now - last.at < 10_000) {
+      last.suppressed++;
+      return;
+    }
+    this.#o.logger.warn(
+      { result, deviceId, region: this.region, suppressedSinceLast: last?.suppressed ?? 0 },
+      `device connection refused: ${message}`,
+    );
+    this.#refusalsLogged.set(result, { at: now, suppressed: 0 });
   }
 
   #reject(client: Client, channel: string, rejection: Rejection, strike: boolean): void {

@@ -465,7 +465,17 @@ export class HexcastClient {
         this.#stopped = true;
         this.#events.emit(
           'error',
-          new SdkError('HX_SDK_NOT_AUTHORIZED', `gateway refused this device (CONNACK ${code})`),
+          code === CONNACK.notAuthorized
+            ? new SdkError(
+                'HX_SDK_NOT_AUTHORIZED',
+                'gateway refused this device: its token is for another region (CONNACK 5)',
+                'HX_GATEWAY_REGION_MISMATCH',
+              )
+            : new SdkError(
+                'HX_SDK_NOT_AUTHORIZED',
+                'gateway refused this device: the client id is not the token subject (CONNACK 2)',
+                'HX_GATEWAY_CLIENT_ID_MISMATCH',
+              ),
         );
       } else {
         this.#events.emit('error', new SdkError('HX_SDK_CONNECTION_LOST', error.message));

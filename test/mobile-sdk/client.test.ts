@@ -162,6 +162,9 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
   it('stops for good when the gateway refuses the device (region), reporting a coded error', async () => {
     await gateway();
     const phone = client('sdk-wrong', { getToken: () => gw!.tokenFor('sdk-wrong', 'elsewhere') });
-    await expect(phone.connect()).rejects.toMatchObject({ code: 'HX_SDK_NOT_AUTHORIZED' });
+    await expect(phone.connect()).rejects.toMatchObject({
+      code: 'HX_SDK_NOT_AUTHORIZED',
+      reason: 'HX_GATEWAY_REGION_MISMATCH',
+    });
   });
 });

@@ -21,13 +21,12 @@ export const apiKeyAuth = fp<{ keys: ApiKeyRepository }>(
       const roles = request.routeOptions.config.roles;
       if (roles === undefined) return;
       const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-      const identity = token === '' ? null : await keys.authenticate(token);
-      if (identity === null)
-        throw new HexcastError(
-          'HX_AUTH_MISSING_KEY',
-          'a valid API key is required (Authorization: Bearer hx_…)',
-        );
+      const token = /^Bearer\s/i.test(header) ? header.slice(7).trim() : '';
+      if (token === '')
+        throw new HexcastError('HX_AUTH_MISSING_KEY', 'an API key is required: Authorization: Bearer hx_…');
+      // Garbage, unknown, revoked or wrong secret: one answer, so nothing tells which part was wrong.
+      const identity = await keys.authenticate(token);
+      if (identity === null) throw new HexcastError('HX_AUTH_INVALID_KEY', 'the API key is not valid');
       if (identity.role !== 'admin' && !roles.includes(identity.role)) {
         throw new HexcastError('HX_AUTH_FORBIDDEN', `role ${identity.role} may not use this route`, {
           details: { allowed: roles },

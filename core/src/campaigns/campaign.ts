@@ -23,7 +23,13 @@ export const CampaignInputSchema = Type.Object(
     startsAt: Type.String({ format: 'date-time' }),
     endsAt: Type.String({ format: 'date-time' }),
     timezone: Type.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
-    status: Type.Optional(CampaignStatusSchema),
+    /** Absent: `draft` — a draft raises nothing until it is made `active`. */
+    status: Type.Optional(
+      Type.Union(CampaignStatusSchema.anyOf, {
+        description:
+          'absent: draft (raises nothing until PATCHed to active); send "active" to go live at once',
+      }),
+    ),
     /** Without it the campaign only raises geo events (no coupon). */
     offer: Type.Optional(OfferSettingsSchema),
   },

@@ -18,6 +18,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_DEMO_DEVICES', path: ['dev', 'demoDevices'], parse: 'int' },
   { variable: 'HX_API_KEY', path: ['apiKey'], parse: 'string' },
   { variable: 'HX_REGION', path: ['region'], parse: 'string' },
+  { variable: 'HX_REGIONS', path: ['regions'], parse: 'list' },
   { variable: 'HX_SHUTDOWN_DEADLINE_MS', path: ['shutdownDeadlineMs'], parse: 'int' },
   { variable: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: 'list' },
   { variable: 'HX_KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: 'string' },

@@ -12,6 +12,13 @@ export const ConfigSchema = Type.Object(
     /** Root folder for everything embedded engines keep on disk. */
     dataDir: Type.String({ minLength: 1, default: '.hexcast-data' }),
     region: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', default: 'local' }),
+    /**
+     * Every region with a gateway: devices may be registered only in one of these (a token for
+     * any other region is refused by every gateway). Unset: this process's `region` alone.
+     */
+    regions: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }), { minItems: 1, uniqueItems: true }),
+    ),
     shutdownDeadlineMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
     kafka: Type.Object(
       {

@@ -9,5 +9,6 @@ export const devices: Capability = {
     deviceRoutes({
       devices: new DeviceRepository(await ctx.records()),
       tokens: new DeviceTokens(deviceTokenSecret(ctx.config), ctx.config.auth.deviceTokenTtlSeconds),
+      regions: ctx.config.regions ?? [ctx.config.region],
     })(app, options),
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
+import { HexcastError } from '../errors/index.js';
 import { checkTimeZone } from '../local-time/index.js';
 import type { DeviceRepository } from './device-repository.js';
 import type { DeviceTokens } from './device-tokens.js';
@@ -8,6 +9,8 @@ import type { DeviceTokens } from './device-tokens.js';
 export interface DeviceRoutesDeps {
   devices: DeviceRepository;
   tokens: DeviceTokens;
+  /** Regions with a gateway; registering a device anywhere else is refused. */
+  regions: readonly string[];
 }
 
 /** Device registration by an app's backend (merchant): a device token for the gateway. */
@@ -42,6 +45,12 @@ export function deviceRoutes(deps: DeviceRoutesDeps): FastifyPluginAsyncTypebox<
       },
       handler: async (request, reply) => {
         const { deviceId, region, platform, timezone, tags } = request.body;
+        if (!deps.regions.includes(region))
+          throw new HexcastError(
+            'HX_DEVICE_REGION_UNKNOWN',
+            `no gateway serves region ${region}; known regions: ${deps.regions.join(', ')}`,
+            { details: { region, known: deps.regions } },
+          );
         if (timezone !== undefined) checkTimeZone(timezone, 'HX_DEVICE_INVALID');
         const device = await deps.devices.register(
           { id: deviceId, region, platform, timezone: timezone ?? null, tags: tags ?? [] },

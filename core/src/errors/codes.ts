@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   HX_PUSH_SUBSCRIPTION_INVALID: { status: 400, retriable: false },
   HX_PUSH_SEND_FAILED: { status: 502, retriable: true },
   HX_DEVICE_INVALID: { status: 400, retriable: false },
+  HX_DEVICE_REGION_UNKNOWN: { status: 400, retriable: false },
   HX_COUPON_UNKNOWN: { status: 404, retriable: false },
   HX_COUPON_EXPIRED: { status: 410, retriable: false },
   HX_COUPON_ALREADY_REDEEMED: { status: 409, retriable: false },
@@ -70,12 +71,14 @@ export const ERROR_CODES = {
   HX_OFFERS_LEDGER_CONFLICT: { status: 409, retriable: false },
   HX_AUTH_TOKEN_INVALID: { status: 401, retriable: false },
   HX_AUTH_MISSING_KEY: { status: 401, retriable: false },
+  HX_AUTH_INVALID_KEY: { status: 401, retriable: false },
   HX_AUTH_FORBIDDEN: { status: 403, retriable: false },
   HX_API_VALIDATION: { status: 400, retriable: false },
   HX_API_NOT_FOUND: { status: 404, retriable: false },
   HX_API_RATE_LIMITED: { status: 429, retriable: true },
   HX_API_INTERNAL: { status: 500, retriable: true },
   HX_RECORDS_UNAVAILABLE: { status: 503, retriable: true },
+  HX_RECORDS_IN_USE: { status: 409, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

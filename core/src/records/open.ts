@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { HexcastConfig } from '../config/index.js';
-import { HexcastError } from '../errors/index.js';
+import { HexcastError, isHexcastError } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import { migrate } from './migrations.js';
 import type { Records } from './records.js';
@@ -17,6 +17,7 @@ export async function openRecords(config: Readonly<HexcastConfig>, logger: Logge
     const applied = await migrate(records);
     logger.info({ engine: records.engine, migrationsApplied: applied }, 'records ready');
   } catch (cause) {
+    if (isHexcastError(cause)) throw cause;
     throw new HexcastError(
       'HX_RECORDS_UNAVAILABLE',
       `records database unavailable: ${(cause as Error).message}`,

@@ -63,7 +63,7 @@ describe('REST API', () => {
       keys,
       routes: [
         campaignRoutes({ campaigns, publisher, catalogue }),
-        deviceRoutes({ devices: new DeviceRepository(records), tokens }),
+        deviceRoutes({ devices: new DeviceRepository(records), tokens, regions: ['eu', 'us-east'] }),
         couponRoutes({ ledger: new OfferLedger(records), campaigns, publisher }),
       ],
     };
@@ -117,6 +117,13 @@ describe('REST API', () => {
       headers: { authorization: 'Bearer hx_000000000000_nope' },
     });
     expect(bogus.statusCode).toBe(401);
+    expect(bogus.json().code).toBe('HX_AUTH_INVALID_KEY');
+    const notBearer = await app.inject({
+      method: route.method,
+      url: route.url,
+      headers: { authorization: keyFor.marketer },
+    });
+    expect(notBearer.json().code).toBe('HX_AUTH_MISSING_KEY');
     for (const role of ['marketer', 'reviewer', 'care', 'merchant'] as const) {
       if (route.allowed.includes(role)) continue;
       const wrong = await app.inject({
@@ -306,6 +313,20 @@ describe('REST API', () => {
       code: 'HX_AUTH_TOKEN_INVALID',
     });
     await expect(tokens.verify(`${token}x`)).rejects.toMatchObject({ code: 'HX_AUTH_TOKEN_INVALID' });
+  });
+
+  it('refuses a device in a region no gateway serves, listing the known ones', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/devices',
+      headers: auth('merchant'),
+      payload: { deviceId: 'device-mars-1', region: 'mars', platform: 'node' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'HX_DEVICE_REGION_UNKNOWN',
+      details: { region: 'mars', known: ['eu', 'us-east'] },
+    });
   });
 
   it('lets an admin create keys that work at once', async () => {

@@ -67,6 +67,7 @@ function devBanner(config: Readonly<HexcastConfig>, addresses: ReadonlyMap<strin
     ...(api ? [`  API        ${api}   docs: ${api}/docs`] : []),
     ...(addresses.has('mqtt') ? [`  gateway    ${addresses.get('mqtt')}  ·  ${addresses.get('ws')}`] : []),
     ...(key ? [`  admin key  ${key}   (${keyFile})`] : [`  admin key  in ${keyFile}`]),
+    `  region     ${config.region}   (register devices with "region": "${config.region}")`,
     `  data       ${path.resolve(config.dataDir)}`,
     '',
   ];
