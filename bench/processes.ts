@@ -81,5 +81,5 @@ export async function spawnService<T>(
 
 /** `hexcast <args>` in its own process. */
 export function spawnHexcast<T>(args: string[], readyMessage: string, env: Record<string, string> = {}) {
-  return spawnService<T>(BIN, args, readyMessage, { HX_HTTP_PORT: '0', ...env });
+  return spawnService<T>(BIN, args, readyMessage, { HX_HTTP_PORT: '0', HX_BROKER_OPS_PORT: '0', ...env });
 }

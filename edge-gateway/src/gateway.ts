@@ -12,6 +12,7 @@ import {
   healthPlugin,
   installErrorHandling,
   isHexcastError,
+  listenOn,
   type ServiceContext,
 } from '@hexcast/core';
 import { CONNACK, type GatewayCode, type InboxMessage } from '@hexcast/mobile-sdk/protocol';
@@ -260,10 +261,15 @@ export class Gateway {
     aedes.on('connectionError', (_client, err) => this.#o.logger.debug({ err }, 'connection error'));
 
     this.#tcp = createServer(aedes.handle);
-    await new Promise<void>((resolve, reject) => {
-      this.#tcp!.once('error', reject);
-      this.#tcp!.listen(g.mqttPort, g.host, () => resolve());
-    });
+    await listenOn(
+      g.mqttPort,
+      'HX_GATEWAY_MQTT_PORT',
+      () =>
+        new Promise<void>((resolve, reject) => {
+          this.#tcp!.once('error', reject);
+          this.#tcp!.listen(g.mqttPort, g.host, () => resolve());
+        }),
+    );
     await this.#startHttp(aedes);
     await this.#dispatcher.start();
     if (this.#o.consume !== false) await this.#runner.start();
@@ -339,7 +345,7 @@ export class Gateway {
         aedes.handle(stream, request);
       });
     });
-    await app.listen({ host: g.host, port: g.httpPort });
+    await listenOn(g.httpPort, 'HX_GATEWAY_HTTP_PORT', () => app.listen({ host: g.host, port: g.httpPort }));
     this.#http = app;
   }
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/index.js';
 import { ApiKeyRepository } from '../auth/index.js';
 import type { HexcastConfig } from '../config/index.js';
+import { listenOn } from '../http/index.js';
 import { type Component, readinessChecks } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Queryable } from '../records/index.js';
@@ -50,7 +51,9 @@ export function apiComponent(ctx: ServiceContext, readiness: () => Iterable<Comp
         rateLimitPerMinute: ctx.config.auth.rateLimitPerMinute,
         readiness: checks,
       });
-      const address = await app.listen({ host: ctx.config.http.host, port: ctx.config.http.port });
+      const { host, port } = ctx.config.http;
+      const server = app;
+      const address = await listenOn(port, 'HX_HTTP_PORT', () => server.listen({ host, port }));
       ctx.addresses.set('api', address);
       ctx.logger.info({ address, docs: `${address}/docs` }, 'api listening');
     },

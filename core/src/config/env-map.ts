@@ -26,6 +26,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'DATABASE_URL', path: ['databaseUrl'], parse: 'string' },
   { variable: 'HX_BROKER_HOST', path: ['broker', 'host'], parse: 'string' },
   { variable: 'HX_BROKER_PORT', path: ['broker', 'port'], parse: 'int' },
+  { variable: 'HX_BROKER_OPS_PORT', path: ['broker', 'opsPort'], parse: 'int' },
   { variable: 'HX_BROKER_ADVERTISED_HOST', path: ['broker', 'advertisedHost'], parse: 'string' },
   { variable: 'HX_BROKER_IN_MEMORY', path: ['broker', 'inMemory'], parse: 'bool' },
   { variable: 'HX_BROKER_AUTO_CREATE_TOPICS', path: ['broker', 'autoCreateTopics'], parse: 'bool' },

@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 9092 }),
+        /** `hexcast broker`'s health and metrics (not the API's port: both often run on one host). */
+        opsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 9093 }),
         /** Host advertised in Metadata; defaults to `host`. */
         advertisedHost: Type.Optional(Type.String({ minLength: 1 })),
         /** Keep logs only in memory (tests). */

@@ -1,1 +1,2 @@
+export { listenOn } from './listen.js';
 export { createOpsServer, OpsServer, type OpsServerOptions } from './ops-server.js';

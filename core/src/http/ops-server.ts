@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { HexcastConfig } from '../config/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
+import { listenOn } from './listen.js';
 
 export interface OpsServerOptions {
   config: Readonly<HexcastConfig>;
@@ -10,6 +11,8 @@ export interface OpsServerOptions {
   name: string;
   readiness?: Readiness;
   port?: number;
+  /** The variable that sets `port` (named when it cannot be bound). */
+  portVariable?: string;
 }
 
 /** The HTTP surface every service has: health, readiness and Prometheus metrics. */
@@ -38,10 +41,10 @@ export class OpsServer implements Component {
   }
 
   async start(): Promise<void> {
-    this.#address = await this.app.listen({
-      host: this.#options.config.http.host,
-      port: this.#options.port ?? this.#options.config.http.port,
-    });
+    const port = this.#options.port ?? this.#options.config.http.port;
+    this.#address = await listenOn(port, this.#options.portVariable ?? 'HX_HTTP_PORT', () =>
+      this.app.listen({ host: this.#options.config.http.host, port }),
+    );
     this.#options.logger.info(
       { address: this.#address, service: this.#options.name },
       'ops server listening',

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +13,38 @@ const pkg = JSON.parse(readFileSync(new URL('../../../core/package.json', import
 };
 
 describe('hexcast CLI', () => {
+  it('stops hexcast dev on a busy API port with one coded line naming the port and its variable, exit non-zero', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-cli-busy-'));
+    try {
+      const env = {
+        ...process.env,
+        HX_DATA_DIR: dataDir,
+        HX_HTTP_PORT: String(port),
+        HX_BROKER_PORT: '0',
+        HX_GATEWAY_MQTT_PORT: '0',
+        HX_GATEWAY_HTTP_PORT: '0',
+        HX_DEV_SEED_CITY: 'none',
+        HX_LOG_LEVEL: 'fatal',
+        KAFKA_BROKERS: '',
+      };
+      // execFile's own timeout would kill a hanging process and fail here: it must exit by itself.
+      const result = (await run(process.execPath, [bin, 'dev'], { env, timeout: 60_000 }).catch(
+        (e: unknown) => e,
+      )) as { code: number | null; killed?: boolean; stderr: string };
+      expect(result.killed).toBeFalsy();
+      expect(result.code).toBe(1);
+      const line = result.stderr.split('\n').find((l) => l.startsWith('HX_LISTEN_FAILED'));
+      expect(line).toContain(String(port));
+      expect(line).toContain('HX_HTTP_PORT');
+    } finally {
+      busy.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('prints its version', async () => {
     const { stdout } = await run(process.execPath, [bin, '--version']);
     expect(stdout.trim()).toBe(pkg.version);

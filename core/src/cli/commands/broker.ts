@@ -41,6 +41,8 @@ export function registerBroker(program: Command): void {
         logger,
         metrics,
         name: 'broker',
+        port: config.broker.opsPort,
+        portVariable: 'HX_BROKER_OPS_PORT',
         readiness: { broker: () => broker.port > 0 },
       });
       await runUntilSignal(config, logger, [broker, ops]);

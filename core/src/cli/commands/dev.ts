@@ -40,9 +40,15 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
           ];
           for (const plugin of plugins) services.push(...((await plugin.devComponents?.(ctx)) ?? []));
           const inner = [...ctx.foundation(), ...services];
-          for (const c of inner) {
-            await c.start();
-            started.push(c);
+          try {
+            for (const c of inner) {
+              await c.start();
+              started.push(c);
+            }
+          } catch (error) {
+            // What did start (consumers, sockets) must not keep the process alive after the failure.
+            for (const c of started.splice(0).reverse()) await c.close().catch(() => undefined);
+            throw error;
           }
           process.stdout.write(devBanner(config, ctx.addresses));
         },
