@@ -33,6 +33,11 @@ export interface ClientOptions {
   sessionTimeoutMs?: number;
   /** Unacknowledged messages in flight at once. */
   inflight?: number;
+  /**
+   * How long `connect()` waits for a first connection before it rejects with
+   * `HX_SDK_CONNECT_TIMEOUT` (the client keeps trying in the background until `close()`).
+   */
+  connectTimeoutMs?: number;
   /** Extra mqtt.js options (e.g. a React Native WebSocket factory). */
   mqtt?: Partial<IClientOptions>;
 }
@@ -117,6 +122,7 @@ export class HexcastClient {
       bufferLimit: 500,
       sessionTimeoutMs: 30 * 60_000,
       inflight: 10,
+      connectTimeoutMs: 30_000,
       ...options,
       reconnect: { initialMs: 500, maxMs: 30_000, ...options.reconnect },
     };
@@ -143,18 +149,36 @@ export class HexcastClient {
     this.#stopped = false;
     await this.#loaded;
     const connected = new Promise<void>((resolve, reject) => {
-      const offOk = this.on('connected', () => {
+      let firstFailure: SdkError | null = null;
+      const done = () => {
         offOk();
         offErr();
+        clearTimeout(timer);
+      };
+      const offOk = this.on('connected', () => {
+        done();
         resolve();
       });
       const offErr = this.on('error', (error) => {
+        firstFailure ??= error;
         if (error.code === 'HX_SDK_NOT_AUTHORIZED' || error.code === 'HX_SDK_AUTH_FAILED') {
-          offOk();
-          offErr();
+          done();
           reject(error);
         }
       });
+      const timeoutMs = this.#o.connectTimeoutMs;
+      const timer = setTimeout(() => {
+        done();
+        const cause =
+          firstFailure === null ? '' : `; first failure: ${firstFailure.code}: ${firstFailure.message}`;
+        reject(
+          new SdkError(
+            'HX_SDK_CONNECT_TIMEOUT',
+            `no connection to ${this.#o.gatewayUrl} within ${timeoutMs} ms${cause}`,
+            firstFailure?.code,
+          ),
+        );
+      }, timeoutMs);
     });
     void this.#open();
     return connected;

@@ -14,6 +14,8 @@ export const SDK_ERROR_CODES = [
   'HX_SDK_TOKEN_UNAVAILABLE',
   /** Push registration failed. */
   'HX_SDK_PUSH_REGISTRATION_FAILED',
+  /** `connect()` saw no connection within `connectTimeoutMs` (`reason`: the first failure's code). */
+  'HX_SDK_CONNECT_TIMEOUT',
 ] as const;
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 

@@ -159,6 +159,26 @@ describe('mobile SDK against a real gateway (embedded broker, aedes over TCP and
     expect(offers).toEqual([id]);
   });
 
+  it('rejects connect() after connectTimeoutMs with the first failure as its reason, nothing listening or no token', async () => {
+    // Nothing listens on the port: every attempt fails.
+    const lost = client('sdk-timeout-1', { connectTimeoutMs: 800, getToken: async () => 'a-token' });
+    await expect(lost.connect()).rejects.toMatchObject({
+      code: 'HX_SDK_CONNECT_TIMEOUT',
+      reason: 'HX_SDK_CONNECTION_LOST',
+    });
+    const tokenless = client('sdk-timeout-2', {
+      connectTimeoutMs: 800,
+      getToken: async () => {
+        throw new Error('backend down');
+      },
+    });
+    await expect(tokenless.connect()).rejects.toMatchObject({
+      code: 'HX_SDK_CONNECT_TIMEOUT',
+      reason: 'HX_SDK_TOKEN_UNAVAILABLE',
+      message: expect.stringContaining('backend down'),
+    });
+  });
+
   it('stops for good when the gateway refuses the device (region), reporting a coded error', async () => {
     await gateway();
     const phone = client('sdk-wrong', { getToken: () => gw!.tokenFor('sdk-wrong', 'elsewhere') });
