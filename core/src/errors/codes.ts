@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   HX_AUTH_INVALID_KEY: { status: 401, retriable: false },
   HX_AUTH_FORBIDDEN: { status: 403, retriable: false },
   HX_API_VALIDATION: { status: 400, retriable: false },
+  HX_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   HX_API_NOT_FOUND: { status: 404, retriable: false },
   HX_API_RATE_LIMITED: { status: 429, retriable: true },
   HX_API_INTERNAL: { status: 500, retriable: true },

@@ -315,6 +315,45 @@ describe('REST API', () => {
     await expect(tokens.verify(`${token}x`)).rejects.toMatchObject({ code: 'HX_AUTH_TOKEN_INVALID' });
   });
 
+  it('reports every problem of a request at once, with paths and allowed values, without doubled prefixes', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/devices',
+      headers: auth('merchant'),
+      payload: { region: 'eu', platform: 'mars-os', colour: 'red' },
+    });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.code).toBe('HX_API_VALIDATION');
+    expect(body.message).not.toMatch(/body body/);
+    const byPath = Object.fromEntries(
+      (body.details.errors as Array<{ path: string }>).map((e) => [e.path, e]),
+    );
+    expect(byPath['/deviceId']).toMatchObject({ in: 'body', message: 'is required' });
+    expect(byPath['/colour']).toMatchObject({ in: 'body', message: 'is not a known field' });
+    expect(byPath['/platform']).toMatchObject({ in: 'body', allowed: ['ios', 'android', 'web', 'node'] });
+    const query = await app.inject({
+      method: 'GET',
+      url: '/v1/fences/lookup?lat=91&lng=abc',
+      headers: auth('marketer'),
+    });
+    expect(query.json().message).not.toMatch(/querystring querystring/);
+    expect(
+      query
+        .json()
+        .details.errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(['/lat', '/lng']);
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/devices',
+      headers: { ...auth('merchant'), 'content-type': 'application/xml' },
+      payload: '<device id="x"/>',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().code).toBe('HX_API_UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('refuses a device in a region no gateway serves, listing the known ones', async () => {
     const res = await app.inject({
       method: 'POST',
