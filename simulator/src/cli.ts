@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CampaignPublisher,
@@ -37,11 +37,12 @@ export function parseDuration(value: string): number {
   return Math.round(Number(m[1]) * unit);
 }
 
-function adminKey(config: Readonly<HexcastConfig>, given?: string): string {
-  const key = given ?? config.apiKey;
-  if (key !== undefined) return key;
+/** The admin key and where it came from (said before it is used: a stale key file is a common trap). */
+function adminKey(config: Readonly<HexcastConfig>, given?: string): { key: string; from: string } {
+  if (given !== undefined) return { key: given, from: '--key' };
+  if (config.apiKey !== undefined) return { key: config.apiKey, from: 'HX_API_KEY' };
   const file = path.resolve(config.dataDir, 'admin.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), from: file };
   throw new HexcastError('HX_CLI_USAGE', `no API key: pass --key, set HX_API_KEY, or run next to ${file}`);
 }
 
@@ -100,7 +101,10 @@ function registerSimulate(program: Command): void {
     .option('--create-campaigns', 'first create one campaign per point of interest through the API')
     .option('--ttl <seconds>', 'coupon TTL of created campaigns', (v) => Number.parseInt(v, 10), 600)
     .option('--settle <time>', 'after the run, how long to wait for coupons on their way', '20s')
-    .option('--report <file>', 'where the JSON report goes', 'simulation-report.json')
+    .option(
+      '--report <file>',
+      'where the JSON report goes (default <data dir>/reports/simulation-<time>.json)',
+    )
     .action(
       async (o: {
         devices: number;
@@ -116,7 +120,7 @@ function registerSimulate(program: Command): void {
         createCampaigns?: boolean;
         ttl: number;
         settle: string;
-        report: string;
+        report?: string;
       }) => {
         const config = loadConfig();
         const { loadCity, formatReport, Simulator } = await simulatorModules();
@@ -130,11 +134,13 @@ function registerSimulate(program: Command): void {
         } catch (cause) {
           throw new HexcastError('HX_CLI_USAGE', (cause as Error).message, { cause });
         }
+        const key = adminKey(config, o.key);
+        process.stderr.write(`using the admin API key from ${key.from}\n`);
         const bar = await progressBar();
         const sim = new Simulator({
           apiUrl: o.api ?? `http://127.0.0.1:${config.http.port}`,
           gatewayUrl: o.gateway ?? `mqtt://127.0.0.1:${config.gateway.mqttPort}`,
-          apiKey: adminKey(config, o.key),
+          apiKey: key.key,
           devices: o.devices,
           city,
           durationMs: parseDuration(o.duration),
@@ -157,8 +163,16 @@ function registerSimulate(program: Command): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
-        await writeFile(o.report, `${JSON.stringify(report, null, 2)}\n`);
-        process.stdout.write(`${formatReport(report)}\nwrote ${o.report}\n`);
+        const file =
+          o.report ??
+          path.resolve(
+            config.dataDir,
+            'reports',
+            `simulation-${new Date().toISOString().replaceAll(':', '-')}.json`,
+          );
+        await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+        await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`${formatReport(report, process.stdout.isTTY === true)}\nwrote ${file}\n`);
         if (report.duplicates > 0 || report.lost > 0 || !report.terminalConsistent) process.exitCode = 1;
       },
     );
@@ -233,7 +247,7 @@ function demoComponent(ctx: ServiceContext, devices: number): Component {
       sim = new Simulator({
         apiUrl: api,
         gatewayUrl: mqtt,
-        apiKey: adminKey(ctx.config),
+        apiKey: adminKey(ctx.config).key,
         devices,
         city: loadCity(ctx.config.dev.seedCity === 'none' ? 'paris' : ctx.config.dev.seedCity),
         durationMs: 24 * 3_600_000,

@@ -4,8 +4,9 @@ import type { SimulationReport } from './simulator.js';
 const n = (v: number | null) => (v === null ? 'n/a' : Number.isFinite(v) ? v.toLocaleString('en-US') : 'n/a');
 
 /** The final report as a text table (the JSON is the report object itself). */
-export function formatReport(r: SimulationReport): string {
-  const t = new Table({ head: ['', 'value'] });
+/** The report as a table; `colour` false (output not a terminal) leaves no ANSI codes in it. */
+export function formatReport(r: SimulationReport, colour = true): string {
+  const t = new Table({ head: ['', 'value'], ...(colour ? {} : { style: { head: [], border: [] } }) });
   const c = r.coupons;
   t.push(
     ['city · devices · mode', `${r.city} · ${n(r.devices)} · ${r.mode}`],

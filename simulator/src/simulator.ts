@@ -1,4 +1,4 @@
-import type { CampaignStats } from '@hexcast/core';
+import { type CampaignStats, HexcastError } from '@hexcast/core';
 import { createClient, type TrackingModeName } from '@hexcast/mobile-sdk';
 import type { City } from './city.js';
 import { type Received, VirtualDevice } from './device.js';
@@ -286,6 +286,12 @@ export class Simulator {
         name: `simulator-${role}`,
       },
     );
+    if (r.status === 401 || r.status === 403)
+      throw new HexcastError(
+        'HX_SIMULATE_KEY_REFUSED',
+        `the API refused the admin key (${r.status} ${r.body.code ?? ''}): pass --key, set HX_API_KEY, or point HX_DATA_DIR at the running server's data dir`,
+        { details: { status: r.status, code: r.body.code } },
+      );
     if (r.status !== 201 || r.body.token === undefined)
       throw new Error(
         `could not create a ${role} key (${r.status} ${r.body.code ?? ''} ${r.body.message ?? ''})`,

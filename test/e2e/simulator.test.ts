@@ -80,13 +80,19 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
       { env: { ...process.env, HX_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
+    let err = '';
     cli.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
     });
-    cli.stderr!.resume();
+    cli.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     const cliCode = await new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
     expect(cliCode).toBe(0);
     expect(out).toContain('lost (must be 0)');
+    // Not a terminal: a plain table; and it said which key it used.
+    expect(out).not.toContain('\u001b[');
+    expect(err).toContain(`using the admin API key from ${path.join(dataDir, 'admin.key')}`);
     const fromCli = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof report;
     expect(fromCli).toMatchObject({
       devices: 10,
@@ -96,6 +102,41 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
       terminalConsistent: true,
     });
     expect(fromCli.fixesGenerated).toBeGreaterThan(10 * 5);
+
+    // A key the API refuses: one coded line, exit 1, no stack trace.
+    const { api, mqtt } = dev;
+    const refused = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          HEXCAST_BIN,
+          'simulate',
+          '--devices',
+          '1',
+          '--duration',
+          '1s',
+          '--api',
+          api,
+          '--gateway',
+          mqtt,
+          '--key',
+          'hx_000000000000_stale',
+        ],
+        { env: { ...process.env, HX_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let text = '';
+      child.stderr!.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      child.once('exit', (code) => resolve({ code, err: text }));
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('using the admin API key from --key');
+    expect(refused.err).toMatch(/^HX_SIMULATE_KEY_REFUSED: /m);
+    expect(refused.err).not.toMatch(/\n\s+at /);
 
     expect(await dev.stop('SIGINT')).toBe(0);
   }, 240_000);
