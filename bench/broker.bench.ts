@@ -76,14 +76,12 @@ async function measure(transport: Transport, total: number, latencySeconds: numb
   };
 }
 
-async function kafkaTransport(bootstrap: string, topic: string): Promise<Transport> {
-  const kafka = new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+/** A kafkajs consumer group on a new topic of PARTITIONS partitions, from its beginning. */
+async function kafkaConsumer(kafka: Kafka, topic: string): Promise<Pick<Transport, 'consume' | 'close'>> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
   await admin.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
   const consumer = kafka.consumer({
     groupId: `bench-${topic}`,
     maxWaitTimeInMs: 100,
@@ -91,6 +89,28 @@ async function kafkaTransport(bootstrap: string, topic: string): Promise<Transpo
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  return {
+    async consume(onRecord) {
+      await consumer.run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) onRecord(m.value!);
+        },
+      });
+    },
+    close: () => consumer.disconnect(),
+  };
+}
+
+const benchKafka = (bootstrap: string) =>
+  new Kafka({ clientId: 'bench', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+
+/** kafkajs' producer and consumer group. */
+async function kafkaTransport(bootstrap: string, topic: string): Promise<Transport> {
+  const kafka = benchKafka(bootstrap);
+  const consuming = await kafkaConsumer(kafka, topic);
+  const producer = kafka.producer();
+  await producer.connect();
   let next = 0;
   return {
     async send(values) {
@@ -100,16 +120,9 @@ async function kafkaTransport(bootstrap: string, topic: string): Promise<Transpo
         messages: values.map((value) => ({ value, partition: next++ % PARTITIONS })),
       });
     },
-    async consume(onRecord) {
-      await consumer.run({
-        partitionsConsumedConcurrently: PARTITIONS,
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) onRecord(m.value!);
-        },
-      });
-    },
+    consume: (onRecord) => consuming.consume(onRecord),
     async close() {
-      await consumer.disconnect();
+      await consuming.close();
       await producer.disconnect();
     },
   };
@@ -120,7 +133,7 @@ async function kafkaTransport(bootstrap: string, topic: string): Promise<Transpo
  * kafkajs consumer group: the bus as production runs it.
  */
 async function wireTransport(bootstrap: string, topic: string): Promise<Transport> {
-  const consuming = await kafkaTransport(bootstrap, topic);
+  const consuming = await kafkaConsumer(benchKafka(bootstrap), topic);
   const producer = new WireProducer({ brokers: [bootstrap], clientId: 'bench-wire', idempotent: true });
   await producer.connect();
   let next = 0;

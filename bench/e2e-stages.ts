@@ -22,7 +22,7 @@ import {
   TOPICS,
 } from '@hexcast/core';
 import { Ingest } from '@hexcast/edge-gateway';
-import type { City } from '@hexcast/simulator';
+import { type City, demoCampaign } from '@hexcast/simulator';
 import { startBroker } from '../test/helpers/broker.js';
 
 /** CPU microseconds per operation of one stage, measured alone in this process. */
@@ -48,33 +48,15 @@ const cpuUs = (since: NodeJS.CpuUsage) => {
   return d.user + d.system;
 };
 
-/** The seed's campaigns for a city: a circle and a coupon per point of interest. */
+/** The campaigns `hexcast dev` seeds for a city, as the catalogue holds them. */
 function cityCampaigns(city: City): Campaign[] {
+  const now = Date.now();
   return city.pois.map((poi, i) => ({
+    ...demoCampaign(poi, city, now),
     id: `poi-${i}`,
     version: 1,
-    name: poi.name,
     status: 'active',
-    fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
-    dwellSeconds: 30,
-    exitDebounceSeconds: 60,
-    startsAt: '2020-01-01T00:00:00Z',
-    endsAt: '2099-01-01T00:00:00Z',
-    timezone: city.timezone,
-    offer: {
-      title: `${poi.name}: 15% off`,
-      body: '',
-      codePrefix: 'DEMO',
-      category: poi.category,
-      ttlSeconds: 600,
-      budget: 1_000_000_000,
-      capPerDevice: 1,
-      capPerDevicePerDay: 5,
-      couponGapSeconds: 3600,
-      trigger: 'enter',
-      minScore: 0,
-    },
-    updatedAt: '2020-01-01T00:00:00Z',
+    updatedAt: new Date(now).toISOString(),
   }));
 }
 

@@ -14,6 +14,7 @@ import {
 import type { TrackingModeName } from '@hexcast/mobile-sdk';
 import type { Command } from 'commander';
 import type { City } from './city.js';
+import { demoCampaign } from './demo.js';
 import type { Progress, SimulationReport, Simulator } from './simulator.js';
 
 /**
@@ -196,32 +197,7 @@ function seedComponent(ctx: ServiceContext): Component {
       const publisher = new CampaignPublisher(ctx.registry, ctx.producer);
       const now = Date.now();
       for (const poi of city.pois) {
-        const campaign = await repository.create(
-          {
-            name: poi.name,
-            fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
-            dwellSeconds: 30,
-            exitDebounceSeconds: 60,
-            startsAt: new Date(now - 60_000).toISOString(),
-            endsAt: new Date(now + 365 * 86_400_000).toISOString(),
-            timezone: city.timezone,
-            status: 'active',
-            offer: {
-              title: `${poi.name}: 15% off`,
-              body: 'Show this code at the till',
-              codePrefix: 'DEMO',
-              category: poi.category,
-              ttlSeconds: 600,
-              budget: 100_000,
-              capPerDevice: 1,
-              capPerDevicePerDay: 5,
-              couponGapSeconds: 3600,
-              trigger: 'enter',
-              minScore: 0,
-            },
-          },
-          'demo-seed',
-        );
+        const campaign = await repository.create(demoCampaign(poi, city, now), 'demo-seed');
         await publisher.publish(campaign);
       }
       ctx.logger.info({ city: city.name, campaigns: city.pois.length }, 'seeded demo campaigns');

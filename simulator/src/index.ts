@@ -10,6 +10,7 @@ export {
   offsetM,
   type Poi,
 } from './city.js';
+export { demoCampaign } from './demo.js';
 export { type DeviceBehaviour, type Received, VirtualDevice } from './device.js';
 export { formatReport } from './report.js';
 export { type Progress, pool, type SimulationReport, Simulator, type SimulatorOptions } from './simulator.js';

@@ -52,42 +52,27 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     // The same through the command line: `hexcast simulate` reads the admin key from the data
     // dir, writes its JSON report, prints the table, and exits 0 when the invariants hold.
     const reportFile = path.join(dataDir, 'cli-report.json');
-    const cli = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        '--import',
-        'tsx',
-        HEXCAST_BIN,
-        'simulate',
-        '--devices',
-        '10',
-        '--city',
-        'paris',
-        '--duration',
-        '8s',
-        '--settle',
-        '10s',
-        '--seed',
-        '9',
-        '--api',
-        dev.api,
-        '--gateway',
-        dev.mqtt,
-        '--report',
-        reportFile,
-      ],
-      { env: { ...process.env, HX_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    const { api, mqtt } = dev;
+    const simulate = (...args: string[]) =>
+      runSimulate(['--api', api, '--gateway', mqtt, ...args], { ...process.env, HX_DATA_DIR: dataDir });
+    const {
+      code: cliCode,
+      out,
+      err,
+    } = await simulate(
+      '--devices',
+      '10',
+      '--city',
+      'paris',
+      '--duration',
+      '8s',
+      '--settle',
+      '10s',
+      '--seed',
+      '9',
+      '--report',
+      reportFile,
     );
-    let out = '';
-    let err = '';
-    cli.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    cli.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    const cliCode = await new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
     expect(cliCode).toBe(0);
     expect(out).toContain('lost (must be 0)');
     // Not a terminal: a plain table; and it said which key it used.
@@ -104,35 +89,7 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     expect(fromCli.fixesGenerated).toBeGreaterThan(10 * 5);
 
     // A key the API refuses: one coded line, exit 1, no stack trace.
-    const { api, mqtt } = dev;
-    const refused = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--conditions=source',
-          '--import',
-          'tsx',
-          HEXCAST_BIN,
-          'simulate',
-          '--devices',
-          '1',
-          '--duration',
-          '1s',
-          '--api',
-          api,
-          '--gateway',
-          mqtt,
-          '--key',
-          'hx_000000000000_stale',
-        ],
-        { env: { ...process.env, HX_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let text = '';
-      child.stderr!.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      child.once('exit', (code) => resolve({ code, err: text }));
-    });
+    const refused = await simulate('--devices', '1', '--duration', '1s', '--key', 'hx_000000000000_stale');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('using the admin API key from --key');
     expect(refused.err).toMatch(/^HX_SIMULATE_KEY_REFUSED: /m);
@@ -141,3 +98,24 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     expect(await dev.stop('SIGINT')).toBe(0);
   }, 240_000);
 });
+
+/** `hexcast simulate` in its own process: exit code, stdout and stderr. */
+function runSimulate(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', HEXCAST_BIN, 'simulate', ...args],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, out, err })));
+}

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Counter } from 'prom-client';
-import type { Writer } from '../kafka-protocol/index.js';
-import { MalformedRequest, Reader } from '../kafka-protocol/index.js';
+import { MalformedRequest, Reader, type Writer } from '../kafka-protocol/index.js';
 import type { Logger } from '../observability/index.js';
 import {
   API_BY_KEY,

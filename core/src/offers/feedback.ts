@@ -1,6 +1,5 @@
 import { DeliveryReceipt } from '../delivery/index.js';
-import type { Envelope } from '../envelope/index.js';
-import { DeviceClick } from '../envelope/index.js';
+import { DeviceClick, type Envelope } from '../envelope/index.js';
 import { CouponRedeemed } from './events.js';
 import type { LedgerReceipt, OfferLedger } from './ledger.js';
 import type { ProfileStore } from './profile.js';

@@ -2,14 +2,19 @@ import { heuristicScorer, type PropensityInput, type PropensityScorer } from '@h
 import type { Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
 import type { BusProducer } from '../bus/index.js';
-import type { FenceCatalogue, OfferSettings } from '../campaigns/index.js';
-import { type Campaign, isLive } from '../campaigns/index.js';
+import { type Campaign, type FenceCatalogue, isLive, type OfferSettings } from '../campaigns/index.js';
 import { DeliveryItemEvent } from '../delivery/index.js';
 import type { Device } from '../devices/index.js';
 import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
-import type { FenceShape } from '../geo/index.js';
-import { bbox, GeoDwell, GeoEnter, type GeoEventDataSchema, haversineM } from '../geo/index.js';
+import {
+  bbox,
+  type FenceShape,
+  GeoDwell,
+  GeoEnter,
+  type GeoEventDataSchema,
+  haversineM,
+} from '../geo/index.js';
 import { inQuietHours, localTime } from '../local-time/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { couponCode } from './coupon-code.js';

@@ -1,0 +1,32 @@
+import type { CampaignInput } from '@hexcast/core';
+import type { City, Poi } from './city.js';
+
+/**
+ * The demo campaign of one point of interest: a circle around it and a coupon. `hexcast dev`
+ * seeds these; the e2e benchmark measures its stages on the same ones.
+ */
+export function demoCampaign(poi: Poi, city: Pick<City, 'timezone'>, now: number): CampaignInput {
+  return {
+    name: poi.name,
+    fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
+    dwellSeconds: 30,
+    exitDebounceSeconds: 60,
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 365 * 86_400_000).toISOString(),
+    timezone: city.timezone,
+    status: 'active',
+    offer: {
+      title: `${poi.name}: 15% off`,
+      body: 'Show this code at the till',
+      codePrefix: 'DEMO',
+      category: poi.category,
+      ttlSeconds: 600,
+      budget: 100_000,
+      capPerDevice: 1,
+      capPerDevicePerDay: 5,
+      couponGapSeconds: 3600,
+      trigger: 'enter',
+      minScore: 0,
+    },
+  };
+}
