@@ -117,6 +117,9 @@ function events(catalogue: FenceCatalogue, list: Campaign[], count: number, roun
           accuracy: 8,
           visitStartedAt: Date.now(),
           impossibleTravel: false,
+          // As the geo worker writes them: the region and every fence holding the fix.
+          region: 'eu',
+          fences: ids,
         },
       }) as Envelope<never>,
     );
