@@ -118,7 +118,7 @@ function events(catalogue: FenceCatalogue, list: Campaign[], count: number, roun
           visitStartedAt: Date.now(),
           impossibleTravel: false,
           // As the geo worker writes them: the region and every fence holding the fix.
-          region: 'eu',
+          region: 'paris',
           fences: ids,
         },
       }) as Envelope<never>,
