@@ -24,3 +24,60 @@ export function auc(scores: ArrayLike<number>, labels: readonly boolean[]): numb
   if (positives === 0 || negatives === 0) return Number.NaN;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+/**
+ * Area under the precision–recall curve as average precision (scikit-learn's definition): the
+ * mean of the precision at each positive's rank, ties taken as one threshold. The figure to
+ * report at low base rates, where ROC AUC flatters.
+ */
+export function averagePrecision(scores: ArrayLike<number>, labels: readonly boolean[]): number {
+  const order = descending(scores, labels.length);
+  const positives = labels.filter(Boolean).length;
+  if (positives === 0) return Number.NaN;
+  let tp = 0;
+  let seen = 0;
+  let ap = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    let tpHere = 0;
+    while (j < order.length && scores[order[j]!] === scores[order[i]!]) {
+      if (labels[order[j]!]) tpHere++;
+      j++;
+    }
+    seen += j - i;
+    tp += tpHere;
+    ap += (tpHere / positives) * (tp / seen);
+    i = j;
+  }
+  return ap;
+}
+
+/**
+ * Recall at the most permissive threshold whose false-positive rate stays at or under `fpr`
+ * (e.g. 0.01): how many frauds are caught while bothering at most that share of good payments.
+ */
+export function recallAtFpr(scores: ArrayLike<number>, labels: readonly boolean[], fpr: number): number {
+  const order = descending(scores, labels.length);
+  const positives = labels.filter(Boolean).length;
+  const negatives = labels.length - positives;
+  if (positives === 0 || negatives === 0) return Number.NaN;
+  let tp = 0;
+  let fp = 0;
+  let best = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j < order.length && scores[order[j]!] === scores[order[i]!]) {
+      if (labels[order[j]!]) tp++;
+      else fp++;
+      j++;
+    }
+    if (fp / negatives > fpr) break;
+    best = tp / positives;
+    i = j;
+  }
+  return best;
+}
+
+function descending(scores: ArrayLike<number>, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+}

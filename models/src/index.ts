@@ -15,7 +15,7 @@ export {
   sigmoid,
   splitByUser,
 } from './behaviour.js';
-export { auc } from './evaluate.js';
+export { auc, averagePrecision, recallAtFpr } from './evaluate.js';
 export {
   affinity,
   CATEGORY_PRIOR,
@@ -25,8 +25,27 @@ export {
   redemptionRate,
 } from './features.js';
 export {
+  type Address,
+  type Attack,
+  generatePayments,
+  type LabelledPayment,
+  type PaymentRecord,
+  type PaymentsOptions,
+  splitByDay,
+} from './fraud/payments.js';
+export {
+  compareTrainers,
+  FRAUD_TRAINERS,
+  type LabelledRows,
+  parseTransactionsCsv,
+  scoreReport,
+  stratifiedFolds,
+  type TrainerScores,
+} from './fraud/transactions-csv.js';
+export {
   ARTIFACT_FORMAT,
   evaluateScorer,
+  type ModelArtifact,
   type PropensityArtifact,
   type PropensityMetadata,
   readArtifact,
@@ -37,4 +56,13 @@ export {
 } from './propensity-model.js';
 export { gamma, normal, poisson, seededRandom } from './random.js';
 export { heuristicScore, heuristicScorer, type PropensityScorer } from './scorer.js';
+export {
+  saveToMemory,
+  TABULAR_FORMAT,
+  type TabularArtifact,
+  type TabularMetadata,
+  TabularScorer,
+  type TabularTrainOptions,
+  trainTabular,
+} from './tabular.js';
 export { loadTf } from './tf.js';

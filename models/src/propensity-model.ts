@@ -6,6 +6,7 @@ import type { Example } from './behaviour.js';
 import { auc } from './evaluate.js';
 import { FEATURES, featureVector, type PropensityInput } from './features.js';
 import { heuristicScore, type PropensityScorer } from './scorer.js';
+import { saveToMemory } from './tabular.js';
 import { loadTf } from './tf.js';
 
 export const ARTIFACT_FORMAT = 'hexcast-propensity/1';
@@ -202,8 +203,18 @@ export class TfPropensityScorer implements PropensityScorer {
   }
 }
 
+/** A model artifact of any format: metadata plus TF.js topology, weight specs and weights (base64). */
+export interface ModelArtifact {
+  format: string;
+  name: string;
+  version: string;
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightData: string;
+}
+
 /** Writes the standard TF.js layers format: `model.json` (topology, manifest, our metadata) + `weights.bin`. */
-export async function writeArtifact(dir: string, artifact: PropensityArtifact): Promise<void> {
+export async function writeArtifact(dir: string, artifact: ModelArtifact): Promise<void> {
   await mkdir(dir, { recursive: true });
   const { modelTopology, weightSpecs, weightData, ...metadata } = artifact;
   await writeFile(path.join(dir, 'weights.bin'), Buffer.from(weightData, 'base64'));
@@ -224,15 +235,18 @@ export async function writeArtifact(dir: string, artifact: PropensityArtifact): 
   );
 }
 
-export async function readArtifact(dir: string): Promise<PropensityArtifact> {
+/** Reads what `writeArtifact` wrote, refusing another format than `format` (default: propensity). */
+export async function readArtifact<A extends ModelArtifact = PropensityArtifact>(
+  dir: string,
+  format: string = ARTIFACT_FORMAT,
+): Promise<A> {
   const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
     modelTopology: unknown;
     weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
-    userDefinedMetadata?: { hexcast?: PropensityMetadata };
+    userDefinedMetadata?: { hexcast?: { format?: string } };
   };
   const metadata = json.userDefinedMetadata?.hexcast;
-  if (metadata?.format !== ARTIFACT_FORMAT)
-    throw new Error(`${dir}/model.json is not a Hexcast propensity model`);
+  if (metadata?.format !== format) throw new Error(`${dir}/model.json is not a Hexcast ${format} model`);
   const buffers = await Promise.all(
     json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(dir, p)))),
   );
@@ -241,7 +255,7 @@ export async function readArtifact(dir: string): Promise<PropensityArtifact> {
     modelTopology: json.modelTopology,
     weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
     weightData: Buffer.concat(buffers).toString('base64'),
-  };
+  } as unknown as A;
 }
 
 function standardisation(rows: readonly number[][]): { mean: number[]; std: number[] } {
@@ -256,25 +270,4 @@ function standardisation(rows: readonly number[][]): { mean: number[]; std: numb
 
 function normalise(row: readonly number[], n: { mean: number[]; std: number[] }): number[] {
   return row.map((v, j) => (v - n.mean[j]!) / n.std[j]!);
-}
-
-async function saveToMemory(
-  tf: typeof Tf,
-  model: Tf.LayersModel,
-): Promise<{ modelTopology: unknown; weightSpecs: unknown[]; weightData: Buffer }> {
-  let captured: Tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const data = captured?.weightData;
-  if (captured === undefined || data === undefined) throw new Error('the model saved no weights');
-  const buffers = Array.isArray(data) ? data : [data];
-  return {
-    modelTopology: captured.modelTopology,
-    weightSpecs: captured.weightSpecs ?? [],
-    weightData: Buffer.concat(buffers.map((b) => Buffer.from(b))),
-  };
 }

@@ -31,10 +31,12 @@ export function installErrorHandling(app: FastifyInstance): void {
           ).toJSON(),
         );
     const status = error.statusCode ?? 500;
+    if (status === 413)
+      return reply.code(413).send(new HexcastError('HX_API_PAYLOAD_TOO_LARGE', error.message).toJSON());
     if (status === 429)
       return reply.code(429).send(new HexcastError('HX_API_RATE_LIMITED', error.message).toJSON());
     if (status >= 400 && status < 500) {
-      // Malformed JSON, wrong content type, body too large: fastify's own 4xx, coded as ours.
+      // Malformed JSON and fastify's other own 4xx, coded as ours.
       return reply.code(status).send({ code: 'HX_API_VALIDATION', message: error.message, details: {} });
     }
     request.log.error({ err: error }, 'unhandled API error');

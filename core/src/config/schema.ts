@@ -86,6 +86,21 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    fraud: Type.Object(
+      {
+        /** Payments scored in parallel (per-key order is kept). */
+        concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+        /** How long a device's fraud risk is remembered for the offer engine's `Signals.deviceRisk`. */
+        deviceRiskTtlMs: Type.Integer({ minimum: 1000, default: 24 * 3600_000 }),
+        /** How long a reviewer's claim on a payment lasts. */
+        reviewLeaseMs: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+        /** A review open longer than this is overdue (the SLA clock). */
+        reviewSlaMs: Type.Integer({ minimum: 60_000, default: 4 * 3600_000 }),
+        /** How long `POST /v1/payments` waits for the decision before answering 202 (0: never waits). */
+        decisionWaitMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 2_000 }),
+      },
+      { default: {} },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -1,4 +1,4 @@
-export { geo, LIVE_FENCES } from './capability.js';
+export { DEVICE_STATE, geo, LIVE_FENCES } from './capability.js';
 export { CellTable } from './cell-table.js';
 export { bbox, exactTest, haversineM, type ShapeTest } from './contains.js';
 export { coverFence, type FenceCover, resolutionFor } from './cover.js';

@@ -2,7 +2,9 @@ import { ConsumerRunner } from '../bus/index.js';
 import { CampaignPublisher, CampaignRepository, FENCE_CATALOGUE } from '../campaigns/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
+import { DEVICE_RISK } from '../fraud/index.js';
 import type { Component } from '../lifecycle/index.js';
+import { ModelFeed } from '../model-feed/index.js';
 import type { Capability, ServiceContext } from '../runtime/index.js';
 import { offerCodeSecret } from './coupon-code.js';
 import { MemoryEligibilityStore } from './eligibility.js';
@@ -10,12 +12,11 @@ import { RedisEligibilityStore } from './eligibility.redis.js';
 import { OFFER_EVENTS } from './events.js';
 import { CachedDevices, OfferFeedback } from './feedback.js';
 import { OfferLedger } from './ledger.js';
-import { ModelFeed } from './model-feed.js';
 import { OfferEngine, ScorerSlot } from './offer-engine.js';
 import { MemoryProfileStore } from './profile.js';
 import { RedisProfileStore } from './profile.redis.js';
 import { couponRoutes } from './routes.js';
-import { neutralSignals } from './signals.js';
+import { neutralSignals, type Signals } from './signals.js';
 
 /**
  * `hexcast worker offers`: hx.geo-events → coupons (hx.offers + hx.deliveries.<region>), with the
@@ -27,6 +28,11 @@ function offersWorker(ctx: ServiceContext): Component[] {
   const profiles = redis === null ? new MemoryProfileStore() : new RedisProfileStore(redis);
   const eligibility = redis === null ? new MemoryEligibilityStore() : new RedisEligibilityStore(redis);
   const catalogue = ctx.use(FENCE_CATALOGUE);
+  const risk = ctx.provides(DEVICE_RISK) ? ctx.use(DEVICE_RISK) : null;
+  const signals: Signals =
+    risk === null
+      ? neutralSignals
+      : { ...neutralSignals, deviceRisk: (deviceId) => risk.deviceRisk(deviceId) };
   let engine: OfferEngine | undefined;
   let feedback: OfferFeedback | undefined;
   const wiring: Component = {
@@ -42,7 +48,7 @@ function offersWorker(ctx: ServiceContext): Component[] {
         profiles,
         devices: new CachedDevices(new DeviceRepository(records), ctx.config.offers.deviceCacheMs),
         ledger,
-        signals: neutralSignals,
+        signals,
         scorer: slot,
         metrics: ctx.metrics,
         logger: ctx.logger.child({ component: 'offers' }),
@@ -68,7 +74,7 @@ function offersWorker(ctx: ServiceContext): Component[] {
     stage: 'offers-feedback',
     handler: (envelope) => feedback!.handle(envelope),
   });
-  return [wiring, new ModelFeed({ ...ctx, slot }), feedbackRunner, decisions];
+  return [wiring, new ModelFeed({ ...ctx, slots: [slot] }), feedbackRunner, decisions];
 }
 
 export const offers: Capability = {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineEvent, type EventType } from '../envelope/index.js';
+import { MODEL_EVENTS } from '../model-feed/index.js';
 
 const DeviceId = Type.String({ minLength: 1, maxLength: 128 });
 
@@ -47,18 +48,4 @@ export const CouponRedeemed = defineEvent(
   ),
 );
 
-/** A model version (`hx.models`, compacted, key = model name): the artifact travels inline. */
-export const ModelPublished = defineEvent(
-  'model.published',
-  Type.Object(
-    {
-      name: Type.String({ minLength: 1, maxLength: 64 }),
-      version: Type.String({ minLength: 1, maxLength: 128 }),
-      /** A `PropensityArtifact` (`@hexcast/models`); checked when loaded. */
-      artifact: Type.Unknown(),
-    },
-    { additionalProperties: false },
-  ),
-);
-
-export const OFFER_EVENTS: readonly EventType[] = [OfferIssued, CouponRedeemed, ModelPublished];
+export const OFFER_EVENTS: readonly EventType[] = [OfferIssued, CouponRedeemed, ...MODEL_EVENTS];

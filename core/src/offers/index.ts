@@ -12,7 +12,7 @@ export {
   type RefusalReason,
 } from './eligibility.js';
 export { RedisEligibilityStore } from './eligibility.redis.js';
-export { CouponRedeemed, ModelPublished, OFFER_EVENTS, OfferIssued } from './events.js';
+export { CouponRedeemed, OFFER_EVENTS, OfferIssued } from './events.js';
 export { CachedDevices, OfferFeedback } from './feedback.js';
 export {
   type CampaignStats,
@@ -24,7 +24,6 @@ export {
   type OfferStatus,
   type Redemption,
 } from './ledger.js';
-export { ModelFeed, type ModelFeedOptions } from './model-feed.js';
 export {
   type Decision,
   type DeviceDirectory,

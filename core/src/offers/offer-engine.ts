@@ -1,4 +1,10 @@
-import { heuristicScorer, type PropensityInput, type PropensityScorer } from '@hexcast/models';
+import {
+  heuristicScorer,
+  type PropensityArtifact,
+  type PropensityInput,
+  type PropensityScorer,
+  TfPropensityScorer,
+} from '@hexcast/models';
 import type { Static } from '@sinclair/typebox';
 import { v5 as uuidv5 } from 'uuid';
 import type { BusProducer } from '../bus/index.js';
@@ -16,6 +22,7 @@ import {
   haversineM,
 } from '../geo/index.js';
 import { inQuietHours, localTime } from '../local-time/index.js';
+import { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { couponCode } from './coupon-code.js';
 import type { Candidate, EligibilityStore } from './eligibility.js';
@@ -36,9 +43,19 @@ export interface OfferSink {
   insert(offer: LedgerOffer): Promise<LedgerInsert>;
 }
 
-/** The scorer in use; the model feed swaps it without a restart. */
-export class ScorerSlot {
-  current: PropensityScorer = heuristicScorer;
+/** The scorer in use: the heuristic until the model feed swaps a `propensity` model in. */
+export class ScorerSlot extends ModelSlot<PropensityScorer> {
+  constructor() {
+    super({
+      name: 'propensity',
+      fallback: heuristicScorer,
+      load: (artifact) => TfPropensityScorer.load(artifact as PropensityArtifact),
+      // Calls already waiting for the old model's next batch are scored by it, then it is freed.
+      dispose: (scorer) => {
+        if (scorer instanceof TfPropensityScorer) scorer.dispose();
+      },
+    });
+  }
 }
 
 export interface OfferEngineOptions {

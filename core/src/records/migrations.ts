@@ -100,6 +100,76 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE jsonb_typeof(body->'offer') = 'object' AND body->'offer' ? 'cooldownSeconds'
     `,
   },
+  {
+    version: 4,
+    name: 'fraud: merchants and their policies, payments with decisions and reviews, the audit log partitioned by month',
+    sql: `
+      CREATE TABLE merchants (
+        id text PRIMARY KEY,
+        owner_key_id text NOT NULL,
+        policy jsonb NOT NULL,
+        webhook_secret text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE payments (
+        merchant_id text NOT NULL,
+        id text NOT NULL,
+        idempotency_key text,
+        request_hash text NOT NULL,
+        body jsonb NOT NULL,
+        device_id text,
+        amount double precision NOT NULL,
+        currency text NOT NULL,
+        created_at timestamptz NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        decision text CHECK (decision IN ('approve', 'review', 'decline')),
+        score double precision,
+        model_version text,
+        shadow_score double precision,
+        shadow_version text,
+        shadow_action text,
+        reasons jsonb,
+        features jsonb,
+        rule_hits jsonb,
+        decided_at timestamptz,
+        review_status text CHECK (review_status IN ('open', 'decided')),
+        claimed_by text,
+        lease_until timestamptz,
+        final_decision text CHECK (final_decision IN ('approve', 'decline')),
+        label text CHECK (label IN ('fraud', 'legit')),
+        reviewed_by text,
+        reviewed_at timestamptz,
+        review_note text,
+        PRIMARY KEY (merchant_id, id)
+      );
+      CREATE UNIQUE INDEX payments_idempotency ON payments (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX payments_id ON payments (id);
+      CREATE INDEX payments_review_queue ON payments (score DESC, decided_at) WHERE review_status = 'open';
+      CREATE TABLE fraud_audit (
+        merchant_id text NOT NULL,
+        seq bigint NOT NULL,
+        at timestamptz NOT NULL,
+        kind text NOT NULL,
+        payment_id text,
+        body text NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL,
+        PRIMARY KEY (merchant_id, seq, at)
+      ) PARTITION BY RANGE (at);
+      CREATE TABLE fraud_audit_heads (
+        merchant_id text PRIMARY KEY,
+        seq bigint NOT NULL,
+        hash text NOT NULL
+      );
+      CREATE TABLE fraud_audit_anchors (
+        merchant_id text PRIMARY KEY,
+        seq bigint NOT NULL,
+        hash text NOT NULL,
+        pruned_before timestamptz NOT NULL
+      )
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

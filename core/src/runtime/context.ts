@@ -73,6 +73,11 @@ export class ServiceContext {
     return provided.value as T;
   }
 
+  /** Whether a capability of this process provides `p` (a pipeline left out of the build does not). */
+  provides(p: Port<unknown>): boolean {
+    return this.#providers.has(p.name);
+  }
+
   /** The records database, opened on first use and shared (PGlite allows one opener). */
   records(): Promise<Records> {
     this.#records ??= openRecords(this.config, this.logger);

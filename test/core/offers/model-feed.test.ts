@@ -49,7 +49,7 @@ describe('model feed: hot swap from hx.models', () => {
   });
 
   const feed = (slot: ScorerSlot) => {
-    const f = new ModelFeed({ ...bus, logger: silentLogger(), slot, startTimeoutMs: 10_000 });
+    const f = new ModelFeed({ ...bus, logger: silentLogger(), slots: [slot], startTimeoutMs: 10_000 });
     feeds.push(f);
     return f;
   };
@@ -63,7 +63,7 @@ describe('model feed: hot swap from hx.models', () => {
     const slot = new ScorerSlot();
     await feed(slot).start(); // hx.models is empty: starts at once, on the heuristic
     expect(slot.current.kind).toBe('heuristic');
-    expect(await metricValue(bus.metrics, 'hexcast_offers_scorer_heuristic')).toBe(1);
+    expect(await metricValue(bus.metrics, 'hexcast_model_fallback', { model: 'propensity' })).toBe(1);
 
     const catalogue = new FenceCatalogue(new MemoryFenceIndex());
     const campaign: Campaign = {
@@ -149,12 +149,12 @@ describe('model feed: hot swap from hx.models', () => {
     expect(scorerOf(0)).toBe('heuristic-v1');
     for (let d = 300; d < 400; d++) expect(scorerOf(d)).toBe(artifact.version);
     expect(await metricValue(bus.metrics, 'hexcast_offers_decisions_total', { outcome: 'issued' })).toBe(400);
-    expect(await metricValue(bus.metrics, 'hexcast_offers_scorer_heuristic')).toBe(0);
+    expect(await metricValue(bus.metrics, 'hexcast_model_fallback', { model: 'propensity' })).toBe(0);
 
     // A broken artifact is refused, counted, and the worker keeps its model.
     await publish({ name: 'propensity', version: 'broken-1', artifact: { ...artifact, weightData: 'AAAA' } });
     await waitFor(
-      () => metricValue(bus.metrics, 'hexcast_offers_model_rejected_total').then((v) => v === 1),
+      () => metricValue(bus.metrics, 'hexcast_model_rejected_total', { model: 'propensity' }).then((v) => v === 1),
       {
         timeoutMs: 10_000,
         message: 'rejected',

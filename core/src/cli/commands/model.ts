@@ -13,8 +13,8 @@ import { BusProducer, kafkaBrokers } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
+import { ModelPublished } from '../../model-feed/index.js';
 import { Metrics } from '../../observability/index.js';
-import { ModelPublished } from '../../offers/index.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);

@@ -1,0 +1,162 @@
+import type { BusProducer } from '../bus/index.js';
+import type { Envelope, EventRegistry } from '../envelope/index.js';
+import { TOPICS } from '../envelope/index.js';
+import { HexcastError } from '../errors/index.js';
+import type { DeviceStateStore } from '../geo/index.js';
+import type { ModelSlot } from '../model-feed/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import { FraudDecided } from './events.js';
+import { featureRow, fraudFeatures, observationsFor } from './features.js';
+import type { FraudStateStore } from './fraud-state.js';
+import { assertNoPan, type Payment } from './payment.js';
+import type { FraudDecision, PaymentStore } from './payment-store.js';
+import type { FraudScorer } from './scorer.js';
+
+export interface FraudEngineOptions {
+  registry: EventRegistry;
+  producer: Pick<BusProducer, 'send'>;
+  store: Pick<PaymentStore, 'merchant' | 'decide'>;
+  state: FraudStateStore;
+  /** The geo pipeline's device state: where a paying device last was. */
+  positions: Pick<DeviceStateStore, 'load'>;
+  live: ModelSlot<FraudScorer>;
+  candidate: ModelSlot<FraudScorer>;
+  metrics: Metrics;
+  logger: Logger;
+  deviceRiskTtlMs: number;
+  /** Told when a decision is stored (the API's waiting requests). */
+  onDecided?: (merchantId: string, paymentId: string) => void;
+  clock?: () => number;
+}
+
+/** Reasons given per decision that is not an approval (model features beyond list and rule hits). */
+const TOP_REASONS = 3;
+
+/**
+ * `hx.payments` → one decision per payment on `hx.fraud-decisions`. A payment is checked (no
+ * card number, a known merchant, a currency it accepts: otherwise a coded error, dead-lettered
+ * by the consumer), observed against its card, customer, device, IP, e-mail and merchant (atomic,
+ * idempotent), placed against where its device really is, scored by the live model (and the
+ * shadow candidate, which decides nothing), and judged by the merchant's lists and rules. The
+ * decision is stored with its audit rows before it is published; a redelivered payment finds it
+ * stored and publishes the same decision again (same envelope id), so there is never a second.
+ */
+export class FraudEngine {
+  readonly #o: FraudEngineOptions;
+  readonly #clock: () => number;
+  readonly #m;
+
+  constructor(options: FraudEngineOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#m = {
+      decisions: options.metrics.counter<'action' | 'model'>({
+        name: 'fraud_decisions_total',
+        help: 'fraud decisions by action and the kind of scorer (model, rules)',
+        labelNames: ['action', 'model'],
+      }),
+      replays: options.metrics.counter({
+        name: 'fraud_decisions_replayed_total',
+        help: 'payments seen again that already had a decision (republished, not decided twice)',
+      }),
+      shadowAgree: options.metrics.counter<'agree'>({
+        name: 'fraud_shadow_total',
+        help: 'decisions with a shadow candidate, by whether its action matched the live one',
+        labelNames: ['agree'],
+      }),
+      latency: options.metrics.histogram({
+        name: 'fraud_decision_seconds',
+        help: 'payment created → decision stored',
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      }),
+    };
+  }
+
+  async handle(envelope: Envelope): Promise<void> {
+    const payment = envelope.data as Payment;
+    assertNoPan(payment);
+    const merchant = await this.#o.store.merchant(payment.merchantId);
+    if (merchant === null)
+      throw new HexcastError('HX_PAYMENT_MERCHANT_UNKNOWN', `no merchant ${payment.merchantId}`, {
+        details: { merchantId: payment.merchantId },
+      });
+    if (!merchant.policy.accepts(payment.currency))
+      throw new HexcastError(
+        'HX_PAYMENT_CURRENCY_UNSUPPORTED',
+        `merchant ${payment.merchantId} takes ${merchant.policy.body.currencies.join(', ')}, not ${payment.currency}`,
+        { details: { currency: payment.currency, accepted: merchant.policy.body.currencies } },
+      );
+
+    const position = await this.#position(payment);
+    const histories = await this.#o.state.observe(observationsFor(payment, position));
+    const features = fraudFeatures({
+      payment,
+      histories,
+      position,
+      labels: await this.#o.state.labels(payment.merchantId),
+    });
+    const row = featureRow(features);
+    // One read of each slot: a swap in between changes nothing for this payment.
+    const live = this.#o.live.current;
+    const candidate = this.#o.candidate.current;
+    const score = clamp(live.score(row));
+    const verdict = merchant.policy.decide(payment, features, score, () => live.explain(row, TOP_REASONS));
+    let shadow: FraudDecision['shadow'] = null;
+    if (candidate.kind !== 'none') {
+      const shadowScore = clamp(candidate.score(row));
+      const action = merchant.policy.decide(payment, features, shadowScore, () => []).action;
+      shadow = { score: shadowScore, version: candidate.version, action };
+      this.#m.shadowAgree.inc({ agree: String(action === verdict.action) });
+    }
+    const { decision, fresh } = await this.#o.store.decide(payment, {
+      paymentId: payment.paymentId,
+      merchantId: payment.merchantId,
+      action: verdict.action,
+      score,
+      modelVersion: live.version,
+      shadow,
+      reasons: verdict.reasons,
+      ruleHits: verdict.ruleHits,
+      features,
+      decidedAt: this.#clock(),
+    });
+    if (fresh) {
+      this.#m.decisions.inc({ action: decision.action, model: live.kind });
+      this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
+      if (payment.deviceId !== undefined)
+        await this.#o.state.raiseDeviceRisk(payment.deviceId, decision.score, this.#o.deviceRiskTtlMs);
+    } else this.#m.replays.inc();
+    this.#o.onDecided?.(decision.merchantId, decision.paymentId);
+    await this.#o.producer.send(
+      TOPICS.fraudDecisions,
+      this.#o.registry.create(FraudDecided, {
+        id: `decision:${decision.merchantId}:${decision.paymentId}`,
+        key: decision.paymentId,
+        source: { kind: 'worker', id: 'fraud' },
+        data: {
+          paymentId: decision.paymentId,
+          merchantId: decision.merchantId,
+          ...(payment.deviceId !== undefined ? { deviceId: payment.deviceId } : {}),
+          action: decision.action,
+          score: decision.score,
+          modelVersion: decision.modelVersion,
+          shadow: decision.shadow,
+          reasons: decision.reasons,
+          ruleHits: decision.ruleHits,
+          createdAt: payment.createdAt,
+          decidedAt: decision.decidedAt,
+        },
+      }),
+    );
+  }
+
+  async #position(payment: Payment): Promise<{ lat: number; lng: number; ts: number } | null> {
+    if (payment.deviceId === undefined) return null;
+    const { position } = await this.#o.positions.load(payment.deviceId);
+    return position === null ? null : { lat: position.lat, lng: position.lng, ts: position.ts };
+  }
+}
+
+function clamp(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

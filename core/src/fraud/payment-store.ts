@@ -1,0 +1,441 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { HexcastError } from '../errors/index.js';
+import type { Records } from '../records/index.js';
+import type { AuditLog } from './audit-log.js';
+import type { FraudFeatures } from './features.js';
+import type { Payment } from './payment.js';
+import { CompiledPolicy, type MerchantPolicyBody, type RuleHit } from './policy.js';
+import type { RuleAction } from './rules.js';
+
+export interface Merchant {
+  id: string;
+  ownerKeyId: string;
+  policy: CompiledPolicy;
+  webhookSecret: string;
+}
+
+/** A decision as stored and published. */
+export interface FraudDecision {
+  paymentId: string;
+  merchantId: string;
+  action: RuleAction;
+  score: number;
+  modelVersion: string;
+  shadow: { score: number; version: string; action: RuleAction } | null;
+  reasons: string[];
+  ruleHits: RuleHit[];
+  features: FraudFeatures;
+  decidedAt: number;
+}
+
+export interface PaymentView {
+  paymentId: string;
+  merchantId: string;
+  status: 'pending' | RuleAction;
+  receivedAt: number;
+  payment: Payment;
+  decision: Omit<FraudDecision, 'paymentId' | 'merchantId'> | null;
+  review: {
+    status: 'open' | 'decided';
+    claimedBy: string | null;
+    leaseUntil: number | null;
+    decision: 'approve' | 'decline' | null;
+    label: 'fraud' | 'legit' | null;
+    note: string | null;
+    reviewedBy: string | null;
+    reviewedAt: number | null;
+  } | null;
+}
+
+interface Row {
+  merchant_id: string;
+  id: string;
+  request_hash: string;
+  idempotency_key: string | null;
+  body: Payment;
+  received_at: Date | string;
+  decision: RuleAction | null;
+  score: number | null;
+  model_version: string | null;
+  shadow_score: number | null;
+  shadow_version: string | null;
+  shadow_action: RuleAction | null;
+  reasons: string[] | null;
+  features: FraudFeatures | null;
+  rule_hits: RuleHit[] | null;
+  decided_at: Date | string | null;
+  review_status: 'open' | 'decided' | null;
+  claimed_by: string | null;
+  lease_until: Date | string | null;
+  final_decision: 'approve' | 'decline' | null;
+  label: 'fraud' | 'legit' | null;
+  review_note: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Date | string | null;
+}
+
+const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
+
+/** The request's fingerprint for idempotency: SHA-256 of its canonical JSON. */
+export function requestHash(payment: Payment): string {
+  return createHash('sha256').update(canonical(payment)).digest('hex');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Merchants, payments, decisions and reviews in the records database, every change that matters
+ * appended to the audit log in the same transaction.
+ */
+export class PaymentStore {
+  readonly #merchants = new Map<string, { merchant: Merchant | null; at: number }>();
+
+  constructor(
+    readonly records: Records,
+    readonly audit: AuditLog,
+    /** How long a merchant's policy is cached (a change reaches workers within this). */
+    readonly merchantCacheMs = 5_000,
+    readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Creates or replaces a merchant's policy (compiled first: a bad rule changes nothing). */
+  async putMerchant(
+    id: string,
+    ownerKeyId: string,
+    body: MerchantPolicyBody,
+  ): Promise<{ merchant: Merchant; created: boolean }> {
+    const policy = new CompiledPolicy(id, body);
+    const rows = await this.records.query<{ owner_key_id: string; webhook_secret: string; created: boolean }>(
+      `INSERT INTO merchants (id, owner_key_id, policy, webhook_secret) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()
+       RETURNING owner_key_id, webhook_secret, (xmax = 0) AS created`,
+      [id, ownerKeyId, JSON.stringify(body), randomBytes(24).toString('base64url')],
+    );
+    const row = rows[0]!;
+    const merchant = { id, ownerKeyId: row.owner_key_id, policy, webhookSecret: row.webhook_secret };
+    this.#merchants.set(id, { merchant, at: this.clock() });
+    return { merchant, created: row.created };
+  }
+
+  /** The merchant, or null when unknown (cached for `merchantCacheMs`). */
+  async merchant(id: string): Promise<Merchant | null> {
+    const cached = this.#merchants.get(id);
+    if (cached !== undefined && this.clock() - cached.at < this.merchantCacheMs) return cached.merchant;
+    const [row] = await this.records.query<{
+      owner_key_id: string;
+      policy: MerchantPolicyBody;
+      webhook_secret: string;
+    }>('SELECT owner_key_id, policy, webhook_secret FROM merchants WHERE id = $1', [id]);
+    const merchant =
+      row === undefined
+        ? null
+        : {
+            id,
+            ownerKeyId: row.owner_key_id,
+            policy: new CompiledPolicy(id, row.policy),
+            webhookSecret: row.webhook_secret,
+          };
+    this.#merchants.set(id, { merchant, at: this.clock() });
+    return merchant;
+  }
+
+  /** The ids of the merchants a key owns. */
+  async merchantsOf(keyId: string): Promise<string[]> {
+    const rows = await this.records.query<{ id: string }>(
+      'SELECT id FROM merchants WHERE owner_key_id = $1 ORDER BY id',
+      [keyId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Records a submitted payment once. The same payment id or idempotency key with the same body
+   * is a replay (the stored payment is returned); with another body it is refused.
+   */
+  async submit(
+    payment: Payment,
+    idempotencyKey: string | null,
+  ): Promise<{ replayed: boolean; view: PaymentView }> {
+    const hash = requestHash(payment);
+    const inserted = await this.records.query<Row>(
+      `INSERT INTO payments (merchant_id, id, idempotency_key, request_hash, body, device_id, amount, currency, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
+      [
+        payment.merchantId,
+        payment.paymentId,
+        idempotencyKey,
+        hash,
+        JSON.stringify(payment),
+        payment.deviceId ?? null,
+        payment.amount,
+        payment.currency,
+        new Date(payment.createdAt),
+      ],
+    );
+    if (inserted[0] !== undefined) return { replayed: false, view: view(inserted[0]) };
+    const [existing] = await this.records.query<Row>(
+      `SELECT * FROM payments WHERE merchant_id = $1 AND (id = $2 OR ($3::text IS NOT NULL AND idempotency_key = $3))
+       ORDER BY (idempotency_key = $3) DESC NULLS LAST LIMIT 1`,
+      [payment.merchantId, payment.paymentId, idempotencyKey],
+    );
+    if (existing === undefined)
+      throw new HexcastError('HX_RECORDS_UNAVAILABLE', 'the payment was neither stored nor found');
+    if (
+      existing.request_hash === hash &&
+      (idempotencyKey === null || existing.idempotency_key === idempotencyKey)
+    )
+      return { replayed: true, view: view(existing) };
+    if (idempotencyKey !== null && existing.idempotency_key === idempotencyKey)
+      throw new HexcastError(
+        'HX_PAYMENT_IDEMPOTENCY_CONFLICT',
+        `Idempotency-Key ${idempotencyKey} was used for another request (payment ${existing.id})`,
+        { details: { idempotencyKey, paymentId: existing.id } },
+      );
+    throw new HexcastError(
+      'HX_PAYMENT_DUPLICATE',
+      `payment ${payment.paymentId} was already submitted with another body`,
+      {
+        details: { paymentId: payment.paymentId },
+      },
+    );
+  }
+
+  /**
+   * Stores the decision unless the payment has one (first writer wins), appending the payment and
+   * its decision to the audit log in the same transaction. Returns the decision that stands and
+   * whether it is this one.
+   */
+  async decide(
+    payment: Payment,
+    decision: FraudDecision,
+  ): Promise<{ decision: FraudDecision; fresh: boolean }> {
+    return this.records.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO payments (merchant_id, id, request_hash, body, device_id, amount, currency, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [
+          payment.merchantId,
+          payment.paymentId,
+          requestHash(payment),
+          JSON.stringify(payment),
+          payment.deviceId ?? null,
+          payment.amount,
+          payment.currency,
+          new Date(payment.createdAt),
+        ],
+      );
+      const updated = await tx.query<Row>(
+        `UPDATE payments SET decision = $3, score = $4, model_version = $5, shadow_score = $6, shadow_version = $7,
+           reasons = $8, features = $9, rule_hits = $10, decided_at = $11, shadow_action = $12,
+           review_status = CASE WHEN $3 = 'review' THEN 'open' ELSE NULL END
+         WHERE merchant_id = $1 AND id = $2 AND decided_at IS NULL RETURNING id`,
+        [
+          decision.merchantId,
+          decision.paymentId,
+          decision.action,
+          decision.score,
+          decision.modelVersion,
+          decision.shadow?.score ?? null,
+          decision.shadow?.version ?? null,
+          JSON.stringify(decision.reasons),
+          JSON.stringify(decision.features),
+          JSON.stringify(decision.ruleHits),
+          new Date(decision.decidedAt),
+          decision.shadow?.action ?? null,
+        ],
+      );
+      if (updated.length === 0) {
+        const [row] = await tx.query<Row>('SELECT * FROM payments WHERE merchant_id = $1 AND id = $2', [
+          decision.merchantId,
+          decision.paymentId,
+        ]);
+        return { decision: decisionOf(row!)!, fresh: false };
+      }
+      await this.audit.append(tx, decision.merchantId, [
+        { kind: 'payment', paymentId: payment.paymentId, body: payment },
+        { kind: 'decision', paymentId: payment.paymentId, body: decision },
+      ]);
+      return { decision, fresh: true };
+    });
+  }
+
+  async get(merchantIds: readonly string[] | 'any', paymentId: string): Promise<PaymentView | null> {
+    const rows =
+      merchantIds === 'any'
+        ? await this.records.query<Row>('SELECT * FROM payments WHERE id = $1 ORDER BY merchant_id LIMIT 1', [
+            paymentId,
+          ])
+        : await this.records.query<Row>(
+            'SELECT * FROM payments WHERE id = $1 AND merchant_id = ANY($2::text[]) LIMIT 1',
+            [paymentId, merchantIds],
+          );
+    return rows[0] === undefined ? null : view(rows[0]);
+  }
+
+  /** Open reviews, riskiest first, then oldest. */
+  async queue(limit: number): Promise<PaymentView[]> {
+    const rows = await this.records.query<Row>(
+      `SELECT * FROM payments WHERE review_status = 'open' ORDER BY score DESC, decided_at ASC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(view);
+  }
+
+  /** How many reviews are open, how many of them past `slaMs`, and when the oldest was opened. */
+  async openReviews(slaMs: number): Promise<{ open: number; overdue: number; oldest: number | null }> {
+    const [row] = await this.records.query<{
+      open: string | number;
+      overdue: string | number;
+      oldest: Date | string | null;
+    }>(
+      `SELECT count(*) AS open, count(*) FILTER (WHERE decided_at < $1) AS overdue, min(decided_at) AS oldest
+       FROM payments WHERE review_status = 'open'`,
+      [new Date(this.clock() - slaMs)],
+    );
+    return {
+      open: Number(row?.open ?? 0),
+      overdue: Number(row?.overdue ?? 0),
+      oldest: ms(row?.oldest ?? null),
+    };
+  }
+
+  /** Claims a review for `reviewer` for `leaseMs` (renewing their own claim); refused while another holds it. */
+  async claim(
+    merchantId: string,
+    paymentId: string,
+    reviewer: string,
+    leaseMs: number,
+  ): Promise<PaymentView> {
+    const rows = await this.records.query<Row>(
+      `UPDATE payments SET claimed_by = $3, lease_until = now() + ($4::int * interval '1 millisecond')
+       WHERE merchant_id = $1 AND id = $2 AND review_status = 'open'
+         AND (claimed_by IS NULL OR claimed_by = $3 OR lease_until < now()) RETURNING *`,
+      [merchantId, paymentId, reviewer, leaseMs],
+    );
+    if (rows[0] !== undefined) return view(rows[0]);
+    throw await this.#whyNot(merchantId, paymentId);
+  }
+
+  /** Decides a claimed review (the claim must be the reviewer's and unexpired); audited; returns the label. */
+  async resolve(
+    merchantId: string,
+    paymentId: string,
+    reviewer: string,
+    outcome: { decision: 'approve' | 'decline'; label: 'fraud' | 'legit'; note: string },
+  ): Promise<PaymentView> {
+    const row = await this.records.transaction(async (tx) => {
+      const rows = await tx.query<Row>(
+        `UPDATE payments SET review_status = 'decided', final_decision = $4, label = $5, review_note = $6,
+           reviewed_by = $3, reviewed_at = now(), lease_until = NULL
+         WHERE merchant_id = $1 AND id = $2 AND review_status = 'open' AND claimed_by = $3 AND lease_until >= now()
+         RETURNING *`,
+        [merchantId, paymentId, reviewer, outcome.decision, outcome.label, outcome.note],
+      );
+      if (rows[0] === undefined) return null;
+      await this.audit.append(tx, merchantId, [
+        { kind: 'review', paymentId, body: { reviewer, ...outcome, reviewedAt: ms(rows[0].reviewed_at) } },
+      ]);
+      return rows[0];
+    });
+    if (row === null) throw await this.#whyNot(merchantId, paymentId, reviewer);
+    return view(row);
+  }
+
+  /** Reviewed payments with their feature snapshots: labels for training (`--from-labels`). */
+  async labelled(
+    limit = 1_000_000,
+  ): Promise<Array<{ features: FraudFeatures; fraud: boolean; decidedAt: number }>> {
+    const rows = await this.records.query<{
+      features: FraudFeatures;
+      label: string;
+      decided_at: Date | string;
+    }>(
+      `SELECT features, label, decided_at FROM payments WHERE label IS NOT NULL AND features IS NOT NULL
+       ORDER BY decided_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      features: r.features,
+      fraud: r.label === 'fraud',
+      decidedAt: ms(r.decided_at)!,
+    }));
+  }
+
+  async #whyNot(merchantId: string, paymentId: string, reviewer?: string): Promise<HexcastError> {
+    const [row] = await this.records.query<Row>('SELECT * FROM payments WHERE merchant_id = $1 AND id = $2', [
+      merchantId,
+      paymentId,
+    ]);
+    if (row === undefined)
+      return new HexcastError('HX_PAYMENT_NOT_FOUND', `no payment ${paymentId} of merchant ${merchantId}`);
+    if (row.review_status !== 'open')
+      return new HexcastError('HX_REVIEW_NOT_OPEN', `payment ${paymentId} has no open review`, {
+        details: { reviewStatus: row.review_status },
+      });
+    const until = ms(row.lease_until);
+    if (row.claimed_by !== null && row.claimed_by !== reviewer && until !== null && until >= this.clock())
+      return new HexcastError(
+        'HX_REVIEW_CLAIMED',
+        `payment ${paymentId} is being reviewed by ${row.claimed_by}`,
+        {
+          details: { claimedBy: row.claimed_by, leaseUntil: until },
+        },
+      );
+    return new HexcastError(
+      'HX_REVIEW_NOT_CLAIMED',
+      `claim payment ${paymentId} before deciding it (or claim it again: the lease ran out)`,
+    );
+  }
+}
+
+function decisionOf(row: Row): FraudDecision | null {
+  if (row.decision === null) return null;
+  return {
+    paymentId: row.id,
+    merchantId: row.merchant_id,
+    action: row.decision,
+    score: row.score!,
+    modelVersion: row.model_version!,
+    shadow:
+      row.shadow_version === null
+        ? null
+        : { score: row.shadow_score!, version: row.shadow_version, action: row.shadow_action! },
+    reasons: row.reasons ?? [],
+    ruleHits: row.rule_hits ?? [],
+    features: row.features!,
+    decidedAt: ms(row.decided_at)!,
+  };
+}
+
+function view(row: Row): PaymentView {
+  const decision = decisionOf(row);
+  return {
+    paymentId: row.id,
+    merchantId: row.merchant_id,
+    status: row.decision ?? 'pending',
+    receivedAt: ms(row.received_at)!,
+    payment: row.body,
+    decision: decision === null ? null : (({ paymentId: _p, merchantId: _m, ...d }) => d)(decision),
+    review:
+      row.review_status === null
+        ? null
+        : {
+            status: row.review_status,
+            claimedBy: row.claimed_by,
+            leaseUntil: ms(row.lease_until),
+            decision: row.final_decision,
+            label: row.label,
+            note: row.review_note,
+            reviewedBy: row.reviewed_by,
+            reviewedAt: ms(row.reviewed_at),
+          },
+  };
+}
