@@ -36,15 +36,20 @@ export class AuditLog {
 
   constructor(readonly records: Records) {}
 
-  /** Appends `entries` to the merchant's chain inside `tx` (the same transaction as their effect). */
-  async append(
-    tx: Queryable,
-    merchantId: string,
-    entries: readonly AuditEntry[],
-    at: Date = new Date(),
-  ): Promise<void> {
-    if (entries.length === 0) return;
+  /**
+   * Makes sure the month of `at` has its partition. Call it before the transaction that appends
+   * at `at` (DDL inside it would hold the catalogue lock; PGlite's one connection would deadlock).
+   */
+  async prepare(at: Date): Promise<Date> {
     await this.#ensurePartition(at);
+    return at;
+  }
+
+  /** Appends `entries` to the merchant's chain inside `tx` (the same transaction as their effect), at a prepared time. */
+  async append(tx: Queryable, merchantId: string, entries: readonly AuditEntry[], at: Date): Promise<void> {
+    if (entries.length === 0) return;
+    if (!this.#partitions.has(partitionName(at)))
+      throw new Error(`audit partition for ${at.toISOString()} not prepared (AuditLog.prepare)`);
     await tx.query(
       `INSERT INTO fraud_audit_heads (merchant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (merchant_id) DO NOTHING`,
       [merchantId, GENESIS],
@@ -170,7 +175,7 @@ export class AuditLog {
   async #ensurePartition(at: Date): Promise<void> {
     const y = at.getUTCFullYear();
     const m = at.getUTCMonth();
-    const name = `fraud_audit_y${y}m${String(m + 1).padStart(2, '0')}`;
+    const name = partitionName(at);
     if (this.#partitions.has(name)) return;
     const from = new Date(Date.UTC(y, m, 1)).toISOString();
     const to = new Date(Date.UTC(y, m + 1, 1)).toISOString();
@@ -184,6 +189,10 @@ export class AuditLog {
     }
     this.#partitions.add(name);
   }
+}
+
+function partitionName(at: Date): string {
+  return `fraud_audit_y${at.getUTCFullYear()}m${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 function chainHash(

@@ -63,22 +63,23 @@ export function observationsFor(
   p: Payment,
   position: { lat: number; lng: number } | null,
 ): EntityObservation[] {
-  const base = { paymentId: p.paymentId, at: p.createdAt, amount: p.amount };
+  const { paymentId, createdAt: at, amount } = p;
   const out: EntityObservation[] = [
-    { ...base, kind: 'card', id: p.card.fingerprint },
+    { kind: 'card', id: p.card.fingerprint, paymentId, at, amount },
     {
-      ...base,
       kind: 'customer',
       id: `${p.merchantId}/${p.customer.id}`,
-      ...(p.deviceId !== undefined ? { aux: p.deviceId } : {}),
-      ...(position !== null ? { position } : {}),
+      paymentId,
+      at,
+      amount,
+      aux: p.deviceId,
+      position: position === null ? undefined : { lat: position.lat, lng: position.lng },
     },
   ];
   if (p.deviceId !== undefined)
-    out.push({ ...base, kind: 'device', id: p.deviceId, aux: p.card.fingerprint });
-  if (p.ip !== undefined) out.push({ ...base, kind: 'ip', id: p.ip, aux: p.card.fingerprint });
-  out.push({ ...base, kind: 'email', id: p.customer.emailHash });
-  out.push({ ...base, kind: 'merchant', id: p.merchantId });
+    out.push({ kind: 'device', id: p.deviceId, paymentId, at, amount, aux: p.card.fingerprint });
+  if (p.ip !== undefined) out.push({ kind: 'ip', id: p.ip, paymentId, at, amount, aux: p.card.fingerprint });
+  out.push({ kind: 'email', id: p.customer.emailHash, paymentId, at, amount });
   return out;
 }
 
@@ -97,15 +98,13 @@ export type FraudFeatures = Record<FraudFeatureName, number>;
 /** The feature values of one payment (named; `featureRow` orders them for the model). */
 export function fraudFeatures(input: FeatureInputs): FraudFeatures {
   const { payment: p, histories, position } = input;
-  const byKind = new Map<EntityKind, EntityHistory>();
-  observationsFor(p, position).forEach((o, i) => {
-    byKind.set(o.kind, histories[i]!);
-  });
-  const card = byKind.get('card')!;
-  const customer = byKind.get('customer')!;
-  const device = byKind.get('device');
-  const ip = byKind.get('ip');
-  const email = byKind.get('email')!;
+  // `observationsFor`'s order: card, customer, [device], [ip], email.
+  const card = histories[0]!;
+  const customer = histories[1]!;
+  let next = 2;
+  const device = p.deviceId !== undefined ? histories[next++] : undefined;
+  const ip = p.ip !== undefined ? histories[next++] : undefined;
+  const email = histories[next]!;
   const { n, sum, sumSq } = customer.amounts;
   const mean = n > 0 ? sum / n : 0;
   const std = n > 1 ? Math.sqrt(Math.max(sumSq / n - mean * mean, 0)) : 0;

@@ -8,14 +8,13 @@ import {
 
 interface EntityState {
   /** Window events, by time. */
-  events: Array<{ at: number; member: string; amount: number }>;
+  events: Array<{ at: number; amount: number }>;
   first: number | null;
   n: number;
   sum: number;
   sumSq: number;
   last: { lat: number; lng: number; at: number } | null;
   aux: Map<string, number>;
-  snapshots: Map<string, { history: EntityHistory; expiresAt: number }>;
   /** When the entity's state expires (clock time). */
   expiresAt: number;
 }
@@ -26,6 +25,10 @@ interface EntityState {
  */
 export class MemoryFraudState implements FraudStateStore {
   readonly #entities = new Map<string, EntityState>();
+  /** Each (entity, payment)'s answer, for redeliveries; a FIFO by expiry (the clock only moves on). */
+  readonly #snapshots = new Map<string, { history: EntityHistory; expiresAt: number }>();
+  readonly #snapshotOrder: Array<{ key: string; expiresAt: number }> = [];
+  #snapshotHead = 0;
   readonly #labels = new Map<string, { labelled: number; frauds: number }>();
   readonly #risk = new Map<string, { risk: number; expiresAt: number }>();
   readonly #retention: StateRetention;
@@ -61,23 +64,29 @@ export class MemoryFraudState implements FraudStateStore {
         sumSq: 0,
         last: null,
         aux: new Map(),
-        snapshots: new Map(),
         expiresAt: 0,
       };
       this.#entities.set(key, e);
     }
-    const snap = e.snapshots.get(o.paymentId);
-    if (snap !== undefined && snap.expiresAt > now) return snap.history;
+    this.#expireSnapshots(now);
+    const snapshotKey = `${key}|${o.paymentId}`;
+    const snap = this.#snapshots.get(snapshotKey);
+    if (snap !== undefined) return snap.history;
 
     const { windowMs, stateMs, maxEvents } = this.#retention;
-    e.events = e.events.filter((x) => x.at >= o.at - windowMs);
+    // Events are kept in time order: expired ones leave from the front.
+    let expired = 0;
+    while (expired < e.events.length && e.events[expired]!.at < o.at - windowMs) expired++;
+    if (expired > 0) e.events.splice(0, expired);
     let count1m = 0;
     let count1h = 0;
     let count24h = 0;
     let sum1h = 0;
     let sum24h = 0;
-    for (const x of e.events) {
-      if (x.at <= o.at - 86_400_000 || x.at > o.at) continue;
+    for (let i = e.events.length - 1; i >= 0; i--) {
+      const x = e.events[i]!;
+      if (x.at > o.at) continue;
+      if (x.at <= o.at - 86_400_000) break;
       count24h++;
       sum24h += x.amount;
       if (x.at > o.at - 3_600_000) {
@@ -108,11 +117,10 @@ export class MemoryFraudState implements FraudStateStore {
       last: e.last,
     };
 
-    const member = `${o.paymentId}|${o.amount}`;
-    if (!e.events.some((x) => x.member === member)) {
-      const at = e.events.findLastIndex((x) => x.at <= o.at) + 1;
-      e.events.splice(at, 0, { at: o.at, member, amount: o.amount });
-    }
+    // A payment is recorded once: a second observation of it returned its snapshot above.
+    let slot = e.events.length;
+    while (slot > 0 && e.events[slot - 1]!.at > o.at) slot--;
+    e.events.splice(slot, 0, { at: o.at, amount: o.amount });
     if (e.events.length > maxEvents) e.events.splice(0, e.events.length - maxEvents);
     if (e.first === null || o.at < e.first) e.first = o.at;
     e.n++;
@@ -120,8 +128,8 @@ export class MemoryFraudState implements FraudStateStore {
     e.sumSq += o.amount * o.amount;
     if (o.position !== undefined && (e.last === null || o.at >= e.last.at))
       e.last = { ...o.position, at: o.at };
-    for (const [id, s] of e.snapshots) if (s.expiresAt <= now) e.snapshots.delete(id);
-    e.snapshots.set(o.paymentId, { history, expiresAt: now + windowMs });
+    this.#snapshots.set(snapshotKey, { history, expiresAt: now + windowMs });
+    this.#snapshotOrder.push({ key: snapshotKey, expiresAt: now + windowMs });
     e.expiresAt = now + Math.max(stateMs, windowMs, auxMs);
     return history;
   }
@@ -147,6 +155,18 @@ export class MemoryFraudState implements FraudStateStore {
   async deviceRisk(deviceId: string): Promise<number | null> {
     const current = this.#risk.get(deviceId);
     return current !== undefined && current.expiresAt > this.#clock() ? current.risk : null;
+  }
+
+  #expireSnapshots(now: number): void {
+    const order = this.#snapshotOrder;
+    while (this.#snapshotHead < order.length && order[this.#snapshotHead]!.expiresAt <= now) {
+      const { key, expiresAt } = order[this.#snapshotHead++]!;
+      if (this.#snapshots.get(key)?.expiresAt === expiresAt) this.#snapshots.delete(key);
+    }
+    if (this.#snapshotHead > 4096 && this.#snapshotHead * 2 > order.length) {
+      order.splice(0, this.#snapshotHead);
+      this.#snapshotHead = 0;
+    }
   }
 
   #sweep(): void {

@@ -13,9 +13,9 @@ export interface EntityObservation {
    * A second entity to count against this one: the card for a device or an IP (distinct cards,
    * card testing), the device for a customer (a device new to this customer).
    */
-  aux?: string;
+  aux?: string | undefined;
   /** Where the payment's device was (customer: for impossible travel). */
-  position?: { lat: number; lng: number };
+  position?: { lat: number; lng: number } | undefined;
 }
 
 /** The entity's state just before the payment (the payment itself not counted). */

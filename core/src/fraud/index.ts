@@ -48,3 +48,4 @@ export {
   noCandidate,
   rulesScorer,
 } from './scorer.js';
+export { replayFeatures } from './training.js';

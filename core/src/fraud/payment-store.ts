@@ -217,6 +217,7 @@ export class PaymentStore {
     payment: Payment,
     decision: FraudDecision,
   ): Promise<{ decision: FraudDecision; fresh: boolean }> {
+    const at = await this.audit.prepare(new Date(this.clock()));
     return this.records.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO payments (merchant_id, id, request_hash, body, device_id, amount, currency, created_at)
@@ -259,10 +260,15 @@ export class PaymentStore {
         ]);
         return { decision: decisionOf(row!)!, fresh: false };
       }
-      await this.audit.append(tx, decision.merchantId, [
-        { kind: 'payment', paymentId: payment.paymentId, body: payment },
-        { kind: 'decision', paymentId: payment.paymentId, body: decision },
-      ]);
+      await this.audit.append(
+        tx,
+        decision.merchantId,
+        [
+          { kind: 'payment', paymentId: payment.paymentId, body: payment },
+          { kind: 'decision', paymentId: payment.paymentId, body: decision },
+        ],
+        at,
+      );
       return { decision, fresh: true };
     });
   }
@@ -331,6 +337,7 @@ export class PaymentStore {
     reviewer: string,
     outcome: { decision: 'approve' | 'decline'; label: 'fraud' | 'legit'; note: string },
   ): Promise<PaymentView> {
+    const at = await this.audit.prepare(new Date(this.clock()));
     const row = await this.records.transaction(async (tx) => {
       const rows = await tx.query<Row>(
         `UPDATE payments SET review_status = 'decided', final_decision = $4, label = $5, review_note = $6,
@@ -340,9 +347,12 @@ export class PaymentStore {
         [merchantId, paymentId, reviewer, outcome.decision, outcome.label, outcome.note],
       );
       if (rows[0] === undefined) return null;
-      await this.audit.append(tx, merchantId, [
-        { kind: 'review', paymentId, body: { reviewer, ...outcome, reviewedAt: ms(rows[0].reviewed_at) } },
-      ]);
+      await this.audit.append(
+        tx,
+        merchantId,
+        [{ kind: 'review', paymentId, body: { reviewer, ...outcome, reviewedAt: ms(rows[0].reviewed_at) } }],
+        at,
+      );
       return rows[0];
     });
     if (row === null) throw await this.#whyNot(merchantId, paymentId, reviewer);

@@ -113,6 +113,7 @@ export function candidateFraudSlot(): ModelSlot<FraudScorer> {
   return new ModelSlot<FraudScorer>({
     name: 'fraud.candidate',
     fallback: noCandidate,
+    optional: true,
     load: (artifact) => ModelFraudScorer.load(artifact),
     dispose: (m) => {
       if (m instanceof ModelFraudScorer) m.model.dispose();

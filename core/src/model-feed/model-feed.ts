@@ -69,7 +69,9 @@ export class ModelFeed implements Component {
   async start(): Promise<void> {
     await this.#feed.start();
     for (const slot of this.#slots.values()) {
-      if (slot.onFallback)
+      if (slot.onFallback && slot.optional)
+        this.#o.logger.info({ model: slot.name }, 'no model in this optional slot');
+      else if (slot.onFallback)
         this.#o.logger.warn(
           { model: slot.name, fallback: slot.current.version },
           `no ${slot.name} model loaded: running on the fallback (publish one: hexcast model publish)`,

@@ -12,6 +12,8 @@ export interface ModelSlotOptions<M extends Versioned> {
   dispose?(model: M): void;
   /** What the slot answers with before a model is loaded, and after one is withdrawn. */
   fallback: M;
+  /** An empty slot is normal (a shadow candidate): no warning at start. */
+  optional?: boolean;
 }
 
 /**
@@ -28,6 +30,10 @@ export class ModelSlot<M extends Versioned> {
     this.#o = options;
     this.name = options.name;
     this.current = options.fallback;
+  }
+
+  get optional(): boolean {
+    return this.#o.optional ?? false;
   }
 
   get onFallback(): boolean {

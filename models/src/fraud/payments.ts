@@ -50,7 +50,7 @@ export interface PaymentsOptions {
   start?: number;
   /** Mean legitimate payments per customer per day. */
   paymentsPerCustomerDay?: number;
-  /** Attack campaigns per day, per kind. */
+  /** Attack campaigns per day per 10,000 customers, per kind (defaults: a ~0.6% fraud rate). */
   cardTestingPerDay?: number;
   takeoversPerDay?: number;
   ringsPerDay?: number;
@@ -112,11 +112,12 @@ export function generatePayments(options: PaymentsOptions = {}): LabelledPayment
     { length: options.merchants ?? 12 },
     (_, i) => `m-${String(i + 1).padStart(3, '0')}`,
   );
-  const customers = Array.from({ length: options.customers ?? 4000 }, () => newCustomer(random, ids, start));
+  const customers = Array.from({ length: options.customers ?? 10_000 }, () => newCustomer(random, ids, start));
   const out: LabelledPayment[] = [];
   const at = (day: number) => start + day * DAY + Math.floor(random() * DAY);
   const rate = options.paymentsPerCustomerDay ?? 0.25;
-  const friendly = options.friendlyFraudRate ?? 0.001;
+  const scale = customers.length / 10_000;
+  const friendly = options.friendlyFraudRate ?? 0.0004;
 
   for (let day = 0; day < days; day++) {
     // Some customers travel today: their phone is elsewhere, their IP is a hotel's.
@@ -157,7 +158,7 @@ export function generatePayments(options: PaymentsOptions = {}): LabelledPayment
     }
 
     // Card testing: one device and one IP, many fresh cards, small amounts, within minutes.
-    for (let b = poisson(random, options.cardTestingPerDay ?? 0.5); b > 0; b--) {
+    for (let b = poisson(random, (options.cardTestingPerDay ?? 0.25) * scale); b > 0; b--) {
       const device = ids.next('dev');
       const ip = ids.ip();
       const origin = pickOne(random, FAR);
@@ -187,7 +188,7 @@ export function generatePayments(options: PaymentsOptions = {}): LabelledPayment
     }
 
     // Account takeover: the victim's account, a new device far away, a new IP, large amounts.
-    for (let b = poisson(random, options.takeoversPerDay ?? 3); b > 0; b--) {
+    for (let b = poisson(random, (options.takeoversPerDay ?? 2) * scale); b > 0; b--) {
       const victim = pickOne(random, customers);
       const device = ids.next('dev');
       const ip = ids.ip();
@@ -216,7 +217,7 @@ export function generatePayments(options: PaymentsOptions = {}): LabelledPayment
     }
 
     // A fraud ring: fresh accounts sharing a handful of devices and IPs, shipping to two drops.
-    for (let r = poisson(random, options.ringsPerDay ?? 0.5); r > 0; r--) {
+    for (let r = poisson(random, (options.ringsPerDay ?? 0.2) * scale); r > 0; r--) {
       const devices = Array.from({ length: 3 + Math.floor(random() * 3) }, () => ids.next('dev'));
       const ips = [ids.ip(), ids.ip()];
       const base = pickOne(random, CITIES);

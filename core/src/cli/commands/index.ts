@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerApi } from './api.js';
+import { registerAudit } from './audit.js';
 import { registerBroker } from './broker.js';
 import { registerKeys } from './keys.js';
 import { registerModel } from './model.js';
@@ -14,4 +15,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerKeys,
   registerReplay,
   registerModel,
+  registerAudit,
 ];

@@ -1,8 +1,13 @@
 import {
   evaluateScorer,
   generateHistory,
+  type ModelArtifact,
+  type PropensityArtifact,
   readArtifact,
   splitByUser,
+  TABULAR_FORMAT,
+  type TabularArtifact,
+  TabularScorer,
   TfPropensityScorer,
   trainPropensity,
   writeArtifact,
@@ -15,6 +20,7 @@ import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { ModelPublished } from '../../model-feed/index.js';
 import { Metrics } from '../../observability/index.js';
+import { evaluateFraudFiles, trainFraud } from './model-fraud.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -29,22 +35,64 @@ function aucTable(rows: Array<[string, number, number]>): string {
   return table.toString();
 }
 
-/** `hexcast model train | evaluate | publish`: the offer engine's propensity model. */
+interface TrainOptions {
+  out: string;
+  users: number;
+  offers: number;
+  customers: number;
+  days: number;
+  trainDays: number;
+  fromLabels: boolean;
+  epochs?: number;
+  seed: number;
+}
+
+/** A saved artifact of either format. */
+async function readAnyArtifact(dir: string): Promise<ModelArtifact> {
+  try {
+    return await readArtifact<ModelArtifact>(dir, TABULAR_FORMAT);
+  } catch {
+    return readArtifact<ModelArtifact>(dir);
+  }
+}
+
+/** `hexcast model train | evaluate | publish`: the offer engine's propensity model and the fraud model. */
 export function registerModel(program: Command): void {
-  const model = program.command('model').description('train, evaluate and publish the propensity model');
+  const model = program
+    .command('model')
+    .description(
+      "train, evaluate and publish models: the offer engine's propensity model and the fraud model",
+    );
 
   model
     .command('train')
-    .description('train on generated interaction history (models/README.md) and write TF.js artifacts')
+    .description(
+      'train a model and write TF.js artifacts: propensity (default) on generated interaction history (models/README.md), or fraud on generated payments (docs/fraud.md)',
+    )
+    .argument('[name]', 'propensity | fraud', 'propensity')
     .requiredOption('--out <dir>', 'where model.json and weights.bin go')
-    .option('--users <n>', 'users in the generated history', int('users'), 4000)
-    .option('--offers <n>', 'offers per user', int('offers'), 10)
-    .option('--epochs <n>', 'training epochs', int('epochs'), 12)
+    .option('--users <n>', 'propensity: users in the generated history', int('users'), 4000)
+    .option('--offers <n>', 'propensity: offers per user', int('offers'), 10)
+    .option('--customers <n>', 'fraud: customers in the generated payments', int('customers'), 20_000)
+    .option('--days <n>', 'fraud: days of payments', int('days'), 14)
+    .option('--train-days <n>', 'fraud: the first days trained on; the rest held out', int('train-days'), 10)
+    .option('--from-labels', "fraud: add reviewers' labelled payments from the records database", false)
+    .option('--epochs <n>', 'training epochs (propensity 12, fraud 20)', int('epochs'))
     .option('--seed <n>', 'history seed', int('seed'), 1)
-    .action(async (o: { out: string; users: number; offers: number; epochs: number; seed: number }) => {
+    .action(async (name: string, o: TrainOptions) => {
+      if (name === 'fraud') {
+        const { artifact, table } = await trainFraud({ ...o, epochs: o.epochs ?? 20 });
+        await writeArtifact(o.out, artifact);
+        process.stdout.write(
+          `${table}\ntrained on ${artifact.evaluation!.trained_on} payments (${o.trainDays} days), held out the next ${o.days - o.trainDays}; wrote ${o.out}\n`,
+        );
+        return;
+      }
+      if (name !== 'propensity')
+        throw new HexcastError('HX_CLI_USAGE', `no model ${name}: propensity or fraud`);
       const history = generateHistory({ users: o.users, offersPerUser: o.offers, seed: o.seed });
       const { train, test } = splitByUser(history);
-      const artifact = await trainPropensity(train, { epochs: o.epochs, seed: o.seed, heldOut: test });
+      const artifact = await trainPropensity(train, { epochs: o.epochs ?? 12, seed: o.seed, heldOut: test });
       await writeArtifact(o.out, artifact);
       const e = artifact.evaluation!;
       process.stdout.write(
@@ -57,37 +105,69 @@ export function registerModel(program: Command): void {
 
   model
     .command('evaluate')
-    .description('AUC of a saved model vs the heuristic on freshly generated held-out history')
-    .argument('<dir>', 'a directory written by `hexcast model train`')
+    .description(
+      "propensity: AUC of a saved model vs the heuristic on freshly generated held-out history; fraud: logistic regression vs Hexcast's trainer on two CSV files in the ULB format",
+    )
+    .argument('<dir|fraud>', 'a directory written by `hexcast model train`, or `fraud`')
     .option('--users <n>', 'users in the evaluation history', int('users'), 2000)
     .option('--seed <n>', 'history seed (differs from training by default)', int('seed'), 99)
-    .action(async (dir: string, o: { users: number; seed: number }) => {
-      const scorer = await TfPropensityScorer.load(await readArtifact(dir));
-      const history = generateHistory({ users: o.users, offersPerUser: 10, seed: o.seed });
-      const { auc, heuristicAuc } = await evaluateScorer(scorer, history);
-      process.stdout.write(
-        `${aucTable([
-          [scorer.version, auc, history.length],
-          ['heuristic-v1', heuristicAuc, history.length],
-        ])}\n`,
-      );
-      scorer.dispose();
-    });
+    .option('--train <csv>', 'fraud: the file to train on')
+    .option('--test <csv>', 'fraud: the file to score')
+    .option('--json', 'fraud: print {"logreg": {...}, "hexcast": {...}}', false)
+    .action(
+      async (
+        dir: string,
+        o: { users: number; seed: number; train?: string; test?: string; json: boolean },
+      ) => {
+        if (dir === 'fraud') {
+          if (o.train === undefined || o.test === undefined)
+            throw new HexcastError(
+              'HX_CLI_USAGE',
+              'hexcast model evaluate fraud needs --train <csv> and --test <csv>',
+            );
+          const { scores, table } = await evaluateFraudFiles(o.train, o.test);
+          process.stdout.write(o.json ? `${JSON.stringify(scores)}\n` : `${table}\n`);
+          return;
+        }
+        const scorer = await TfPropensityScorer.load(await readArtifact(dir));
+        const history = generateHistory({ users: o.users, offersPerUser: 10, seed: o.seed });
+        const { auc, heuristicAuc } = await evaluateScorer(scorer, history);
+        process.stdout.write(
+          `${aucTable([
+            [scorer.version, auc, history.length],
+            ['heuristic-v1', heuristicAuc, history.length],
+          ])}\n`,
+        );
+        scorer.dispose();
+      },
+    );
 
   model
     .command('publish')
-    .description('publish a saved model on hx.models: running offer workers swap to it without a restart')
+    .description(
+      'publish a saved model on hx.models: running workers swap to it without a restart (a fraud model with --candidate scores in shadow)',
+    )
     .argument('<dir>', 'a directory written by `hexcast model train`')
-    .action(async (dir: string) => {
+    .option(
+      '--candidate',
+      'fraud: publish as the shadow candidate (fraud.candidate), not the live model',
+      false,
+    )
+    .action(async (dir: string, o: { candidate: boolean }) => {
       const config = loadConfig();
       if (config.kafka.brokers === undefined)
         throw new HexcastError(
           'HX_CLI_USAGE',
           'publishing needs KAFKA_BROKERS (the dev broker: localhost:9092)',
         );
-      const artifact = await readArtifact(dir);
+      const artifact = await readAnyArtifact(dir);
       // Loading it here refuses a broken artifact before any worker sees it.
-      (await TfPropensityScorer.load(artifact)).dispose();
+      if (artifact.format === TABULAR_FORMAT)
+        (await TabularScorer.load(artifact as TabularArtifact)).dispose();
+      else (await TfPropensityScorer.load(artifact as PropensityArtifact)).dispose();
+      if (o.candidate && artifact.name !== 'fraud')
+        throw new HexcastError('HX_CLI_USAGE', 'only a fraud model can be published as a candidate');
+      const slot = o.candidate ? `${artifact.name}.candidate` : artifact.name;
       const registry = createEventRegistry();
       registry.register(ModelPublished);
       const producer = new BusProducer({
@@ -101,14 +181,14 @@ export function registerModel(program: Command): void {
         await producer.send(
           TOPICS.models,
           registry.create(ModelPublished, {
-            key: 'propensity',
+            key: slot,
             source: { kind: 'cli', id: 'model-publish' },
-            data: { name: 'propensity', version: artifact.version, artifact },
+            data: { name: slot, version: artifact.version, artifact },
           }),
         );
       } finally {
         await producer.close();
       }
-      process.stdout.write(`published ${artifact.version} on ${TOPICS.models.name}\n`);
+      process.stdout.write(`published ${artifact.version} on ${TOPICS.models.name} as ${slot}\n`);
     });
 }

@@ -1,0 +1,13 @@
+import { generatePayments } from '@hexcast/models';
+import { MemoryFraudState, observationsFor, fraudFeatures, featureRow, rulesScorer } from '@hexcast/core';
+const payments = generatePayments({ customers: 20000, days: 3, seed: 1 });
+const state = new MemoryFraudState();
+let t = process.hrtime.bigint();
+const hs = [];
+for (const p of payments) hs.push(await state.observe(observationsFor(p.payment, null)));
+let t2 = process.hrtime.bigint();
+console.log('observe µs', Number(t2 - t) / 1000 / payments.length, payments.length);
+t = process.hrtime.bigint();
+for (let i = 0; i < payments.length; i++) featureRow(fraudFeatures({ payment: payments[i]!.payment, histories: hs[i]!, position: null, labels: { labelled: 0, frauds: 0 } }));
+t2 = process.hrtime.bigint();
+console.log('features µs', Number(t2 - t) / 1000 / payments.length);
