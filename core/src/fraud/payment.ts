@@ -66,8 +66,11 @@ export const Payment = Type.Object(
 );
 export type Payment = Static<typeof Payment>;
 
-/** Runs of digits, spaces and dashes long enough to hold 13 digits. */
-const DIGIT_RUN = /\d[\d -]{11,}\d/g;
+/**
+ * 13–19 digits, single spaces or dashes allowed between them, standing alone: not touching a
+ * letter or another digit (a hex hash's digit runs touch its letters, and are not card numbers).
+ */
+const DIGIT_RUN = /(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])/g;
 /** Epoch-ms fields: 13-digit integers that are times, not card numbers. */
 const TIME_FIELDS = new Set(['createdAt', 'accountCreatedAt']);
 
@@ -113,8 +116,7 @@ function findPan(value: unknown, path: string): string | null {
 
 export function looksLikePan(text: string): boolean {
   for (const run of text.match(DIGIT_RUN) ?? []) {
-    const digits = run.replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && luhn(digits)) return true;
+    if (luhn(run.replace(/[ -]/g, ''))) return true;
   }
   return false;
 }

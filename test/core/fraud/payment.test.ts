@@ -13,6 +13,9 @@ describe('card numbers are refused', () => {
     expect(looksLikePan('411111111111')).toBe(false); // 12 digits
     expect(looksLikePan('41111111111111111111')).toBe(false); // 20 digits
     expect(looksLikePan('fp_8c1d2e3f4a5b6c7d')).toBe(false);
+    // A hash whose digit run passes Luhn is still a hash: the run touches its letters.
+    expect(looksLikePan('ab4111111111111111cd')).toBe(false);
+    expect(looksLikePan('order 4111111111111111.')).toBe(true);
 
     const refused = (value: unknown) => {
       try {
@@ -35,11 +38,11 @@ describe('card numbers are refused', () => {
 
   it("the generator's payments are valid payments with no card number", () => {
     const check = TypeCompiler.Compile(Payment);
-    const payments = generatePayments({ customers: 300, days: 2, seed: 5 });
+    const payments = generatePayments({ customers: 5000, days: 3, seed: 5 });
     expect(payments.length).toBeGreaterThan(100);
     for (const { payment } of payments) {
       expect([...check.Errors(payment)].map((e) => `${e.path} ${e.message}`)).toEqual([]);
-      expect(() => assertNoPan(payment)).not.toThrow();
+      assertNoPan(payment);
     }
   });
 });

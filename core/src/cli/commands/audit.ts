@@ -1,10 +1,10 @@
-import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { AuditLog, assertChainsIntact } from '../../fraud/index.js';
 import { createLogger } from '../../observability/index.js';
 import { openRecords } from '../../records/index.js';
+import { cliTable } from './table.js';
 
 /** `hexcast audit verify | prune`: the fraud audit log's hash chains. */
 export function registerAudit(program: Command): void {
@@ -21,7 +21,7 @@ export function registerAudit(program: Command): void {
         const reports = await new AuditLog(records).verify(o.merchant);
         if (o.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
         else {
-          const table = new Table({ head: ['merchant', 'rows', 'chain'] });
+          const table = cliTable(['merchant', 'rows', 'chain']);
           for (const r of reports)
             table.push([
               r.merchantId,

@@ -12,7 +12,6 @@ import {
   type TrainerScores,
   trainTabular,
 } from '@hexcast/models';
-import Table from 'cli-table3';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
 import {
@@ -25,6 +24,7 @@ import {
 } from '../../fraud/index.js';
 import { silentLogger } from '../../observability/index.js';
 import { openRecords } from '../../records/index.js';
+import { cliTable } from './table.js';
 
 export interface FraudTrainOptions {
   customers: number;
@@ -131,7 +131,7 @@ export async function evaluateFraudFiles(
 }
 
 export function scoresTable(scores: Record<string, TrainerScores>, examples: number): string {
-  const table = new Table({ head: ['model', 'PR-AUC', 'recall @ 1% FPR', 'recall @ 0.1% FPR', 'examples'] });
+  const table = cliTable(['model', 'PR-AUC', 'recall @ 1% FPR', 'recall @ 0.1% FPR', 'examples']);
   for (const [name, s] of Object.entries(scores))
     table.push([
       name,

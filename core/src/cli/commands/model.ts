@@ -12,7 +12,6 @@ import {
   trainPropensity,
   writeArtifact,
 } from '@hexcast/models';
-import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { BusProducer, kafkaBrokers } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
@@ -21,6 +20,7 @@ import { HexcastError } from '../../errors/index.js';
 import { ModelPublished } from '../../model-feed/index.js';
 import { Metrics } from '../../observability/index.js';
 import { evaluateFraudFiles, trainFraud } from './model-fraud.js';
+import { cliTable } from './table.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -30,7 +30,7 @@ const int = (name: string) => (value: string) => {
 };
 
 function aucTable(rows: Array<[string, number, number]>): string {
-  const table = new Table({ head: ['scorer', 'AUC (held-out)', 'examples'] });
+  const table = cliTable(['scorer', 'AUC (held-out)', 'examples']);
   for (const [name, auc, n] of rows) table.push([name, auc.toFixed(4), n.toLocaleString('en-US')]);
   return table.toString();
 }
