@@ -29,6 +29,9 @@ export interface FraudEngineOptions {
   clock?: () => number;
 }
 
+/** The least risk a device carries after one of its payments is declined. */
+export const DECLINED_DEVICE_RISK = 0.9;
+
 /** Reasons given per decision that is not an approval (model features beyond list and rule hits). */
 const TOP_REASONS = 3;
 
@@ -123,8 +126,9 @@ export class FraudEngine {
     if (fresh) {
       this.#m.decisions.inc({ action: decision.action, model: live.kind });
       this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
-      if (payment.deviceId !== undefined)
-        await this.#o.state.raiseDeviceRisk(payment.deviceId, decision.score, this.#o.deviceRiskTtlMs);
+      // A declined payment makes its device risky whatever the score (a block list, a rule).
+      const risk = decision.action === 'decline' ? Math.max(decision.score, DECLINED_DEVICE_RISK) : decision.score;
+      if (payment.deviceId !== undefined) await this.#o.state.raiseDeviceRisk(payment.deviceId, risk, this.#o.deviceRiskTtlMs);
     } else this.#m.replays.inc();
     this.#o.onDecided?.(decision.merchantId, decision.paymentId);
     await this.#o.producer.send(

@@ -1,18 +1,25 @@
 import {
+  AuditLog,
   type Broker,
   CAMPAIGN_EVENTS,
   type Campaign,
+  candidateFraudSlot,
   DELIVERY_EVENTS,
   type Device,
   deliveriesTopic,
   type Envelope,
   FenceCatalogue,
+  FRAUD_EVENTS,
+  FraudEngine,
   GEO_EVENTS,
   GeoDwell,
   GeoEnter,
   type LedgerOffer,
+  liveFraudSlot,
+  MemoryDeviceStateStore,
   MemoryEligibilityStore,
   MemoryFenceIndex,
+  MemoryFraudState,
   MemoryProfileStore,
   migrate,
   neutralSignals,
@@ -21,6 +28,8 @@ import {
   OfferIssued,
   OfferLedger,
   type OfferSettings,
+  PaymentStore,
+  PaymentSubmitted,
   PgliteRecords,
   RedisEligibilityStore,
   RedisProfileStore,
@@ -322,6 +331,65 @@ describe('offer engine (memory engines, embedded broker)', () => {
     expect(await reason('c-fans', 'plain', [2.35, 48.85])).toBe('issued');
     expect(await reason('c-hated', 'plain', [2.36, 48.86])).toBe('brand-sentiment');
     expect(await reason('c-picky', 'plain', [2.37, 48.87])).toBe('min-score');
+  });
+
+  it('a device whose payment the fraud pipeline declined gets no coupon (Signals.deviceRisk from the fraud state); a clean one does', async () => {
+    for (const e of FRAUD_EVENTS) bus.registry.register(e);
+    const state = new MemoryFraudState();
+    const store = new PaymentStore(records, new AuditLog(records));
+    await store.putMerchant('shop-signals', 'key-1', {
+      name: 'shop',
+      currencies: ['EUR'],
+      rules: [{ id: 'huge', when: 'amount > 2000', action: 'decline' }],
+    });
+    const fraud = new FraudEngine({
+      registry: bus.registry,
+      producer: bus.producer,
+      store,
+      state,
+      positions: new MemoryDeviceStateStore(),
+      live: liveFraudSlot(),
+      candidate: candidateFraudSlot(),
+      metrics: bus.metrics,
+      logger: silentLogger(),
+      deviceRiskTtlMs: 3_600_000,
+    });
+    const pay = (paymentId: string, deviceId: string, amount: number) =>
+      fraud.handle(
+        bus.registry.create(PaymentSubmitted, {
+          key: paymentId,
+          source: { kind: 'test', id: 'merchant' },
+          data: {
+            paymentId,
+            merchantId: 'shop-signals',
+            amount,
+            currency: 'EUR',
+            card: { fingerprint: `card-of-${deviceId}`, binCountry: 'FR' },
+            customer: { id: `cus-${deviceId}`, emailHash: `mail-of-${deviceId}` },
+            deviceId,
+            createdAt: NOW,
+          },
+        }),
+      );
+    await pay('sig-1', 'fraudster', 5000);
+    await pay('sig-2', 'shopper', 30);
+    expect(await state.deviceRisk('fraudster')).toBeGreaterThanOrEqual(0.9);
+    expect(await state.deviceRisk('shopper')).toBeLessThan(0.5);
+    const { engine } = setup([campaign('c-signals')], {
+      signals: { ...neutralSignals, deviceRisk: (id) => state.deviceRisk(id) },
+      devices: ['fraudster', 'shopper'].map((id) => ({
+        id,
+        region: 'eu',
+        platform: 'ios' as const,
+        timezone: null,
+        tags: [],
+      })),
+    });
+    const refused = await engine.decide(geo('c-signals', { deviceId: 'fraudster' }));
+    expect(refused.outcome === 'refused' ? refused.passedOver[0]?.reason : refused.outcome).toBe(
+      'device-risk',
+    );
+    expect((await engine.decide(geo('c-signals', { deviceId: 'shopper' }))).outcome).toBe('issued');
   });
 
   it('ranks with whatever scorer the slot holds now (a swapped-in model answers the next decision)', async () => {
