@@ -9,5 +9,8 @@ describe.skipIf(!hasService('redis'))('redis', () => {
     return { impl: new RedisFraudState(redis.client, redis.prefix), cleanup: () => redis.cleanup() };
   };
   fraudStateContract('redis', redisState);
-  fraudStateEquivalence(async () => ({ impl: new MemoryFraudState(), cleanup: async () => undefined }), redisState);
+  fraudStateEquivalence(
+    async () => ({ impl: new MemoryFraudState(), cleanup: async () => undefined }),
+    redisState,
+  );
 });

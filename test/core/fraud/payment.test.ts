@@ -29,7 +29,9 @@ describe('card numbers are refused', () => {
       }
     };
     expect(refused({ card: { fingerprint: '4111111111111111' } })).toEqual({ path: '/card/fingerprint' });
-    expect(refused({ items: [{ sku: 'x' }, { sku: '4111-1111-1111-1111' }] })).toEqual({ path: '/items/1/sku' });
+    expect(refused({ items: [{ sku: 'x' }, { sku: '4111-1111-1111-1111' }] })).toEqual({
+      path: '/items/1/sku',
+    });
     expect(refused({ pan: 4111111111111111 })).toEqual({ path: '/pan' });
     expect(refused({ '4111111111111111': true })).toEqual({ path: '/(a key)' });
     // Epoch-ms times are 13-digit integers, not card numbers.

@@ -1,4 +1,4 @@
-import { CompiledPolicy, CompiledRule, HexcastError, type Payment, RULE_NAMES } from '@hexcast/core';
+import { CompiledPolicy, CompiledRule, type HexcastError, type Payment, RULE_NAMES } from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 
 const names = new Set(['a', 'b', 'country']);
@@ -63,7 +63,12 @@ describe('merchant policy', () => {
     block: { devices: ['dev-bad'] },
     allow: { customers: ['vip'] },
     rules: [
-      { id: 'big', when: 'amount > 100 && score > 0.2', action: 'review', reason: 'large and somewhat risky' },
+      {
+        id: 'big',
+        when: 'amount > 100 && score > 0.2',
+        action: 'review',
+        reason: 'large and somewhat risky',
+      },
       { id: 'tiny-trusted', when: 'amount < 5', action: 'approve' },
     ],
   });
@@ -74,7 +79,9 @@ describe('merchant policy', () => {
       action: 'decline',
       reasons: ['device on the block list'],
     });
-    expect(policy.decide({ ...payment, customer: { ...payment.customer, id: 'vip' } }, features, 0.99, explain)).toMatchObject({
+    expect(
+      policy.decide({ ...payment, customer: { ...payment.customer, id: 'vip' } }, features, 0.99, explain),
+    ).toMatchObject({
       action: 'approve',
       reasons: ['customer on the allow list'],
     });
