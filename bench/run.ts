@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   ingest: async () => (await import('./ingest.bench.js')).default,
   offers: async () => (await import('./offers.bench.js')).default,
   e2e: async () => (await import('./e2e.bench.js')).default,
+  fraud: async () => (await import('./fraud.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

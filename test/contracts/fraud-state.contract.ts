@@ -11,8 +11,14 @@ const T0 = Date.UTC(2026, 10, 2, 12);
 const MIN = 60_000;
 const HOUR = 3_600_000;
 
-const obs = (kind: EntityObservation['kind'], id: string, paymentId: string, at: number, amount: number, extra: Partial<EntityObservation> = {}) =>
-  ({ kind, id, paymentId, at, amount, ...extra }) as EntityObservation;
+const obs = (
+  kind: EntityObservation['kind'],
+  id: string,
+  paymentId: string,
+  at: number,
+  amount: number,
+  extra: Partial<EntityObservation> = {},
+) => ({ kind, id, paymentId, at, amount, ...extra }) as EntityObservation;
 
 /** Every FraudStateStore passes this. */
 export function fraudStateContract(name: string, factory: () => Promise<FraudStateFixture>): void {
@@ -75,7 +81,9 @@ export function fraudStateContract(name: string, factory: () => Promise<FraudSta
       const f = await factory();
       const s = f.impl;
       await s.observe([obs('customer', 'u1', 'p1', T0, 10, { position: { lat: 48.85, lng: 2.35 } })]);
-      const [h] = await s.observe([obs('customer', 'u1', 'p2', T0 + HOUR, 10, { position: { lat: 40.4, lng: -3.7 } })]);
+      const [h] = await s.observe([
+        obs('customer', 'u1', 'p2', T0 + HOUR, 10, { position: { lat: 40.4, lng: -3.7 } }),
+      ]);
       expect(h!.last).toEqual({ lat: 48.85, lng: 2.35, at: T0 });
       const [h2] = await s.observe([obs('customer', 'u1', 'p3', T0 + 2 * HOUR, 10)]);
       expect(h2!.last).toEqual({ lat: 40.4, lng: -3.7, at: T0 + HOUR });
@@ -124,7 +132,10 @@ export function fraudStateContract(name: string, factory: () => Promise<FraudSta
 }
 
 /** Random payment streams over a few entities: the two engines must answer alike, payment by payment. */
-export function fraudStateEquivalence(a: () => Promise<FraudStateFixture>, b: () => Promise<FraudStateFixture>): void {
+export function fraudStateEquivalence(
+  a: () => Promise<FraudStateFixture>,
+  b: () => Promise<FraudStateFixture>,
+): void {
   it('answers exactly like the memory engine on random payment streams (fast-check)', async () => {
     const step = fc.record({
       kind: fc.constantFrom<EntityObservation['kind']>('card', 'device', 'customer'),
@@ -132,9 +143,12 @@ export function fraudStateEquivalence(a: () => Promise<FraudStateFixture>, b: ()
       dt: fc.oneof(fc.integer({ min: 0, max: 2 * MIN }), fc.integer({ min: 0, max: 2 * HOUR })),
       amount: fc.integer({ min: 1, max: 50_000 }).map((c) => c / 100),
       aux: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined }),
-      position: fc.option(fc.record({ lat: fc.integer({ min: -80, max: 80 }), lng: fc.integer({ min: -170, max: 170 }) }), {
-        nil: undefined,
-      }),
+      position: fc.option(
+        fc.record({ lat: fc.integer({ min: -80, max: 80 }), lng: fc.integer({ min: -170, max: 170 }) }),
+        {
+          nil: undefined,
+        },
+      ),
       replay: fc.boolean(),
     });
     await fc.assert(

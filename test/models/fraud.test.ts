@@ -28,14 +28,25 @@ describe('tabular model', () => {
     const random = seededRandom(11);
     const rows = Array.from({ length: 2000 }, () => [random() * 4, random() * 10, random()]);
     const labels = rows.map((r) => r[0]! + 0.3 * r[1]! > 4.5);
-    const artifact = await trainTabular(rows, labels, { name: 'toy', features: ['a', 'b', 'c'], hidden: [8, 4], epochs: 40, seed: 3 });
+    const artifact = await trainTabular(rows, labels, {
+      name: 'toy',
+      features: ['a', 'b', 'c'],
+      hidden: [8, 4],
+      epochs: 40,
+      seed: 3,
+    });
     const scorer = await TabularScorer.load(artifact, ['a', 'b', 'c']);
     const probe = rows.slice(0, 200);
     const tf = scorer.scoreTf(probe);
     probe.forEach((r, i) => {
       expect(scorer.scoreSync(r)).toBeCloseTo(tf[i]!, 5);
     });
-    expect(averagePrecision(probe.map((r) => scorer.scoreSync(r)), labels.slice(0, 200))).toBeGreaterThan(0.95);
+    expect(
+      averagePrecision(
+        probe.map((r) => scorer.scoreSync(r)),
+        labels.slice(0, 200),
+      ),
+    ).toBeGreaterThan(0.95);
     await expect(TabularScorer.load(artifact, ['a', 'b'])).rejects.toThrow(/features/);
     await expect(TabularScorer.load({ ...artifact, format: 'other' } as never)).rejects.toThrow(/format/);
     scorer.dispose();
@@ -48,12 +59,16 @@ describe('synthetic payments', () => {
     const rate = payments.filter((p) => p.fraud).length / payments.length;
     expect(rate).toBeGreaterThan(0.002);
     expect(rate).toBeLessThan(0.02);
-    expect(new Set(payments.map((p) => p.attack))).toEqual(new Set(['none', 'card-testing', 'takeover', 'ring', 'friendly']));
+    expect(new Set(payments.map((p) => p.attack))).toEqual(
+      new Set(['none', 'card-testing', 'takeover', 'ring', 'friendly']),
+    );
     for (let i = 1; i < payments.length; i++)
       expect(payments[i]!.payment.createdAt).toBeGreaterThanOrEqual(payments[i - 1]!.payment.createdAt);
     const { train, test } = splitByDay(payments, 10);
     expect(train.length + test.length).toBe(payments.length);
-    expect(Math.max(...train.map((p) => p.payment.createdAt))).toBeLessThan(Math.min(...test.map((p) => p.payment.createdAt)));
+    expect(Math.max(...train.map((p) => p.payment.createdAt))).toBeLessThan(
+      Math.min(...test.map((p) => p.payment.createdAt)),
+    );
     // Same seed, same payments.
     expect(generatePayments({ customers: 10_000, days: 14, seed: 2 })).toEqual(payments);
   });

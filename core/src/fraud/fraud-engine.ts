@@ -127,8 +127,10 @@ export class FraudEngine {
       this.#m.decisions.inc({ action: decision.action, model: live.kind });
       this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
       // A declined payment makes its device risky whatever the score (a block list, a rule).
-      const risk = decision.action === 'decline' ? Math.max(decision.score, DECLINED_DEVICE_RISK) : decision.score;
-      if (payment.deviceId !== undefined) await this.#o.state.raiseDeviceRisk(payment.deviceId, risk, this.#o.deviceRiskTtlMs);
+      const risk =
+        decision.action === 'decline' ? Math.max(decision.score, DECLINED_DEVICE_RISK) : decision.score;
+      if (payment.deviceId !== undefined)
+        await this.#o.state.raiseDeviceRisk(payment.deviceId, risk, this.#o.deviceRiskTtlMs);
     } else this.#m.replays.inc();
     this.#o.onDecided?.(decision.merchantId, decision.paymentId);
     await this.#o.producer.send(

@@ -112,7 +112,9 @@ export function generatePayments(options: PaymentsOptions = {}): LabelledPayment
     { length: options.merchants ?? 12 },
     (_, i) => `m-${String(i + 1).padStart(3, '0')}`,
   );
-  const customers = Array.from({ length: options.customers ?? 10_000 }, () => newCustomer(random, ids, start));
+  const customers = Array.from({ length: options.customers ?? 10_000 }, () =>
+    newCustomer(random, ids, start),
+  );
   const out: LabelledPayment[] = [];
   const at = (day: number) => start + day * DAY + Math.floor(random() * DAY);
   const rate = options.paymentsPerCustomerDay ?? 0.25;

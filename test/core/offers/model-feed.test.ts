@@ -154,7 +154,10 @@ describe('model feed: hot swap from hx.models', () => {
     // A broken artifact is refused, counted, and the worker keeps its model.
     await publish({ name: 'propensity', version: 'broken-1', artifact: { ...artifact, weightData: 'AAAA' } });
     await waitFor(
-      () => metricValue(bus.metrics, 'hexcast_model_rejected_total', { model: 'propensity' }).then((v) => v === 1),
+      () =>
+        metricValue(bus.metrics, 'hexcast_model_rejected_total', { model: 'propensity' }).then(
+          (v) => v === 1,
+        ),
       {
         timeoutMs: 10_000,
         message: 'rejected',
