@@ -234,11 +234,105 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
     });
     await decisions.close();
 
+    // Shadow: a second model scores beside the live one; promote it, then roll back.
+    const candidateDir = mkdtempSync(path.join(tmpdir(), 'hx-fraud-candidate-'));
+    dirs.push(candidateDir);
+    await hexcast(
+      [
+        'model',
+        'train',
+        'fraud',
+        '--out',
+        candidateDir,
+        '--customers',
+        '10000',
+        '--days',
+        '10',
+        '--train-days',
+        '7',
+        '--epochs',
+        '6',
+        '--seed',
+        '2',
+      ],
+      env,
+    );
+    const candidate = /published (\S+)/.exec(
+      (await hexcast(['model', 'publish', candidateDir, '--candidate'], env)).stdout,
+    )![1]!;
+    expect(candidate).not.toBe(version);
+    await waitFor(() => dev!.lines.some((l) => l.includes('model swapped in') && l.includes(candidate)), {
+      timeoutMs: 30_000,
+      message: 'the candidate loaded',
+    });
+    const shadowed = judged.filter((p) => p.attack === 'none').slice(0, 5);
+    for (const [i, p] of shadowed.entries()) {
+      const r = await api('POST', '/v1/payments', merchantKey, {
+        ...p.payment,
+        paymentId: `shadow-${i}`,
+        createdAt: Date.now(),
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.decision.shadow).toMatchObject({ version: candidate });
+      expect(r.body.decision.modelVersion).toBe(version);
+    }
+    const models = await api('GET', '/v1/fraud/models', reviewer);
+    expect(models.body).toMatchObject({
+      live: { version },
+      candidate: { version: candidate },
+      shadow: { version: candidate, scored: 5 },
+    });
+    expect(models.body.shadow.agreement).toBeGreaterThanOrEqual(0);
+    expect((await api('POST', '/v1/fraud/models/promote', reviewer)).status).toBe(403);
+    const promoted = await api('POST', '/v1/fraud/models/promote', dev.adminKey());
+    expect(promoted.body).toMatchObject({
+      live: { version: candidate },
+      candidate: null,
+      previous: { version },
+    });
+    const swappedTo = (v: string) =>
+      waitFor(
+        () =>
+          dev!.lines.some(
+            (l) =>
+              l.includes('model swapped in') &&
+              l.includes('"model":"fraud"') &&
+              l.includes(`"version":"${v}"`),
+          ),
+        { timeoutMs: 30_000, message: `fraud worker on ${v}` },
+      );
+    await swappedTo(candidate);
+    const rolled = await api('POST', '/v1/fraud/models/rollback', dev.adminKey());
+    expect(rolled.body).toMatchObject({ live: { version }, previous: { version: candidate } });
+    await waitFor(
+      async () =>
+        (
+          await api('POST', '/v1/payments', merchantKey, {
+            ...shadowed[0]!.payment,
+            paymentId: `after-rollback-${Date.now()}`,
+            createdAt: Date.now(),
+          })
+        ).body.decision?.modelVersion === version,
+      { timeoutMs: 30_000, message: 'decisions by the rolled-back model' },
+    );
+
     // The audit chains verify; an altered row is found.
+    const client0 = async () => {
+      const c = new pg.Client({ connectionString: db!.url });
+      await c.connect();
+      const [row] = (
+        await c.query(
+          `SELECT count(*)::int AS n FROM ${db!.schema}.payments WHERE decision IS NOT NULL AND id NOT LIKE 'pay_%'`,
+        )
+      ).rows;
+      await c.end();
+      return row.n as number;
+    };
     const verified = await hexcast(['audit', 'verify', '--json'], env);
     const reports = JSON.parse(verified.stdout) as Array<{ merchantId: string; rows: number; ok: boolean }>;
     expect(reports.every((r) => r.ok)).toBe(true);
-    expect(reports.reduce((n, r) => n + r.rows, 0)).toBe(2 * (payments.length + 1) + 1);
+    const apiPayments = await client0();
+    expect(reports.reduce((n, r) => n + r.rows, 0)).toBe(2 * (payments.length + apiPayments) + 1);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await client.query(

@@ -69,6 +69,7 @@ export const ERROR_CODES = {
   HX_COUPON_ALREADY_REDEEMED: { status: 409, retriable: false },
   HX_COUPON_VOID: { status: 409, retriable: false },
   HX_MODEL_INVALID: { status: 400, retriable: false },
+  HX_MODEL_NOT_FOUND: { status: 404, retriable: false },
   HX_SIMULATE_KEY_REFUSED: { status: 401, retriable: false },
   HX_OFFERS_LEDGER_CONFLICT: { status: 409, retriable: false },
   HX_AUTH_TOKEN_INVALID: { status: 401, retriable: false },

@@ -9,6 +9,8 @@ export interface AuditEntry {
   paymentId: string | null;
   /** What happened, as JSON; stored as the exact text hashed. */
   body: unknown;
+  /** `body` already serialised (it is stored and hashed as given). */
+  text?: string;
 }
 
 export interface ChainReport {
@@ -60,17 +62,21 @@ export class AuditLog {
     );
     let seq = Number(head!.seq);
     let prev = head!.hash;
+    const params: unknown[] = [];
+    const values: string[] = [];
     for (const e of entries) {
       seq++;
-      const body = JSON.stringify(e.body);
+      const body = e.text ?? JSON.stringify(e.body);
       const hash = chainHash(prev, merchantId, seq, at.getTime(), e.kind, e.paymentId, body);
-      await tx.query(
-        `INSERT INTO fraud_audit (merchant_id, seq, at, kind, payment_id, body, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [merchantId, seq, at, e.kind, e.paymentId, body, prev, hash],
-      );
+      const first = params.length + 1;
+      params.push(merchantId, seq, at, e.kind, e.paymentId, body, prev, hash);
+      values.push(`(${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')})`);
       prev = hash;
     }
+    await tx.query(
+      `INSERT INTO fraud_audit (merchant_id, seq, at, kind, payment_id, body, prev_hash, hash) VALUES ${values.join(', ')}`,
+      params,
+    );
     await tx.query('UPDATE fraud_audit_heads SET seq = $2, hash = $3 WHERE merchant_id = $1', [
       merchantId,
       seq,

@@ -2,7 +2,7 @@ import { ConsumerRunner } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { DEVICE_STATE } from '../geo/index.js';
 import type { Component } from '../lifecycle/index.js';
-import { ModelFeed } from '../model-feed/index.js';
+import { ModelCatalog, ModelFeed } from '../model-feed/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
 import { AuditLog } from './audit-log.js';
 import { DecisionWaiters } from './decision-waiters.js';
@@ -11,6 +11,7 @@ import { FraudEngine } from './fraud-engine.js';
 import type { FraudStateStore } from './fraud-state.js';
 import { MemoryFraudState } from './fraud-state.memory.js';
 import { RedisFraudState } from './fraud-state.redis.js';
+import { modelRoutes } from './model-routes.js';
 import { PaymentStore } from './payment-store.js';
 import { fraudRoutes } from './routes.js';
 import { candidateFraudSlot, liveFraudSlot } from './scorer.js';
@@ -99,6 +100,10 @@ export const fraud: Capability = {
         reviewLeaseMs: ctx.config.fraud.reviewLeaseMs,
         reviewSlaMs: ctx.config.fraud.reviewSlaMs,
       })(app, options);
+      const catalog = new ModelCatalog(ctx);
+      await catalog.start();
+      app.addHook('onClose', () => catalog.close());
+      await modelRoutes({ catalog, records, registry: ctx.registry, producer: ctx.producer })(app, options);
     };
   },
 };

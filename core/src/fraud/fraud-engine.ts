@@ -15,7 +15,7 @@ import type { FraudScorer } from './scorer.js';
 export interface FraudEngineOptions {
   registry: EventRegistry;
   producer: Pick<BusProducer, 'send'>;
-  store: Pick<PaymentStore, 'merchant' | 'decide'>;
+  store: Pick<PaymentStore, 'merchant' | 'decideMany'>;
   state: FraudStateStore;
   /** The geo pipeline's device state: where a paying device last was. */
   positions: Pick<DeviceStateStore, 'load'>;
@@ -31,6 +31,9 @@ export interface FraudEngineOptions {
 
 /** The least risk a device carries after one of its payments is declined. */
 export const DECLINED_DEVICE_RISK = 0.9;
+
+/** Most decisions stored in one transaction. */
+const MAX_BATCH = 500;
 
 /** Reasons given per decision that is not an approval (model features beyond list and rule hits). */
 const TOP_REASONS = 3;
@@ -111,7 +114,7 @@ export class FraudEngine {
       shadow = { score: shadowScore, version: candidate.version, action };
       this.#m.shadowAgree.inc({ agree: String(action === verdict.action) });
     }
-    const { decision, fresh } = await this.#o.store.decide(payment, {
+    const { decision, fresh } = await this.#store(payment, {
       paymentId: payment.paymentId,
       merchantId: payment.merchantId,
       action: verdict.action,
@@ -153,6 +156,43 @@ export class FraudEngine {
           decidedAt: decision.decidedAt,
         },
       }),
+    );
+  }
+
+  /**
+   * Decisions made during one turn of the event loop (the consumer's concurrent payments) are
+   * stored together: one transaction, one upsert, one audit append per merchant.
+   */
+  #store(payment: Payment, decision: FraudDecision): Promise<{ decision: FraudDecision; fresh: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ payment, decision, resolve, reject });
+      if (this.#pending.length >= MAX_BATCH) this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  readonly #pending: Array<{
+    payment: Payment;
+    decision: FraudDecision;
+    resolve(r: { decision: FraudDecision; fresh: boolean }): void;
+    reject(error: unknown): void;
+  }> = [];
+  #scheduled = false;
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    this.#o.store.decideMany(batch).then(
+      (results) => {
+        for (const [i, b] of batch.entries()) b.resolve(results[i]!);
+      },
+      (error: unknown) => {
+        for (const b of batch) b.reject(error);
+      },
     );
   }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
 import type { Records } from '../records/index.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { FraudFeatures } from './features.js';
 import type { Payment } from './payment.js';
 import { CompiledPolicy, type MerchantPolicyBody, type RuleHit } from './policy.js';
@@ -208,68 +208,110 @@ export class PaymentStore {
     );
   }
 
-  /**
-   * Stores the decision unless the payment has one (first writer wins), appending the payment and
-   * its decision to the audit log in the same transaction. Returns the decision that stands and
-   * whether it is this one.
-   */
+  /** `decideMany` for one payment. */
   async decide(
     payment: Payment,
     decision: FraudDecision,
   ): Promise<{ decision: FraudDecision; fresh: boolean }> {
+    return (await this.decideMany([{ payment, decision }]))[0]!;
+  }
+
+  /**
+   * Stores each decision unless its payment has one (first writer wins), in one transaction: one
+   * upsert for every payment of the batch (inserting those that came by the topic), and each
+   * merchant's audit rows — the payment and its decision — appended in merchant order (so two
+   * batches never wait on each other's chain heads crosswise). Returns, per item, the decision
+   * that stands and whether it is this one.
+   */
+  async decideMany(
+    items: ReadonlyArray<{ payment: Payment; decision: FraudDecision }>,
+  ): Promise<Array<{ decision: FraudDecision; fresh: boolean }>> {
+    const key = (merchantId: string, id: string) => `${merchantId}\u0000${id}`;
+    // A batch may hold a payment twice (a redelivery): the first one is decided.
+    const unique = new Map<string, { payment: Payment; decision: FraudDecision }>();
+    for (const item of items) {
+      const k = key(item.payment.merchantId, item.payment.paymentId);
+      if (!unique.has(k)) unique.set(k, item);
+    }
+    const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const at = await this.audit.prepare(new Date(this.clock()));
-    return this.records.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO payments (merchant_id, id, request_hash, body, device_id, amount, currency, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [
-          payment.merchantId,
-          payment.paymentId,
-          requestHash(payment),
-          JSON.stringify(payment),
-          payment.deviceId ?? null,
-          payment.amount,
-          payment.currency,
-          new Date(payment.createdAt),
-        ],
+    // Serialised once: stored as the payment's body and appended to the audit log as is.
+    const texts = new Map(ordered.map(([k, { payment }]) => [k, JSON.stringify(payment)]));
+    const stood = await this.records.transaction(async (tx) => {
+      const params: unknown[] = [];
+      const values = ordered.map(([k, { payment: p, decision: d }]) => {
+        const text = texts.get(k)!;
+        const row = [
+          p.merchantId,
+          p.paymentId,
+          requestHash(p),
+          text,
+          p.deviceId ?? null,
+          p.amount,
+          p.currency,
+          new Date(p.createdAt),
+          d.action,
+          d.score,
+          d.modelVersion,
+          d.shadow?.score ?? null,
+          d.shadow?.version ?? null,
+          d.shadow?.action ?? null,
+          JSON.stringify(d.reasons),
+          JSON.stringify(d.features),
+          JSON.stringify(d.ruleHits),
+          new Date(d.decidedAt),
+          d.action === 'review' ? 'open' : null,
+        ];
+        const first = params.length + 1;
+        params.push(...row);
+        return `(${row.map((_, i) => `$${first + i}`).join(', ')})`;
+      });
+      const fresh = await tx.query<{ merchant_id: string; id: string }>(
+        `INSERT INTO payments AS p (merchant_id, id, request_hash, body, device_id, amount, currency, created_at,
+           decision, score, model_version, shadow_score, shadow_version, shadow_action, reasons, features, rule_hits,
+           decided_at, review_status)
+         VALUES ${values.join(', ')}
+         ON CONFLICT (merchant_id, id) DO UPDATE SET decision = EXCLUDED.decision, score = EXCLUDED.score,
+           model_version = EXCLUDED.model_version, shadow_score = EXCLUDED.shadow_score,
+           shadow_version = EXCLUDED.shadow_version, shadow_action = EXCLUDED.shadow_action,
+           reasons = EXCLUDED.reasons, features = EXCLUDED.features, rule_hits = EXCLUDED.rule_hits,
+           decided_at = EXCLUDED.decided_at, review_status = EXCLUDED.review_status
+         WHERE p.decided_at IS NULL
+         RETURNING p.merchant_id, p.id`,
+        params,
       );
-      const updated = await tx.query<Row>(
-        `UPDATE payments SET decision = $3, score = $4, model_version = $5, shadow_score = $6, shadow_version = $7,
-           reasons = $8, features = $9, rule_hits = $10, decided_at = $11, shadow_action = $12,
-           review_status = CASE WHEN $3 = 'review' THEN 'open' ELSE NULL END
-         WHERE merchant_id = $1 AND id = $2 AND decided_at IS NULL RETURNING id`,
-        [
-          decision.merchantId,
-          decision.paymentId,
-          decision.action,
-          decision.score,
-          decision.modelVersion,
-          decision.shadow?.score ?? null,
-          decision.shadow?.version ?? null,
-          JSON.stringify(decision.reasons),
-          JSON.stringify(decision.features),
-          JSON.stringify(decision.ruleHits),
-          new Date(decision.decidedAt),
-          decision.shadow?.action ?? null,
-        ],
-      );
-      if (updated.length === 0) {
-        const [row] = await tx.query<Row>('SELECT * FROM payments WHERE merchant_id = $1 AND id = $2', [
-          decision.merchantId,
-          decision.paymentId,
-        ]);
-        return { decision: decisionOf(row!)!, fresh: false };
-      }
-      await this.audit.append(
-        tx,
-        decision.merchantId,
-        [
-          { kind: 'payment', paymentId: payment.paymentId, body: payment },
+      const freshKeys = new Set(fresh.map((r) => key(r.merchant_id, r.id)));
+      const result = new Map<string, { decision: FraudDecision; fresh: boolean }>();
+      const byMerchant = new Map<string, AuditEntry[]>();
+      for (const [k, { payment, decision }] of ordered) {
+        if (!freshKeys.has(k)) continue;
+        result.set(k, { decision, fresh: true });
+        const entries = byMerchant.get(payment.merchantId) ?? [];
+        entries.push(
+          { kind: 'payment', paymentId: payment.paymentId, body: payment, text: texts.get(k)! },
           { kind: 'decision', paymentId: payment.paymentId, body: decision },
-        ],
-        at,
-      );
-      return { decision, fresh: true };
+        );
+        byMerchant.set(payment.merchantId, entries);
+      }
+      for (const [merchantId, entries] of byMerchant) await this.audit.append(tx, merchantId, entries, at);
+      const stale = ordered.filter(([k]) => !freshKeys.has(k));
+      if (stale.length > 0) {
+        const rows = await tx.query<Row>(
+          `SELECT * FROM payments WHERE (merchant_id, id) IN (${stale.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')})`,
+          stale.flatMap(([, { payment }]) => [payment.merchantId, payment.paymentId]),
+        );
+        for (const row of rows)
+          result.set(key(row.merchant_id, row.id), { decision: decisionOf(row)!, fresh: false });
+      }
+      return result;
+    });
+    return items.map((item) => {
+      const k = key(item.payment.merchantId, item.payment.paymentId);
+      const r = stood.get(k);
+      if (r === undefined)
+        throw new HexcastError('HX_RECORDS_UNAVAILABLE', `payment ${item.payment.paymentId} was not stored`);
+      // The second of two copies in one batch is a replay of the first.
+      return unique.get(k) === item ? r : { decision: r.decision, fresh: false };
     });
   }
 

@@ -144,16 +144,19 @@ export class CompiledPolicy {
       };
       return { action: 'approve', reasons: [hit.reason], ruleHits: [hit] };
     }
-    const scope: RuleScope = {
-      ...features,
-      score,
-      amount: payment.amount,
-      currency: payment.currency,
-      binCountry: payment.card.binCountry,
-      billingCountry: payment.billing?.country ?? '',
-      shippingCountry: payment.shipping?.country ?? '',
-      hasDevice: payment.deviceId !== undefined,
-    };
+    const scope: RuleScope =
+      this.rules.length === 0
+        ? {}
+        : {
+            ...features,
+            score,
+            amount: payment.amount,
+            currency: payment.currency,
+            binCountry: payment.card.binCountry,
+            billingCountry: payment.billing?.country ?? '',
+            shippingCountry: payment.shipping?.country ?? '',
+            hasDevice: payment.deviceId !== undefined,
+          };
     const ruleHits: RuleHit[] = this.rules
       .filter((r) => r.test(scope))
       .map((r) => ({
