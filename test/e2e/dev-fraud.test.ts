@@ -88,6 +88,7 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
         },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads the API's JSON answers as they come
       return { status: response.status, body: (await response.json()) as Record<string, any> };
     };
     const key = async (role: string) =>

@@ -100,8 +100,8 @@ export const fraud: Capability = {
         reviewLeaseMs: ctx.config.fraud.reviewLeaseMs,
         reviewSlaMs: ctx.config.fraud.reviewSlaMs,
       })(app, options);
+      // Read on first use: an API that fails to listen has nothing of it to close.
       const catalog = new ModelCatalog(ctx);
-      await catalog.start();
       app.addHook('onClose', () => catalog.close());
       await modelRoutes({ catalog, records, registry: ctx.registry, producer: ctx.producer })(app, options);
     };

@@ -66,6 +66,7 @@ export function modelRoutes(deps: ModelRoutesDeps): FastifyPluginAsyncTypebox<Ro
         }),
       );
     const view = async () => {
+      await deps.catalog.open();
       const candidate = deps.catalog.get(SLOTS.candidate);
       let shadow = null;
       if (candidate !== null) {
@@ -123,6 +124,7 @@ export function modelRoutes(deps: ModelRoutesDeps): FastifyPluginAsyncTypebox<Ro
         response: { 200: ModelsView, ...errors },
       },
       handler: async (request) => {
+        await deps.catalog.open();
         const candidate = deps.catalog.get(SLOTS.candidate);
         if (candidate === null)
           throw new HexcastError(
@@ -156,6 +158,7 @@ export function modelRoutes(deps: ModelRoutesDeps): FastifyPluginAsyncTypebox<Ro
         response: { 200: ModelsView, ...errors },
       },
       handler: async (request) => {
+        await deps.catalog.open();
         const previous = deps.catalog.get(SLOTS.previous);
         if (previous === null)
           throw new HexcastError('HX_MODEL_NOT_FOUND', 'no previous fraud model to roll back to');

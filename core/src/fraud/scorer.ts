@@ -101,6 +101,7 @@ export function liveFraudSlot(): ModelSlot<FraudScorer> {
   return new ModelSlot<FraudScorer>({
     name: 'fraud',
     fallback: rulesScorer,
+    fallbackMeans: 'payments are scored by the rules-only scorer (rules-v1)',
     load: (artifact) => ModelFraudScorer.load(artifact),
     dispose: (m) => {
       if (m instanceof ModelFraudScorer) m.model.dispose();

@@ -12,7 +12,8 @@ export interface PublishedModel {
 
 /**
  * What `hx.models` holds now, per slot name, artifacts unloaded: for the API to say which models
- * are live and to promote or roll back by republishing one under another name.
+ * are live and to promote or roll back by republishing one under another name. It starts reading
+ * on first use (`open`), so a process that never asks never connects.
  */
 export class ModelCatalog implements Component {
   readonly name = 'model-catalog';
@@ -37,6 +38,14 @@ export class ModelCatalog implements Component {
     });
   }
 
+  #started: Promise<void> | undefined;
+
+  /** Starts reading on the first call; resolves once caught up with what the topic held. */
+  open(): Promise<void> {
+    this.#started ??= this.#feed.start();
+    return this.#started;
+  }
+
   get(name: string): PublishedModel | null {
     return this.#models.get(name) ?? null;
   }
@@ -56,10 +65,12 @@ export class ModelCatalog implements Component {
   }
 
   start(): Promise<void> {
-    return this.#feed.start();
+    return this.open();
   }
 
-  close(): Promise<void> {
-    return this.#feed.close();
+  async close(): Promise<void> {
+    if (this.#started === undefined) return;
+    await this.#started.catch(() => undefined);
+    await this.#feed.close();
   }
 }

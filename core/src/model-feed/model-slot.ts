@@ -14,6 +14,8 @@ export interface ModelSlotOptions<M extends Versioned> {
   fallback: M;
   /** An empty slot is normal (a shadow candidate): no warning at start. */
   optional?: boolean;
+  /** What running on the fallback means, for the start-up warning ("offers are ranked by the heuristic"). */
+  fallbackMeans?: string;
 }
 
 /**
@@ -30,6 +32,10 @@ export class ModelSlot<M extends Versioned> {
     this.#o = options;
     this.name = options.name;
     this.current = options.fallback;
+  }
+
+  get fallbackMeans(): string {
+    return this.#o.fallbackMeans ?? `running on ${this.#o.fallback.version}`;
   }
 
   get optional(): boolean {

@@ -49,6 +49,7 @@ export class ScorerSlot extends ModelSlot<PropensityScorer> {
     super({
       name: 'propensity',
       fallback: heuristicScorer,
+      fallbackMeans: 'offers are ranked by the heuristic',
       load: (artifact) => TfPropensityScorer.load(artifact as PropensityArtifact),
       // Calls already waiting for the old model's next batch are scored by it, then it is freed.
       dispose: (scorer) => {
