@@ -1,22 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCaseResult, Benchmark } from '@hexcast/core';
 import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
 import { measureStages } from './e2e-stages.js';
-import { spawnService } from './processes.js';
+import { freePort, spawnService } from './processes.js';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const P99_LIMIT_MS = 50;
 

@@ -1,6 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -12,12 +11,11 @@ import {
   FRAUD_EVENTS,
   FRAUD_FEATURE_NAMES,
   featureRow,
-  fraudFeatures,
+  generatedPaymentFeatures,
   MemoryFraudState,
   Metrics,
   ModelFraudScorer,
   ModelPublished,
-  observationsFor,
   PaymentSubmitted,
   replayFeatures,
   rulesScorer,
@@ -38,7 +36,7 @@ import {
   trainTabular,
 } from '@hexcast/models';
 import { Kafka, logLevel } from 'kafkajs';
-import { spawnHexcast } from './processes.js';
+import { freePort, spawnHexcast } from './processes.js';
 
 const ULB = new URL('../../shared/data/fraud/ulb_creditcard_dev.csv', import.meta.url);
 
@@ -131,17 +129,7 @@ const bench: Benchmark = {
       const state = new MemoryFraudState();
       const run = async (list: typeof payments) => {
         for (const p of list) {
-          const position =
-            p.devicePosition === null
-              ? null
-              : { lat: p.devicePosition.lat, lng: p.devicePosition.lng, ts: p.devicePosition.at };
-          const histories = await state.observe(observationsFor(p.payment, position));
-          const features = fraudFeatures({
-            payment: p.payment,
-            histories,
-            position,
-            labels: { labelled: 0, frauds: 0 },
-          });
+          const features = await generatedPaymentFeatures(state, p, { labelled: 0, frauds: 0 });
           const row = featureRow(features);
           const score = scorer.score(row);
           policy.decide(p.payment, features, score, () => scorer.explain(row, 3));
@@ -169,14 +157,6 @@ const bench: Benchmark = {
   },
 };
 export default bench;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** `hexcast dev` in its own process deciding payments at a fixed rate; a second model swapped in half-way. */
 async function devUnderLoad(

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
@@ -82,4 +83,13 @@ export async function spawnService<T>(
 /** `hexcast <args>` in its own process. */
 export function spawnHexcast<T>(args: string[], readyMessage: string, env: Record<string, string> = {}) {
   return spawnService<T>(BIN, args, readyMessage, { HX_HTTP_PORT: '0', HX_BROKER_OPS_PORT: '0', ...env });
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a child process told where to listen). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }

@@ -1,6 +1,16 @@
 // @hexcast/models: the offer engine's propensity model — features, the heuristic fallback, the
 // behaviour model that generates interaction history, TF.js training, evaluation (AUC) and the
 // artifact format that `hx.models` carries. TF.js is loaded only when a model is trained or loaded.
+
+export {
+  loadLayers,
+  type ModelArtifact,
+  normalise,
+  readArtifact,
+  saveToMemory,
+  standardisation,
+  writeArtifact,
+} from './artifact.js';
 export {
   CATEGORIES,
   type Context,
@@ -45,19 +55,16 @@ export {
 export {
   ARTIFACT_FORMAT,
   evaluateScorer,
-  type ModelArtifact,
   type PropensityArtifact,
   type PropensityMetadata,
-  readArtifact,
+  readPropensityArtifact,
   TfPropensityScorer,
   type TrainOptions,
   trainPropensity,
-  writeArtifact,
 } from './propensity-model.js';
 export { gamma, normal, poisson, seededRandom } from './random.js';
 export { heuristicScore, heuristicScorer, type PropensityScorer } from './scorer.js';
 export {
-  saveToMemory,
   TABULAR_FORMAT,
   type TabularArtifact,
   type TabularMetadata,

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
+import {
+  loadLayers,
+  normalise,
+  readArtifact,
+  saveToMemory,
+  standardisation,
+} from './artifact.js';
 import type { Example } from './behaviour.js';
 import { auc } from './evaluate.js';
 import { FEATURES, featureVector, type PropensityInput } from './features.js';
 import { heuristicScore, type PropensityScorer } from './scorer.js';
-import { saveToMemory } from './tabular.js';
 import { loadTf } from './tf.js';
 
 export const ARTIFACT_FORMAT = 'hexcast-propensity/1';
@@ -45,7 +49,7 @@ export async function trainPropensity(
 ): Promise<PropensityArtifact> {
   const tf = await loadTf();
   const rows = examples.map((e) => featureVector(e.input));
-  const normalization = standardisation(rows);
+  const normalization = standardisation(rows, FEATURES.length);
   const seed = options.seed ?? 7;
   const model = tf.sequential({
     layers: [
@@ -134,16 +138,7 @@ export class TfPropensityScorer implements PropensityScorer {
       throw new Error(`unknown model format ${String(artifact.format)}`);
     if (artifact.features.join() !== FEATURES.join())
       throw new Error(`model features ${artifact.features.join()} differ from ${FEATURES.join()}`);
-    const tf = await loadTf();
-    const weights = Buffer.from(artifact.weightData, 'base64');
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: artifact.modelTopology as Tf.io.ModelJSON['modelTopology'],
-        weightSpecs: artifact.weightSpecs as Tf.io.WeightsManifestEntry[],
-        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-      }),
-    );
-    const { modelTopology: _t, weightSpecs: _s, weightData: _d, ...metadata } = artifact;
+    const { tf, model, metadata } = await loadLayers(artifact);
     return new TfPropensityScorer(tf, model, metadata);
   }
 
@@ -203,71 +198,7 @@ export class TfPropensityScorer implements PropensityScorer {
   }
 }
 
-/** A model artifact of any format: metadata plus TF.js topology, weight specs and weights (base64). */
-export interface ModelArtifact {
-  format: string;
-  name: string;
-  version: string;
-  modelTopology: unknown;
-  weightSpecs: unknown[];
-  weightData: string;
-}
-
-/** Writes the standard TF.js layers format: `model.json` (topology, manifest, our metadata) + `weights.bin`. */
-export async function writeArtifact(dir: string, artifact: ModelArtifact): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const { modelTopology, weightSpecs, weightData, ...metadata } = artifact;
-  await writeFile(path.join(dir, 'weights.bin'), Buffer.from(weightData, 'base64'));
-  await writeFile(
-    path.join(dir, 'model.json'),
-    `${JSON.stringify(
-      {
-        format: 'layers-model',
-        generatedBy: 'hexcast',
-        convertedBy: null,
-        modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }],
-        userDefinedMetadata: { hexcast: metadata },
-      },
-      null,
-      2,
-    )}\n`,
-  );
-}
-
-/** Reads what `writeArtifact` wrote, refusing another format than `format` (default: propensity). */
-export async function readArtifact<A extends ModelArtifact = PropensityArtifact>(
-  dir: string,
-  format: string = ARTIFACT_FORMAT,
-): Promise<A> {
-  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
-    modelTopology: unknown;
-    weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
-    userDefinedMetadata?: { hexcast?: { format?: string } };
-  };
-  const metadata = json.userDefinedMetadata?.hexcast;
-  if (metadata?.format !== format) throw new Error(`${dir}/model.json is not a Hexcast ${format} model`);
-  const buffers = await Promise.all(
-    json.weightsManifest.flatMap((group) => group.paths.map((p) => readFile(path.join(dir, p)))),
-  );
-  return {
-    ...metadata,
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-    weightData: Buffer.concat(buffers).toString('base64'),
-  } as unknown as A;
-}
-
-function standardisation(rows: readonly number[][]): { mean: number[]; std: number[] } {
-  const n = Math.max(rows.length, 1);
-  const mean = FEATURES.map((_, j) => rows.reduce((a, r) => a + r[j]!, 0) / n);
-  const std = FEATURES.map((_, j) => {
-    const v = rows.reduce((a, r) => a + (r[j]! - mean[j]!) ** 2, 0) / n;
-    return Math.sqrt(v) || 1;
-  });
-  return { mean, std };
-}
-
-function normalise(row: readonly number[], n: { mean: number[]; std: number[] }): number[] {
-  return row.map((v, j) => (v - n.mean[j]!) / n.std[j]!);
+/** Reads a saved propensity model. */
+export function readPropensityArtifact(dir: string): Promise<PropensityArtifact> {
+  return readArtifact<PropensityArtifact>(dir, ARTIFACT_FORMAT);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type * as Tf from '@tensorflow/tfjs';
+import { loadLayers, normalise, saveToMemory, standardisation } from './artifact.js';
 import { loadTf } from './tf.js';
 
 export const TABULAR_FORMAT = 'hexcast-tabular/1';
@@ -160,16 +161,7 @@ export class TabularScorer {
       throw new Error(`unknown model format ${String(artifact?.format)}`);
     if (expectedFeatures !== undefined && artifact.features.join() !== expectedFeatures.join())
       throw new Error(`model features ${artifact.features.join()} differ from ${expectedFeatures.join()}`);
-    const tf = await loadTf();
-    const weights = Buffer.from(artifact.weightData, 'base64');
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: artifact.modelTopology as Tf.io.ModelJSON['modelTopology'],
-        weightSpecs: artifact.weightSpecs as Tf.io.WeightsManifestEntry[],
-        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-      }),
-    );
-    const { modelTopology: _t, weightSpecs: _s, weightData: _d, ...metadata } = artifact;
+    const { tf, model, metadata } = await loadLayers(artifact);
     const scorer = new TabularScorer(tf, model, metadata);
     const last = scorer.#layers.at(-1);
     if (last === undefined || last.units !== 1 || scorer.#layers[0]!.inputs !== artifact.features.length)
@@ -225,42 +217,4 @@ export class TabularScorer {
 
 function relu(v: Float32Array): void {
   for (let i = 0; i < v.length; i++) if (v[i]! < 0) v[i] = 0;
-}
-
-function standardisation(
-  rows: readonly (readonly number[])[],
-  width: number,
-): { mean: number[]; std: number[] } {
-  const n = Math.max(rows.length, 1);
-  const mean = Array.from({ length: width }, (_, j) => rows.reduce((a, r) => a + r[j]!, 0) / n);
-  const std = Array.from({ length: width }, (_, j) => {
-    const v = rows.reduce((a, r) => a + (r[j]! - mean[j]!) ** 2, 0) / n;
-    return Math.sqrt(v) || 1;
-  });
-  return { mean, std };
-}
-
-function normalise(row: readonly number[], n: { mean: number[]; std: number[] }): number[] {
-  return row.map((v, j) => (v - n.mean[j]!) / n.std[j]!);
-}
-
-export async function saveToMemory(
-  tf: typeof Tf,
-  model: Tf.LayersModel,
-): Promise<{ modelTopology: unknown; weightSpecs: unknown[]; weightData: Buffer }> {
-  let captured: Tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const data = captured?.weightData;
-  if (captured === undefined || data === undefined) throw new Error('the model saved no weights');
-  const buffers = Array.isArray(data) ? data : [data];
-  return {
-    modelTopology: captured.modelTopology,
-    weightSpecs: captured.weightSpecs ?? [],
-    weightData: Buffer.concat(buffers.map((b) => Buffer.from(b))),
-  };
 }

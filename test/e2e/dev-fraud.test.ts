@@ -44,33 +44,22 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
     dev = await startDev({ DATABASE_URL: databaseUrl, HX_FRAUD_DECISION_WAIT_MS: '5000' });
     const env = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: dev.bootstrap, HX_DATA_DIR: dev.dataDir };
 
-    // A model trained on generated history (seed 1), published live.
-    const modelDir = mkdtempSync(path.join(tmpdir(), 'hx-fraud-model-'));
-    dirs.push(modelDir);
-    await hexcast(
-      [
-        'model',
-        'train',
-        'fraud',
-        '--out',
-        modelDir,
-        '--customers',
-        '10000',
-        '--days',
-        '10',
-        '--train-days',
-        '7',
-        '--epochs',
-        '10',
-      ],
-      env,
-    );
-    const published = await hexcast(['model', 'publish', modelDir], env);
-    const version = /published (\S+)/.exec(published.stdout)![1]!;
-    await waitFor(() => dev!.lines.some((l) => l.includes('model swapped in') && l.includes(version)), {
-      timeoutMs: 30_000,
-      message: 'the fraud model swapped in',
-    });
+    // Trains a model on generated history (10,000 customers, days 1–7) and publishes it; resolves with
+    // its version once the dev's fraud worker has loaded it.
+    const trainAndPublish = async (seed: number, epochs: number, candidate: boolean) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'hx-fraud-model-'));
+      dirs.push(dir);
+      const args = ['--customers', '10000', '--days', '10', '--train-days', '7', '--epochs', String(epochs)];
+      await hexcast(['model', 'train', 'fraud', '--out', dir, ...args, '--seed', String(seed)], env);
+      const out = await hexcast(['model', 'publish', dir, ...(candidate ? ['--candidate'] : [])], env);
+      const published = /published (\S+)/.exec(out.stdout)![1]!;
+      await waitFor(() => dev!.lines.some((l) => l.includes('model swapped in') && l.includes(published)), {
+        timeoutMs: 30_000,
+        message: `${published} loaded`,
+      });
+      return published;
+    };
+    const version = await trainAndPublish(1, 10, false);
 
     const api = async (
       method: string,
@@ -236,36 +225,8 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
     await decisions.close();
 
     // Shadow: a second model scores beside the live one; promote it, then roll back.
-    const candidateDir = mkdtempSync(path.join(tmpdir(), 'hx-fraud-candidate-'));
-    dirs.push(candidateDir);
-    await hexcast(
-      [
-        'model',
-        'train',
-        'fraud',
-        '--out',
-        candidateDir,
-        '--customers',
-        '10000',
-        '--days',
-        '10',
-        '--train-days',
-        '7',
-        '--epochs',
-        '6',
-        '--seed',
-        '2',
-      ],
-      env,
-    );
-    const candidate = /published (\S+)/.exec(
-      (await hexcast(['model', 'publish', candidateDir, '--candidate'], env)).stdout,
-    )![1]!;
+    const candidate = await trainAndPublish(2, 6, true);
     expect(candidate).not.toBe(version);
-    await waitFor(() => dev!.lines.some((l) => l.includes('model swapped in') && l.includes(candidate)), {
-      timeoutMs: 30_000,
-      message: 'the candidate loaded',
-    });
     const shadowed = judged.filter((p) => p.attack === 'none').slice(0, 5);
     for (const [i, p] of shadowed.entries()) {
       const r = await api('POST', '/v1/payments', merchantKey, {

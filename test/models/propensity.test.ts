@@ -7,7 +7,7 @@ import {
   featureVector,
   generateHistory,
   heuristicScorer,
-  readArtifact,
+  readPropensityArtifact,
   splitByUser,
   TfPropensityScorer,
   trainPropensity,
@@ -66,7 +66,7 @@ describe('the TF.js propensity model', () => {
       const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
       expect(json.format).toBe('layers-model');
       expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
-      const loaded = await TfPropensityScorer.load(await readArtifact(dir));
+      const loaded = await TfPropensityScorer.load(await readPropensityArtifact(dir));
       const fresh = await TfPropensityScorer.load(artifact);
       const inputs = test.slice(0, 50).map((x) => x.input);
       expect(Array.from(await loaded.score(inputs))).toEqual(Array.from(await fresh.score(inputs)));

@@ -48,4 +48,4 @@ export {
   noCandidate,
   rulesScorer,
 } from './scorer.js';
-export { replayFeatures } from './training.js';
+export { generatedPaymentFeatures, replayFeatures } from './training.js';

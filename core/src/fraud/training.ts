@@ -1,7 +1,30 @@
 import type { LabelledPayment, LabelledRows } from '@hexcast/models';
-import { FRAUD_FEATURE_NAMES, featureRow, fraudFeatures, observationsFor } from './features.js';
+import {
+  FRAUD_FEATURE_NAMES,
+  type FraudFeatures,
+  featureRow,
+  fraudFeatures,
+  observationsFor,
+} from './features.js';
 import type { FraudStateStore } from './fraud-state.js';
 import { MemoryFraudState } from './fraud-state.memory.js';
+
+/**
+ * A generated payment's features, as the worker computes them, its device where the generator
+ * put it: observed against `state`, which it updates.
+ */
+export async function generatedPaymentFeatures(
+  state: FraudStateStore,
+  p: LabelledPayment,
+  labels: { labelled: number; frauds: number },
+): Promise<FraudFeatures> {
+  const position =
+    p.devicePosition === null
+      ? null
+      : { lat: p.devicePosition.lat, lng: p.devicePosition.lng, ts: p.devicePosition.at };
+  const histories = await state.observe(observationsFor(p.payment, position));
+  return fraudFeatures({ payment: p.payment, histories, position, labels });
+}
 
 /** Chargebacks and reviews arrive days after a payment: a label counts for the merchant's rate only then. */
 const LABEL_DELAY_MS = 3 * 86_400_000;
@@ -28,17 +51,7 @@ export async function replayFeatures(
       const l = pending.shift()!;
       await state.recordLabel(l.merchantId, l.fraud);
     }
-    const position =
-      p.devicePosition === null
-        ? null
-        : { lat: p.devicePosition.lat, lng: p.devicePosition.lng, ts: p.devicePosition.at };
-    const histories = await state.observe(observationsFor(p.payment, position));
-    const features = fraudFeatures({
-      payment: p.payment,
-      histories,
-      position,
-      labels: await state.labels(p.payment.merchantId),
-    });
+    const features = await generatedPaymentFeatures(state, p, await state.labels(p.payment.merchantId));
     rows.push(featureRow(features));
     labels.push(p.fraud);
     pending.push({ at: now + LABEL_DELAY_MS, merchantId: p.payment.merchantId, fraud: p.fraud });

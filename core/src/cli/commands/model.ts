@@ -1,9 +1,11 @@
 import {
+  ARTIFACT_FORMAT,
   evaluateScorer,
   generateHistory,
   type ModelArtifact,
   type PropensityArtifact,
   readArtifact,
+  readPropensityArtifact,
   splitByUser,
   TABULAR_FORMAT,
   type TabularArtifact,
@@ -52,7 +54,7 @@ async function readAnyArtifact(dir: string): Promise<ModelArtifact> {
   try {
     return await readArtifact<ModelArtifact>(dir, TABULAR_FORMAT);
   } catch {
-    return readArtifact<ModelArtifact>(dir);
+    return readArtifact<ModelArtifact>(dir, ARTIFACT_FORMAT);
   }
 }
 
@@ -129,7 +131,7 @@ export function registerModel(program: Command): void {
           process.stdout.write(o.json ? `${JSON.stringify(scores)}\n` : `${table}\n`);
           return;
         }
-        const scorer = await TfPropensityScorer.load(await readArtifact(dir));
+        const scorer = await TfPropensityScorer.load(await readPropensityArtifact(dir));
         const history = generateHistory({ users: o.users, offersPerUser: 10, seed: o.seed });
         const { auc, heuristicAuc } = await evaluateScorer(scorer, history);
         process.stdout.write(
