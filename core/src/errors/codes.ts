@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   HX_REVIEW_CLAIMED: { status: 409, retriable: true },
   HX_REVIEW_NOT_CLAIMED: { status: 409, retriable: false },
   HX_AUDIT_CHAIN_BROKEN: { status: 500, retriable: false },
+  HX_WEBHOOK_NOT_DEAD: { status: 409, retriable: false },
+  HX_WEBHOOK_DEAD: { status: 502, retriable: false },
   HX_RECORDS_UNAVAILABLE: { status: 503, retriable: true },
   HX_RECORDS_IN_USE: { status: 409, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;

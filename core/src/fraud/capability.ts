@@ -15,6 +15,7 @@ import { modelRoutes } from './model-routes.js';
 import { PaymentStore } from './payment-store.js';
 import { fraudRoutes } from './routes.js';
 import { candidateFraudSlot, liveFraudSlot } from './scorer.js';
+import { WebhookSender } from './webhooks.js';
 
 /** What the fraud worker and routes of one process share: the feature state and the decision waiters. */
 interface FraudShared {
@@ -39,14 +40,28 @@ function fraudWorker(ctx: ServiceContext): Component[] {
   const candidate = candidateFraudSlot();
   const positions = ctx.use(DEVICE_STATE);
   let engine: FraudEngine | undefined;
+  let sender: WebhookSender | undefined;
   const wiring: Component = {
     name: 'fraud-engine',
     start: async () => {
       const records = await ctx.records();
+      const store = new PaymentStore(records, new AuditLog(records));
+      sender = new WebhookSender({
+        outbox: store.outbox,
+        target: async (merchantId) => {
+          const merchant = await store.merchant(merchantId);
+          return merchant === null
+            ? null
+            : { url: merchant.policy.body.webhookUrl, secret: merchant.webhookSecret };
+        },
+        metrics: ctx.metrics,
+        logger: ctx.logger.child({ component: 'fraud-webhooks' }),
+      });
+      await sender.start();
       engine = new FraudEngine({
         registry: ctx.registry,
         producer: ctx.producer,
-        store: new PaymentStore(records, new AuditLog(records)),
+        store,
         state: shared.state,
         positions,
         live,
@@ -55,9 +70,12 @@ function fraudWorker(ctx: ServiceContext): Component[] {
         logger: ctx.logger.child({ component: 'fraud' }),
         deviceRiskTtlMs: ctx.config.fraud.deviceRiskTtlMs,
         onDecided: (merchantId, paymentId) => shared.waiters.settled(merchantId, paymentId),
+        onWebhook: () => sender?.nudge(),
       });
     },
-    close: async () => undefined,
+    close: async () => {
+      await sender?.close();
+    },
   };
   const payments = new ConsumerRunner({
     ...ctx,

@@ -11,6 +11,7 @@ import type { FraudStateStore } from './fraud-state.js';
 import { assertNoPan, type Payment } from './payment.js';
 import type { FraudDecision, PaymentStore } from './payment-store.js';
 import type { FraudScorer } from './scorer.js';
+import type { WebhookEvent } from './webhooks.js';
 
 export interface FraudEngineOptions {
   registry: EventRegistry;
@@ -26,6 +27,8 @@ export interface FraudEngineOptions {
   deviceRiskTtlMs: number;
   /** Told when a decision is stored (the API's waiting requests). */
   onDecided?: (merchantId: string, paymentId: string) => void;
+  /** Told when a webhook delivery was enqueued (the sender looks at once). */
+  onWebhook?: () => void;
   clock?: () => number;
 }
 
@@ -114,7 +117,7 @@ export class FraudEngine {
       shadow = { score: shadowScore, version: candidate.version, action };
       this.#m.shadowAgree.inc({ agree: String(action === verdict.action) });
     }
-    const { decision, fresh } = await this.#store(payment, {
+    const draft: FraudDecision = {
       paymentId: payment.paymentId,
       merchantId: payment.merchantId,
       action: verdict.action,
@@ -125,8 +128,15 @@ export class FraudEngine {
       ruleHits: verdict.ruleHits,
       features,
       decidedAt: this.#clock(),
-    });
+    };
+    // The merchant's webhook gets the decision if it stands (enqueued in the same transaction).
+    const webhook =
+      merchant.policy.body.webhookUrl === undefined
+        ? null
+        : { id: decidedEventId(draft), type: FraudDecided.type, data: decidedData(payment, draft) };
+    const { decision, fresh } = await this.#store(payment, draft, webhook);
     if (fresh) {
+      if (webhook !== null) this.#o.onWebhook?.();
       this.#m.decisions.inc({ action: decision.action, model: live.kind });
       this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
       // A declined payment makes its device risky whatever the score (a block list, a rule).
@@ -139,22 +149,10 @@ export class FraudEngine {
     await this.#o.producer.send(
       TOPICS.fraudDecisions,
       this.#o.registry.create(FraudDecided, {
-        id: `decision:${decision.merchantId}:${decision.paymentId}`,
+        id: decidedEventId(decision),
         key: decision.paymentId,
         source: { kind: 'worker', id: 'fraud' },
-        data: {
-          paymentId: decision.paymentId,
-          merchantId: decision.merchantId,
-          ...(payment.deviceId !== undefined ? { deviceId: payment.deviceId } : {}),
-          action: decision.action,
-          score: decision.score,
-          modelVersion: decision.modelVersion,
-          shadow: decision.shadow,
-          reasons: decision.reasons,
-          ruleHits: decision.ruleHits,
-          createdAt: payment.createdAt,
-          decidedAt: decision.decidedAt,
-        },
+        data: decidedData(payment, decision),
       }),
     );
   }
@@ -163,9 +161,13 @@ export class FraudEngine {
    * Decisions made during one turn of the event loop (the consumer's concurrent payments) are
    * stored together: one transaction, one upsert, one audit append per merchant.
    */
-  #store(payment: Payment, decision: FraudDecision): Promise<{ decision: FraudDecision; fresh: boolean }> {
+  #store(
+    payment: Payment,
+    decision: FraudDecision,
+    webhook: WebhookEvent | null,
+  ): Promise<{ decision: FraudDecision; fresh: boolean }> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ payment, decision, resolve, reject });
+      this.#pending.push({ payment, decision, webhook, resolve, reject });
       if (this.#pending.length >= MAX_BATCH) this.#flush();
       else if (!this.#scheduled) {
         this.#scheduled = true;
@@ -177,6 +179,7 @@ export class FraudEngine {
   readonly #pending: Array<{
     payment: Payment;
     decision: FraudDecision;
+    webhook: WebhookEvent | null;
     resolve(r: { decision: FraudDecision; fresh: boolean }): void;
     reject(error: unknown): void;
   }> = [];
@@ -201,6 +204,27 @@ export class FraudEngine {
     const { position } = await this.#o.positions.load(payment.deviceId);
     return position === null ? null : { lat: position.lat, lng: position.lng, ts: position.ts };
   }
+}
+
+function decidedEventId(d: FraudDecision): string {
+  return `decision:${d.merchantId}:${d.paymentId}`;
+}
+
+/** `fraud.decided`'s data: what `hx.fraud-decisions` and the merchant's webhook carry. */
+function decidedData(payment: Payment, d: FraudDecision) {
+  return {
+    paymentId: d.paymentId,
+    merchantId: d.merchantId,
+    ...(payment.deviceId !== undefined ? { deviceId: payment.deviceId } : {}),
+    action: d.action,
+    score: d.score,
+    modelVersion: d.modelVersion,
+    shadow: d.shadow,
+    reasons: d.reasons,
+    ruleHits: d.ruleHits,
+    createdAt: payment.createdAt,
+    decidedAt: d.decidedAt,
+  };
 }
 
 function clamp(x: number): number {

@@ -49,3 +49,12 @@ export {
   rulesScorer,
 } from './scorer.js';
 export { generatedPaymentFeatures, replayFeatures } from './training.js';
+export {
+  type DeliveryStatus,
+  type WebhookDelivery,
+  type WebhookEvent,
+  WebhookOutbox,
+  WebhookSender,
+  type WebhookSenderOptions,
+  webhookSignature,
+} from './webhooks.js';

@@ -6,6 +6,7 @@ import type { FraudFeatures } from './features.js';
 import type { Payment } from './payment.js';
 import { CompiledPolicy, type MerchantPolicyBody, type RuleHit } from './policy.js';
 import type { RuleAction } from './rules.js';
+import { type WebhookEvent, WebhookOutbox } from './webhooks.js';
 
 export interface Merchant {
   id: string;
@@ -97,6 +98,7 @@ function canonical(value: unknown): string {
  */
 export class PaymentStore {
   readonly #merchants = new Map<string, { merchant: Merchant | null; at: number }>();
+  readonly outbox: WebhookOutbox;
 
   constructor(
     readonly records: Records,
@@ -104,7 +106,9 @@ export class PaymentStore {
     /** How long a merchant's policy is cached (a change reaches workers within this). */
     readonly merchantCacheMs = 5_000,
     readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.outbox = new WebhookOutbox(records);
+  }
 
   /** Creates or replaces a merchant's policy (compiled first: a bad rule changes nothing). */
   async putMerchant(
@@ -224,11 +228,14 @@ export class PaymentStore {
    * that stands and whether it is this one.
    */
   async decideMany(
-    items: ReadonlyArray<{ payment: Payment; decision: FraudDecision }>,
+    items: ReadonlyArray<{ payment: Payment; decision: FraudDecision; webhook?: WebhookEvent | null }>,
   ): Promise<Array<{ decision: FraudDecision; fresh: boolean }>> {
     const key = (merchantId: string, id: string) => `${merchantId}\u0000${id}`;
     // A batch may hold a payment twice (a redelivery): the first one is decided.
-    const unique = new Map<string, { payment: Payment; decision: FraudDecision }>();
+    const unique = new Map<
+      string,
+      { payment: Payment; decision: FraudDecision; webhook?: WebhookEvent | null }
+    >();
     for (const item of items) {
       const k = key(item.payment.merchantId, item.payment.paymentId);
       if (!unique.has(k)) unique.set(k, item);
@@ -283,9 +290,10 @@ export class PaymentStore {
       const freshKeys = new Set(fresh.map((r) => key(r.merchant_id, r.id)));
       const result = new Map<string, { decision: FraudDecision; fresh: boolean }>();
       const byMerchant = new Map<string, AuditEntry[]>();
-      for (const [k, { payment, decision }] of ordered) {
+      for (const [k, { payment, decision, webhook }] of ordered) {
         if (!freshKeys.has(k)) continue;
         result.set(k, { decision, fresh: true });
+        if (webhook) await this.outbox.enqueue(tx, webhook);
         const entries = byMerchant.get(payment.merchantId) ?? [];
         entries.push(
           { kind: 'payment', paymentId: payment.paymentId, body: payment, text: texts.get(k)! },
@@ -378,6 +386,8 @@ export class PaymentStore {
     paymentId: string,
     reviewer: string,
     outcome: { decision: 'approve' | 'decline'; label: 'fraud' | 'legit'; note: string },
+    /** The `fraud.reviewed` event for the merchant's webhook, given its review time. */
+    webhook: ((reviewedAt: number) => WebhookEvent) | null = null,
   ): Promise<PaymentView> {
     const at = await this.audit.prepare(new Date(this.clock()));
     const row = await this.records.transaction(async (tx) => {
@@ -395,6 +405,7 @@ export class PaymentStore {
         [{ kind: 'review', paymentId, body: { reviewer, ...outcome, reviewedAt: ms(rows[0].reviewed_at) } }],
         at,
       );
+      if (webhook !== null) await this.outbox.enqueue(tx, webhook(ms(rows[0].reviewed_at)!));
       return rows[0];
     });
     if (row === null) throw await this.#whyNot(merchantId, paymentId, reviewer);

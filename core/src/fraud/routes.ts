@@ -259,25 +259,92 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
       handler: async (request) => {
         const { merchantId, paymentId } = request.params;
         const reviewer = request.identity!.id;
-        const view = await deps.store.resolve(merchantId, paymentId, reviewer, request.body);
+        const reviewed = (reviewedAt: number) => ({
+          paymentId,
+          merchantId,
+          decision: request.body.decision,
+          label: request.body.label,
+          reviewer,
+          reviewedAt,
+        });
+        const id = `review:${merchantId}:${paymentId}`;
+        const merchant = await deps.store.merchant(merchantId);
+        const view = await deps.store.resolve(
+          merchantId,
+          paymentId,
+          reviewer,
+          request.body,
+          merchant?.policy.body.webhookUrl === undefined
+            ? null
+            : (reviewedAt) => ({ id, type: FraudReviewed.type, data: reviewed(reviewedAt) }),
+        );
         await deps.state.recordLabel(merchantId, request.body.label === 'fraud');
         await deps.producer.send(
           TOPICS.fraudDecisions,
           deps.registry.create(FraudReviewed, {
-            id: `review:${merchantId}:${paymentId}`,
+            id,
             key: paymentId,
             source: { kind: 'api', id: reviewer },
-            data: {
-              paymentId,
-              merchantId,
-              decision: request.body.decision,
-              label: request.body.label,
-              reviewer,
-              reviewedAt: view.review?.reviewedAt ?? Date.now(),
-            },
+            data: reviewed(view.review?.reviewedAt ?? Date.now()),
           }),
         );
         return view;
+      },
+    });
+
+    const Delivery = Type.Object({
+      id: Type.String(),
+      merchantId: Type.String(),
+      paymentId: Type.String(),
+      eventType: Type.String(),
+      status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+      attempts: Type.Integer(),
+      nextAttemptAt: Type.Integer(),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+      createdAt: Type.Integer(),
+      deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
+    });
+
+    app.get('/v1/merchants/:merchantId/webhooks', {
+      config: { ...limited, roles: ['merchant'] as const },
+      schema: {
+        tags: ['fraud'],
+        summary: "The merchant webhook's deliveries, newest first (status=dead: the dead letters)",
+        params: MerchantParams,
+        querystring: Type.Object({
+          status: Type.Optional(
+            Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+          ),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Delivery) }), ...errors },
+      },
+      handler: async (request) => {
+        await owned(request.identity!, request.params.merchantId);
+        return {
+          items: await deps.store.outbox.list(
+            request.params.merchantId,
+            request.query.status,
+            request.query.limit,
+          ),
+        };
+      },
+    });
+
+    app.post('/v1/merchants/:merchantId/webhooks/:deliveryId/retry', {
+      config: { ...limited, roles: ['merchant'] as const },
+      schema: {
+        tags: ['fraud'],
+        summary: 'Send a dead delivery again (attempts reset)',
+        params: Type.Object({
+          merchantId: Type.String({ minLength: 1, maxLength: 64 }),
+          deliveryId: Type.String({ minLength: 1, maxLength: 200 }),
+        }),
+        response: { 200: Delivery, ...errors },
+      },
+      handler: async (request) => {
+        await owned(request.identity!, request.params.merchantId);
+        return deps.store.outbox.retry(request.params.merchantId, request.params.deliveryId);
       },
     });
   };

@@ -170,6 +170,27 @@ export const MIGRATIONS: readonly Migration[] = [
       )
     `,
   },
+  {
+    version: 5,
+    name: 'fraud: merchant webhook deliveries (an outbox with retries and dead letters)',
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        id text PRIMARY KEY,
+        merchant_id text NOT NULL,
+        payment_id text NOT NULL,
+        event_type text NOT NULL,
+        body text NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        delivered_at timestamptz
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_merchant ON webhook_deliveries (merchant_id, status, created_at)
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */
