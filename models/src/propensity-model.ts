@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import type * as Tf from '@tensorflow/tfjs';
-import {
-  loadLayers,
-  normalise,
-  readArtifact,
-  saveToMemory,
-  standardisation,
-} from './artifact.js';
+import { loadLayers, normalise, readArtifact, saveToMemory, standardisation } from './artifact.js';
 import type { Example } from './behaviour.js';
 import { auc } from './evaluate.js';
 import { FEATURES, featureVector, type PropensityInput } from './features.js';
