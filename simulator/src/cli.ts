@@ -83,8 +83,64 @@ async function progressBar(): Promise<{ update(p: Progress): void; stop(): void 
 }
 
 function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
+  // Options after `payments` are the subcommand's (both take --rate, --duration, --api, --key, --seed).
+  const simulate = program.command('simulate').enablePositionalOptions();
+  simulate
+    .command('payments')
+    .description(
+      'drive the fraud pipeline with generated payments (attacks included) through POST /v1/payments; prints decisions by kind of payment',
+    )
+    .option('--rate <n>', 'payments per second', (v) => Number.parseInt(v, 10), 50)
+    .option('--duration <time>', 'how long (30s, 5m)', '30s')
+    .option('--customers <n>', 'customers in the generated population', (v) => Number.parseInt(v, 10), 5_000)
+    .option('--api <url>', 'the REST API (default http://127.0.0.1:HX_HTTP_PORT)')
+    .option('--key <key>', 'an admin API key (default HX_API_KEY, or <data dir>/admin.key)')
+    .option('--seed <n>', 'generator seed', (v) => Number.parseInt(v, 10), 1)
+    .action(
+      async (o: {
+        rate: number;
+        duration: string;
+        customers: number;
+        api?: string;
+        key?: string;
+        seed: number;
+      }) => {
+        if (!Number.isInteger(o.rate) || o.rate < 1)
+          throw new HexcastError('HX_CLI_USAGE', '--rate must be a positive integer');
+        const config = loadConfig();
+        const key = adminKey(config, o.key);
+        process.stderr.write(`using the admin API key from ${key.from}\n`);
+        const { simulatePayments } = await import('./payments.js');
+        const { formatPaymentReport } = await import('./report.js');
+        let stop: () => void = () => undefined;
+        const stopped = new Promise<void>((resolve) => {
+          stop = resolve;
+        });
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          const report = await simulatePayments({
+            apiUrl: o.api ?? `http://127.0.0.1:${config.http.port}`,
+            adminKey: key.key,
+            rate: o.rate,
+            durationMs: parseDuration(o.duration),
+            seed: o.seed,
+            customers: o.customers,
+            stop: stopped,
+            onProgress: (p) =>
+              process.stderr.write(
+                `${(p.elapsedMs / 1000).toFixed(0)}s: ${p.sent} sent, ${p.answered} answered\n`,
+              ),
+          });
+          process.stdout.write(`${formatPaymentReport(report, process.stdout.isTTY === true)}\n`);
+          if (Object.keys(report.errors).length > 0) process.exitCode = 1;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      },
+    );
+  simulate
     .description('drive a deployment with virtual devices on the real SDK; prints a report (table + JSON)')
     .option('--devices <n>', 'virtual devices', (v) => Number.parseInt(v, 10), 200)
     .option('--city <preset|file>', 'paris, new-york, or a city JSON file (simulator/README.md)', 'paris')

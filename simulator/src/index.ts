@@ -12,5 +12,11 @@ export {
 } from './city.js';
 export { demoCampaign } from './demo.js';
 export { type DeviceBehaviour, type Received, VirtualDevice } from './device.js';
-export { formatReport } from './report.js';
+export {
+  type AttackTally,
+  type PaymentSimulationOptions,
+  type PaymentSimulationReport,
+  simulatePayments,
+} from './payments.js';
+export { formatPaymentReport, formatReport } from './report.js';
 export { type Progress, pool, type SimulationReport, Simulator, type SimulatorOptions } from './simulator.js';

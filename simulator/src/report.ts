@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import type { PaymentSimulationReport } from './payments.js';
 import type { SimulationReport } from './simulator.js';
 
 const n = (v: number | null) => (v === null ? 'n/a' : Number.isFinite(v) ? v.toLocaleString('en-US') : 'n/a');
@@ -38,4 +39,18 @@ export function formatReport(r: SimulationReport, colour = true): string {
     ['errors', Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)],
   );
   return t.toString();
+}
+
+/** The payment simulation's report: decisions by the kind of payment each really was. */
+export function formatPaymentReport(r: PaymentSimulationReport, colour = true): string {
+  const t = new Table({
+    head: ['payment', 'sent', 'approve', 'review', 'decline', 'pending', 'refused'],
+    ...(colour ? {} : { style: { head: [], border: [] } }),
+  });
+  for (const [kind, c] of Object.entries(r.byAttack))
+    if (c.sent > 0) t.push([kind, c.sent, c.approve, c.review, c.decline, c.pending, c.refused]);
+  const errors = Object.entries(r.errors)
+    .map(([code, n]) => `${code} ×${n}`)
+    .join(', ');
+  return `${t.toString()}\n${r.sent} payments in ${(r.durationMs / 1000).toFixed(1)} s (asked ${r.rate}/s); answer p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms${errors ? `; refused: ${errors}` : ''}`;
 }

@@ -114,17 +114,25 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
         source: { kind: 'test', id: 'merchant' },
         data: p,
       });
-    for (const p of payments) await producer.send(TOPICS.payments, envelope(p.payment));
-    const stranger = { ...payments[0]!.payment, paymentId: 'unknown-merchant-1', merchantId: 'nobody' };
-    await producer.send(TOPICS.payments, envelope(stranger));
-    await producer.close();
-
     const decided = () =>
       new Map(
         decisions.envelopes
           .filter((e) => e.type === 'fraud.decided')
           .map((e) => [(e.data as { paymentId: string }).paymentId, e]),
       );
+    // The history first, decided in full, then the judged days (a live stream is in time order;
+    // a bulk dump across twelve partitions is not).
+    const history = payments.filter((p) => p.payment.createdAt < Date.UTC(2026, 10, 5));
+    for (const p of history) await producer.send(TOPICS.payments, envelope(p.payment));
+    await waitFor(() => decided().size >= history.length, {
+      timeoutMs: 40_000,
+      message: 'the history decided',
+    });
+    for (const p of payments.slice(history.length)) await producer.send(TOPICS.payments, envelope(p.payment));
+    const stranger = { ...payments[0]!.payment, paymentId: 'unknown-merchant-1', merchantId: 'nobody' };
+    await producer.send(TOPICS.payments, envelope(stranger));
+    await producer.close();
+
     await waitFor(() => decided().size >= payments.length, {
       timeoutMs: 40_000,
       message: 'every payment decided',
@@ -277,6 +285,28 @@ describe('payment fraud end to end on hexcast dev (records in PostgreSQL)', () =
         ).body.decision?.modelVersion === version,
       { timeoutMs: 30_000, message: 'decisions by the rolled-back model' },
     );
+
+    // hexcast simulate payments drives the pipeline through the API, attacks included.
+    const simulated = await hexcast(
+      [
+        'simulate',
+        'payments',
+        '--rate',
+        '100',
+        '--duration',
+        '3s',
+        '--api',
+        dev.api,
+        '--key',
+        dev.adminKey(),
+        '--customers',
+        '3000',
+      ],
+      env,
+    );
+    expect(simulated.stdout).toMatch(/│ none\s+│ \d+/);
+    expect(simulated.stdout).toMatch(/\d+ payments in [\d.]+ s \(asked 100\/s\)/);
+    expect(simulated.stdout).not.toContain('refused:');
 
     // The audit chains verify; an altered row is found.
     const client0 = async () => {

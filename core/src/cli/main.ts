@@ -18,6 +18,8 @@ export function buildProgram(plugins: readonly CliPlugin[] = []): Command {
     .description('Hexcast: real-time push and geofencing on a Kafka stream core')
     .version(version(), '-v, --version')
     .showHelpAfterError()
+    // A command's options are its own: `simulate payments --rate` is the subcommand's --rate.
+    .enablePositionalOptions()
     .exitOverride();
   registerDev(program, plugins);
   for (const register of COMMANDS) register(program);
