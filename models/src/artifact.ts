@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
@@ -115,5 +116,30 @@ export async function saveToMemory(
     modelTopology: captured.modelTopology,
     weightSpecs: captured.weightSpecs ?? [],
     weightData: Buffer.concat(buffers.map((b) => Buffer.from(b))),
+  };
+}
+
+/**
+ * A trained model as an artifact's common part, the model freed: its TF.js topology and weights,
+ * when it was made, and a version `<name>-<UTC time>-<weights digest>`.
+ */
+export async function packModel(
+  tf: typeof Tf,
+  model: Tf.LayersModel,
+  name: string,
+  now: Date = new Date(),
+): Promise<
+  Pick<ModelArtifact, 'version' | 'modelTopology' | 'weightSpecs' | 'weightData'> & { createdAt: string }
+> {
+  const saved = await saveToMemory(tf, model);
+  model.dispose();
+  const createdAt = now.toISOString();
+  const digest = createHash('sha256').update(saved.weightData).digest('hex').slice(0, 8);
+  return {
+    version: `${name}-${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest}`,
+    createdAt,
+    modelTopology: saved.modelTopology,
+    weightSpecs: saved.weightSpecs,
+    weightData: saved.weightData.toString('base64'),
   };
 }

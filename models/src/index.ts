@@ -6,6 +6,7 @@ export {
   loadLayers,
   type ModelArtifact,
   normalise,
+  packModel,
   readArtifact,
   saveToMemory,
   standardisation,

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type * as Tf from '@tensorflow/tfjs';
-import { loadLayers, normalise, readArtifact, saveToMemory, standardisation } from './artifact.js';
+import { loadLayers, normalise, packModel, readArtifact, standardisation } from './artifact.js';
 import type { Example } from './behaviour.js';
 import { auc } from './evaluate.js';
 import { FEATURES, featureVector, type PropensityInput } from './features.js';
@@ -74,20 +73,13 @@ export async function trainPropensity(
   await model.fit(xs, ys, { epochs: options.epochs ?? 12, batchSize: 256, shuffle: true, verbose: 0 });
   xs.dispose();
   ys.dispose();
-  const saved = await saveToMemory(tf, model);
-  model.dispose();
-  const createdAt = (options.now?.() ?? new Date()).toISOString();
-  const digest = createHash('sha256').update(saved.weightData).digest('hex').slice(0, 8);
+  const packed = await packModel(tf, model, 'propensity', options.now?.());
   const artifact: PropensityArtifact = {
     format: ARTIFACT_FORMAT,
     name: 'propensity',
-    version: `propensity-${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest}`,
-    createdAt,
     features: [...FEATURES],
     normalization,
-    modelTopology: saved.modelTopology,
-    weightSpecs: saved.weightSpecs,
-    weightData: saved.weightData.toString('base64'),
+    ...packed,
   };
   if (options.heldOut !== undefined && options.heldOut.length > 0) {
     const scorer = await TfPropensityScorer.load(artifact);

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type * as Tf from '@tensorflow/tfjs';
-import { loadLayers, normalise, saveToMemory, standardisation } from './artifact.js';
+import { loadLayers, normalise, packModel, standardisation } from './artifact.js';
 import { loadTf } from './tf.js';
 
 export const TABULAR_FORMAT = 'hexcast-tabular/1';
@@ -106,21 +105,14 @@ export async function trainTabular(
   });
   xs.dispose();
   ys.dispose();
-  const saved = await saveToMemory(tf, model);
-  model.dispose();
-  const createdAt = (options.now?.() ?? new Date()).toISOString();
-  const digest = createHash('sha256').update(saved.weightData).digest('hex').slice(0, 8);
+  const packed = await packModel(tf, model, options.name, options.now?.());
   return {
     format: TABULAR_FORMAT,
     name: options.name,
-    version: `${options.name}-${createdAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest}`,
-    createdAt,
     features: [...options.features],
     normalization,
     hidden,
-    modelTopology: saved.modelTopology,
-    weightSpecs: saved.weightSpecs,
-    weightData: saved.weightData.toString('base64'),
+    ...packed,
   };
 }
 
