@@ -6,6 +6,7 @@ import { CampaignInputSchema, CampaignPatchSchema, CampaignSchema } from './camp
 import type { CampaignPublisher } from './campaign-feed.js';
 import type { CampaignRepository } from './campaign-repository.js';
 import type { FenceCatalogue } from './fence-catalogue.js';
+import { CampaignWarningSchema, campaignWarnings } from './fence-sanity.js';
 
 export interface CampaignRoutesDeps {
   campaigns: CampaignRepository;
@@ -14,6 +15,17 @@ export interface CampaignRoutesDeps {
 }
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** A created or changed campaign, with what looks wrong about it (accepted all the same). */
+const CampaignWithWarnings = Type.Intersect([
+  CampaignSchema,
+  Type.Object({
+    warnings: Type.Array(CampaignWarningSchema, {
+      description:
+        'accepted, but probably not meant: e.g. a fence far from its time zone (coordinates swapped?)',
+    }),
+  }),
+]);
 
 /** Campaign CRUD (marketer) and the live fence lookup. */
 export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncTypebox<RouteOptions> {
@@ -25,12 +37,12 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
       schema: {
         tags: ['campaigns'],
         body: CampaignInputSchema,
-        response: { 201: CampaignSchema, ...errors },
+        response: { 201: CampaignWithWarnings, ...errors },
       },
       handler: async (request, reply) => {
         const campaign = await deps.campaigns.create(request.body, request.identity!.id);
         await deps.publisher.publish(campaign);
-        return reply.code(201).send(campaign);
+        return reply.code(201).send({ ...campaign, warnings: campaignWarnings(campaign) });
       },
     });
 
@@ -61,7 +73,7 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
         params: IdParams,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String({ pattern: '^"?\\d+"?$' })) }),
         body: CampaignPatchSchema,
-        response: { 200: CampaignSchema, ...errors },
+        response: { 200: CampaignWithWarnings, ...errors },
       },
       handler: async (request) => {
         const ifMatch = request.headers['if-match'];
@@ -73,7 +85,7 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
           expected,
         );
         await deps.publisher.publish(campaign);
-        return campaign;
+        return { ...campaign, warnings: campaignWarnings(campaign) };
       },
     });
 

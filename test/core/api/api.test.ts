@@ -297,6 +297,48 @@ describe('REST API', () => {
     ).toBe(404);
   });
 
+  it("warns, without refusing, when a fence is far from its campaign's time zone (swapped coordinates)", async () => {
+    const create = async (body: object) =>
+      (
+        await app.inject({ method: 'POST', url: '/v1/campaigns', headers: auth('marketer'), payload: body })
+      ).json() as {
+        id: string;
+        warnings: Array<{ code: string; message: string }>;
+      };
+    expect((await create(campaignBody)).warnings).toEqual([]);
+    // [lat, lng] for a Paris campaign: the Indian Ocean.
+    const swapped = await create({
+      ...campaignBody,
+      fence: { type: 'Circle', center: [48.87, 2.36], radiusM: 150 },
+    });
+    expect(swapped.warnings).toHaveLength(1);
+    expect(swapped.warnings[0]!.code).toBe('fence-far-from-timezone');
+    expect(swapped.warnings[0]!.message).toMatch(/swapped/);
+    // New York's coordinates in a Paris campaign: not swapped, the zone is wrong.
+    const elsewhere = await create({
+      ...campaignBody,
+      fence: { type: 'Circle', center: [-74.0, 40.71], radiusM: 150 },
+    });
+    expect(elsewhere.warnings[0]!.message).toMatch(/time zone right/);
+    expect(
+      (
+        await create({
+          ...campaignBody,
+          timezone: 'America/New_York',
+          fence: { type: 'Circle', center: [-74.0, 40.71], radiusM: 150 },
+        })
+      ).warnings,
+    ).toEqual([]);
+    // A fix on PATCH says so too.
+    const fixed = await app.inject({
+      method: 'PATCH',
+      url: `/v1/campaigns/${swapped.id}`,
+      headers: auth('marketer'),
+      payload: { fence: { type: 'Circle', center: [2.36, 48.87], radiusM: 150 } },
+    });
+    expect(fixed.json().warnings).toEqual([]);
+  });
+
   it('registers a device and returns a short-lived token the gateway can verify', async () => {
     const res = await app.inject({
       method: 'POST',
