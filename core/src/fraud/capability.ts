@@ -48,12 +48,7 @@ function fraudWorker(ctx: ServiceContext): Component[] {
       const store = new PaymentStore(records, new AuditLog(records));
       sender = new WebhookSender({
         outbox: store.outbox,
-        target: async (merchantId) => {
-          const merchant = await store.merchant(merchantId);
-          return merchant === null
-            ? null
-            : { url: merchant.policy.body.webhookUrl, secret: merchant.webhookSecret };
-        },
+        target: (merchantId) => store.webhookTarget(merchantId),
         metrics: ctx.metrics,
         logger: ctx.logger.child({ component: 'fraud-webhooks' }),
       });

@@ -1,5 +1,5 @@
 import { haversineM } from '../geo/index.js';
-import type { EntityHistory, EntityKind, EntityObservation } from './fraud-state.js';
+import type { EntityHistory, EntityObservation } from './fraud-state.js';
 import type { Payment } from './payment.js';
 
 /**
@@ -44,16 +44,6 @@ export const FRAUD_FEATURE_NAMES: readonly FraudFeatureName[] = FRAUD_FEATURES.m
 export const FEATURE_WORDS: Readonly<Record<FraudFeatureName, string>> = Object.fromEntries(
   FRAUD_FEATURES,
 ) as Record<FraudFeatureName, string>;
-
-/** The entities a payment is observed against, in `observationsFor`'s order. */
-export const ENTITY_ORDER = [
-  'card',
-  'customer',
-  'device',
-  'ip',
-  'email',
-  'merchant',
-] as const satisfies readonly EntityKind[];
 
 /** Faster than an airliner between two payments' device positions: impossible. */
 export const IMPOSSIBLE_KMH = 900;

@@ -1,7 +1,6 @@
 import type { BusProducer } from '../bus/index.js';
 import type { Envelope, EventRegistry } from '../envelope/index.js';
 import { TOPICS } from '../envelope/index.js';
-import { HexcastError } from '../errors/index.js';
 import type { DeviceStateStore } from '../geo/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
@@ -16,7 +15,7 @@ import type { WebhookEvent } from './webhooks.js';
 export interface FraudEngineOptions {
   registry: EventRegistry;
   producer: Pick<BusProducer, 'send'>;
-  store: Pick<PaymentStore, 'merchant' | 'decideMany'>;
+  store: Pick<PaymentStore, 'requireMerchant' | 'decideMany'>;
   state: FraudStateStore;
   /** The geo pipeline's device state: where a paying device last was. */
   positions: Pick<DeviceStateStore, 'load'>;
@@ -84,17 +83,8 @@ export class FraudEngine {
   async handle(envelope: Envelope): Promise<void> {
     const payment = envelope.data as Payment;
     assertNoPan(payment);
-    const merchant = await this.#o.store.merchant(payment.merchantId);
-    if (merchant === null)
-      throw new HexcastError('HX_PAYMENT_MERCHANT_UNKNOWN', `no merchant ${payment.merchantId}`, {
-        details: { merchantId: payment.merchantId },
-      });
-    if (!merchant.policy.accepts(payment.currency))
-      throw new HexcastError(
-        'HX_PAYMENT_CURRENCY_UNSUPPORTED',
-        `merchant ${payment.merchantId} takes ${merchant.policy.body.currencies.join(', ')}, not ${payment.currency}`,
-        { details: { currency: payment.currency, accepted: merchant.policy.body.currencies } },
-      );
+    const merchant = await this.#o.store.requireMerchant(payment.merchantId);
+    merchant.policy.assertAccepts(payment.currency);
 
     const position = await this.#position(payment);
     const histories = await this.#o.state.observe(observationsFor(payment, position));

@@ -40,10 +40,6 @@ export class MemoryFraudState implements FraudStateStore {
     this.#clock = clock;
   }
 
-  get size(): number {
-    return this.#entities.size;
-  }
-
   async observe(observations: readonly EntityObservation[]): Promise<EntityHistory[]> {
     this.#sinceSweep += observations.length;
     if (this.#sinceSweep > 10_000) this.#sweep();

@@ -6,7 +6,6 @@ export { DEVICE_RISK, type DeviceRisk, fraud } from './capability.js';
 export { DecisionWaiters } from './decision-waiters.js';
 export { FRAUD_EVENTS, FraudDecided, FraudReviewed, PaymentSubmitted } from './events.js';
 export {
-  ENTITY_ORDER,
   FEATURE_WORDS,
   type FeatureInputs,
   FRAUD_FEATURE_NAMES,

@@ -151,6 +151,28 @@ export class PaymentStore {
     return merchant;
   }
 
+  /** The merchant, or `HX_PAYMENT_MERCHANT_UNKNOWN`. */
+  async requireMerchant(id: string): Promise<Merchant> {
+    const merchant = await this.merchant(id);
+    if (merchant === null)
+      throw new HexcastError(
+        'HX_PAYMENT_MERCHANT_UNKNOWN',
+        `no merchant ${id} (create it: PUT /v1/merchants/${id})`,
+        {
+          details: { merchantId: id },
+        },
+      );
+    return merchant;
+  }
+
+  /** Where a merchant's webhook events go and the secret that signs them (null: no such merchant). */
+  async webhookTarget(id: string): Promise<{ url: string | undefined; secret: string } | null> {
+    const merchant = await this.merchant(id);
+    return merchant === null
+      ? null
+      : { url: merchant.policy.body.webhookUrl, secret: merchant.webhookSecret };
+  }
+
   /** The ids of the merchants a key owns. */
   async merchantsOf(keyId: string): Promise<string[]> {
     const rows = await this.records.query<{ id: string }>(
@@ -210,14 +232,6 @@ export class PaymentStore {
         details: { paymentId: payment.paymentId },
       },
     );
-  }
-
-  /** `decideMany` for one payment. */
-  async decide(
-    payment: Payment,
-    decision: FraudDecision,
-  ): Promise<{ decision: FraudDecision; fresh: boolean }> {
-    return (await this.decideMany([{ payment, decision }]))[0]!;
   }
 
   /**
@@ -345,22 +359,14 @@ export class PaymentStore {
     return rows.map(view);
   }
 
-  /** How many reviews are open, how many of them past `slaMs`, and when the oldest was opened. */
-  async openReviews(slaMs: number): Promise<{ open: number; overdue: number; oldest: number | null }> {
-    const [row] = await this.records.query<{
-      open: string | number;
-      overdue: string | number;
-      oldest: Date | string | null;
-    }>(
-      `SELECT count(*) AS open, count(*) FILTER (WHERE decided_at < $1) AS overdue, min(decided_at) AS oldest
+  /** How many reviews are open, and how many of them past `slaMs`. */
+  async openReviews(slaMs: number): Promise<{ open: number; overdue: number }> {
+    const [row] = await this.records.query<{ open: string | number; overdue: string | number }>(
+      `SELECT count(*) AS open, count(*) FILTER (WHERE decided_at < $1) AS overdue
        FROM payments WHERE review_status = 'open'`,
       [new Date(this.clock() - slaMs)],
     );
-    return {
-      open: Number(row?.open ?? 0),
-      overdue: Number(row?.overdue ?? 0),
-      oldest: ms(row?.oldest ?? null),
-    };
+    return { open: Number(row?.open ?? 0), overdue: Number(row?.overdue ?? 0) };
   }
 
   /** Claims a review for `reviewer` for `leaseMs` (renewing their own claim); refused while another holds it. */

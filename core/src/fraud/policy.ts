@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { HexcastError } from '../errors/index.js';
 import { FRAUD_FEATURE_NAMES, type FraudFeatures } from './features.js';
 import type { Payment } from './payment.js';
 import { ACTION_RANK, CompiledRule, type RuleAction, type RuleScope } from './rules.js';
@@ -114,8 +115,14 @@ export class CompiledPolicy {
     this.#block = lists(body.block);
   }
 
-  accepts(currency: string): boolean {
-    return this.body.currencies.includes(currency);
+  /** Refuses a currency the merchant does not take (`HX_PAYMENT_CURRENCY_UNSUPPORTED`). */
+  assertAccepts(currency: string): void {
+    if (!this.body.currencies.includes(currency))
+      throw new HexcastError(
+        'HX_PAYMENT_CURRENCY_UNSUPPORTED',
+        `merchant ${this.merchantId} takes ${this.body.currencies.join(', ')}, not ${currency}`,
+        { details: { currency, accepted: this.body.currencies } },
+      );
   }
 
   decide(payment: Payment, features: FraudFeatures, score: number, explain: () => Contribution[]): Verdict {

@@ -54,15 +54,7 @@ const PaymentViewSchema = Type.Object(
 export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<RouteOptions> {
   return async (app, { limited }) => {
     const owned = async (identity: ApiKeyIdentity, merchantId: string): Promise<Merchant> => {
-      const merchant = await deps.store.merchant(merchantId);
-      if (merchant === null)
-        throw new HexcastError(
-          'HX_PAYMENT_MERCHANT_UNKNOWN',
-          `no merchant ${merchantId} (create it: PUT /v1/merchants/${merchantId})`,
-          {
-            details: { merchantId },
-          },
-        );
+      const merchant = await deps.store.requireMerchant(merchantId);
       if (identity.role !== 'admin' && merchant.ownerKeyId !== identity.id)
         throw new HexcastError('HX_MERCHANT_FORBIDDEN', `this key does not own merchant ${merchantId}`);
       return merchant;
@@ -130,13 +122,7 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
       },
       handler: async (request, reply) => {
         const payment = request.body;
-        const merchant = await owned(request.identity!, payment.merchantId);
-        if (!merchant.policy.accepts(payment.currency))
-          throw new HexcastError(
-            'HX_PAYMENT_CURRENCY_UNSUPPORTED',
-            `merchant ${merchant.id} takes ${merchant.policy.body.currencies.join(', ')}, not ${payment.currency}`,
-            { details: { currency: payment.currency, accepted: merchant.policy.body.currencies } },
-          );
+        (await owned(request.identity!, payment.merchantId)).policy.assertAccepts(payment.currency);
         const { view } = await deps.store.submit(payment, request.headers['idempotency-key'] ?? null);
         // Pending (new, or a retry after a failed publish): publish; the decision is keyed by payment.
         if (view.status === 'pending')

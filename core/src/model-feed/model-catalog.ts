@@ -1,6 +1,5 @@
 import { Feed, type FeedOptions } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
-import type { Component } from '../lifecycle/index.js';
 import { ModelPublished, ModelWithdrawn } from './events.js';
 
 export interface PublishedModel {
@@ -15,8 +14,7 @@ export interface PublishedModel {
  * are live and to promote or roll back by republishing one under another name. It starts reading
  * on first use (`open`), so a process that never asks never connects.
  */
-export class ModelCatalog implements Component {
-  readonly name = 'model-catalog';
+export class ModelCatalog {
   readonly #models = new Map<string, PublishedModel>();
   readonly #feed: Feed;
 
@@ -58,14 +56,6 @@ export class ModelCatalog implements Component {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return true;
-  }
-
-  ready(): boolean {
-    return this.#feed.ready();
-  }
-
-  start(): Promise<void> {
-    return this.open();
   }
 
   async close(): Promise<void> {

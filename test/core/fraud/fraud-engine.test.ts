@@ -1,14 +1,11 @@
 import {
   AuditLog,
   type Broker,
-  candidateFraudSlot,
   type Envelope,
   FRAUD_EVENTS,
   FRAUD_FEATURE_NAMES,
-  FraudEngine,
   liveFraudSlot,
   MemoryDeviceStateStore,
-  MemoryFraudState,
   ModelFeed,
   ModelPublished,
   migrate,
@@ -24,6 +21,7 @@ import { generatePayments, type TabularArtifact, trainTabular } from '@hexcast/m
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
+import { fraudEngineFor } from '../../helpers/fraud.js';
 import { collectTopic } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -64,34 +62,8 @@ describe('fraud engine (embedded broker, PGlite)', () => {
     await records.close();
   });
 
-  const engineWith = (
-    positions = new MemoryDeviceStateStore(),
-    live = liveFraudSlot(),
-    candidate = candidateFraudSlot(),
-  ) => {
-    const state = new MemoryFraudState();
-    const engine = new FraudEngine({
-      registry: bus.registry,
-      producer: bus.producer,
-      store,
-      state,
-      positions,
-      live,
-      candidate,
-      metrics: bus.metrics,
-      logger: silentLogger(),
-      deviceRiskTtlMs: 3_600_000,
-    });
-    const handle = (p: Payment) =>
-      engine.handle(
-        bus.registry.create(PaymentSubmitted, {
-          key: p.paymentId,
-          source: { kind: 'test', id: 't' },
-          data: p,
-        }),
-      );
-    return { engine, state, handle, live, candidate };
-  };
+  const engineWith = (positions = new MemoryDeviceStateStore(), live = liveFraudSlot()) =>
+    fraudEngineFor(bus, store, { positions, live });
 
   it("checks a payment against where its device really is (the geo pipeline's device state)", async () => {
     const positions = new MemoryDeviceStateStore();

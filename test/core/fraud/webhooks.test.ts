@@ -4,16 +4,10 @@ import type { AddressInfo } from 'node:net';
 import {
   AuditLog,
   type Broker,
-  candidateFraudSlot,
   FRAUD_EVENTS,
-  FraudEngine,
-  liveFraudSlot,
-  MemoryDeviceStateStore,
-  MemoryFraudState,
   migrate,
   type Payment,
   PaymentStore,
-  PaymentSubmitted,
   PgliteRecords,
   silentLogger,
   WebhookSender,
@@ -21,6 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
+import { fraudEngineFor } from '../../helpers/fraud.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 interface Received {
@@ -99,10 +94,7 @@ describe("the merchant webhook (a local HTTP server as the merchant's endpoint)"
     }
     const sender = new WebhookSender({
       outbox: store.outbox,
-      target: async (id) => {
-        const m = await store.merchant(id);
-        return m === null ? null : { url: m.policy.body.webhookUrl, secret: m.webhookSecret };
-      },
+      target: (id) => store.webhookTarget(id),
       metrics: bus.metrics,
       logger: silentLogger(),
       maxAttempts: 3,
@@ -110,16 +102,7 @@ describe("the merchant webhook (a local HTTP server as the merchant's endpoint)"
       pollMs: 20,
     });
     await sender.start();
-    const engine = new FraudEngine({
-      registry: bus.registry,
-      producer: bus.producer,
-      store,
-      state: new MemoryFraudState(),
-      positions: new MemoryDeviceStateStore(),
-      live: liveFraudSlot(),
-      candidate: candidateFraudSlot(),
-      metrics: bus.metrics,
-      logger: silentLogger(),
+    const { handle } = fraudEngineFor(bus, store, {
       deviceRiskTtlMs: 60_000,
       onWebhook: () => sender.nudge(),
     });
@@ -132,14 +115,6 @@ describe("the merchant webhook (a local HTTP server as the merchant's endpoint)"
       customer: { id: 'c1', emailHash: 'mail-hash-1' },
       createdAt: Date.now(),
     });
-    const handle = (p: Payment) =>
-      engine.handle(
-        bus.registry.create(PaymentSubmitted, {
-          key: p.paymentId,
-          source: { kind: 'test', id: 't' },
-          data: p,
-        }),
-      );
 
     await handle(pay('w-1', 'm-flaky'));
     await handle(pay('w-1', 'm-flaky')); // a redelivered payment: no second delivery

@@ -3,23 +3,18 @@ import {
   type Broker,
   CAMPAIGN_EVENTS,
   type Campaign,
-  candidateFraudSlot,
   DELIVERY_EVENTS,
   type Device,
   deliveriesTopic,
   type Envelope,
   FenceCatalogue,
   FRAUD_EVENTS,
-  FraudEngine,
   GEO_EVENTS,
   GeoDwell,
   GeoEnter,
   type LedgerOffer,
-  liveFraudSlot,
-  MemoryDeviceStateStore,
   MemoryEligibilityStore,
   MemoryFenceIndex,
-  MemoryFraudState,
   MemoryProfileStore,
   migrate,
   neutralSignals,
@@ -29,7 +24,6 @@ import {
   OfferLedger,
   type OfferSettings,
   PaymentStore,
-  PaymentSubmitted,
   PgliteRecords,
   RedisEligibilityStore,
   RedisProfileStore,
@@ -44,6 +38,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { offerSettings } from '../../fixtures/offers.js';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
+import { fraudEngineFor } from '../../helpers/fraud.js';
 import { collectTopic } from '../../helpers/gateway.js';
 import { hasService, useRedis } from '../../helpers/services.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -335,42 +330,24 @@ describe('offer engine (memory engines, embedded broker)', () => {
 
   it('a device whose payment the fraud pipeline declined gets no coupon (Signals.deviceRisk from the fraud state); a clean one does', async () => {
     for (const e of FRAUD_EVENTS) bus.registry.register(e);
-    const state = new MemoryFraudState();
     const store = new PaymentStore(records, new AuditLog(records));
     await store.putMerchant('shop-signals', 'key-1', {
       name: 'shop',
       currencies: ['EUR'],
       rules: [{ id: 'huge', when: 'amount > 2000', action: 'decline' }],
     });
-    const fraud = new FraudEngine({
-      registry: bus.registry,
-      producer: bus.producer,
-      store,
-      state,
-      positions: new MemoryDeviceStateStore(),
-      live: liveFraudSlot(),
-      candidate: candidateFraudSlot(),
-      metrics: bus.metrics,
-      logger: silentLogger(),
-      deviceRiskTtlMs: 3_600_000,
-    });
+    const { handle, state } = fraudEngineFor(bus, store);
     const pay = (paymentId: string, deviceId: string, amount: number) =>
-      fraud.handle(
-        bus.registry.create(PaymentSubmitted, {
-          key: paymentId,
-          source: { kind: 'test', id: 'merchant' },
-          data: {
-            paymentId,
-            merchantId: 'shop-signals',
-            amount,
-            currency: 'EUR',
-            card: { fingerprint: `card-of-${deviceId}`, binCountry: 'FR' },
-            customer: { id: `cus-${deviceId}`, emailHash: `mail-of-${deviceId}` },
-            deviceId,
-            createdAt: NOW,
-          },
-        }),
-      );
+      handle({
+        paymentId,
+        merchantId: 'shop-signals',
+        amount,
+        currency: 'EUR',
+        card: { fingerprint: `card-of-${deviceId}`, binCountry: 'FR' },
+        customer: { id: `cus-${deviceId}`, emailHash: `mail-of-${deviceId}` },
+        deviceId,
+        createdAt: NOW,
+      });
     await pay('sig-1', 'fraudster', 5000);
     await pay('sig-2', 'shopper', 30);
     expect(await state.deviceRisk('fraudster')).toBeGreaterThanOrEqual(0.9);
