@@ -16,6 +16,8 @@ export interface PublishedModel {
  */
 export class ModelCatalog {
   readonly #models = new Map<string, PublishedModel>();
+  /** `settled` calls waiting for the next record read. */
+  readonly #waiting = new Set<() => void>();
   readonly #feed: Feed;
 
   constructor(options: FeedOptions) {
@@ -32,6 +34,7 @@ export class ModelCatalog {
             publishedAt: envelope.ts,
           });
         else if (envelope.type === ModelWithdrawn.type) this.#models.delete(data.name);
+        for (const wake of this.#waiting) wake();
       },
     });
   }
@@ -48,14 +51,22 @@ export class ModelCatalog {
     return this.#models.get(name) ?? null;
   }
 
-  /** Resolves once the catalogue has read `name` at `version` (null: withdrawn), or after `timeoutMs`. */
+  /** Resolves true once the catalogue has read `name` at `version` (null: withdrawn), false after `timeoutMs`. */
   async settled(name: string, version: string | null, timeoutMs = 5_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.#models.get(name)?.version ?? null) !== version) {
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return true;
+    const holds = () => (this.#models.get(name)?.version ?? null) === version;
+    if (holds()) return true;
+    return new Promise((resolve) => {
+      const done = (result: boolean) => {
+        clearTimeout(timer);
+        this.#waiting.delete(check);
+        resolve(result);
+      };
+      const check = () => {
+        if (holds()) done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#waiting.add(check);
+    });
   }
 
   async close(): Promise<void> {
