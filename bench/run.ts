@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   offers: async () => (await import('./offers.bench.js')).default,
   e2e: async () => (await import('./e2e.bench.js')).default,
   fraud: async () => (await import('./fraud.bench.js')).default,
+  sentiment: async () => (await import('./sentiment.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

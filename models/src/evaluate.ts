@@ -81,3 +81,27 @@ export function recallAtFpr(scores: ArrayLike<number>, labels: readonly boolean[
 function descending(scores: ArrayLike<number>, n: number): number[] {
   return Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number));
 }
+
+/**
+ * Stratified k-fold assignment: the fold (0 … k−1) of each example, each class spread evenly over
+ * the folds in a shuffled order drawn from `random`.
+ */
+export function stratifiedFoldOf<L>(labels: readonly L[], k: number, random: () => number): number[] {
+  const byClass = new Map<L, number[]>();
+  labels.forEach((label, i) => {
+    const members = byClass.get(label);
+    if (members === undefined) byClass.set(label, [i]);
+    else members.push(i);
+  });
+  const fold = new Array<number>(labels.length).fill(0);
+  for (const members of byClass.values()) {
+    for (let i = members.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [members[i], members[j]] = [members[j]!, members[i]!];
+    }
+    members.forEach((index, n) => {
+      fold[index] = n % k;
+    });
+  }
+  return fold;
+}

@@ -7,6 +7,7 @@ export {
   type ModelArtifact,
   normalise,
   packModel,
+  quantizeUint8,
   readArtifact,
   saveToMemory,
   standardisation,
@@ -26,7 +27,7 @@ export {
   sigmoid,
   splitByUser,
 } from './behaviour.js';
-export { auc, averagePrecision, recallAtFpr } from './evaluate.js';
+export { auc, averagePrecision, recallAtFpr, stratifiedFoldOf } from './evaluate.js';
 export {
   affinity,
   CATEGORY_PRIOR,
@@ -65,6 +66,7 @@ export {
 } from './propensity-model.js';
 export { gamma, normal, poisson, seededRandom } from './random.js';
 export { heuristicScore, heuristicScorer, type PropensityScorer } from './scorer.js';
+export * from './sentiment/index.js';
 export {
   TABULAR_FORMAT,
   type TabularArtifact,

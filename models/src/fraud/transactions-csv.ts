@@ -1,4 +1,4 @@
-import { averagePrecision, recallAtFpr } from '../evaluate.js';
+import { averagePrecision, recallAtFpr, stratifiedFoldOf } from '../evaluate.js';
 import { TabularScorer, type TabularTrainOptions, trainTabular } from '../tabular.js';
 
 /** Labelled rows in the ULB credit-card format (`Time,V1…V28,Amount,Class`, optional `row`). */
@@ -92,17 +92,7 @@ export function stratifiedFolds(
   k: number,
   random: () => number,
 ): Array<{ train: LabelledRows; test: LabelledRows }> {
-  const fold = new Array<number>(data.rows.length);
-  for (const cls of [true, false]) {
-    const members = data.labels.flatMap((l, i) => (l === cls ? [i] : []));
-    for (let i = members.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [members[i], members[j]] = [members[j]!, members[i]!];
-    }
-    members.forEach((m, i) => {
-      fold[m] = i % k;
-    });
-  }
+  const fold = stratifiedFoldOf(data.labels, k, random);
   const subset = (keep: (f: number) => boolean): LabelledRows => {
     const idx = fold.flatMap((f, i) => (keep(f) ? [i] : []));
     return {
