@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,59 @@ describe('hexcast CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('evaluates sentiment on two labelled files (VADER, TF-IDF logistic regression, hexcast), as JSON too, and trains a sentiment model', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hx-cli-sentiment-'));
+    try {
+      const lines = readFileSync(
+        new URL('../../../../shared/data/sentiment/tweets_dev.tsv', import.meta.url),
+        'utf8',
+      ).split('\n');
+      const train = path.join(dir, 'train.tsv');
+      const test = path.join(dir, 'test.tsv');
+      writeFileSync(train, lines.slice(0, 800).join('\n'));
+      writeFileSync(test, lines.slice(800, 1100).join('\n'));
+      const json = await run(
+        process.execPath,
+        [bin, 'model', 'evaluate', 'sentiment', '--train', train, '--test', test, '--json'],
+        {
+          timeout: 120_000,
+        },
+      );
+      const scores = JSON.parse(json.stdout) as Record<
+        string,
+        { accuracy: number; macro_f1: number; weighted_f1: number; r: number }
+      >;
+      expect(Object.keys(scores)).toEqual(['vader', 'tfidf-logreg', 'hexcast']);
+      for (const s of Object.values(scores)) {
+        expect(s.accuracy).toBeGreaterThan(0.5);
+        expect(s.weighted_f1).toBeGreaterThan(0.4);
+        expect(s.r).toBeGreaterThan(0.3);
+      }
+      const bad = (await run(process.execPath, [
+        bin,
+        'model',
+        'evaluate',
+        'sentiment',
+        '--train',
+        train,
+      ]).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('HX_CLI_USAGE');
+      const out = path.join(dir, 'model');
+      const trained = await run(
+        process.execPath,
+        [bin, 'model', 'train', 'sentiment', '--data', train, '--out', out, '--folds', '1', '--epochs', '2'],
+        { timeout: 120_000 },
+      );
+      expect(trained.stdout).toContain('trained on 800 posts');
+      expect(
+        JSON.parse(readFileSync(path.join(out, 'model.json'), 'utf8')).userDefinedMetadata.hexcast.format,
+      ).toBe('hexcast-sentiment/1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('exits non-zero on an unknown command', async () => {
     const error = (await run(process.execPath, [bin, 'teleport']).catch((e: unknown) => e)) as {

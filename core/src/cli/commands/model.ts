@@ -6,6 +6,9 @@ import {
   type PropensityArtifact,
   readArtifact,
   readPropensityArtifact,
+  SENTIMENT_FORMAT,
+  type SentimentArtifact,
+  SentimentScorer,
   splitByUser,
   TABULAR_FORMAT,
   type TabularArtifact,
@@ -22,6 +25,7 @@ import { HexcastError } from '../../errors/index.js';
 import { ModelPublished } from '../../model-feed/index.js';
 import { Metrics } from '../../observability/index.js';
 import { evaluateFraudFiles, trainFraud } from './model-fraud.js';
+import { DEFAULT_SENTIMENT_DATA, evaluateSentimentFiles, trainSentimentFile } from './model-sentiment.js';
 import { cliTable } from './table.js';
 
 const int = (name: string) => (value: string) => {
@@ -45,17 +49,20 @@ interface TrainOptions {
   days: number;
   trainDays: number;
   fromLabels: boolean;
+  data?: string;
+  folds: number;
   epochs?: number;
   seed: number;
 }
 
-/** A saved artifact of either format. */
+/** A saved artifact of any format `hexcast model train` writes. */
 async function readAnyArtifact(dir: string): Promise<ModelArtifact> {
-  try {
-    return await readArtifact<ModelArtifact>(dir, TABULAR_FORMAT);
-  } catch {
-    return readArtifact<ModelArtifact>(dir, ARTIFACT_FORMAT);
+  for (const format of [TABULAR_FORMAT, SENTIMENT_FORMAT]) {
+    try {
+      return await readArtifact<ModelArtifact>(dir, format);
+    } catch {}
   }
+  return readArtifact<ModelArtifact>(dir, ARTIFACT_FORMAT);
 }
 
 /** `hexcast model train | evaluate | publish`: the offer engine's propensity model and the fraud model. */
@@ -63,15 +70,15 @@ export function registerModel(program: Command): void {
   const model = program
     .command('model')
     .description(
-      "train, evaluate and publish models: the offer engine's propensity model and the fraud model",
+      "train, evaluate and publish models: the offer engine's propensity model, the fraud model and the sentiment model",
     );
 
   model
     .command('train')
     .description(
-      'train a model and write TF.js artifacts: propensity (default) on generated interaction history (models/README.md), or fraud on generated payments (docs/fraud.md)',
+      'train a model and write TF.js artifacts: propensity (default) on generated interaction history (models/README.md), fraud on generated payments (docs/fraud.md), or sentiment on labelled posts (docs/sentiment.md)',
     )
-    .argument('[name]', 'propensity | fraud', 'propensity')
+    .argument('[name]', 'propensity | fraud | sentiment', 'propensity')
     .requiredOption('--out <dir>', 'where model.json and weights.bin go')
     .option('--users <n>', 'propensity: users in the generated history', int('users'), 4000)
     .option('--offers <n>', 'propensity: offers per user', int('offers'), 10)
@@ -79,7 +86,17 @@ export function registerModel(program: Command): void {
     .option('--days <n>', 'fraud: days of payments', int('days'), 14)
     .option('--train-days <n>', 'fraud: the first days trained on; the rest held out', int('train-days'), 10)
     .option('--from-labels', "fraud: add reviewers' labelled payments from the records database", false)
-    .option('--epochs <n>', 'training epochs (propensity 12, fraud 20)', int('epochs'))
+    .option(
+      '--data <file>',
+      'sentiment: labelled posts, airline CSV or VADER TSV (default: the airline tweets of shared/data)',
+    )
+    .option(
+      '--folds <n>',
+      'sentiment: cross-validation folds reported before training on all (1: none)',
+      int('folds'),
+      5,
+    )
+    .option('--epochs <n>', 'training epochs (propensity 12, fraud 20, sentiment 10)', int('epochs'))
     .option('--seed <n>', 'history seed', int('seed'), 1)
     .action(async (name: string, o: TrainOptions) => {
       if (name === 'fraud') {
@@ -90,8 +107,16 @@ export function registerModel(program: Command): void {
         );
         return;
       }
+      if (name === 'sentiment') {
+        const { artifact, table } = await trainSentimentFile(o.data ?? DEFAULT_SENTIMENT_DATA, o);
+        await writeArtifact(o.out, artifact);
+        process.stdout.write(
+          `${table}${table ? '\n' : ''}trained on ${artifact.evaluation!.trained_on} posts; wrote ${o.out}\n`,
+        );
+        return;
+      }
       if (name !== 'propensity')
-        throw new HexcastError('HX_CLI_USAGE', `no model ${name}: propensity or fraud`);
+        throw new HexcastError('HX_CLI_USAGE', `no model ${name}: propensity, fraud or sentiment`);
       const history = generateHistory({ users: o.users, offersPerUser: o.offers, seed: o.seed });
       const { train, test } = splitByUser(history);
       const artifact = await trainPropensity(train, { epochs: o.epochs ?? 12, seed: o.seed, heldOut: test });
@@ -108,19 +133,32 @@ export function registerModel(program: Command): void {
   model
     .command('evaluate')
     .description(
-      "propensity: AUC of a saved model vs the heuristic on freshly generated held-out history; fraud: logistic regression vs Hexcast's trainer on two CSV files in the ULB format",
+      "propensity: AUC of a saved model vs the heuristic on freshly generated held-out history; fraud: logistic regression vs Hexcast's trainer on two CSV files in the ULB format; sentiment: VADER's rules, TF-IDF logistic regression and Hexcast's model on two labelled files",
     )
-    .argument('<dir|fraud>', 'a directory written by `hexcast model train`, or `fraud`')
+    .argument(
+      '<dir|fraud|sentiment>',
+      'a directory written by `hexcast model train`, or `fraud`, or `sentiment`',
+    )
     .option('--users <n>', 'users in the evaluation history', int('users'), 2000)
     .option('--seed <n>', 'history seed (differs from training by default)', int('seed'), 99)
-    .option('--train <csv>', 'fraud: the file to train on')
-    .option('--test <csv>', 'fraud: the file to score')
-    .option('--json', 'fraud: print {"logreg": {...}, "hexcast": {...}}', false)
+    .option('--train <file>', 'fraud, sentiment: the file to train on')
+    .option('--test <file>', 'fraud, sentiment: the file to score')
+    .option('--json', 'fraud, sentiment: print the figures as JSON, by scorer', false)
     .action(
       async (
         dir: string,
         o: { users: number; seed: number; train?: string; test?: string; json: boolean },
       ) => {
+        if (dir === 'sentiment') {
+          if (o.train === undefined || o.test === undefined)
+            throw new HexcastError(
+              'HX_CLI_USAGE',
+              'hexcast model evaluate sentiment needs --train <file> and --test <file>',
+            );
+          const { scores, table } = await evaluateSentimentFiles(o.train, o.test);
+          process.stdout.write(o.json ? `${JSON.stringify(scores)}\n` : `${table}\n`);
+          return;
+        }
         if (dir === 'fraud') {
           if (o.train === undefined || o.test === undefined)
             throw new HexcastError(
@@ -166,6 +204,8 @@ export function registerModel(program: Command): void {
       // Loading it here refuses a broken artifact before any worker sees it.
       if (artifact.format === TABULAR_FORMAT)
         (await TabularScorer.load(artifact as TabularArtifact)).dispose();
+      else if (artifact.format === SENTIMENT_FORMAT)
+        (await SentimentScorer.load(artifact as unknown as SentimentArtifact)).dispose();
       else (await TfPropensityScorer.load(artifact as PropensityArtifact)).dispose();
       if (o.candidate && artifact.name !== 'fraud')
         throw new HexcastError('HX_CLI_USAGE', 'only a fraud model can be published as a candidate');
