@@ -21,3 +21,4 @@ export * from './offers/index.js';
 export * from './records/index.js';
 export * from './redis/index.js';
 export * from './runtime/index.js';
+export * from './sentiment/index.js';

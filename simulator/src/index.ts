@@ -20,3 +20,4 @@ export {
 } from './payments.js';
 export { formatPaymentReport, formatReport } from './report.js';
 export { type Progress, pool, type SimulationReport, Simulator, type SimulatorOptions } from './simulator.js';
+export { startXStandIn, type XRule, type XStandIn, type XTweetInput } from './x-standin.js';

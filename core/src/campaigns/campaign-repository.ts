@@ -18,6 +18,7 @@ interface Row {
   timezone: string;
   offer: Campaign['offer'] | string | null;
   updated_at: Date | string;
+  brand?: string | null;
 }
 
 const iso = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
@@ -37,6 +38,7 @@ function toCampaign(row: Row): Campaign {
     ...(row.offer === null || row.offer === undefined
       ? {}
       : { offer: typeof row.offer === 'string' ? JSON.parse(row.offer) : row.offer }),
+    ...(row.brand === null || row.brand === undefined ? {} : { brand: row.brand }),
     updatedAt: iso(row.updated_at),
   };
 }
@@ -50,7 +52,7 @@ function checkCampaign(c: Pick<Campaign, 'fence' | 'startsAt' | 'endsAt' | 'time
 }
 
 const COLUMNS =
-  'id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer, updated_at';
+  'id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer, brand, updated_at';
 
 /** Campaigns with a full version history: every change writes a `campaign_versions` row. */
 export class CampaignRepository {
@@ -62,8 +64,8 @@ export class CampaignRepository {
     const id = randomUUID();
     return this.records.transaction(async (tx) => {
       const rows = await tx.query<Row>(
-        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+        `INSERT INTO campaigns (id, version, name, status, fence, dwell_ms, exit_debounce_ms, starts_at, ends_at, timezone, offer, brand)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
         [
           id,
           candidate.name,
@@ -75,6 +77,7 @@ export class CampaignRepository {
           candidate.endsAt,
           candidate.timezone,
           candidate.offer === undefined ? null : JSON.stringify(candidate.offer),
+          candidate.brand ?? null,
         ],
       );
       const campaign = toCampaign(rows[0]!);
@@ -117,7 +120,7 @@ export class CampaignRepository {
       checkCampaign(next);
       const updated = await tx.query<Row>(
         `UPDATE campaigns SET version = version + 1, name = $2, status = $3, fence = $4, dwell_ms = $5, exit_debounce_ms = $6,
-           starts_at = $7, ends_at = $8, timezone = $9, offer = $10, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+           starts_at = $7, ends_at = $8, timezone = $9, offer = $10, brand = $11, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [
           id,
           next.name,
@@ -129,6 +132,7 @@ export class CampaignRepository {
           next.endsAt,
           next.timezone,
           next.offer === undefined ? null : JSON.stringify(next.offer),
+          next.brand ?? null,
         ],
       );
       const campaign = toCampaign(updated[0]!);

@@ -32,6 +32,16 @@ export const CampaignInputSchema = Type.Object(
     ),
     /** Without it the campaign only raises geo events (no coupon). */
     offer: Type.Optional(OfferSettingsSchema),
+    /**
+     * The brand the campaign promotes (a brand id of `HX_SENTIMENT_BRANDS`): its coupons pause
+     * while the brand's posts spike negative.
+     */
+    brand: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+        description: "a sentiment brand id: coupons pause while the brand's posts spike negative",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -52,6 +62,7 @@ export const CampaignSchema = Type.Object({
   endsAt: Type.String(),
   timezone: Type.String(),
   offer: Type.Optional(OfferSettingsSchema),
+  brand: Type.Optional(Type.String()),
   updatedAt: Type.String(),
 });
 

@@ -101,6 +101,35 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    sentiment: Type.Object(
+      {
+        /** Posts scored in parallel (per-key order is kept). */
+        concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+        /**
+         * The brands to watch, as JSON: `[{"id", "name", "aliases"?, "handles"?, "misspellings"?,
+         * "products"?}]`. Unset: the six US airlines of the demo data.
+         */
+        brands: Type.Optional(Type.String({ minLength: 2 })),
+        /** Generic signed webhook channels: `channel=secret` pairs (secret ≥ 16 characters). */
+        webhookSecrets: Type.Array(Type.String(), { default: [] }),
+        /** Facebook/Instagram Graph webhooks: the app secret (X-Hub-Signature-256) and the verify token. */
+        graphAppSecret: Type.Optional(Type.String({ minLength: 8 })),
+        graphVerifyToken: Type.Optional(Type.String({ minLength: 1 })),
+        /** X API v2 filtered stream: the bearer token (unset: no X connector) and the API's base URL. */
+        xBearerToken: Type.Optional(Type.String({ minLength: 1 })),
+        xApiUrl: Type.String({ minLength: 1, default: 'https://api.x.com' }),
+        /** A negative post raises a care alert at or above this influence (log10 followers + log10 engagement). */
+        alertMinInfluence: Type.Number({ minimum: 0, default: 1 }),
+        /** How long a care agent's claim on an alert lasts. */
+        alertLeaseMs: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+        /** Spike detector: posts a minute needs, and how far its negative share must rise above the baseline. */
+        spikeMinPosts: Type.Integer({ minimum: 1, default: 20 }),
+        spikeMargin: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.25 }),
+        /** Shard posts over these MySQL/MariaDB databases (`mysql://…`); empty: the records database. */
+        postsDbUrls: Type.Array(Type.String(), { default: [] }),
+      },
+      { default: {} },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -99,6 +99,17 @@ export const ERROR_CODES = {
   HX_WEBHOOK_DEAD: { status: 502, retriable: false },
   HX_RECORDS_UNAVAILABLE: { status: 503, retriable: true },
   HX_RECORDS_IN_USE: { status: 409, retriable: false },
+  HX_POST_INVALID: { status: 400, retriable: false },
+  HX_POST_NO_BRAND: { status: 422, retriable: false },
+  HX_CHANNEL_UNKNOWN: { status: 404, retriable: false },
+  HX_SOCIAL_SIGNATURE_INVALID: { status: 401, retriable: false },
+  HX_GRAPH_VERIFY_FAILED: { status: 403, retriable: false },
+  HX_X_STREAM_FAILED: { status: 503, retriable: true },
+  HX_ALERT_NOT_FOUND: { status: 404, retriable: false },
+  HX_ALERT_NOT_OPEN: { status: 409, retriable: false },
+  HX_ALERT_CLAIMED: { status: 409, retriable: true },
+  HX_ALERT_NOT_CLAIMED: { status: 409, retriable: false },
+  HX_POSTS_DB_URL_INVALID: { status: 500, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

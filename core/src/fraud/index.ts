@@ -1,6 +1,8 @@
 // Payment fraud: payments in (API and hx.payments), stateful features, a hot-swapped model with
 // a shadow candidate, merchant rules, decisions on hx.fraud-decisions, human review and a
 // hash-chained audit log. docs/fraud.md.
+
+export { webhookSignature } from '../http/index.js';
 export { type AuditEntry, AuditLog, assertChainsIntact, type ChainReport } from './audit-log.js';
 export { DEVICE_RISK, type DeviceRisk, fraud } from './capability.js';
 export { DecisionWaiters } from './decision-waiters.js';
@@ -55,5 +57,4 @@ export {
   WebhookOutbox,
   WebhookSender,
   type WebhookSenderOptions,
-  webhookSignature,
 } from './webhooks.js';

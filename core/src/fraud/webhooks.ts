@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { backoffMs, type RetryPolicy } from '../bus/index.js';
 import { HexcastError } from '../errors/index.js';
+import { webhookSignature } from '../http/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Queryable, Records } from '../records/index.js';
@@ -25,15 +25,6 @@ export interface WebhookEvent {
   id: string;
   type: string;
   data: { paymentId: string; merchantId: string } & Record<string, unknown>;
-}
-
-/**
- * `Hexcast-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with the merchant's
- * webhook secret>` — the receiver recomputes it over the raw body and refuses an old `t`.
- */
-export function webhookSignature(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
 }
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());

@@ -1,2 +1,8 @@
 export { listenOn } from './listen.js';
 export { createOpsServer, OpsServer, type OpsServerOptions } from './ops-server.js';
+export {
+  checkHubSignature,
+  checkWebhookSignature,
+  type SignatureProblem,
+  webhookSignature,
+} from './signature.js';

@@ -6,6 +6,7 @@ import { DEVICE_RISK } from '../fraud/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { ModelFeed } from '../model-feed/index.js';
 import type { Capability, ServiceContext } from '../runtime/index.js';
+import { BRAND_MOOD } from '../sentiment/index.js';
 import { offerCodeSecret } from './coupon-code.js';
 import { MemoryEligibilityStore } from './eligibility.js';
 import { RedisEligibilityStore } from './eligibility.redis.js';
@@ -29,10 +30,11 @@ function offersWorker(ctx: ServiceContext): Component[] {
   const eligibility = redis === null ? new MemoryEligibilityStore() : new RedisEligibilityStore(redis);
   const catalogue = ctx.use(FENCE_CATALOGUE);
   const risk = ctx.provides(DEVICE_RISK) ? ctx.use(DEVICE_RISK) : null;
-  const signals: Signals =
-    risk === null
-      ? neutralSignals
-      : { ...neutralSignals, deviceRisk: (deviceId) => risk.deviceRisk(deviceId) };
+  const mood = ctx.provides(BRAND_MOOD) ? ctx.use(BRAND_MOOD) : null;
+  const signals: Signals = {
+    deviceRisk: risk === null ? neutralSignals.deviceRisk : (deviceId) => risk.deviceRisk(deviceId),
+    brandSentiment: mood === null ? neutralSignals.brandSentiment : (brand) => mood.brandSentiment(brand),
+  };
   let engine: OfferEngine | undefined;
   let feedback: OfferFeedback | undefined;
   const wiring: Component = {

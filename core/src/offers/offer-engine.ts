@@ -205,7 +205,7 @@ export class OfferEngine {
         pass(c.id, 'quiet-hours');
       else if (!inAudience(c.offer, device, profile)) pass(c.id, 'audience');
       else {
-        const sentiment = await this.#o.signals.brandSentiment(c.id);
+        const sentiment = c.brand === undefined ? null : await this.#o.signals.brandSentiment(c.brand);
         if (sentiment !== null && sentiment < policy.minBrandSentiment) pass(c.id, 'brand-sentiment');
         else open.push(c);
       }

@@ -6,8 +6,8 @@
 export interface Signals {
   /** Fraud risk of the device (0 safe … 1 certain fraud), or null. */
   deviceRisk(deviceId: string): Promise<number | null>;
-  /** Recent sentiment toward the campaign's brand (−1 … +1), or null. */
-  brandSentiment(campaignId: string): Promise<number | null>;
+  /** Recent sentiment toward a brand (−1 … +1; −1 while its posts spike negative), or null. */
+  brandSentiment(brand: string): Promise<number | null>;
 }
 
 /** No opinion on anything: every coupon passes. */

@@ -191,6 +191,60 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_merchant ON webhook_deliveries (merchant_id, status, created_at)
     `,
   },
+  {
+    version: 6,
+    name: 'sentiment: social posts with their scores (the message DB), care alerts, the brand a campaign promotes',
+    sql: `
+      CREATE TABLE social_posts (
+        channel text NOT NULL,
+        post_id text NOT NULL,
+        brand text NOT NULL,
+        author_id text NOT NULL,
+        created_at bigint NOT NULL,
+        likes integer NOT NULL,
+        shares integer NOT NULL,
+        replies integer NOT NULL,
+        compound real NOT NULL,
+        label text NOT NULL,
+        reason text,
+        model_version text NOT NULL,
+        post text NOT NULL,
+        announced boolean NOT NULL DEFAULT false,
+        received_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (channel, post_id)
+      );
+      CREATE INDEX social_posts_brand ON social_posts (brand, created_at);
+      CREATE TABLE care_alerts (
+        id text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('negative-post', 'spike')),
+        brand text NOT NULL,
+        channel text,
+        group_key text,
+        priority real NOT NULL,
+        reason text,
+        detail text NOT NULL,
+        posts integer NOT NULL DEFAULT 1,
+        status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'claimed', 'resolved')),
+        claimed_by text,
+        lease_until timestamptz,
+        first_response_at timestamptz,
+        resolved_by text,
+        resolved_at timestamptz,
+        note text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX care_alerts_open_group ON care_alerts (brand, group_key) WHERE status <> 'resolved';
+      CREATE INDEX care_alerts_queue ON care_alerts (status, priority DESC, created_at);
+      ALTER TABLE campaigns ADD COLUMN brand text;
+      CREATE TABLE care_alert_posts (
+        channel text NOT NULL,
+        post_id text NOT NULL,
+        alert_id text NOT NULL REFERENCES care_alerts (id),
+        PRIMARY KEY (channel, post_id)
+      )
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

@@ -282,7 +282,7 @@ describe('offer engine (memory engines, embedded broker)', () => {
     const risky = new Set(['risky']);
     const signals: Signals = {
       deviceRisk: async (id) => (risky.has(id) ? 0.95 : 0.1),
-      brandSentiment: async (id) => (id === 'c-hated' ? -0.9 : null),
+      brandSentiment: async (brand) => (brand === 'hated-brand' ? -0.9 : null),
     };
     const { engine, profiles } = setup(
       [
@@ -294,7 +294,7 @@ describe('offer engine (memory engines, embedded broker)', () => {
             fence: { type: 'Circle', center: [2.35, 48.85], radiusM: 100 },
           },
         ),
-        campaign('c-hated', {}, { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 } }),
+        campaign('c-hated', {}, { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 }, brand: 'hated-brand' }),
         campaign(
           'c-picky',
           { minScore: 0.99 },
