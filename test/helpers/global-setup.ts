@@ -8,6 +8,10 @@ const SERVICES = {
     url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     selects: '*.pg.test.ts',
   },
+  mariadb: {
+    url: process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    selects: '*.mariadb.test.ts',
+  },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;

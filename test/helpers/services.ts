@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { inject } from 'vitest';
 
 /** True when the service answered the run's probe; CI fails the run earlier if it did not. */
-export function hasService(name: 'redis' | 'postgres'): boolean {
+export function hasService(name: 'redis' | 'postgres' | 'mariadb'): boolean {
   return inject('services')[name].available;
 }
 
@@ -59,6 +60,34 @@ export async function usePostgres(): Promise<PostgresFixture> {
     async cleanup() {
       await pool.query(`DROP SCHEMA ${schema} CASCADE`);
       await pool.end();
+    },
+  };
+}
+
+export interface MariadbFixture {
+  /** One `mysql://` URL per database, each a fresh database of its own. */
+  urls: string[];
+  cleanup(): Promise<void>;
+}
+
+/** `count` fresh MariaDB/MySQL databases (shards); cleanup drops them. */
+export async function useMariadb(count: number): Promise<MariadbFixture> {
+  const url = new URL(inject('services').mariadb.url);
+  const base = `t_${randomBytes(6).toString('hex')}`;
+  const names = Array.from({ length: count }, (_, i) => `${base}_${i}`);
+  const admin = await mysql.createConnection({ uri: url.toString() });
+  for (const name of names) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    urls: names.map((name) => {
+      const u = new URL(url);
+      u.pathname = `/${name}`;
+      return u.toString();
+    }),
+    async cleanup() {
+      const c = await mysql.createConnection({ uri: url.toString() });
+      for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name}`);
+      await c.end();
     },
   };
 }

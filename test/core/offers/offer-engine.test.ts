@@ -294,7 +294,11 @@ describe('offer engine (memory engines, embedded broker)', () => {
             fence: { type: 'Circle', center: [2.35, 48.85], radiusM: 100 },
           },
         ),
-        campaign('c-hated', {}, { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 }, brand: 'hated-brand' }),
+        campaign(
+          'c-hated',
+          {},
+          { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 }, brand: 'hated-brand' },
+        ),
         campaign(
           'c-picky',
           { minScore: 0.99 },
