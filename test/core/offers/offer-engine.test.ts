@@ -28,6 +28,7 @@ import {
   RedisEligibilityStore,
   RedisProfileStore,
   ScorerSlot,
+  SentimentSummary,
   type Signals,
   silentLogger,
   TOPICS,
@@ -330,6 +331,52 @@ describe('offer engine (memory engines, embedded broker)', () => {
     expect(await reason('c-fans', 'plain', [2.35, 48.85])).toBe('issued');
     expect(await reason('c-hated', 'plain', [2.36, 48.86])).toBe('brand-sentiment');
     expect(await reason('c-picky', 'plain', [2.37, 48.87])).toBe('min-score');
+  });
+
+  it("a negative spike in the brand's posts pauses its coupons (Signals.brandSentiment from the live summary), and they return when it passes", async () => {
+    let now = NOW;
+    const summary = new SentimentSummary({ spikeMinPosts: 10, spikeMargin: 0.3, now: () => now });
+    let n = 0;
+    const minute = (m: number, negatives: number) => {
+      now = NOW - 30 * 60_000 + m * 60_000;
+      for (let i = 0; i < 20; i++)
+        summary.add({
+          brand: 'acme',
+          channel: 'x',
+          postId: `p${n++}`,
+          compound: i < negatives ? -0.7 : 0.5,
+          label: i < negatives ? 'negative' : 'positive',
+          hashtags: [],
+          terms: [],
+          createdAt: now,
+        });
+    };
+    const { engine } = setup(
+      [
+        campaign('c-acme', {}, { brand: 'acme' }),
+        campaign('c-other', {}, { fence: { type: 'Circle', center: [2.36, 48.86], radiusM: 100 } }),
+      ],
+      {
+        signals: { ...neutralSignals, brandSentiment: async (brand) => summary.brandMood(brand) },
+        devices: [
+          { id: 'd1', region: 'eu', platform: 'ios', timezone: null, tags: [] },
+          { id: 'd2', region: 'eu', platform: 'ios', timezone: null, tags: [] },
+          { id: 'd3', region: 'eu', platform: 'ios', timezone: null, tags: [] },
+        ],
+      },
+    );
+    const outcome = async (c: string, deviceId: string) => {
+      const d = await engine.decide(geo(c, { deviceId }));
+      return d.outcome === 'issued' ? 'issued' : d.outcome === 'refused' ? d.passedOver[0]?.reason : d.reason;
+    };
+    for (let m = 0; m < 10; m++) minute(m, 2);
+    expect(await outcome('c-acme', 'd1')).toBe('issued');
+    minute(10, 16); // the spike
+    expect(summary.brandMood('acme')).toBe(-1);
+    expect(await outcome('c-acme', 'd2')).toBe('brand-sentiment');
+    expect(await outcome('c-other', 'd2')).toBe('issued'); // a campaign without the brand is untouched
+    minute(11, 2); // it passes
+    expect(await outcome('c-acme', 'd3')).toBe('issued');
   });
 
   it('a device whose payment the fraud pipeline declined gets no coupon (Signals.deviceRisk from the fraud state); a clean one does', async () => {

@@ -233,11 +233,20 @@ export class XStreamConnector implements Component {
   }
 
   #delay(e: StreamError, attempt: number): number {
+    if (e.kind === 'rate-limit' && e.retryAt !== undefined)
+      return Math.min(
+        Math.max(e.retryAt - Date.now(), this.#backoff.networkStepMs),
+        this.backoffMs('rate-limit', attempt),
+      );
+    return this.backoffMs(e.kind, attempt);
+  }
+
+  /** The wait before reconnect `attempt` (1, 2, …) after an error of this kind. */
+  backoffMs(kind: 'network' | 'http' | 'rate-limit', attempt: number): number {
     const b = this.#backoff;
-    if (e.kind === 'network') return Math.min(b.networkStepMs * attempt, b.networkMaxMs);
-    if (e.kind === 'http') return Math.min(b.httpStartMs * 2 ** (attempt - 1), b.httpMaxMs);
-    const doubling = b.rateLimitStartMs * 2 ** (attempt - 1);
-    return e.retryAt === undefined ? doubling : Math.max(e.retryAt - Date.now(), b.networkStepMs);
+    if (kind === 'network') return Math.min(b.networkStepMs * attempt, b.networkMaxMs);
+    if (kind === 'http') return Math.min(b.httpStartMs * 2 ** (attempt - 1), b.httpMaxMs);
+    return b.rateLimitStartMs * 2 ** (attempt - 1);
   }
 
   async #readStream(onConnected: () => void): Promise<void> {
