@@ -86,6 +86,68 @@ function registerSimulate(program: Command): void {
   // Options after `payments` are the subcommand's (both take --rate, --duration, --api, --key, --seed).
   const simulate = program.command('simulate').enablePositionalOptions();
   simulate
+    .command('social')
+    .description(
+      "play labelled airline tweets through an X API stand-in at a set rate, with bursts of one brand's complaints: start hexcast with HX_X_API_URL=http://127.0.0.1:<port> HX_X_BEARER_TOKEN=<token> (docs/sentiment.md)",
+    )
+    .option('--rate <n>', 'posts per second', (v) => Number.parseInt(v, 10), 20)
+    .option('--duration <time>', 'how long (30s, 5m)', '2m')
+    .option('--port <n>', "the X stand-in's port", (v) => Number.parseInt(v, 10), 8090)
+    .option('--token <token>', 'the bearer token the stand-in accepts', 'hexcast-sim')
+    .option('--data <file>', 'labelled posts (default: the airline tweets of shared/data)')
+    .option('--burst-every <time>', 'a burst of complaints every (0: none)', '60s')
+    .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10), 1)
+    .action(
+      async (o: {
+        rate: number;
+        duration: string;
+        port: number;
+        token: string;
+        data?: string;
+        burstEvery: string;
+        seed: number;
+      }) => {
+        if (!Number.isInteger(o.rate) || o.rate < 1)
+          throw new HexcastError('HX_CLI_USAGE', '--rate must be a positive integer');
+        const { simulateSocial } = await import('./social.js');
+        let stop: () => void = () => undefined;
+        const stopped = new Promise<void>((resolve) => {
+          stop = resolve;
+        });
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          const report = await simulateSocial({
+            dataFile:
+              o.data ??
+              new URL('../../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url),
+            rate: o.rate,
+            durationMs: parseDuration(o.duration),
+            port: o.port,
+            bearerToken: o.token,
+            burstEveryMs: o.burstEvery === '0' ? 0 : parseDuration(o.burstEvery),
+            seed: o.seed,
+            stop: stopped,
+            onListening: (url) =>
+              process.stderr.write(
+                `X stand-in at ${url}: waiting for hexcast (HX_X_API_URL=${url} HX_X_BEARER_TOKEN=${o.token})\n`,
+              ),
+            onProgress: (p) => {
+              if (p.elapsedMs % 5000 < 50)
+                process.stderr.write(
+                  `${(p.elapsedMs / 1000).toFixed(0)}s: ${p.sent} posts, ${p.bursts} bursts${p.connected ? '' : ' (hexcast not connected)'}\n`,
+                );
+            },
+          });
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          if (report.undelivered > 0) process.exitCode = 1;
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      },
+    );
+  simulate
     .command('payments')
     .description(
       'drive the fraud pipeline with generated payments (attacks included) through POST /v1/payments; prints decisions by kind of payment',

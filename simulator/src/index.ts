@@ -20,4 +20,5 @@ export {
 } from './payments.js';
 export { formatPaymentReport, formatReport } from './report.js';
 export { type Progress, pool, type SimulationReport, Simulator, type SimulatorOptions } from './simulator.js';
+export { type SocialSimulationOptions, type SocialSimulationReport, simulateSocial } from './social.js';
 export { startXStandIn, type XRule, type XStandIn, type XTweetInput } from './x-standin.js';
