@@ -1,5 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { BenchCaseResult, Benchmark } from '@hexcast/core';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  type BenchCaseResult,
+  type Benchmark,
+  createEventRegistry,
+  SENTIMENT_EVENTS,
+  TOPICS,
+} from '@hexcast/core';
 import {
   classOf,
   crossValidateSentiment,
@@ -11,6 +20,9 @@ import {
   SentimentScorer,
   trainSentiment,
 } from '@hexcast/models';
+import { startXStandIn } from '@hexcast/simulator';
+import { Kafka, logLevel } from 'kafkajs';
+import { freePort, spawnHexcast } from './processes.js';
 
 const AIRLINE = new URL('../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url);
 const VADER_TWEETS = new URL('../../shared/data/sentiment/tweets_dev.tsv', import.meta.url);
@@ -87,7 +99,131 @@ const bench: Benchmark = {
       });
     }
     scorer.dispose();
+    results.push(await pipeline(context, airline));
     return results;
   },
 };
 export default bench;
+
+/**
+ * `hexcast dev` (own process, records in PGlite) fed tweets through the X stand-in at a fixed rate:
+ * each post's time from being written to the stream to its score arriving on hx.sentiment (stored
+ * first, its alert raised before), lost and duplicated posts, alerts per post, the dev's CPU.
+ */
+async function pipeline(
+  context: { quick: boolean; progress(m: string): void },
+  posts: LabelledPost[],
+): Promise<BenchCaseResult> {
+  const rate = Number(process.env.BENCH_SENTIMENT_RATE ?? 2000);
+  const seconds = context.quick ? 8 : 20;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-sentiment-'));
+  const x = await startXStandIn({ bearerToken: 'bench' });
+  const [brokerPort, httpPort] = [await freePort(), await freePort()];
+  context.progress(`hexcast dev fed ${rate} posts/s for ${seconds} s through the X stand-in`);
+  const dev = await spawnHexcast(['dev'], 'api listening', {
+    HX_DATA_DIR: dataDir,
+    HX_DEV_SEED_CITY: 'none',
+    HX_BROKER_PORT: String(brokerPort),
+    HX_HTTP_PORT: String(httpPort),
+    HX_GATEWAY_MQTT_PORT: '0',
+    HX_GATEWAY_HTTP_PORT: '0',
+    HX_X_API_URL: x.url,
+    HX_X_BEARER_TOKEN: 'bench',
+    HX_LOG_LEVEL: 'warn',
+  });
+  const registry = createEventRegistry();
+  for (const e of SENTIMENT_EVENTS) registry.register(e);
+  const kafka = new Kafka({
+    clientId: 'bench-sentiment',
+    brokers: [`127.0.0.1:${brokerPort}`],
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: `bench-sentiment-${Date.now()}`, maxWaitTimeInMs: 5 });
+  const scored = new Map<string, { copies: number; ms: number }>();
+  const alerts = new Map<string, number>();
+  const sentAt = new Map<string, number>();
+  try {
+    await x.waitForConnections(1);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.sentiment.name, TOPICS.alerts.name], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const received = Date.now();
+        const e = registry.decode(message.value);
+        const d = e.data as { postId?: string; post?: { postId: string } };
+        if (e.type === 'sentiment.scored') {
+          const seen = scored.get(d.postId!);
+          if (seen !== undefined) seen.copies++;
+          else scored.set(d.postId!, { copies: 1, ms: received - (sentAt.get(d.postId!) ?? received) });
+        } else if (e.type === 'care.alert' && d.post !== undefined)
+          alerts.set(d.post.postId, (alerts.get(d.post.postId) ?? 0) + 1);
+      },
+    });
+    // Warm-up until the first post comes through.
+    for (let w = 0; scored.size === 0; w++) {
+      if (w > 200) throw new Error('no post came through the pipeline');
+      x.tweet({
+        id: `warm${w}`,
+        text: posts[w]!.text,
+        authorId: 'w',
+        username: 'w',
+        followers: 1,
+        createdAt: Date.now(),
+      });
+      sentAt.set(`warm${w}`, Date.now());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    scored.clear();
+    alerts.clear();
+    const total = rate * seconds;
+    const tickMs = 10;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const cpu0 = dev.cpuMs();
+    const t0 = Date.now();
+    for (let i = 0; i < total; ) {
+      const wait = t0 + (i / rate) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      for (let k = 0; k < perTick && i < total; k++, i++) {
+        const p = posts[i % posts.length]!;
+        const id = `b${i}`;
+        const now = Date.now();
+        sentAt.set(id, now);
+        x.tweet({
+          id,
+          text: p.text,
+          authorId: `a${i % 5000}`,
+          username: p.author ?? 'someone',
+          followers: (i * 7919) % 20_000,
+          createdAt: now,
+          likes: i % 13,
+        });
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    while (scored.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const elapsedS = (Date.now() - t0) / 1000;
+    const cpuMs = dev.cpuMs() - cpu0;
+    const ms = [...scored.values()].map((v) => v.ms).sort((a, b) => a - b);
+    const pct = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? Number.NaN;
+    return {
+      case: `pipeline: hexcast dev fed ${rate} posts/s`,
+      metrics: {
+        posts_per_s: scored.size / elapsedS,
+        cpu_us_per_post: (cpuMs * 1000) / Math.max(scored.size, 1),
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        lost: total - scored.size,
+        duplicates: [...scored.values()].reduce((n, v) => n + v.copies - 1, 0),
+        duplicate_alerts: [...alerts.values()].reduce((n, c) => n + c - 1, 0),
+        alerts: alerts.size,
+      },
+      notes: `${total} airline tweets through the X stand-in (bench process) → hexcast dev (PGlite, VADER rules); latency = written to the stream → score received on hx.sentiment (stored and alert raised before it)`,
+    };
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await dev.stop();
+    await x.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
