@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   type BenchCaseResult,
@@ -36,7 +35,7 @@ import {
   trainTabular,
 } from '@hexcast/models';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, spawnHexcast } from './processes.js';
+import { startBenchDev } from './processes.js';
 
 const ULB = new URL('../../shared/data/fraud/ulb_creditcard_dev.csv', import.meta.url);
 
@@ -166,19 +165,9 @@ async function devUnderLoad(
 ): Promise<BenchCaseResult[]> {
   const rate = Number(process.env.BENCH_FRAUD_RATE ?? 2000);
   const seconds = context.quick ? 8 : 30;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-fraud-'));
-  const [brokerPort, httpPort] = [await freePort(), await freePort()];
   context.progress(`hexcast dev at ${rate} payments/s for ${seconds} s`);
-  const dev = await spawnHexcast(['dev'], 'api listening', {
-    HX_DATA_DIR: dataDir,
-    HX_DEV_SEED_CITY: 'none',
-    HX_BROKER_PORT: String(brokerPort),
-    HX_HTTP_PORT: String(httpPort),
-    HX_GATEWAY_MQTT_PORT: '0',
-    HX_GATEWAY_HTTP_PORT: '0',
-  });
-  const api = `http://127.0.0.1:${httpPort}`;
-  const bootstrap = `127.0.0.1:${brokerPort}`;
+  const bench = await startBenchDev('fraud');
+  const { dev, dataDir, api, bootstrap } = bench;
   const registry = createEventRegistry();
   for (const e of FRAUD_EVENTS) registry.register(e);
   const producer = new BusProducer({ brokers: [bootstrap], registry, metrics: new Metrics() });
@@ -330,7 +319,6 @@ async function devUnderLoad(
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.close().catch(() => undefined);
-    await dev.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }

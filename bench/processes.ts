@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
@@ -92,4 +94,39 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
+}
+
+export interface BenchDev {
+  dev: ServiceProcess<unknown>;
+  dataDir: string;
+  /** `127.0.0.1:<broker port>` and `http://127.0.0.1:<api port>`. */
+  bootstrap: string;
+  api: string;
+  /** Stops the process and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** `hexcast dev` in its own process on free ports and a fresh data directory, without the demo city. */
+export async function startBenchDev(name: string, env: Record<string, string> = {}): Promise<BenchDev> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `hx-bench-${name}-`));
+  const [brokerPort, httpPort] = [await freePort(), await freePort()];
+  const dev = await spawnHexcast(['dev'], 'api listening', {
+    HX_DATA_DIR: dataDir,
+    HX_DEV_SEED_CITY: 'none',
+    HX_BROKER_PORT: String(brokerPort),
+    HX_HTTP_PORT: String(httpPort),
+    HX_GATEWAY_MQTT_PORT: '0',
+    HX_GATEWAY_HTTP_PORT: '0',
+    ...env,
+  });
+  return {
+    dev,
+    dataDir,
+    bootstrap: `127.0.0.1:${brokerPort}`,
+    api: `http://127.0.0.1:${httpPort}`,
+    stop: async () => {
+      await dev.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import {
   type BenchCaseResult,
   type Benchmark,
@@ -22,7 +19,7 @@ import {
 } from '@hexcast/models';
 import { startXStandIn } from '@hexcast/simulator';
 import { Kafka, logLevel } from 'kafkajs';
-import { freePort, spawnHexcast } from './processes.js';
+import { startBenchDev } from './processes.js';
 
 const AIRLINE = new URL('../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url);
 const VADER_TWEETS = new URL('../../shared/data/sentiment/tweets_dev.tsv', import.meta.url);
@@ -116,26 +113,19 @@ async function pipeline(
 ): Promise<BenchCaseResult> {
   const rate = Number(process.env.BENCH_SENTIMENT_RATE ?? 2000);
   const seconds = context.quick ? 8 : 20;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-sentiment-'));
   const x = await startXStandIn({ bearerToken: 'bench' });
-  const [brokerPort, httpPort] = [await freePort(), await freePort()];
   context.progress(`hexcast dev fed ${rate} posts/s for ${seconds} s through the X stand-in`);
-  const dev = await spawnHexcast(['dev'], 'api listening', {
-    HX_DATA_DIR: dataDir,
-    HX_DEV_SEED_CITY: 'none',
-    HX_BROKER_PORT: String(brokerPort),
-    HX_HTTP_PORT: String(httpPort),
-    HX_GATEWAY_MQTT_PORT: '0',
-    HX_GATEWAY_HTTP_PORT: '0',
+  const bench = await startBenchDev('sentiment', {
     HX_X_API_URL: x.url,
     HX_X_BEARER_TOKEN: 'bench',
     HX_LOG_LEVEL: 'warn',
   });
+  const { dev } = bench;
   const registry = createEventRegistry();
   for (const e of SENTIMENT_EVENTS) registry.register(e);
   const kafka = new Kafka({
     clientId: 'bench-sentiment',
-    brokers: [`127.0.0.1:${brokerPort}`],
+    brokers: [bench.bootstrap],
     logLevel: logLevel.NOTHING,
   });
   const consumer = kafka.consumer({ groupId: `bench-sentiment-${Date.now()}`, maxWaitTimeInMs: 5 });
@@ -222,8 +212,7 @@ async function pipeline(
     };
   } finally {
     await consumer.disconnect().catch(() => undefined);
-    await dev.stop();
+    await bench.stop();
     await x.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

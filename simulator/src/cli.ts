@@ -82,6 +82,23 @@ async function progressBar(): Promise<{ update(p: Progress): void; stop(): void 
   };
 }
 
+/** Resolves on Ctrl-C or SIGTERM (the simulation stops early and reports); `release` stops listening. */
+function untilSignal(): { stopped: Promise<void>; release(): void } {
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    stopped,
+    release: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
 function registerSimulate(program: Command): void {
   // Options after `payments` are the subcommand's (both take --rate, --duration, --api, --key, --seed).
   const simulate = program.command('simulate').enablePositionalOptions();
@@ -110,12 +127,7 @@ function registerSimulate(program: Command): void {
         if (!Number.isInteger(o.rate) || o.rate < 1)
           throw new HexcastError('HX_CLI_USAGE', '--rate must be a positive integer');
         const { simulateSocial } = await import('./social.js');
-        let stop: () => void = () => undefined;
-        const stopped = new Promise<void>((resolve) => {
-          stop = resolve;
-        });
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        const { stopped, release } = untilSignal();
         try {
           const report = await simulateSocial({
             dataFile:
@@ -142,8 +154,7 @@ function registerSimulate(program: Command): void {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           if (report.undelivered > 0) process.exitCode = 1;
         } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          release();
         }
       },
     );
@@ -174,12 +185,7 @@ function registerSimulate(program: Command): void {
         process.stderr.write(`using the admin API key from ${key.from}\n`);
         const { simulatePayments } = await import('./payments.js');
         const { formatPaymentReport } = await import('./report.js');
-        let stop: () => void = () => undefined;
-        const stopped = new Promise<void>((resolve) => {
-          stop = resolve;
-        });
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        const { stopped, release } = untilSignal();
         try {
           const report = await simulatePayments({
             apiUrl: o.api ?? `http://127.0.0.1:${config.http.port}`,
@@ -197,8 +203,7 @@ function registerSimulate(program: Command): void {
           process.stdout.write(`${formatPaymentReport(report, process.stdout.isTTY === true)}\n`);
           if (Object.keys(report.errors).length > 0) process.exitCode = 1;
         } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          release();
         }
       },
     );

@@ -1,6 +1,6 @@
 import emojiRegex from 'emoji-regex';
 import { BOOSTERS, isNegation } from './lexicon.js';
-import { type VaderScores, vaderScores, vaderTokens } from './vader.js';
+import { punctuationMarks, type VaderScores, vaderScores, vaderTokens } from './vader.js';
 
 // Text mining for one post: what it mentions (hashtags, @handles, $cashtags, links, emoji), its
 // normalised tokens for the model and the summary's top terms, VADER's scores, and the negation,
@@ -87,13 +87,7 @@ export function mineText(text: string): MinedText {
     if (token.length > 1 && !STOP_WORDS.has(token) && !token.startsWith('<') && token !== '@user')
       terms.push(token);
   }
-  let exclamations = 0;
-  let questions = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 33) exclamations++;
-    else if (c === 63) questions++;
-  }
+  const { bangs: exclamations, questions } = punctuationMarks(text);
   return {
     hashtags,
     mentions,

@@ -99,7 +99,8 @@ function negationCheck(valence: number, lower: readonly string[], i: number, bac
   return isNegation(w3) ? valence * NEGATION_SCALAR : valence;
 }
 
-function emphasis(text: string): number {
+/** How many `!` and `?` a text has. */
+export function punctuationMarks(text: string): { bangs: number; questions: number } {
   let bangs = 0;
   let questions = 0;
   for (let i = 0; i < text.length; i++) {
@@ -107,6 +108,11 @@ function emphasis(text: string): number {
     if (c === 33) bangs++;
     else if (c === 63) questions++;
   }
+  return { bangs, questions };
+}
+
+function emphasis(text: string): number {
+  const { bangs, questions } = punctuationMarks(text);
   const bang = Math.min(bangs, 4) * 0.292;
   const question = questions > 1 ? (questions <= 3 ? questions * 0.18 : 0.96) : 0;
   return bang + question;
