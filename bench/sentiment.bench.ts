@@ -118,7 +118,6 @@ async function pipeline(
   const bench = await startBenchDev('sentiment', {
     HX_X_API_URL: x.url,
     HX_X_BEARER_TOKEN: 'bench',
-    HX_LOG_LEVEL: 'warn',
   });
   const { dev } = bench;
   const registry = createEventRegistry();

@@ -33,18 +33,18 @@ export function postStoreContract(name: string, factory: () => Promise<PostStore
       try {
         const s = f.impl;
         const p = socialPost('x', '1');
-        expect(await s.upsert([{ post: p, score: negative, now: T0 }])).toEqual([true]);
+        expect(await s.upsert([{ post: p, score: negative, now: T0 }])).toEqual([negative]);
         const stored = await s.get('x', '1');
         expect(stored?.post).toEqual(p);
         expect(stored?.score).toEqual(negative);
         expect(stored?.announced).toBe(false);
-        // Not announced yet: a redelivery still has to announce it.
-        expect(await s.upsert([{ post: p, score: positive, now: T0 + 1 }])).toEqual([true]);
+        // Not announced yet: a redelivery still has to announce it, with the stored score.
+        expect(await s.upsert([{ post: p, score: positive, now: T0 + 1 }])).toEqual([negative]);
         await s.announced([{ channel: 'x', postId: '1' }]);
         const more = socialPost('x', '1', { engagement: { likes: 9, shares: 2, replies: 1 } });
-        expect(await s.upsert([{ post: more, score: positive, now: T0 + 2 }])).toEqual([false]);
+        expect(await s.upsert([{ post: more, score: positive, now: T0 + 2 }])).toEqual([null]);
         const older = socialPost('x', '1', { engagement: { likes: 3, shares: 0, replies: 0 } });
-        expect(await s.upsert([{ post: older, score: positive, now: T0 + 3 }])).toEqual([false]);
+        expect(await s.upsert([{ post: older, score: positive, now: T0 + 3 }])).toEqual([null]);
         const after = (await s.get('x', '1'))!;
         expect(after.score).toEqual(negative);
         expect(after.post.engagement).toEqual({ likes: 9, shares: 2, replies: 1 });
@@ -54,7 +54,7 @@ export function postStoreContract(name: string, factory: () => Promise<PostStore
         expect(await s.get('x', 'missing')).toBeNull();
         // Same post id on another channel is another post.
         expect(await s.upsert([{ post: socialPost('facebook', '1'), score: positive, now: T0 }])).toEqual([
-          true,
+          positive,
         ]);
       } finally {
         await f.cleanup();
@@ -75,7 +75,7 @@ export function postStoreContract(name: string, factory: () => Promise<PostStore
         }));
         await s.upsert(items.slice(0, 10));
         await s.announced(items.slice(0, 10).map((i) => i.post));
-        expect(await s.upsert(items)).toEqual(items.map((_, i) => i >= 10));
+        expect(await s.upsert(items)).toEqual(items.map((item, i) => (i >= 10 ? item.score : null)));
         const page1 = await s.list({ brand: 'delta', limit: 10 });
         expect(page1.map((p) => p.post.postId)).toEqual(Array.from({ length: 10 }, (_, i) => `p${24 - i}`));
         const page2 = await s.list({ brand: 'delta', limit: 10, before: page1.at(-1)!.post.createdAt });

@@ -4,6 +4,7 @@ import { TOPICS } from '../envelope/index.js';
 import type { DeviceStateStore } from '../geo/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { TurnBatcher } from '../records/index.js';
 import { FraudDecided } from './events.js';
 import { featureRow, fraudFeatures, observationsFor } from './features.js';
 import type { FraudStateStore } from './fraud-state.js';
@@ -53,10 +54,15 @@ export class FraudEngine {
   readonly #o: FraudEngineOptions;
   readonly #clock: () => number;
   readonly #m;
+  readonly #batcher: TurnBatcher<
+    { payment: Payment; decision: FraudDecision; webhook: WebhookEvent | null },
+    { decision: FraudDecision; fresh: boolean }
+  >;
 
   constructor(options: FraudEngineOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    this.#batcher = new TurnBatcher((items) => options.store.decideMany(items), MAX_BATCH);
     this.#m = {
       decisions: options.metrics.counter<'action' | 'model'>({
         name: 'fraud_decisions_total',
@@ -156,37 +162,7 @@ export class FraudEngine {
     decision: FraudDecision,
     webhook: WebhookEvent | null,
   ): Promise<{ decision: FraudDecision; fresh: boolean }> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ payment, decision, webhook, resolve, reject });
-      if (this.#pending.length >= MAX_BATCH) this.#flush();
-      else if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  readonly #pending: Array<{
-    payment: Payment;
-    decision: FraudDecision;
-    webhook: WebhookEvent | null;
-    resolve(r: { decision: FraudDecision; fresh: boolean }): void;
-    reject(error: unknown): void;
-  }> = [];
-  #scheduled = false;
-
-  #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#pending.splice(0);
-    if (batch.length === 0) return;
-    this.#o.store.decideMany(batch).then(
-      (results) => {
-        for (const [i, b] of batch.entries()) b.resolve(results[i]!);
-      },
-      (error: unknown) => {
-        for (const b of batch) b.reject(error);
-      },
-    );
+    return this.#batcher.add({ payment, decision, webhook });
   }
 
   async #position(payment: Payment): Promise<{ lat: number; lng: number; ts: number } | null> {

@@ -12,6 +12,7 @@ import {
   type PostStore,
   rowValues,
   type StoredPost,
+  scoreOf,
 } from './post-store.js';
 
 const SCHEMA = `
@@ -82,7 +83,7 @@ export class MysqlPostStore implements PostStore {
 
   async upsert(
     items: ReadonlyArray<{ post: SocialPost; score: PostScore; now: number }>,
-  ): Promise<boolean[]> {
+  ): Promise<Array<PostScore | null>> {
     return Promise.all(
       items.map(async ({ post, score, now }) => {
         const pool = this.#pool(post.channel, post.postId);
@@ -98,10 +99,11 @@ export class MysqlPostStore implements PostStore {
           values,
         );
         const [rows] = await pool.execute(
-          'SELECT announced FROM social_posts WHERE channel = ? AND post_id = ?',
+          'SELECT announced, compound, label, reason, model_version FROM social_posts WHERE channel = ? AND post_id = ?',
           [post.channel, post.postId],
         );
-        return !(rows as Array<{ announced: number }>)[0]?.announced;
+        const row = (rows as Array<PostRow>)[0];
+        return row === undefined || row.announced ? null : scoreOf(row);
       }),
     );
   }

@@ -34,10 +34,12 @@ export interface PostQuery {
 export interface PostStore {
   /**
    * Stores each post: a new one with its score; one already stored keeps its score and takes the
-   * higher engagement counts. Answers, per post, whether it still has to be announced (new, or
-   * stored by an attempt that died before announcing it).
+   * higher engagement counts. Answers, per post, the stored score when the post still has to be
+   * announced (new, or stored by an attempt that died before announcing it), else null.
    */
-  upsert(items: ReadonlyArray<{ post: SocialPost; score: PostScore; now: number }>): Promise<boolean[]>;
+  upsert(
+    items: ReadonlyArray<{ post: SocialPost; score: PostScore; now: number }>,
+  ): Promise<Array<PostScore | null>>;
   /** Marks posts announced (their score is on `hx.sentiment`). */
   announced(keys: ReadonlyArray<{ channel: string; postId: string }>): Promise<void>;
   get(channel: string, postId: string): Promise<StoredPost | null>;
@@ -60,15 +62,19 @@ export interface PostRow {
 export const POST_COLUMNS =
   'post, compound, label, reason, model_version, announced, received_at, updated_at';
 
+export function scoreOf(row: Pick<PostRow, 'compound' | 'label' | 'reason' | 'model_version'>): PostScore {
+  return {
+    compound: Number(row.compound),
+    label: row.label as PostScore['label'],
+    ...(row.reason === null ? {} : { reason: row.reason }),
+    modelVersion: row.model_version,
+  };
+}
+
 export function fromRow(row: PostRow): StoredPost {
   return {
     post: JSON.parse(row.post) as SocialPost,
-    score: {
-      compound: Number(row.compound),
-      label: row.label as PostScore['label'],
-      ...(row.reason === null ? {} : { reason: row.reason }),
-      modelVersion: row.model_version,
-    },
+    score: scoreOf(row),
     announced: Boolean(row.announced),
     receivedAt: Number(row.received_at),
     updatedAt: Number(row.updated_at),
@@ -105,7 +111,7 @@ export class RecordsPostStore implements PostStore {
 
   async upsert(
     items: ReadonlyArray<{ post: SocialPost; score: PostScore; now: number }>,
-  ): Promise<boolean[]> {
+  ): Promise<Array<PostScore | null>> {
     if (items.length === 0) return [];
     const params: unknown[] = [];
     const tuples = items.map(({ post, score, now }) => {
@@ -116,7 +122,12 @@ export class RecordsPostStore implements PostStore {
     });
     // One statement for the batch; `xmax = 0` tells a fresh row from an updated one. The stored
     // post keeps its text and score; engagement only grows (a replayed older count cannot shrink it).
-    const rows = await this.db.query<{ channel: string; post_id: string; pending: boolean }>(
+    const rows = await this.db.query<
+      { channel: string; post_id: string; pending: boolean } & Pick<
+        PostRow,
+        'compound' | 'label' | 'reason' | 'model_version'
+      >
+    >(
       `INSERT INTO social_posts (${INSERT_COLUMNS}) VALUES ${tuples.join(', ')}
        ON CONFLICT (channel, post_id) DO UPDATE SET
          likes = GREATEST(social_posts.likes, EXCLUDED.likes),
@@ -126,11 +137,13 @@ export class RecordsPostStore implements PostStore {
                           social_posts.likes + social_posts.shares + social_posts.replies
                      THEN EXCLUDED.post ELSE social_posts.post END,
          updated_at = EXCLUDED.updated_at
-       RETURNING channel, post_id, NOT announced AS pending`,
+       RETURNING channel, post_id, NOT announced AS pending, compound, label, reason, model_version`,
       params,
     );
-    const pending = new Map(rows.map((r) => [`${r.channel}\u0000${r.post_id}`, r.pending]));
-    return items.map(({ post }) => pending.get(`${post.channel}\u0000${post.postId}`) ?? false);
+    const pending = new Map(
+      rows.map((r) => [`${r.channel}\u0000${r.post_id}`, r.pending ? scoreOf(r) : null]),
+    );
+    return items.map(({ post }) => pending.get(`${post.channel}\u0000${post.postId}`) ?? null);
   }
 
   async announced(keys: ReadonlyArray<{ channel: string; postId: string }>): Promise<void> {

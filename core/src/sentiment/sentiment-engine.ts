@@ -3,10 +3,11 @@ import type { BusProducer } from '../bus/index.js';
 import { type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { TurnBatcher } from '../records/index.js';
 import type { CareAlert, CareAlerts } from './alerts.js';
 import { CareAlertRaised, PostScored } from './events.js';
 import { influence, type SocialPost } from './post.js';
-import type { PostStore } from './post-store.js';
+import type { PostScore, PostStore } from './post-store.js';
 import type { PostScorer } from './scorer.js';
 
 export interface SentimentEngineOptions {
@@ -35,10 +36,18 @@ export class SentimentEngine {
   readonly #o: SentimentEngineOptions;
   readonly #clock: () => number;
   readonly #m;
+  /** The posts of one event-loop turn are stored, and marked announced, in one statement each. */
+  readonly #upserts: TurnBatcher<{ post: SocialPost; score: PostScore; now: number }, PostScore | null>;
+  readonly #announce: TurnBatcher<SocialPost, void>;
 
   constructor(options: SentimentEngineOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    this.#upserts = new TurnBatcher((items) => options.store.upsert(items));
+    this.#announce = new TurnBatcher(async (posts) => {
+      await options.store.announced(posts);
+      return posts.map(() => undefined);
+    });
     this.#m = {
       scored: options.metrics.counter<'label' | 'model'>({
         name: 'sentiment_posts_scored_total',
@@ -68,15 +77,13 @@ export class SentimentEngine {
     const scorer = this.#o.scorer.current;
     const score = scorer.score(mined);
     const now = this.#clock();
-    const [pending] = await this.#o.store.upsert([{ post, score, now }]);
-    if (!pending) {
+    // Stored but not yet announced: the stored score is the one announced (a replay rescoring
+    // with a newer model must not contradict the message DB).
+    const s = await this.#upserts.add({ post, score, now });
+    if (s === null) {
       this.#m.updates.inc();
       return;
     }
-    // Stored but not yet announced: the stored score is the one announced (a replay rescoring
-    // with a newer model must not contradict the message DB).
-    const stored = (await this.#o.store.get(post.channel, post.postId))!;
-    const s = stored.score;
     await this.#o.producer.send(
       TOPICS.sentiment,
       this.#o.registry.create(PostScored, {
@@ -102,7 +109,7 @@ export class SentimentEngine {
       const alert = await this.#o.alerts.raiseForPost(post, s);
       if (alert !== null) await this.publishAlert(alert);
     }
-    await this.#o.store.announced([post]);
+    await this.#announce.add(post);
     this.#m.scored.inc({ label: s.label, model: s.modelVersion === 'vader-rules-v1' ? 'rules' : 'model' });
     this.#m.latency.observe((this.#clock() - envelope.ts) / 1000);
   }

@@ -2,13 +2,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { loadLayers, type ModelArtifact, packModel, standardisation } from '../artifact.js';
 import { seededRandom } from '../random.js';
 import { loadTf } from '../tf.js';
-import {
-  classOf,
-  NEGATIVE_REASONS,
-  type NegativeReason,
-  SENTIMENT_CLASSES,
-  type SentimentClass,
-} from './corpus.js';
+import { NEGATIVE_REASONS, type NegativeReason, SENTIMENT_CLASSES, type SentimentClass } from './corpus.js';
 import {
   buildVocabulary,
   DENSE_FEATURES,

@@ -279,13 +279,16 @@ export class XStreamConnector implements Component {
       for await (const chunk of response.body) {
         alive();
         buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        // The lines of one chunk go out as one batch (one await, not one per tweet).
+        const lines: string[] = [];
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
-          const line = buffered.slice(0, newline).trim();
+          lines.push(buffered.slice(0, newline).trim());
           buffered = buffered.slice(newline + 1);
-          await this.#line(line);
           newline = buffered.indexOf('\n');
         }
+        const posts = lines.flatMap((line) => this.#line(line));
+        if (posts.length > 0) await this.#o.ingest.publish('x', posts);
       }
     } catch (error) {
       if (stalled) throw new StreamError('network', 'stalled');
@@ -296,10 +299,11 @@ export class XStreamConnector implements Component {
     }
   }
 
-  async #line(line: string): Promise<void> {
+  /** The post on one stream line, if it carries one; keep-alives, malformed lines and operational messages are counted. */
+  #line(line: string): RawPost[] {
     if (line === '') {
       this.#m.lines.inc({ kind: 'keep-alive' });
-      return;
+      return [];
     }
     let tweet: Tweet;
     try {
@@ -307,7 +311,7 @@ export class XStreamConnector implements Component {
     } catch {
       this.#m.lines.inc({ kind: 'malformed' });
       this.#o.logger.warn({ code: 'HX_POST_INVALID', line: line.slice(0, 200) }, 'X stream line is not JSON');
-      return;
+      return [];
     }
     const post = tweetPost(tweet);
     if (post === null) {
@@ -315,10 +319,10 @@ export class XStreamConnector implements Component {
       this.#m.lines.inc({ kind: 'other' });
       if ((tweet as { errors?: unknown }).errors !== undefined)
         this.#o.logger.warn({ errors: (tweet as { errors?: unknown }).errors }, 'X stream message');
-      return;
+      return [];
     }
     this.#m.lines.inc({ kind: 'tweet' });
-    await this.#o.ingest.publish('x', [post]);
+    return [post];
   }
 }
 
