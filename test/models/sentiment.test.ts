@@ -13,8 +13,8 @@ import {
 } from '@hexcast/models';
 import vader from 'vader-sentiment';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../helpers/shared-data.js';
 
-const DATA = new URL('../../../shared/data/sentiment/', import.meta.url);
 const compound = (text: string) => vaderScores(vaderTokens(text), text).compound;
 
 describe('VADER-style rules', () => {
@@ -33,7 +33,7 @@ describe('VADER-style rules', () => {
   });
 
   it("agree with the vader-sentiment package on VADER's tweets (r > 0.97), and beat it on an upper-case negation", () => {
-    const { posts } = parseSentimentFile(readFileSync(new URL('tweets_dev.tsv', DATA), 'utf8'));
+    const { posts } = parseSentimentFile(readFileSync(sharedData('sentiment/tweets_dev.tsv'), 'utf8'));
     const sample = posts.slice(0, 600);
     const ours = sample.map((p) => compound(p.text));
     const theirs = sample.map((p) => vader.SentimentIntensityAnalyzer.polarity_scores(p.text).compound);
@@ -108,7 +108,7 @@ describe('corpus files', () => {
 describe('sentiment model', () => {
   it('learns airline sentiment beyond the rules, fits hx.models, and its JS forward pass gives TF.js predict answers', async () => {
     const { posts } = parseSentimentFile(
-      readFileSync(new URL('airline/airline_tweets_dev.csv', DATA), 'utf8'),
+      readFileSync(sharedData('sentiment/airline/airline_tweets_dev.csv'), 'utf8'),
     );
     const train = posts.filter((_, i) => i % 5 !== 0).slice(0, 3000);
     const test = posts.filter((_, i) => i % 5 === 0).slice(0, 800);
@@ -146,7 +146,7 @@ describe('sentiment model', () => {
   }, 120_000);
 
   it('trained on human ratings, its compound score is the rating head', async () => {
-    const { posts } = parseSentimentFile(readFileSync(new URL('tweets_dev.tsv', DATA), 'utf8'));
+    const { posts } = parseSentimentFile(readFileSync(sharedData('sentiment/tweets_dev.tsv'), 'utf8'));
     const artifact = await trainSentiment(posts.slice(0, 1500), { epochs: 6 });
     expect(artifact.intensity).toBe(true);
     const scorer = await SentimentScorer.load(artifact);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../helpers/shared-data.js';
 
 const run = promisify(execFile);
 const bin = new URL('../../../core/bin/hexcast.js', import.meta.url).pathname;
@@ -109,10 +110,7 @@ describe('hexcast CLI', () => {
   it('evaluates sentiment on two labelled files (VADER, TF-IDF logistic regression, hexcast), as JSON too, and trains a sentiment model', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hx-cli-sentiment-'));
     try {
-      const lines = readFileSync(
-        new URL('../../../../shared/data/sentiment/tweets_dev.tsv', import.meta.url),
-        'utf8',
-      ).split('\n');
+      const lines = readFileSync(sharedData('sentiment/tweets_dev.tsv'), 'utf8').split('\n');
       const train = path.join(dir, 'train.tsv');
       const test = path.join(dir, 'test.tsv');
       writeFileSync(train, lines.slice(0, 800).join('\n'));
