@@ -7,7 +7,6 @@ export { CareAlertRaised, PostScored, SENTIMENT_EVENTS, SocialPostReceived } fro
 export { detectLanguage, type IngestOutcome, PostIngest } from './ingest.js';
 export { influence, postKey, type RawPost, SocialPost } from './post.js';
 export {
-  countPosts,
   type PostQuery,
   type PostScore,
   type PostStore,

@@ -156,11 +156,6 @@ export class MysqlPostStore implements PostStore {
       .map((x) => x.post);
   }
 
-  /** Drops the table in every shard (tests). */
-  async drop(): Promise<void> {
-    await Promise.all(this.#pools.map((p) => p.query('DROP TABLE IF EXISTS social_posts')));
-  }
-
   async close(): Promise<void> {
     await Promise.all(this.#pools.map((p) => p.end()));
   }

@@ -1,4 +1,4 @@
-import type { Queryable, Records } from '../records/index.js';
+import type { Records } from '../records/index.js';
 import type { SocialPost } from './post.js';
 
 /** A post's score as stored beside it. */
@@ -174,10 +174,4 @@ export class RecordsPostStore implements PostStore {
   }
 
   async close(): Promise<void> {}
-}
-
-/** For tests and tools: every stored post (the records engine). */
-export async function countPosts(db: Queryable): Promise<number> {
-  const [row] = await db.query<{ n: string | number }>('SELECT count(*) AS n FROM social_posts');
-  return Number(row?.n ?? 0);
 }

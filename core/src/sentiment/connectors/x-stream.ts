@@ -133,7 +133,6 @@ export class XStreamConnector implements Component {
   #loop: Promise<void> | undefined;
   /** Resolves the current backoff wait early on close. */
   #wake: () => void = () => undefined;
-  connected = false;
 
   constructor(options: XStreamOptions) {
     this.#o = options;
@@ -208,7 +207,6 @@ export class XStreamConnector implements Component {
         if (this.#closed) return;
         throw new StreamError('network', 'the stream ended');
       } catch (error) {
-        this.connected = false;
         if (this.#closed) return;
         const e =
           error instanceof StreamError
@@ -272,7 +270,6 @@ export class XStreamConnector implements Component {
         signal: attemptAbort.signal,
       });
       if (!response.ok || response.body === null) throw httpError(response);
-      this.connected = true;
       onConnected();
       const decoder = new TextDecoder();
       let buffered = '';
