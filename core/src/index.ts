@@ -18,6 +18,7 @@ export * from './local-time/index.js';
 export * from './model-feed/index.js';
 export * from './observability/index.js';
 export * from './offers/index.js';
+export * from './recommendations/index.js';
 export * from './records/index.js';
 export * from './redis/index.js';
 export * from './runtime/index.js';

@@ -65,6 +65,7 @@ export {
   trainPropensity,
 } from './propensity-model.js';
 export { gamma, normal, poisson, seededRandom } from './random.js';
+export * from './recs/index.js';
 export { heuristicScore, heuristicScorer, type PropensityScorer } from './scorer.js';
 export * from './sentiment/index.js';
 export {

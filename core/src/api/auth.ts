@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on this route (admin always is); absent: public. */
     roles?: readonly Role[];
+    /** The key may also come as `?key=` (navigator.sendBeacon cannot set headers). */
+    keyInQuery?: boolean;
   }
 }
 
@@ -21,7 +23,11 @@ export const apiKeyAuth = fp<{ keys: ApiKeyRepository }>(
       const roles = request.routeOptions.config.roles;
       if (roles === undefined) return;
       const header = request.headers.authorization ?? '';
-      const token = /^Bearer\s/i.test(header) ? header.slice(7).trim() : '';
+      let token = /^Bearer\s/i.test(header) ? header.slice(7).trim() : '';
+      if (token === '' && request.routeOptions.config.keyInQuery === true) {
+        const key = (request.query as { key?: unknown } | undefined)?.key;
+        if (typeof key === 'string') token = key;
+      }
       if (token === '')
         throw new HexcastError('HX_AUTH_MISSING_KEY', 'an API key is required: Authorization: Bearer hx_…');
       // Garbage, unknown, revoked or wrong secret: one answer, so nothing tells which part was wrong.

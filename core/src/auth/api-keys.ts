@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../records/index.js';
 
-export const ROLES = ['admin', 'marketer', 'reviewer', 'care', 'merchant'] as const;
+export const ROLES = ['admin', 'marketer', 'reviewer', 'care', 'merchant', 'site'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiKeyIdentity {

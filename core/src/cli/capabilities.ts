@@ -4,6 +4,7 @@ import { devices } from '../devices/index.js';
 import { fraud } from '../fraud/index.js';
 import { geo } from '../geo/index.js';
 import { offers } from '../offers/index.js';
+import { recommendations } from '../recommendations/index.js';
 import type { Capability } from '../runtime/index.js';
 import { sentiment } from '../sentiment/index.js';
 
@@ -19,4 +20,5 @@ export const CAPABILITIES: readonly Capability[] = [
   offers,
   fraud,
   sentiment,
+  recommendations,
 ];

@@ -130,6 +130,23 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    recommendations: Type.Object(
+      {
+        /** A session's clicks and stored list expire this long after its last click (30 min). */
+        sessionTtlMs: Type.Integer({ minimum: 1000, default: 30 * 60_000 }),
+        /** Clicks kept per session: what the session scorer reads. */
+        sessionClicks: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+        /** Items computed and stored per session. */
+        listSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+        /** A list pushed to an app's inbox is dropped unshown after this long (60 s). */
+        pushTtlMs: Type.Integer({ minimum: 1000, default: 60_000 }),
+        /** Clicks handled in parallel (per-key order is kept). */
+        concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+        /** Events per `POST /v1/events` request. */
+        maxEventsPerRequest: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+      },
+      { default: {} },
+    ),
     gateway: Type.Object(
       {
         host: Type.String({ minLength: 1, default: '127.0.0.1' }),

@@ -110,6 +110,12 @@ export const ERROR_CODES = {
   HX_ALERT_CLAIMED: { status: 409, retriable: true },
   HX_ALERT_NOT_CLAIMED: { status: 409, retriable: false },
   HX_POSTS_DB_URL_INVALID: { status: 500, retriable: false },
+  HX_EVENTS_INVALID: { status: 400, retriable: false },
+  HX_EVENTS_TOO_MANY: { status: 413, retriable: false },
+  HX_EVENT_PRODUCT_UNKNOWN: { status: 422, retriable: false },
+  HX_EVENT_TIME_INVALID: { status: 422, retriable: false },
+  HX_PRODUCT_NOT_FOUND: { status: 404, retriable: false },
+  HX_PRODUCTS_INVALID: { status: 400, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -245,6 +245,15 @@ export const MIGRATIONS: readonly Migration[] = [
       )
     `,
   },
+  {
+    version: 7,
+    name: "recommendations: a 'site' API key role for websites posting clickstream events",
+    sql: `
+      ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
+      ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
+        CHECK (role IN ('admin', 'marketer', 'reviewer', 'care', 'merchant', 'site'));
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

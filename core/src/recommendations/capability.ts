@@ -1,0 +1,129 @@
+import { type RecsArtifact, RecsModel } from '@hexcast/models';
+import { ConsumerRunner } from '../bus/index.js';
+import { DeviceRepository } from '../devices/index.js';
+import { TOPICS } from '../envelope/index.js';
+import type { Component } from '../lifecycle/index.js';
+import { ModelFeed, ModelSlot } from '../model-feed/index.js';
+import { CachedDevices } from '../offers/index.js';
+import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
+import { Catalogue } from './catalogue.js';
+import { RECS_EVENTS } from './events.js';
+import { RecsEngine } from './recs-engine.js';
+import { recsRoutes } from './routes.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
+import { RedisSessionStore } from './session-store.redis.js';
+
+/** The model a slot holds: a loaded `RecsModel`, or none (the fallback). */
+export class LoadedRecs {
+  readonly version: string;
+  constructor(readonly model: RecsModel | null) {
+    this.version = model?.version ?? 'none';
+  }
+}
+
+/** The `recs` slot on hx.models: the fallback recommends from the catalogue only. */
+export function recsSlot(): ModelSlot<LoadedRecs> {
+  return new ModelSlot<LoadedRecs>({
+    name: 'recs',
+    fallback: new LoadedRecs(null),
+    fallbackMeans:
+      'recommendations come from the catalogue (same category) until `hexcast recs train` publishes a model',
+    load: async (artifact) => new LoadedRecs(new RecsModel(artifact as RecsArtifact)),
+  });
+}
+
+/** What the worker and routes of one process share: the catalogue, the model and the session store. */
+interface RecsShared {
+  catalogue: Catalogue;
+  slot: ModelSlot<LoadedRecs>;
+  store: SessionStore;
+}
+const RECS_SHARED = port<RecsShared>('recommendations.shared');
+
+function shared(ctx: ServiceContext) {
+  const config = ctx.config.recommendations;
+  const redis = ctx.redis();
+  const options = { ttlMs: config.sessionTtlMs, maxClicks: config.sessionClicks };
+  const memory = redis === null ? new MemorySessionStore(options) : null;
+  const store: SessionStore = memory ?? new RedisSessionStore(redis!, options);
+  const catalogue = new Catalogue(ctx);
+  const slot = recsSlot();
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweeping: Component = {
+    name: 'recs-session-sweep',
+    start: async () => {
+      // One timer for every session: expired ones go even when nobody touches them again.
+      if (memory !== null)
+        sweeper = setInterval(() => memory.sweep(), Math.min(config.sessionTtlMs, 30_000)).unref();
+    },
+    close: async () => {
+      clearInterval(sweeper);
+      await store.close();
+    },
+  };
+  return {
+    value: { catalogue, slot, store },
+    components: [catalogue.feed, new ModelFeed({ ...ctx, slots: [slot] }), sweeping],
+  };
+}
+
+const modelOf = (slot: ModelSlot<LoadedRecs>) => ({
+  get current() {
+    return slot.current.model;
+  },
+});
+
+/** `hexcast worker recommendations`: hx.clicks → session state → hx.recommendations and the app's inbox. */
+function recsWorker(ctx: ServiceContext): Component[] {
+  const s = ctx.use(RECS_SHARED);
+  const config = ctx.config.recommendations;
+  let engine: RecsEngine | undefined;
+  const wiring: Component = {
+    name: 'recs-engine',
+    start: async () => {
+      const devices = new CachedDevices(new DeviceRepository(await ctx.records()), 60_000);
+      engine = new RecsEngine({
+        registry: ctx.registry,
+        producer: ctx.producer,
+        store: s.store,
+        catalogue: s.catalogue,
+        model: modelOf(s.slot),
+        regionOf: async (deviceId) =>
+          deviceId.startsWith('web:') ? null : ((await devices.get(deviceId))?.region ?? null),
+        metrics: ctx.metrics,
+        logger: ctx.logger.child({ component: 'recommendations' }),
+        listSize: config.listSize,
+        pushTtlMs: config.pushTtlMs,
+      });
+    },
+    close: async () => undefined,
+  };
+  const clicks = new ConsumerRunner({
+    ...ctx,
+    groupId: 'hx-recommendations',
+    topics: [TOPICS.clicks.name],
+    stage: 'recommendations',
+    concurrency: config.concurrency,
+    handler: (envelope) => engine!.handle(envelope),
+  });
+  return [wiring, clicks];
+}
+
+export const recommendations: Capability = {
+  name: 'recommendations',
+  events: RECS_EVENTS,
+  provides: [provide(RECS_SHARED, shared)],
+  worker: recsWorker,
+  routes: (ctx) => {
+    const s = ctx.use(RECS_SHARED);
+    return recsRoutes({
+      registry: ctx.registry,
+      producer: ctx.producer,
+      catalogue: s.catalogue,
+      store: s.store,
+      model: modelOf(s.slot),
+      metrics: ctx.metrics,
+      maxEvents: ctx.config.recommendations.maxEventsPerRequest,
+    });
+  },
+};

@@ -1,0 +1,207 @@
+import type { Recommended, RecsModel } from '@hexcast/models';
+import type { Static } from '@sinclair/typebox';
+import type { BusProducer } from '../bus/index.js';
+import { DeliveryItemEvent } from '../delivery/index.js';
+import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
+import type { Catalogue } from './catalogue.js';
+import { RecommendationsUpdated, type RecommendedItem } from './events.js';
+import type { SessionClick, SessionStore, StoredList } from './session-store.js';
+
+type Item = Static<typeof RecommendedItem>;
+
+/** What the engine needs of the loaded model (a slot's current value). */
+export interface RecsModelRef {
+  readonly current: RecsModel | null;
+}
+
+export interface RecsEngineOptions {
+  registry: EventRegistry;
+  producer: BusProducer;
+  store: SessionStore;
+  catalogue: Catalogue;
+  model: RecsModelRef;
+  /** A device's region, for app users (web visitors have none: their list is stored, not pushed). */
+  regionOf: (deviceId: string) => Promise<string | null>;
+  metrics: Metrics;
+  logger: Logger;
+  listSize: number;
+  pushTtlMs: number;
+  now?: () => number;
+}
+
+interface ClickData {
+  deviceId: string;
+  sessionId: string;
+  productId: string;
+  action: SessionClick['action'];
+  category?: string;
+}
+
+/**
+ * Recomputes recommendations on each click (`hx.clicks` → session state → `hx.recommendations`,
+ * and the app's inbox): the union of the session's list and the viewed product's item-to-item
+ * list, unavailable and already-bought products filtered out, at most half of the list from one
+ * category; with no model or nothing known yet, item to item, then popular in the category, then
+ * popular.
+ */
+export class RecsEngine {
+  readonly #o: RecsEngineOptions;
+  readonly #now: () => number;
+  readonly #clicks;
+  readonly #latency;
+
+  constructor(options: RecsEngineOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#clicks = options.metrics.counter<'outcome'>({
+      name: 'recs_clicks_total',
+      help: 'clicks the recommendations worker handled, by outcome (recommended, duplicate, or a drop code)',
+      labelNames: ['outcome'],
+    });
+    this.#latency = options.metrics.histogram({
+      name: 'recs_click_to_list_seconds',
+      help: 'click (its timestamp) → its session list stored',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
+  }
+
+  async handle(envelope: Envelope): Promise<void> {
+    const data = envelope.data as ClickData;
+    const product = this.#o.catalogue.get(data.productId);
+    if (product === undefined) {
+      // Not an error of the pipeline: the click is counted and left out of the session.
+      this.#clicks.inc({ outcome: 'HX_EVENT_PRODUCT_UNKNOWN' });
+      return;
+    }
+    const clicks = await this.#o.store.append(data.sessionId, {
+      id: envelope.id,
+      productId: data.productId,
+      action: data.action,
+      at: envelope.ts,
+    });
+    if (clicks === null) {
+      this.#clicks.inc({ outcome: 'duplicate' });
+      return;
+    }
+    const items = this.recommend(clicks, this.#o.listSize);
+    const computedAt = this.#now();
+    const list: StoredList = {
+      sessionId: data.sessionId,
+      deviceId: data.deviceId,
+      items,
+      productId: data.productId,
+      clickedAt: envelope.ts,
+      computedAt,
+      modelVersion: this.#o.model.current?.version ?? 'none',
+    };
+    await this.#o.store.putList(list);
+    this.#latency.observe(Math.max(0, computedAt - envelope.ts) / 1000);
+    this.#clicks.inc({ outcome: 'recommended' });
+    const registry = this.#o.registry;
+    const sends = [
+      this.#o.producer.send(
+        TOPICS.recommendations,
+        registry.create(RecommendationsUpdated, {
+          key: data.sessionId,
+          source: { kind: 'processor', id: 'recommendations' },
+          data: list,
+        }),
+      ),
+    ];
+    const region = items.length === 0 ? null : await this.#o.regionOf(data.deviceId);
+    if (region !== null) {
+      // The envelope id follows the click: a redelivered click re-sends the same inbox item.
+      sends.push(
+        this.#o.producer.send(
+          deliveriesTopic(region),
+          registry.create(DeliveryItemEvent, {
+            id: `recs:${envelope.id}`,
+            key: data.deviceId,
+            ts: computedAt,
+            expiresAt: computedAt + this.#o.pushTtlMs,
+            source: { kind: 'processor', id: 'recommendations' },
+            data: {
+              deviceId: data.deviceId,
+              kind: 'recommendation',
+              content: {
+                sessionId: data.sessionId,
+                productId: data.productId,
+                items,
+                modelVersion: list.modelVersion,
+                clickedAt: envelope.ts,
+                computedAt,
+              },
+            },
+          }),
+        ),
+      );
+    }
+    await Promise.all(sends);
+  }
+
+  /** The list for a session's clicks (oldest first): what `handle` stores. */
+  recommend(clicks: readonly SessionClick[], n: number): Item[] {
+    const catalogue = this.#o.catalogue;
+    const bought = new Set(clicks.filter((c) => c.action === 'buy').map((c) => c.productId));
+    const skip = (id: string) => bought.has(id) || !catalogue.isAvailable(id);
+    const model = this.#o.model.current;
+    const last = clicks[clicks.length - 1]?.productId;
+    const picked = new Map<string, Item>();
+    const perCategory = new Map<string, number>();
+    const cap = Math.max(1, Math.ceil(n / 2));
+    const take = (list: readonly Recommended[], source: Item['source']) => {
+      for (const r of list) {
+        if (picked.size >= n) return;
+        if (picked.has(r.item)) continue;
+        const category = catalogue.get(r.item)?.category;
+        if (category !== undefined) {
+          const used = perCategory.get(category) ?? 0;
+          if (used >= cap) continue;
+          perCategory.set(category, used + 1);
+        }
+        picked.set(r.item, {
+          productId: r.item,
+          score: r.score,
+          source,
+          ...(category === undefined ? {} : { category }),
+        });
+      }
+    };
+    const wide = n * 3; // room for the filters and the category cap
+    if (model !== null) {
+      take(
+        model.forSession(
+          clicks.map((c) => c.productId),
+          wide,
+          skip,
+        ),
+        'session',
+      );
+      if (last !== undefined) take(model.similarItems(last, wide, skip), 'product');
+      if (picked.size < n) {
+        const category = last === undefined ? undefined : catalogue.get(last)?.category;
+        const popular = model.popular(wide * 4, skip);
+        if (category !== undefined)
+          take(
+            popular.filter((r) => catalogue.get(r.item)?.category === category),
+            'popular',
+          );
+        take(popular, 'popular');
+      }
+    }
+    if (picked.size < n && last !== undefined) {
+      // No model, or the model knows none of it: the category's other available products.
+      const category = catalogue.get(last)?.category;
+      if (category !== undefined)
+        take(
+          catalogue
+            .inCategory(category)
+            .filter((id) => id !== last && !skip(id))
+            .map((id) => ({ item: id, score: 0 })),
+          'popular',
+        );
+    }
+    return [...picked.values()];
+  }
+}

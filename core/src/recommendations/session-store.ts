@@ -1,0 +1,121 @@
+import type { Static } from '@sinclair/typebox';
+import type { RecommendedItem } from './events.js';
+
+/** One click as a session keeps it. */
+export interface SessionClick {
+  /** The click's envelope id: a redelivered click is not counted twice. */
+  id: string;
+  productId: string;
+  action: 'view' | 'click' | 'cart' | 'buy';
+  at: number;
+}
+
+/** A session's stored list: what `GET /v1/recommendations` reads. */
+export interface StoredList {
+  sessionId: string;
+  deviceId: string;
+  items: Array<Static<typeof RecommendedItem>>;
+  productId: string;
+  clickedAt: number;
+  computedAt: number;
+  modelVersion: string;
+}
+
+/**
+ * Session state for recommendations: the recent clicks and the last computed list, both gone
+ * `ttlMs` after the session's last click (its end). Memory and Redis engines pass one contract
+ * (test/contracts/session-store.contract.ts).
+ */
+export interface SessionStore {
+  /**
+   * Appends a click (kept: the last `maxClicks`) and renews the session's time to live. Answers the
+   * session's clicks oldest first, or null when this click id is already there (a redelivery).
+   */
+  append(sessionId: string, click: SessionClick): Promise<SessionClick[] | null>;
+  clicks(sessionId: string): Promise<SessionClick[]>;
+  putList(list: StoredList): Promise<void>;
+  list(sessionId: string): Promise<StoredList | null>;
+  /** Sessions held (memory: exact; Redis: keys under the prefix, for reports only). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SessionStoreOptions {
+  ttlMs: number;
+  maxClicks: number;
+  now?: () => number;
+}
+
+interface MemorySession {
+  clicks: SessionClick[];
+  list: StoredList | null;
+  expiresAt: number;
+}
+
+/**
+ * Sessions in this process's memory. Expired sessions are dropped when touched and by a sweep
+ * over the oldest (sessions are kept in last-click order, so the sweep stops at the first live one).
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, MemorySession>();
+  readonly #o: Required<SessionStoreOptions>;
+
+  constructor(options: SessionStoreOptions) {
+    this.#o = { now: Date.now, ...options };
+  }
+
+  #live(sessionId: string): MemorySession | undefined {
+    const s = this.#sessions.get(sessionId);
+    if (s !== undefined && s.expiresAt <= this.#o.now()) {
+      this.#sessions.delete(sessionId);
+      return undefined;
+    }
+    return s;
+  }
+
+  /** Drops expired sessions, oldest first (Map order = last-click order). */
+  sweep(): number {
+    const now = this.#o.now();
+    let dropped = 0;
+    for (const [id, s] of this.#sessions) {
+      if (s.expiresAt > now) break;
+      this.#sessions.delete(id);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  async append(sessionId: string, click: SessionClick): Promise<SessionClick[] | null> {
+    this.sweep();
+    const s = this.#live(sessionId) ?? { clicks: [], list: null, expiresAt: 0 };
+    if (s.clicks.some((c) => c.id === click.id)) return null;
+    s.clicks.push(click);
+    if (s.clicks.length > this.#o.maxClicks) s.clicks.splice(0, s.clicks.length - this.#o.maxClicks);
+    s.expiresAt = this.#o.now() + this.#o.ttlMs;
+    this.#sessions.delete(sessionId); // re-inserted last: the map stays in last-click order
+    this.#sessions.set(sessionId, s);
+    return [...s.clicks];
+  }
+
+  async clicks(sessionId: string): Promise<SessionClick[]> {
+    return [...(this.#live(sessionId)?.clicks ?? [])];
+  }
+
+  async putList(list: StoredList): Promise<void> {
+    const s = this.#live(list.sessionId);
+    if (s !== undefined) s.list = list; // a session already expired keeps no list
+  }
+
+  async list(sessionId: string): Promise<StoredList | null> {
+    return this.#live(sessionId)?.list ?? null;
+  }
+
+  async count(): Promise<number> {
+    this.sweep();
+    return this.#sessions.size;
+  }
+
+  async close(): Promise<void> {
+    this.#sessions.clear();
+  }
+}

@@ -1,0 +1,235 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ItemKnn, MostPopular, SequentialRules, SessionKnn, type SessionKnnOptions } from './baselines.js';
+import { BlendedRecommender, learnBlendWeights } from './blend.js';
+import { evaluateNextClick, type NextClickReport } from './evaluate.js';
+import { ItemScores, type NextClickRecommender } from './scores.js';
+import {
+  type ClickSession,
+  ItemVocabulary,
+  knownItemSessions,
+  type SessionCorpus,
+  sessionCorpus,
+  splitByTime,
+} from './sessions.js';
+
+export const RECS_FORMAT = 'hexcast-recs/1';
+
+/**
+ * The session kNN Hexcast serves: STAN's refinements on V-SKNN, set by a sweep on a time split of
+ * `rsc15_train_tr` (docs/recommendations.md gives the sweep).
+ */
+export const HEXCAST_KNN: SessionKnnOptions = {
+  name: 'session-knn',
+  k: 500,
+  sample: 1000,
+  decay: 1,
+  normalise: true,
+  recencySeconds: 10 * 86_400,
+  neighbourPosition: 2,
+};
+
+/**
+ * A trained recommendations model: the window of past sessions the scorers are built from (item
+ * numbers into `items`, gzip + base64 to stay small on `hx.models`), the session kNN's settings and
+ * the blend's weights learnt on a later slice of the window.
+ */
+export interface RecsArtifact {
+  format: typeof RECS_FORMAT;
+  name: string;
+  version: string;
+  trainedAt: number;
+  /** Item ids; an item's number is its index. */
+  items: string[];
+  /** gzip + base64 of JSON `{ sessions: number[][], ends: number[] }`, oldest session first. */
+  sessions: string;
+  knn: SessionKnnOptions;
+  /** Blend weights of [session kNN, sequential rules, item kNN]. */
+  weights: number[];
+  validation: NextClickReport & { sessions: number };
+}
+
+export interface RecsTrainOptions {
+  /** Keep the most recent sessions only (50,000): the scorers' memory and start-up time follow it. */
+  maxSessions?: number;
+  /** Share of the window (by time) the blend weights are learnt on (0.2). */
+  validShare?: number;
+  version?: string;
+  now?: number;
+}
+
+const components = (corpus: SessionCorpus): NextClickRecommender[] => [
+  new SessionKnn(corpus, HEXCAST_KNN),
+  new SequentialRules(corpus, { keep: 100 }),
+  new ItemKnn(corpus, { keep: 100 }),
+];
+
+/**
+ * Trains on click sessions: learns the blend on the window's last `validShare` (by time) with the
+ * scorers built from the rest, then packs the whole window with those weights.
+ */
+export function trainRecs(sessions: readonly ClickSession[], options: RecsTrainOptions = {}): RecsArtifact {
+  const bySessionEnd = [...sessions]
+    .filter((s) => s.items.length > 0)
+    .sort((a, b) => a.times[a.times.length - 1]! - b.times[b.times.length - 1]!);
+  const window = bySessionEnd.slice(-(options.maxSessions ?? 50_000));
+  const { train, valid } = splitByTime(window, options.validShare ?? 0.2);
+  const inner = sessionCorpus(train);
+  const validSessions = knownItemSessions(valid, inner.vocabulary);
+  const learnt = learnBlendWeights(components(inner), validSessions, inner.vocabulary.size);
+  const corpus = sessionCorpus(window);
+  const now = options.now ?? Date.now();
+  return {
+    format: RECS_FORMAT,
+    name: 'recs',
+    version: options.version ?? `recs-${new Date(now).toISOString().replace(/[-:]|\.\d+Z$/g, '')}`,
+    trainedAt: now,
+    items: corpus.vocabulary.ids,
+    sessions: gzipSync(
+      JSON.stringify({ sessions: corpus.sessions.map((s) => [...s]), ends: [...corpus.ends] }),
+    ).toString('base64'),
+    knn: HEXCAST_KNN,
+    weights: learnt.weights,
+    validation: {
+      'hr@20': learnt['hr@20'],
+      'mrr@20': learnt['mrr@20'],
+      predictions: learnt.predictions,
+      sessions: validSessions.length,
+    },
+  };
+}
+
+/** One recommended item with its score (comparable within one list only). */
+export interface Recommended {
+  item: string;
+  score: number;
+}
+
+/**
+ * A loaded recommendations model: the product page's item → items list, the session's next-click
+ * list, and popularity for a cold start. Its scratch buffers make it single-caller: one per worker.
+ */
+export class RecsModel {
+  readonly version: string;
+  readonly vocabulary: ItemVocabulary;
+  readonly sessions: number;
+  readonly #session: BlendedRecommender;
+  readonly #itemKnn: ItemKnn;
+  readonly #popular: MostPopular;
+  readonly #scores: ItemScores;
+
+  constructor(artifact: RecsArtifact) {
+    if (artifact.format !== RECS_FORMAT) throw new Error(`not a ${RECS_FORMAT} artifact`);
+    const packed = JSON.parse(gunzipSync(Buffer.from(artifact.sessions, 'base64')).toString('utf8')) as {
+      sessions: number[][];
+      ends: number[];
+    };
+    const vocabulary = ItemVocabulary.of(artifact.items);
+    const corpus: SessionCorpus = {
+      vocabulary,
+      sessions: packed.sessions.map((s) => Int32Array.from(s)),
+      ends: Float64Array.from(packed.ends),
+    };
+    for (const s of corpus.sessions)
+      for (const item of s)
+        if (!(item >= 0 && item < vocabulary.size)) throw new Error('item number out of range');
+    this.version = artifact.version;
+    this.vocabulary = vocabulary;
+    this.sessions = corpus.sessions.length;
+    const [knn, rules, itemKnn] = [
+      new SessionKnn(corpus, artifact.knn),
+      new SequentialRules(corpus, { keep: 100 }),
+      new ItemKnn(corpus, { keep: 100 }),
+    ];
+    this.#session = new BlendedRecommender(
+      'hexcast',
+      [knn, rules, itemKnn],
+      artifact.weights,
+      vocabulary.size,
+    );
+    this.#itemKnn = itemKnn;
+    this.#popular = new MostPopular(corpus);
+    this.#scores = new ItemScores(vocabulary.size);
+  }
+
+  #top(n: number, skip: (item: string) => boolean): Recommended[] {
+    const ids = this.vocabulary.ids;
+    const top = this.#scores.top(n, (i) => skip(ids[i]!));
+    return top.map((i) => ({ item: ids[i]!, score: this.#scores.values[i]! }));
+  }
+
+  /** Items to show next to `item`'s page (item-kNN over session co-occurrence). */
+  similarItems(item: string, n: number, skip: (item: string) => boolean = () => false): Recommended[] {
+    this.#scores.reset();
+    const number = this.vocabulary.numberOf(item);
+    if (number !== undefined) this.#itemKnn.score([number], this.#scores);
+    return this.#top(n, (i) => i === item || skip(i));
+  }
+
+  /** The next-click list for a session's clicks (oldest first); unknown items are passed over. */
+  forSession(
+    clicks: readonly string[],
+    n: number,
+    skip: (item: string) => boolean = () => false,
+  ): Recommended[] {
+    this.#scores.reset();
+    const known: number[] = [];
+    for (const c of clicks) {
+      const number = this.vocabulary.numberOf(c);
+      if (number !== undefined) known.push(number);
+    }
+    if (known.length > 0) this.#session.score(known, this.#scores);
+    return this.#top(n, skip);
+  }
+
+  /** The most clicked items of the window. */
+  popular(n: number, skip: (item: string) => boolean = () => false): Recommended[] {
+    this.#scores.reset();
+    this.#popular.score([], this.#scores);
+    return this.#top(n, skip);
+  }
+}
+
+/** HR@20 and MRR@20 of the baselines and Hexcast's model, trained on `train`, replayed on `test`. */
+export interface RecsComparison {
+  popular: NextClickReport;
+  'item-knn': NextClickReport;
+  'v-sknn': NextClickReport;
+  hexcast: NextClickReport;
+}
+
+/**
+ * The evaluation the data's README describes, every recommender in this process: trained on
+ * `train`, then `test`'s sessions (items seen in training only) revealed click by click.
+ */
+export function compareRecs(
+  train: readonly ClickSession[],
+  test: readonly ClickSession[],
+  options: RecsTrainOptions = {},
+): RecsComparison {
+  const artifact = trainRecs(train, {
+    ...options,
+    maxSessions: options.maxSessions ?? Number.MAX_SAFE_INTEGER,
+  });
+  const model = new RecsModel(artifact);
+  const corpus = sessionCorpus(train, ItemVocabulary.of(artifact.items));
+  const sessions = knownItemSessions(test, corpus.vocabulary);
+  const items = corpus.vocabulary.size;
+  const hexcast: NextClickRecommender = {
+    name: 'hexcast',
+    score: (session, into) => {
+      const ids = corpus.vocabulary.ids;
+      for (const r of model.forSession(
+        Array.from(session, (i) => ids[i]!),
+        20,
+      )) {
+        into.add(corpus.vocabulary.numberOf(r.item)!, r.score);
+      }
+    },
+  };
+  return {
+    popular: evaluateNextClick(new MostPopular(corpus), sessions, items),
+    'item-knn': evaluateNextClick(new ItemKnn(corpus), sessions, items),
+    'v-sknn': evaluateNextClick(new SessionKnn(corpus), sessions, items),
+    hexcast: evaluateNextClick(hexcast, sessions, items),
+  };
+}
