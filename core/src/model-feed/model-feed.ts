@@ -74,7 +74,7 @@ export class ModelFeed implements Component {
       else if (slot.onFallback)
         this.#o.logger.warn(
           { model: slot.name, fallback: slot.current.version },
-          `no ${slot.name} model loaded: ${slot.fallbackMeans} (publish one: hexcast model publish)`,
+          `no ${slot.name} model loaded: ${slot.fallbackMeans} (publish one: ${slot.publishCommand})`,
         );
       else this.#o.logger.info({ model: slot.name, version: slot.current.version }, 'model loaded');
     }

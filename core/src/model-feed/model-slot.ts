@@ -16,6 +16,8 @@ export interface ModelSlotOptions<M extends Versioned> {
   optional?: boolean;
   /** What running on the fallback means, for the start-up warning ("offers are ranked by the heuristic"). */
   fallbackMeans?: string;
+  /** The command that publishes this slot's models, for the start-up warning (`hexcast model publish`). */
+  publishCommand?: string;
 }
 
 /**
@@ -32,6 +34,10 @@ export class ModelSlot<M extends Versioned> {
     this.#o = options;
     this.name = options.name;
     this.current = options.fallback;
+  }
+
+  get publishCommand(): string {
+    return this.#o.publishCommand ?? 'hexcast model publish';
   }
 
   get fallbackMeans(): string {

@@ -28,6 +28,7 @@ export function recsSlot(): ModelSlot<LoadedRecs> {
     fallback: new LoadedRecs(null),
     fallbackMeans:
       'recommendations come from the catalogue (same category) until `hexcast recs train` publishes a model',
+    publishCommand: 'hexcast recs publish',
     load: async (artifact) => new LoadedRecs(new RecsModel(artifact as RecsArtifact)),
   });
 }

@@ -4,6 +4,7 @@ import { registerAudit } from './audit.js';
 import { registerBroker } from './broker.js';
 import { registerKeys } from './keys.js';
 import { registerModel } from './model.js';
+import { registerRecs } from './recs.js';
 import { registerReplay } from './replay.js';
 import { registerWorker } from './worker.js';
 
@@ -15,5 +16,6 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerKeys,
   registerReplay,
   registerModel,
+  registerRecs,
   registerAudit,
 ];

@@ -28,7 +28,35 @@ import { evaluateFraudFiles, trainFraud } from './model-fraud.js';
 import { DEFAULT_SENTIMENT_DATA, evaluateSentimentFiles, trainSentimentFile } from './model-sentiment.js';
 import { cliTable } from './table.js';
 
-const int = (name: string) => (value: string) => {
+/** Publishes an artifact on hx.models under `slot` (KAFKA_BROKERS: the bus it goes to). */
+export async function publishModel(slot: string, version: string, artifact: unknown): Promise<void> {
+  const config = loadConfig();
+  if (config.kafka.brokers === undefined)
+    throw new HexcastError('HX_CLI_USAGE', 'publishing needs KAFKA_BROKERS (the dev broker: localhost:9092)');
+  const registry = createEventRegistry();
+  registry.register(ModelPublished);
+  const producer = new BusProducer({
+    brokers: kafkaBrokers({ config }),
+    clientId: config.kafka.clientId,
+    registry,
+    metrics: new Metrics(),
+  });
+  await producer.start();
+  try {
+    await producer.send(
+      TOPICS.models,
+      registry.create(ModelPublished, {
+        key: slot,
+        source: { kind: 'cli', id: 'model-publish' },
+        data: { name: slot, version, artifact },
+      }),
+    );
+  } finally {
+    await producer.close();
+  }
+}
+
+export const int = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new HexcastError('HX_CLI_USAGE', `--${name} must be a positive integer`);
@@ -210,27 +238,7 @@ export function registerModel(program: Command): void {
       if (o.candidate && artifact.name !== 'fraud')
         throw new HexcastError('HX_CLI_USAGE', 'only a fraud model can be published as a candidate');
       const slot = o.candidate ? `${artifact.name}.candidate` : artifact.name;
-      const registry = createEventRegistry();
-      registry.register(ModelPublished);
-      const producer = new BusProducer({
-        brokers: kafkaBrokers({ config }),
-        clientId: config.kafka.clientId,
-        registry,
-        metrics: new Metrics(),
-      });
-      await producer.start();
-      try {
-        await producer.send(
-          TOPICS.models,
-          registry.create(ModelPublished, {
-            key: slot,
-            source: { kind: 'cli', id: 'model-publish' },
-            data: { name: slot, version: artifact.version, artifact },
-          }),
-        );
-      } finally {
-        await producer.close();
-      }
+      await publishModel(slot, artifact.version, artifact);
       process.stdout.write(`published ${artifact.version} on ${TOPICS.models.name} as ${slot}\n`);
     });
 }

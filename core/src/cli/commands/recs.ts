@@ -1,0 +1,116 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type ClickSession,
+  compareRecs,
+  parseSessionsTsv,
+  RECS_FORMAT,
+  type RecsArtifact,
+  type RecsComparison,
+  RecsModel,
+  trainRecs,
+} from '@hexcast/models';
+import type { Command } from 'commander';
+import { TOPICS } from '../../envelope/index.js';
+import { HexcastError } from '../../errors/index.js';
+import { int, publishModel } from './model.js';
+import { cliTable } from './table.js';
+
+/** The YOOCHOOSE training sessions of `shared/data/sessions/` when the repository sits beside it. */
+export const DEFAULT_SESSIONS_DATA = new URL(
+  '../../../../../shared/data/sessions/rsc15_train_tr.tsv',
+  import.meta.url,
+);
+
+async function readSessions(file: string | URL): Promise<ClickSession[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new HexcastError('HX_CLI_USAGE', `cannot read ${String(file)}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  try {
+    return parseSessionsTsv(text);
+  } catch (cause) {
+    throw new HexcastError('HX_CLI_USAGE', `${String(file)}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+const ARTIFACT_FILE = 'recs.json';
+
+async function readRecsArtifact(dir: string): Promise<RecsArtifact> {
+  let artifact: RecsArtifact;
+  try {
+    artifact = JSON.parse(await readFile(path.join(dir, ARTIFACT_FILE), 'utf8')) as RecsArtifact;
+  } catch (cause) {
+    throw new HexcastError('HX_CLI_USAGE', `${dir}/${ARTIFACT_FILE}: ${(cause as Error).message}`, { cause });
+  }
+  if (artifact.format !== RECS_FORMAT)
+    throw new HexcastError('HX_MODEL_INVALID', `${dir}/${ARTIFACT_FILE} is not a ${RECS_FORMAT} model`);
+  return artifact;
+}
+
+/** The evaluation's table: HR@20 and MRR@20 per recommender. */
+export function recsTable(scores: RecsComparison): string {
+  const table = cliTable(['recommender', 'HR@20', 'MRR@20', 'predictions']);
+  for (const [name, r] of Object.entries(scores))
+    table.push([name, r['hr@20'].toFixed(4), r['mrr@20'].toFixed(4), r.predictions.toLocaleString('en-US')]);
+  return table.toString();
+}
+
+/** `hexcast recs train | evaluate | publish`. */
+export function registerRecs(program: Command): void {
+  const recs = program
+    .command('recs')
+    .description('train, evaluate and publish the recommendations model (docs/recommendations.md)');
+
+  recs
+    .command('train')
+    .description(
+      'train on click sessions (TSV: SessionId, ItemId, Time): the session kNN window, sequential rules and item kNN, with blend weights learnt on the last fifth by time',
+    )
+    .option('--data <file>', 'click sessions (default: rsc15_train_tr of shared/data/sessions)')
+    .requiredOption('--out <dir>', 'where to write recs.json')
+    .option('--max-sessions <n>', 'keep the most recent sessions only', int('max-sessions'), 50_000)
+    .action(async (o: { data?: string; out: string; maxSessions: number }) => {
+      const sessions = await readSessions(o.data ?? DEFAULT_SESSIONS_DATA);
+      const artifact = trainRecs(sessions, { maxSessions: o.maxSessions });
+      await mkdir(o.out, { recursive: true });
+      await writeFile(path.join(o.out, ARTIFACT_FILE), `${JSON.stringify(artifact)}\n`);
+      const v = artifact.validation;
+      process.stdout.write(
+        `trained ${artifact.version}: ${artifact.items.length} items, weights ${artifact.weights.join(' / ')} (session kNN / rules / item kNN), validation HR@20 ${v['hr@20'].toFixed(4)} MRR@20 ${v['mrr@20'].toFixed(4)} over ${v.predictions} clicks → ${o.out}\n`,
+      );
+    });
+
+  recs
+    .command('evaluate')
+    .description(
+      "popular, item-kNN, V-SKNN and Hexcast's model trained on --train and replayed click by click on --test (HR@20, MRR@20; items seen in training only)",
+    )
+    .requiredOption('--train <file>', 'sessions to train on')
+    .requiredOption('--test <file>', 'later sessions to replay')
+    .option('--json', 'print the figures as JSON, by recommender', false)
+    .action(async (o: { train: string; test: string; json: boolean }) => {
+      const scores = compareRecs(await readSessions(o.train), await readSessions(o.test));
+      const figures = Object.fromEntries(
+        Object.entries(scores).map(([name, r]) => [name, { 'hr@20': r['hr@20'], 'mrr@20': r['mrr@20'] }]),
+      );
+      process.stdout.write(o.json ? `${JSON.stringify(figures)}\n` : `${recsTable(scores)}\n`);
+    });
+
+  recs
+    .command('publish')
+    .description(
+      'publish a trained model on hx.models as `recs`: running workers swap to it without a restart',
+    )
+    .argument('<dir>', 'a directory written by `hexcast recs train`')
+    .action(async (dir: string) => {
+      const artifact = await readRecsArtifact(dir);
+      new RecsModel(artifact); // refuses a broken artifact before any worker sees it
+      await publishModel('recs', artifact.version, artifact);
+      process.stdout.write(`published ${artifact.version} on ${TOPICS.models.name} as recs\n`);
+    });
+}
