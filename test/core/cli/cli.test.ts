@@ -157,6 +157,55 @@ describe('hexcast CLI', () => {
     }
   }, 240_000);
 
+  it('evaluates recommendations on two session files (popular, item-kNN, V-SKNN, hexcast), as JSON too, and trains a model it will not publish without a bus', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hx-cli-recs-'));
+    try {
+      const lines = readFileSync(sharedData('sessions/rsc15_train_tr.tsv'), 'utf8').split('\n');
+      const train = path.join(dir, 'train.tsv');
+      const test = path.join(dir, 'test.tsv');
+      writeFileSync(train, lines.slice(0, 12_000).join('\n'));
+      writeFileSync(test, [lines[0], ...lines.slice(12_000, 15_000)].join('\n'));
+      const json = await run(
+        process.execPath,
+        [bin, 'recs', 'evaluate', '--train', train, '--test', test, '--json'],
+        {
+          timeout: 120_000,
+        },
+      );
+      const scores = JSON.parse(json.stdout) as Record<string, { 'hr@20': number; 'mrr@20': number }>;
+      expect(Object.keys(scores)).toEqual(['popular', 'item-knn', 'v-sknn', 'hexcast']);
+      for (const s of Object.values(scores)) {
+        expect(Object.keys(s)).toEqual(['hr@20', 'mrr@20']);
+        expect(s['hr@20']).toBeGreaterThan(0);
+        expect(s['mrr@20']).toBeLessThanOrEqual(s['hr@20']);
+      }
+      expect(scores['v-sknn']!['hr@20']).toBeGreaterThan(scores.popular!['hr@20']);
+      const bad = (await run(process.execPath, [
+        bin,
+        'recs',
+        'evaluate',
+        '--train',
+        path.join(dir, 'none.tsv'),
+        '--test',
+        test,
+      ]).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('HX_CLI_USAGE');
+      const out = path.join(dir, 'model');
+      const trained = await run(process.execPath, [bin, 'recs', 'train', '--data', train, '--out', out], {
+        timeout: 120_000,
+      });
+      expect(trained.stdout).toMatch(/trained recs-\S+: \d+ items/);
+      expect(JSON.parse(readFileSync(path.join(out, 'recs.json'), 'utf8')).format).toBe('hexcast-recs/1');
+      const publish = (await run(process.execPath, [bin, 'recs', 'publish', out], {
+        env: { ...process.env, KAFKA_BROKERS: '' },
+      }).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(publish.stderr).toContain('HX_CLI_USAGE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('exits non-zero on an unknown command', async () => {
     const error = (await run(process.execPath, [bin, 'teleport']).catch((e: unknown) => e)) as {
       code: number;
