@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   e2e: async () => (await import('./e2e.bench.js')).default,
   fraud: async () => (await import('./fraud.bench.js')).default,
   sentiment: async () => (await import('./sentiment.bench.js')).default,
+  recs: async () => (await import('./recs.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

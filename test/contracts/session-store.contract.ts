@@ -29,6 +29,7 @@ const list = (sessionId: string, items: string[]): StoredList => ({
   sessionId,
   deviceId: 'd1',
   items: items.map((productId, i) => ({ productId, score: 1 / (i + 1), source: 'session' })),
+  clickId: 'c1',
   productId: items[0] ?? 'p',
   clickedAt: 1,
   computedAt: 2,

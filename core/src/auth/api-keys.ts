@@ -16,8 +16,37 @@ const TOKEN = /^hx_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
  * API keys: `hx_<id>_<secret>`. Only SHA-256 of the 256-bit random secret is stored — a slow
  * password hash buys nothing for a secret with that much entropy, and verification stays cheap.
  */
+interface KeyRow {
+  role: Role;
+  name: string;
+  secret_hash: string;
+  revoked_at: unknown;
+}
+
 export class ApiKeyRepository {
-  constructor(readonly db: Queryable) {}
+  /** Rows read in the last `cacheMs`, by key id (unknown ids are not cached). */
+  readonly #cache = new Map<string, { row: KeyRow; until: number }>();
+
+  /** `cacheMs`: how long a key's row is trusted before it is read again (0: never cached). */
+  constructor(
+    readonly db: Queryable,
+    readonly cacheMs = 0,
+    readonly clock: () => number = Date.now,
+  ) {}
+
+  async #row(id: string): Promise<KeyRow | undefined> {
+    const now = this.clock();
+    const hit = this.#cache.get(id);
+    if (hit !== undefined && hit.until > now) return hit.row;
+    const row = (
+      await this.db.query<KeyRow>('SELECT role, name, secret_hash, revoked_at FROM api_keys WHERE id = $1', [id])
+    )[0];
+    if (row !== undefined && this.cacheMs > 0) {
+      if (this.#cache.size >= 10_000) this.#cache.clear();
+      this.#cache.set(id, { row, until: now + this.cacheMs });
+    }
+    return row;
+  }
 
   async create(role: Role, name: string): Promise<{ identity: ApiKeyIdentity; token: string }> {
     const id = randomBytes(8).toString('hex').slice(0, 12);
@@ -36,11 +65,7 @@ export class ApiKeyRepository {
     const match = TOKEN.exec(token);
     if (match === null) return null;
     const [, id, secret] = match as unknown as [string, string, string];
-    const rows = await this.db.query<{ role: Role; name: string; secret_hash: string; revoked_at: unknown }>(
-      'SELECT role, name, secret_hash, revoked_at FROM api_keys WHERE id = $1',
-      [id],
-    );
-    const row = rows[0];
+    const row = await this.#row(id);
     if (row === undefined || row.revoked_at !== null) return null;
     const expected = Buffer.from(row.secret_hash, 'hex');
     const actual = Buffer.from(hash(secret), 'hex');
@@ -50,6 +75,7 @@ export class ApiKeyRepository {
   }
 
   async revoke(id: string): Promise<boolean> {
+    this.#cache.delete(id);
     const rows = await this.db.query(
       'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
       [id],

@@ -40,7 +40,7 @@ export function apiComponent(ctx: ServiceContext, readiness: () => Iterable<Comp
     name: 'api',
     start: async () => {
       const records = await ctx.records();
-      const keys = new ApiKeyRepository(records);
+      const keys = new ApiKeyRepository(records, ctx.config.auth.keyCacheMs);
       await bootstrapAdminKey(ctx, keys, records);
       const checks = () => readinessChecks(readiness());
       app = await buildApi({

@@ -48,6 +48,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_DEVICE_TOKEN_SECRET', path: ['auth', 'deviceTokenSecret'], parse: 'string' },
   { variable: 'HX_DEVICE_TOKEN_TTL_SECONDS', path: ['auth', 'deviceTokenTtlSeconds'], parse: 'int' },
   { variable: 'HX_API_RATE_LIMIT_PER_MINUTE', path: ['auth', 'rateLimitPerMinute'], parse: 'int' },
+  { variable: 'HX_API_KEY_CACHE_MS', path: ['auth', 'keyCacheMs'], parse: 'int' },
   { variable: 'HX_GEO_MAX_SPEED_MPS', path: ['geo', 'maxSpeedMps'], parse: 'number' },
   { variable: 'HX_GEO_STATE_TTL_MS', path: ['geo', 'stateTtlMs'], parse: 'int' },
   { variable: 'HX_OFFERS_CODE_SECRET', path: ['offers', 'codeSecret'], parse: 'string' },

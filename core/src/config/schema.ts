@@ -63,6 +63,11 @@ export const ConfigSchema = Type.Object(
         deviceTokenSecret: Type.Optional(Type.String({ minLength: 32 })),
         deviceTokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
         rateLimitPerMinute: Type.Integer({ minimum: 1, default: 600 }),
+        /**
+         * How long a process trusts an API key it has checked before asking the records database
+         * again: a key revoked elsewhere stops working within this time (0: every request asks).
+         */
+        keyCacheMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 5_000 }),
       },
       { default: {} },
     ),

@@ -41,7 +41,8 @@ export const RecommendationsUpdated = defineEvent(
       sessionId: Id,
       deviceId: Id,
       items: Type.Array(RecommendedItem),
-      /** The click that led to it: its product and time (the click → list latency starts there). */
+      /** The click that led to it: its envelope id, product and time (the click → list latency starts there). */
+      clickId: Type.String({ minLength: 1, maxLength: 128 }),
       productId: Id,
       clickedAt: Type.Integer({ minimum: 0 }),
       computedAt: Type.Integer({ minimum: 0 }),

@@ -90,6 +90,7 @@ export class RecsEngine {
       sessionId: data.sessionId,
       deviceId: data.deviceId,
       items,
+      clickId: envelope.id,
       productId: data.productId,
       clickedAt: envelope.ts,
       computedAt,

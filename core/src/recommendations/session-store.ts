@@ -15,6 +15,7 @@ export interface StoredList {
   sessionId: string;
   deviceId: string;
   items: Array<Static<typeof RecommendedItem>>;
+  clickId: string;
   productId: string;
   clickedAt: number;
   computedAt: number;

@@ -156,8 +156,15 @@ export class SessionKnn implements NextClickRecommender {
   readonly #similarity: Float64Array;
   readonly #anchor: Int32Array;
   readonly #stamp: Int32Array;
+  /** Per past session: 1/√length (when normalising) × its recency weight, computed once. */
+  readonly #sessionFactor: Float64Array;
+  /** exp(−d/λ) for the in-session decay and the neighbour position, d = 0 … 63. */
+  readonly #decayTable: Float64Array;
+  readonly #positionTable: Float64Array;
+  readonly #itemStamp: Int32Array;
   #epoch = 0;
   readonly #candidates: number[] = [];
+  #selection = new Float64Array(0);
 
   constructor(corpus: SessionCorpus, options: SessionKnnOptions = {}) {
     this.name = options.name ?? 'v-sknn';
@@ -173,10 +180,28 @@ export class SessionKnn implements NextClickRecommender {
     this.#similarity = new Float64Array(corpus.sessions.length);
     this.#anchor = new Int32Array(corpus.sessions.length);
     this.#stamp = new Int32Array(corpus.sessions.length);
+    this.#itemStamp = new Int32Array(corpus.vocabulary.size);
+    this.#sessionFactor = Float64Array.from(corpus.sessions, (items, n) => {
+      let f = this.#normalise ? 1 / Math.sqrt(items.length) : 1;
+      if (this.#recency > 0) f *= Math.exp(-(this.#latest - corpus.ends[n]!) / this.#recency);
+      return f;
+    });
+    this.#decayTable = Float64Array.from({ length: 64 }, (_, d) => this.#weightOf(d));
+    this.#positionTable = Float64Array.from({ length: 64 }, (_, d) =>
+      this.#position > 0 ? Math.exp(-d / this.#position) : 1,
+    );
+  }
+
+  #weightOf(distance: number): number {
+    return this.#decay === 'linear' ? Math.max(0, 1 - 0.1 * distance) : Math.exp(-distance / this.#decay);
   }
 
   #weight(distance: number): number {
-    return this.#decay === 'linear' ? Math.max(0, 1 - 0.1 * distance) : Math.exp(-distance / this.#decay);
+    return distance < 64 ? this.#decayTable[distance]! : this.#weightOf(distance);
+  }
+
+  #positionWeight(distance: number): number {
+    return distance < 64 ? this.#positionTable[distance]! : Math.exp(-distance / this.#position);
   }
 
   /** Fills the candidates with the sample's sessions, their similarities and anchors. */
@@ -185,11 +210,12 @@ export class SessionKnn implements NextClickRecommender {
     const candidates = this.#candidates;
     candidates.length = 0;
     const { offsets, items } = this.#bySession;
-    const seen = new Set<number>();
+    let distinct = 0;
     for (let p = session.length - 1; p >= 0; p--) {
       const item = session[p]!;
-      if (seen.has(item)) continue; // an item weighs as its latest click
-      seen.add(item);
+      if (this.#itemStamp[item] === epoch) continue; // an item weighs as its latest click
+      this.#itemStamp[item] = epoch;
+      distinct++;
       const w = this.#weight(session.length - 1 - p);
       for (let j = offsets[item]!; j < offsets[item + 1]!; j++) {
         const n = items[j]!;
@@ -203,28 +229,37 @@ export class SessionKnn implements NextClickRecommender {
       }
     }
     if (candidates.length > this.#sample) {
-      candidates.sort((a, b) => b - a); // session number = recency rank
-      candidates.length = this.#sample;
+      const recent = Int32Array.from(candidates).sort(); // session number = recency rank
+      candidates.length = 0;
+      for (let i = recent.length - this.#sample; i < recent.length; i++) candidates.push(recent[i]!);
     }
     if (this.#normalise || this.#recency > 0) {
-      const length = seen.size;
-      for (const n of candidates) {
-        let s = this.#similarity[n]!;
-        if (this.#normalise) s /= Math.sqrt(length * this.#corpus.sessions[n]!.length);
-        if (this.#recency > 0) s *= Math.exp(-(this.#latest - this.#corpus.ends[n]!) / this.#recency);
-        this.#similarity[n] = s;
-      }
+      const scale = this.#normalise ? 1 / Math.sqrt(distinct) : 1;
+      for (const n of candidates) this.#similarity[n]! *= scale * this.#sessionFactor[n]!;
     }
+  }
+
+  /** The candidates that vote: all with a similarity when they are `k` or fewer, else the `k` most similar (ties: the more recent). */
+  #neighbours(): number[] {
+    const sim = this.#similarity;
+    const voters = this.#candidates.filter((n) => sim[n]! > 0);
+    if (voters.length <= this.#k) return voters; // every one votes: their order does not matter
+    if (this.#selection.length < voters.length) this.#selection = new Float64Array(voters.length * 2);
+    const sims = this.#selection.subarray(0, voters.length);
+    for (let i = 0; i < voters.length; i++) sims[i] = sim[voters[i]!]!;
+    sims.sort();
+    const threshold = sims[voters.length - this.#k]!;
+    const above = voters.filter((n) => sim[n]! > threshold);
+    const ties = voters.filter((n) => sim[n] === threshold).sort((a, b) => b - a);
+    for (let i = 0; above.length < this.#k; i++) above.push(ties[i]!);
+    return above;
   }
 
   score(session: ArrayLike<number>, into: ItemScores): void {
     if (session.length === 0) return;
     this.#gather(session);
     const sim = this.#similarity;
-    const neighbours = this.#candidates.filter((n) => sim[n]! > 0);
-    neighbours.sort((a, b) => sim[b]! - sim[a]! || b - a);
-    if (neighbours.length > this.#k) neighbours.length = this.#k;
-    for (const n of neighbours) {
+    for (const n of this.#neighbours()) {
       const s = sim[n]!;
       const items = this.#corpus.sessions[n]!;
       if (this.#position <= 0) {
@@ -233,7 +268,7 @@ export class SessionKnn implements NextClickRecommender {
       }
       const anchor = items.lastIndexOf(this.#anchor[n]!);
       for (let q = 0; q < items.length; q++)
-        into.add(items[q]!, s * Math.exp(-Math.abs(q - anchor) / this.#position));
+        into.add(items[q]!, s * this.#positionWeight(Math.abs(q - anchor)));
     }
   }
 }

@@ -67,7 +67,9 @@ export class ItemScores {
     };
     for (let t = 0; t < this.#count; t++) {
       const item = this.#touched[t]!;
-      if (this.values[item]! <= 0 || skip?.(item)) continue;
+      if (this.values[item]! <= 0) continue;
+      if (heap.length >= n && !worse(heap[0]!, item)) continue; // not among the best n
+      if (skip?.(item)) continue;
       if (heap.length < n) {
         heap.push(item);
         for (let i = heap.length - 1; i > 0; ) {
@@ -76,7 +78,7 @@ export class ItemScores {
           [heap[i], heap[p]] = [heap[p]!, heap[i]!];
           i = p;
         }
-      } else if (worse(heap[0]!, item)) {
+      } else {
         heap[0] = item;
         down(0);
       }

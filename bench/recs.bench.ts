@@ -1,0 +1,358 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type BenchCaseResult,
+  type Benchmark,
+  BusProducer,
+  createEventRegistry,
+  DeviceClick,
+  MemorySessionStore,
+  Metrics,
+  ModelPublished,
+  RECS_EVENTS,
+  RedisSessionStore,
+  TOPICS,
+} from '@hexcast/core';
+import {
+  type ClickSession,
+  compareRecs,
+  ItemScores,
+  knownItemSessions,
+  parseSessionsTsv,
+  RecsModel,
+  SessionKnn,
+  sessionCorpus,
+  trainRecs,
+} from '@hexcast/models';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBenchDev } from './processes.js';
+
+const DATA = new URL('../../shared/data/sessions/', import.meta.url);
+const read = async (file: string): Promise<ClickSession[]> =>
+  parseSessionsTsv(await readFile(new URL(file, DATA), 'utf8'));
+
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+/**
+ * Recommendations in one run: next-click quality on the YOOCHOOSE sample (popular, item-kNN,
+ * V-SKNN, Hexcast), scoring rate on one thread (Hexcast's model vs V-SKNN on the same prefixes),
+ * session state bytes per session (memory, Redis), and `hexcast dev` at a fixed click rate: click →
+ * list on hx.recommendations, then `GET /v1/recommendations` at a fixed request rate.
+ */
+const bench: Benchmark = {
+  name: 'recs',
+  description:
+    'recommendations: HR@20 / MRR@20 on rsc15 (popular, item-kNN, V-SKNN, hexcast), scoring rate, session memory, hexcast dev click → list and GET latency',
+  baseline: 'quality: v-sknn',
+  primary: { metric: 'mrr@20', higherIsBetter: true },
+  async run(context) {
+    const results: BenchCaseResult[] = [];
+    const train = await read('rsc15_train_tr.tsv');
+    const test = await read('rsc15_train_valid.tsv');
+    context.progress('quality: rsc15_train_tr → rsc15_train_valid');
+    const quality = compareRecs(train, test);
+    for (const [name, r] of Object.entries(quality))
+      results.push({
+        case: `quality: ${name}`,
+        metrics: { 'hr@20': r['hr@20'], 'mrr@20': r['mrr@20'] },
+        notes: `${r.predictions} next clicks of rsc15_train_valid, revealed one by one`,
+      });
+
+    context.progress('scoring rate on one thread');
+    const artifact = trainRecs(train);
+    const model = new RecsModel(artifact);
+    const corpus = sessionCorpus(train);
+    const prefixes = knownItemSessions(test, corpus.vocabulary).flatMap((s) =>
+      Array.from({ length: s.length - 1 }, (_, p) => s.subarray(Math.max(0, p + 1 - 20), p + 1)),
+    );
+    const asIds = prefixes.map((p) => Array.from(p, (i) => corpus.vocabulary.ids[i]!));
+    const vsknn = new SessionKnn(corpus);
+    const scores = new ItemScores(corpus.vocabulary.size);
+    const cases: Array<[string, (i: number) => unknown]> = [
+      ['hexcast (blend: session kNN, rules, item kNN)', (i) => model.forSession(asIds[i]!, 20)],
+      [
+        'v-sknn',
+        (i) => {
+          scores.reset();
+          vsknn.score(prefixes[i]!, scores);
+          return scores.top(20);
+        },
+      ],
+    ];
+    for (const [name, score] of cases) {
+      for (let i = 0; i < prefixes.length; i++) score(i); // warm
+      const rounds: number[] = [];
+      let cpuUs = 0;
+      for (let round = 0; round < 5; round++) {
+        const cpu = process.cpuUsage();
+        const t0 = performance.now();
+        for (let i = 0; i < prefixes.length; i++) score(i);
+        const used = process.cpuUsage(cpu);
+        rounds.push(prefixes.length / ((performance.now() - t0) / 1000));
+        cpuUs += (used.user + used.system) / prefixes.length / 5;
+      }
+      rounds.sort((a, b) => a - b);
+      results.push({
+        case: `scoring: ${name}`,
+        metrics: { clicks_per_s: rounds[2]!, cpu_us_per_click: cpuUs },
+        rounds,
+        notes: `${prefixes.length} session prefixes (last 20 clicks) × 5 rounds, one thread, median`,
+      });
+    }
+
+    results.push(...(await sessionMemory(context)));
+    results.push(...(await pipeline(context, artifact, test)));
+    return results;
+  },
+};
+export default bench;
+
+/** Bytes per active session of 20 clicks: the memory store's heap, and Redis's used memory. */
+async function sessionMemory(context: {
+  quick: boolean;
+  progress(m: string): void;
+}): Promise<BenchCaseResult[]> {
+  const sessions = context.quick ? 5_000 : 20_000;
+  context.progress(`session state: ${sessions} sessions × 20 clicks`);
+  const click = (s: number, c: number) => ({
+    id: `AbCdEfGhIjKlMnOpQrStUvWxYz${s}-${c}`.slice(-27),
+    productId: String(214_716_935 + ((s * 31 + c) % 3000)),
+    action: 'view' as const,
+    at: 1_796_000_000_000 + c * 1000,
+  });
+  const list = (s: number) => ({
+    sessionId: `session-${s}`,
+    deviceId: `web:visitor-${s}`,
+    items: Array.from({ length: 20 }, (_, i) => ({
+      productId: String(214_716_935 + i),
+      score: 1 / (i + 1),
+      source: 'session' as const,
+    })),
+    clickId: 'AbCdEfGhIjKlMnOpQrStUvWxYz0',
+    productId: '214716935',
+    clickedAt: 1,
+    computedAt: 2,
+    modelVersion: 'recs-20261203T000000',
+  });
+  const fill = async (store: MemorySessionStore | RedisSessionStore) => {
+    for (let s = 0; s < sessions; s++) {
+      for (let c = 0; c < 20; c++) await store.append(`session-${s}`, click(s, c));
+      await store.putList(list(s));
+    }
+  };
+  const out: BenchCaseResult[] = [];
+  global.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const memory = new MemorySessionStore({ ttlMs: 3_600_000, maxClicks: 20 });
+  await fill(memory);
+  global.gc?.();
+  out.push({
+    case: 'session state: memory',
+    metrics: { bytes_per_session: (process.memoryUsage().heapUsed - before) / sessions },
+    notes: `${sessions} sessions of 20 clicks and a stored list of 20${global.gc ? '' : ' (no --expose-gc: heap delta without a collection)'}`,
+  });
+  await memory.close();
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
+  try {
+    await redis.connect();
+    const prefix = `hxbench:${Date.now()}`;
+    const used = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+    const r0 = await used();
+    await fill(new RedisSessionStore(redis, { ttlMs: 3_600_000, maxClicks: 20 }, prefix));
+    out.push({
+      case: 'session state: redis',
+      metrics: { bytes_per_session: ((await used()) - r0) / sessions },
+      notes: `${sessions} sessions: a list of 20 click JSONs and the stored list (JSON), used_memory delta`,
+    });
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch (error) {
+    context.progress(`redis session memory not measured: ${(error as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+  return out;
+}
+
+/**
+ * `hexcast dev` (own process, sessions in memory): the model published, the catalogue loaded, then
+ * clicks replayed from rsc15_train_valid's sessions at a fixed rate straight onto hx.clicks (as the
+ * gateway and POST /v1/events write them); each click's time to its list on hx.recommendations.
+ * Then GET /v1/recommendations for those sessions at a fixed rate.
+ */
+async function pipeline(
+  context: { quick: boolean; progress(m: string): void },
+  artifact: ReturnType<typeof trainRecs>,
+  test: ClickSession[],
+): Promise<BenchCaseResult[]> {
+  const rate = Number(process.env.BENCH_RECS_RATE ?? 5000);
+  const seconds = context.quick ? 6 : 15;
+  const bench = await startBenchDev('recs', { HX_API_RATE_LIMIT_PER_MINUTE: '10000000' });
+  const registry = createEventRegistry();
+  for (const e of RECS_EVENTS) registry.register(e);
+  registry.register(ModelPublished);
+  const producer = new BusProducer({ brokers: [bench.bootstrap], registry, metrics: new Metrics() });
+  const kafka = new Kafka({ clientId: 'bench-recs', brokers: [bench.bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-recs-${Date.now()}`, maxWaitTimeInMs: 5 });
+  const lists = new Map<string, { copies: number; ms: number }>();
+  try {
+    const admin = (await readFile(path.join(bench.dataDir, 'admin.key'), 'utf8')).trim();
+    const call = async (method: string, url: string, body?: unknown) => {
+      const res = await fetch(`${bench.api}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    await producer.start();
+    context.progress('hexcast dev: model published, catalogue loaded');
+    await producer.send(
+      TOPICS.models,
+      registry.create(ModelPublished, {
+        key: 'recs',
+        source: { kind: 'cli', id: 'bench' },
+        data: { name: 'recs', version: artifact.version, artifact },
+      }),
+    );
+    for (let i = 0; i < artifact.items.length; i += 1000)
+      await call('PUT', '/v1/products', {
+        products: artifact.items
+          .slice(i, i + 1000)
+          .map((id, k) => ({ productId: id, category: `c${(i + k) % 20}`, available: true })),
+      });
+    const known = new Set(artifact.items);
+    // Many sessions at once, each clicking in turn (at 5,000 clicks/s over 20,000 sessions, one
+    // click per session every 4 s), each session's clicks in their order.
+    const sessions = test
+      .map((s) => ({ id: `b-${s.id}`, items: s.items.filter((id) => known.has(id)) }))
+      .filter((s) => s.items.length > 0)
+      .slice(0, 20_000);
+    const clickAt = (i: number) => {
+      const s = sessions[i % sessions.length]!;
+      const round = Math.floor(i / sessions.length);
+      return {
+        sessionId: `${s.id}-${Math.floor(round / s.items.length)}`,
+        productId: s.items[round % s.items.length]!,
+      };
+    };
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.recommendations.name], fromBeginning: true });
+    const sentAt = new Map<string, number>();
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const received = Date.now();
+        const e = registry.decode(message.value);
+        const d = e.data as { clickId: string };
+        const seen = lists.get(d.clickId);
+        if (seen !== undefined) seen.copies++;
+        else lists.set(d.clickId, { copies: 1, ms: received - (sentAt.get(d.clickId) ?? received) });
+      },
+    });
+    const send = (i: number, ts: number) => {
+      const { sessionId, productId } = clickAt(i);
+      const envelope = registry.create(DeviceClick, {
+        key: `web:${sessionId}`,
+        ts,
+        source: { kind: 'test', id: 'bench' },
+        data: { deviceId: `web:${sessionId}`, sessionId, productId, action: 'view' },
+      });
+      sentAt.set(envelope.id, ts);
+      return producer.send(TOPICS.clicks, envelope);
+    };
+    // Warm-up: the first list proves the model and catalogue are in.
+    for (let w = 0; lists.size === 0; w++) {
+      if (w > 300) throw new Error('no recommendation came through the pipeline');
+      await send(w, Date.now() + w); // distinct times
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    lists.clear();
+    context.progress(`hexcast dev fed ${rate} clicks/s for ${seconds} s`);
+    const total = rate * seconds;
+    const tickMs = 10;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const cpu0 = bench.dev.cpuMs();
+    const t0 = Date.now();
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < total; ) {
+      const wait = t0 + (i / rate) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const now = Date.now();
+      for (let k = 0; k < perTick && i < total; k++, i++) pending.push(send(1000 + i, now));
+      if (pending.length > 5000) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+    const deadline = Date.now() + 60_000;
+    while (lists.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const elapsedS = (Date.now() - t0) / 1000;
+    const cpuMs = bench.dev.cpuMs() - cpu0;
+    const ms = [...lists.values()].map((v) => v.ms).sort((a, b) => a - b);
+    const out: BenchCaseResult[] = [
+      {
+        case: `pipeline: hexcast dev fed ${rate} clicks/s`,
+        metrics: {
+          clicks_per_s: lists.size / elapsedS,
+          cpu_us_per_click: (cpuMs * 1000) / Math.max(lists.size, 1),
+          p50_ms: percentile(ms, 0.5),
+          p99_ms: percentile(ms, 0.99),
+          lost: total - lists.size,
+          duplicates: [...lists.values()].reduce((n, v) => n + v.copies - 1, 0),
+        },
+        notes: `${total} clicks of ${sessions.length} rsc15_train_valid sessions, interleaved, (web visitors: stored and published, no push) straight onto hx.clicks; latency = produced → list received on hx.recommendations`,
+      },
+    ];
+
+    const getRate = Number(process.env.BENCH_RECS_GET_RATE ?? 2000);
+    const getSeconds = context.quick ? 3 : 8;
+    context.progress(`GET /v1/recommendations at ${getRate}/s for ${getSeconds} s`);
+    const sessionIds = sessions.slice(0, 5000).map((s) => `${s.id}-0`);
+    const latencies: number[] = [];
+    let failed = 0;
+    const gets: Array<Promise<void>> = [];
+    const g0 = Date.now();
+    const getCpu0 = bench.dev.cpuMs();
+    for (let i = 0; i < getRate * getSeconds; i++) {
+      const wait = g0 + (i / getRate) * 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const url = `/v1/recommendations?session=${encodeURIComponent(sessionIds[i % sessionIds.length]!)}&product=${clickAt(i).productId}&n=10`;
+      const t = performance.now();
+      gets.push(
+        fetch(`${bench.api}${url}`, { headers: { authorization: `Bearer ${admin}` } })
+          .then(async (res) => {
+            await res.arrayBuffer();
+            if (res.status !== 200) failed++;
+            latencies.push(performance.now() - t);
+          })
+          .catch(() => {
+            failed++;
+          }),
+      );
+    }
+    await Promise.all(gets);
+    latencies.sort((a, b) => a - b);
+    out.push({
+      case: `GET /v1/recommendations at ${getRate}/s`,
+      metrics: {
+        requests_per_s: latencies.length / ((Date.now() - g0) / 1000),
+        p50_ms: percentile(latencies, 0.5),
+        p99_ms: percentile(latencies, 0.99),
+        failed,
+        cpu_us_per_request: ((bench.dev.cpuMs() - getCpu0) * 1000) / Math.max(latencies.length, 1),
+      },
+      notes:
+        'session list (stored) + the product page item-to-item list + union, n = 10; client in the bench process (fetch)',
+    });
+    return out;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.close().catch(() => undefined);
+    await bench.stop();
+  }
+}
