@@ -39,7 +39,9 @@ export class ApiKeyRepository {
     const hit = this.#cache.get(id);
     if (hit !== undefined && hit.until > now) return hit.row;
     const row = (
-      await this.db.query<KeyRow>('SELECT role, name, secret_hash, revoked_at FROM api_keys WHERE id = $1', [id])
+      await this.db.query<KeyRow>('SELECT role, name, secret_hash, revoked_at FROM api_keys WHERE id = $1', [
+        id,
+      ])
     )[0];
     if (row !== undefined && this.cacheMs > 0) {
       if (this.#cache.size >= 10_000) this.#cache.clear();

@@ -179,7 +179,9 @@ export class RecsEngine {
         ),
         'session',
       );
-      if (last !== undefined) take(model.similarItems(last, wide, skip), 'product');
+      // The union: the page's item-to-item list fills what the session's list leaves (a full list
+      // has nothing to take from it).
+      if (last !== undefined && picked.size < n) take(model.similarItems(last, wide, skip), 'product');
       if (picked.size < n) {
         const category = last === undefined ? undefined : catalogue.get(last)?.category;
         const popular = model.popular(wide * 4, skip);
