@@ -9,12 +9,14 @@ import {
   type HexcastConfig,
   HexcastError,
   loadConfig,
+  ProductUpserted,
   type ServiceContext,
+  TOPICS,
 } from '@hexcast/core';
 import type { TrackingModeName } from '@hexcast/mobile-sdk';
 import type { Command } from 'commander';
 import type { City } from './city.js';
-import { demoCampaign } from './demo.js';
+import { DEMO_PRODUCTS_PER_CATEGORY, demoCampaign, demoProduct } from './demo.js';
 import type { Progress, SimulationReport, Simulator } from './simulator.js';
 
 /**
@@ -323,7 +325,28 @@ function seedComponent(ctx: ServiceContext): Component {
         const campaign = await repository.create(demoCampaign(poi, city, now), 'demo-seed');
         await publisher.publish(campaign);
       }
-      ctx.logger.info({ city: city.name, campaigns: city.pois.length }, 'seeded demo campaigns');
+      // The catalogue the simulated devices browse: recommendations work from the first click.
+      const { CATEGORY_NAMES } = await import('./city.js');
+      for (const name of CATEGORY_NAMES)
+        for (let k = 0; k < DEMO_PRODUCTS_PER_CATEGORY; k++) {
+          const productId = demoProduct(name, k);
+          await ctx.producer.send(
+            TOPICS.products,
+            ctx.registry.create(ProductUpserted, {
+              key: productId,
+              source: { kind: 'cli', id: 'demo-seed' },
+              data: { productId, category: name, available: true },
+            }),
+          );
+        }
+      ctx.logger.info(
+        {
+          city: city.name,
+          campaigns: city.pois.length,
+          products: CATEGORY_NAMES.length * DEMO_PRODUCTS_PER_CATEGORY,
+        },
+        'seeded demo campaigns and catalogue',
+      );
     },
     close: async () => undefined,
   };

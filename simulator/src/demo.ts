@@ -1,6 +1,12 @@
 import type { CampaignInput } from '@hexcast/core';
 import type { City, Poi } from './city.js';
 
+/** Products per category in the demo catalogue the simulated devices browse. */
+export const DEMO_PRODUCTS_PER_CATEGORY = 40;
+
+/** The demo catalogue's product ids: `sku-<category>-<n>`. */
+export const demoProduct = (category: string, n: number): string => `sku-${category}-${n}`;
+
 /**
  * The demo campaign of one point of interest: a circle around it and a coupon. `hexcast dev`
  * seeds these; the e2e benchmark measures its stages on the same ones.

@@ -9,6 +9,7 @@ import {
   sigmoid,
 } from '@hexcast/models';
 import { CATEGORY_NAMES, type City, distanceM, offsetM, type Poi } from './city.js';
+import { DEMO_PRODUCTS_PER_CATEGORY, demoProduct } from './demo.js';
 
 /**
  * How a virtual device behaves (documented in simulator/README.md):
@@ -64,6 +65,12 @@ export class VirtualDevice {
   phase: Phase;
   fixes = 0;
   clicks = 0;
+  /** Recommendation lists the app got: each one's click → inbox time, and the last list shown. */
+  readonly recommendations: number[] = [];
+  #shown: { products: Set<string>; until: number } | null = null;
+  /** Clicks made while a list was shown, and those on a product the list held. */
+  clicksWithList = 0;
+  listHits = 0;
   /** SDK counters of this device's clients so far (a client is replaced after each offline spell). */
   readonly sdk = { sent: 0, acknowledged: 0, duplicateDropped: 0 };
   #lastMove: number;
@@ -96,6 +103,14 @@ export class VirtualDevice {
   async start(): Promise<void> {
     this.client = this.hooks.client(this.storage);
     this.client.onOffer((item) => this.#onOffer(item));
+    this.client.onRecommendation<{ clickedAt?: number; items?: Array<{ productId: string }> }>((item) => {
+      const now = this.hooks.now();
+      if (item.content.clickedAt !== undefined) this.recommendations.push(now - item.content.clickedAt);
+      this.#shown = {
+        products: new Set((item.content.items ?? []).map((i) => i.productId)),
+        until: item.expiresAt,
+      };
+    });
     await this.client.connect();
   }
 
@@ -143,8 +158,16 @@ export class VirtualDevice {
       const category = pick(this.#random, this.behaviour.user.preferences);
       const actions = ['view', 'view', 'click', 'click', 'cart', 'buy'] as const;
       this.clicks++;
+      const productId = demoProduct(
+        CATEGORY_NAMES[category]!,
+        Math.floor(this.#random() * DEMO_PRODUCTS_PER_CATEGORY),
+      );
+      if (this.#shown !== null && this.#shown.until > now) {
+        this.clicksWithList++;
+        if (this.#shown.products.has(productId)) this.listHits++;
+      }
       await this.client?.track({
-        productId: `sku-${CATEGORY_NAMES[category]}-${Math.floor(this.#random() * 40)}`,
+        productId,
         action: actions[Math.floor(this.#random() * actions.length)]!,
         category: CATEGORY_NAMES[category],
       });

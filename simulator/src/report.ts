@@ -36,6 +36,14 @@ export function formatReport(r: SimulationReport, colour = true): string {
       '  of which fix → decision · decision → device (p50 / p99)',
       `${n(r.decisionLatencyMs.p50)} / ${n(r.decisionLatencyMs.p99)} · ${n(r.deliveryLatencyMs.p50)} / ${n(r.deliveryLatencyMs.p99)}`,
     ],
+    [
+      'recommendation lists received · click → inbox ms (p50 / p99)',
+      `${n(r.recommendations.received)} · ${n(r.recommendations.latencyMs.p50)} / ${n(r.recommendations.latencyMs.p99)}`,
+    ],
+    [
+      '  clicks on a product the shown list held',
+      `${Number.isFinite(r.recommendations.hitRate) ? `${(r.recommendations.hitRate * 100).toFixed(1)} %` : 'n/a'} of ${n(r.recommendations.clicksWithList)}`,
+    ],
     ['errors', Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)],
   );
   return t.toString();

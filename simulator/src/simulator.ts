@@ -62,6 +62,16 @@ export interface SimulationReport {
   /** The same split in two: fix → decision (gateway, geo worker, offer worker) and decision → device (delivery). */
   decisionLatencyMs: { p50: number; p99: number };
   deliveryLatencyMs: { p50: number; p99: number };
+  /**
+   * Recommendation lists the devices' apps got (pushed after their clicks): click → inbox latency,
+   * and the share of clicks made while a list was shown that landed on a product it held.
+   */
+  recommendations: {
+    received: number;
+    latencyMs: { p50: number; p99: number };
+    clicksWithList: number;
+    hitRate: number;
+  };
   errors: Record<string, number>;
 }
 
@@ -230,6 +240,17 @@ export class Simulator {
       },
       decisionLatencyMs: split((r) => r.issuedAt - r.triggeredAt),
       deliveryLatencyMs: split((r) => r.receivedAt - r.issuedAt),
+      recommendations: (() => {
+        const ms = this.#devices.flatMap((d) => d.recommendations).sort((a, b) => a - b);
+        const withList = this.#devices.reduce((a, d) => a + d.clicksWithList, 0);
+        const hits = this.#devices.reduce((a, d) => a + d.listHits, 0);
+        return {
+          received: ms.length,
+          latencyMs: { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99) },
+          clicksWithList: withList,
+          hitRate: withList === 0 ? Number.NaN : hits / withList,
+        };
+      })(),
       errors: Object.fromEntries(this.#errors),
     };
   }

@@ -1,0 +1,251 @@
+import type * as Tf from '@tensorflow/tfjs';
+import { seededRandom } from '../random.js';
+import { loadTf } from '../tf.js';
+import { ItemScores, type NextClickRecommender } from './scores.js';
+import type { SessionCorpus } from './sessions.js';
+
+/** Clicks the network reads, the last first; older ones are left out. */
+const WINDOW = 10;
+
+/**
+ * A session network's weights: learnt item embeddings (tied between input and output), and the
+ * encoder that turns a session into one vector: h = tanh(W · [recency-weighted mean of the
+ * clicks' embeddings ; the last click's embedding] + b). An item's score is h · e(item) + bias(item).
+ * Arrays are row-major, base64 little-endian float32.
+ */
+export interface SessionNetWeights {
+  dim: number;
+  items: number;
+  /** exp(−d/λ) weighs the click d back from the last in the mean. */
+  decay: number;
+  embeddings: string;
+  encoder: string;
+  encoderBias: string;
+  itemBias: string;
+}
+
+export interface SessionNetOptions {
+  dim?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  decay?: number;
+  seed?: number;
+  /** Sampled negatives per batch (512), besides the batch's own next clicks. */
+  negatives?: number;
+  /** Called after each epoch with its mean loss. */
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+const encode = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const decode = (s: string) => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+
+/**
+ * Trains the session network with TF.js on every prefix → next click of the corpus (softmax over
+ * all items, Adam). Learnt embeddings with a session encoder: the issue's "or learnt item
+ * embeddings with a session encoder", chosen over a GRU because it trains in minutes on the
+ * pure-JS CPU backend and serves in microseconds.
+ */
+export async function trainSessionNet(corpus: SessionCorpus, options: SessionNetOptions = {}): Promise<SessionNetWeights> {
+  const tf = await loadTf();
+  const dim = options.dim ?? 48;
+  const decay = options.decay ?? 2;
+  const items = corpus.vocabulary.size;
+  const examples: Array<{ prefix: number[]; next: number }> = [];
+  for (const s of corpus.sessions)
+    for (let p = 1; p < s.length; p++) examples.push({ prefix: Array.from(s.subarray(Math.max(0, p - WINDOW), p)), next: s[p]! });
+  const random = seededRandom(options.seed ?? 7);
+  const scale = 0.05;
+  const E = tf.variable(tf.randomUniform([items, dim], -scale, scale, 'float32', options.seed ?? 7));
+  const W = tf.variable(tf.randomUniform([2 * dim, dim], -Math.sqrt(3 / dim), Math.sqrt(3 / dim), 'float32', (options.seed ?? 7) + 1));
+  const b = tf.variable(tf.zeros([dim]));
+  const bias = tf.variable(tf.zeros([items]));
+  const optimizer = tf.train.adam(options.learningRate ?? 0.005);
+  const batchSize = options.batchSize ?? 256;
+  const negatives = options.negatives ?? 512;
+  const weightsOf = (length: number) => {
+    const w = Array.from({ length }, (_, i) => Math.exp(-(length - 1 - i) / decay));
+    const sum = w.reduce((a, c) => a + c, 0);
+    return w.map((x) => x / sum);
+  };
+  // Rows of a [rows, dim] variable by index. TF.js's own gather has a gradient (a segment sum)
+  // that costs seconds a batch on the CPU backend; this one scatters the rows' gradients back
+  // in a plain loop.
+  const lookup = (table: Tf.Variable, indices: Int32Array) =>
+    tf.customGrad((t) => {
+      const rows = tf.gather(t as Tf.Tensor2D, tf.tensor1d(indices, 'int32'));
+      return {
+        value: rows,
+        gradFunc: (dy) => {
+          const g = new Float32Array(items * dim);
+          const d = (dy as Tf.Tensor).dataSync() as Float32Array;
+          for (let r = 0; r < indices.length; r++) {
+            const to = indices[r]! * dim;
+            for (let k = 0; k < dim; k++) g[to + k]! += d[r * dim + k]!;
+          }
+          return tf.tensor2d(g, [items, dim]);
+        },
+      };
+    })(table) as Tf.Tensor2D;
+  // Negatives for the sampled softmax: drawn by click count^0.75 (word2vec's unigram^0.75).
+  const counts = new Float64Array(items);
+  for (const s of corpus.sessions) for (const item of s) counts[item]!++;
+  const cumulative = new Float64Array(items);
+  let acc = 0;
+  for (let i = 0; i < items; i++) cumulative[i] = acc += counts[i]! ** 0.75;
+  const draw = () => {
+    const x = random() * acc;
+    let lo = 0;
+    let hi = items - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  for (let epoch = 0; epoch < (options.epochs ?? 6); epoch++) {
+    for (let i = examples.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [examples[i], examples[j]] = [examples[j]!, examples[i]!];
+    }
+    let total = 0;
+    let batches = 0;
+    for (let start = 0; start < examples.length; start += batchSize) {
+      const batch = examples.slice(start, start + batchSize);
+      const n = batch.length;
+      const idx = new Int32Array(n * WINDOW);
+      const wts = new Float32Array(n * WINDOW);
+      const last = new Int32Array(n);
+      // The candidates: the batch's next clicks, then sampled negatives; each row's label is its own.
+      const column = new Map<number, number>();
+      const label = new Int32Array(n);
+      batch.forEach((e, r) => {
+        const w = weightsOf(e.prefix.length);
+        e.prefix.forEach((item, k) => {
+          idx[r * WINDOW + k] = item;
+          wts[r * WINDOW + k] = w[k]!;
+        });
+        last[r] = e.prefix[e.prefix.length - 1]!;
+        if (!column.has(e.next)) column.set(e.next, column.size);
+        label[r] = column.get(e.next)!;
+      });
+      for (let k = 0; k < negatives; k++) {
+        const item = draw();
+        if (!column.has(item)) column.set(item, column.size);
+      }
+      const candidates = Int32Array.from(column.keys());
+      const loss = optimizer.minimize(
+        () =>
+          tf.tidy(() => {
+            const clicks = lookup(E, idx).reshape([n, WINDOW, dim]);
+            const mean = tf.sum(tf.mul(clicks, tf.tensor3d(wts, [n, WINDOW, 1])), 1);
+            const h = tf.tanh(tf.add(tf.matMul(tf.concat([mean, lookup(E, last)], 1), W), b));
+            const out = lookup(E, candidates);
+            const logits = tf.add(tf.matMul(h, out, false, true), tf.gather(bias, tf.tensor1d(candidates, 'int32')));
+            return tf.losses.softmaxCrossEntropy(
+              tf.oneHot(tf.tensor1d(label, 'int32'), candidates.length),
+              logits,
+            ) as Tf.Scalar;
+          }),
+        true,
+      );
+      total += (await loss!.data())[0]!;
+      loss!.dispose();
+      batches++;
+    }
+    options.onEpoch?.(epoch, total / Math.max(batches, 1));
+  }
+  const weights: SessionNetWeights = {
+    dim,
+    items,
+    decay,
+    embeddings: encode((await E.data()) as Float32Array),
+    encoder: encode((await W.data()) as Float32Array),
+    encoderBias: encode((await b.data()) as Float32Array),
+    itemBias: encode((await bias.data()) as Float32Array),
+  };
+  for (const v of [E, W, b, bias]) v.dispose();
+  optimizer.dispose();
+  return weights;
+}
+
+/**
+ * The trained network served in plain JS (no TF.js at inference): it re-scores the candidates of
+ * another recommender (its top `candidates`) by the network's softmax over them, relative to the
+ * best (1). Scoring every item would cost `items × dim` multiply-adds a click; candidates cost
+ * `candidates × dim`.
+ */
+export class SessionNet implements NextClickRecommender {
+  readonly name = 'session-net';
+  readonly #w: { dim: number; decay: number; E: Float32Array; W: Float32Array; b: Float32Array; bias: Float32Array };
+  readonly #source: NextClickRecommender;
+  readonly #candidates: number;
+  readonly #scratch: ItemScores;
+  readonly #x: Float64Array;
+  readonly #h: Float64Array;
+
+  constructor(weights: SessionNetWeights, source: NextClickRecommender, candidates = 100) {
+    const E = decode(weights.embeddings);
+    const W = decode(weights.encoder);
+    const b = decode(weights.encoderBias);
+    const bias = decode(weights.itemBias);
+    const d = weights.dim;
+    if (E.length !== weights.items * d || W.length !== 2 * d * d || b.length !== d || bias.length !== weights.items)
+      throw new Error('session network weights do not match their shapes');
+    this.#w = { dim: d, decay: weights.decay, E, W, b, bias };
+    this.#source = source;
+    this.#candidates = candidates;
+    this.#scratch = new ItemScores(weights.items);
+    this.#x = new Float64Array(2 * d);
+    this.#h = new Float64Array(d);
+  }
+
+  /** The session's vector h (in `#h`); false when no click is known to the network. */
+  #encode(session: ArrayLike<number>): boolean {
+    const { dim, decay, E, W, b } = this.#w;
+    const x = this.#x;
+    x.fill(0);
+    const from = Math.max(0, session.length - WINDOW);
+    let sum = 0;
+    for (let p = from; p < session.length; p++) sum += Math.exp(-(session.length - 1 - p) / decay);
+    for (let p = from; p < session.length; p++) {
+      const w = Math.exp(-(session.length - 1 - p) / decay) / sum;
+      const row = session[p]! * dim;
+      for (let k = 0; k < dim; k++) x[k]! += w * E[row + k]!;
+    }
+    const last = session[session.length - 1]! * dim;
+    for (let k = 0; k < dim; k++) x[dim + k] = E[last + k]!;
+    for (let j = 0; j < dim; j++) {
+      let s = b[j]!;
+      for (let i = 0; i < 2 * dim; i++) s += x[i]! * W[i * dim + j]!;
+      this.#h[j] = Math.tanh(s);
+    }
+    return true;
+  }
+
+  score(session: ArrayLike<number>, into: ItemScores): void {
+    if (session.length === 0) return;
+    const scratch = this.#scratch;
+    scratch.reset();
+    this.#source.score(session, scratch);
+    const candidates = scratch.top(this.#candidates);
+    if (candidates.length === 0) return;
+    this.#encode(session);
+    const { dim, E, bias } = this.#w;
+    const h = this.#h;
+    const logits = candidates.map((c) => {
+      let s = bias[c]!;
+      const row = c * dim;
+      for (let k = 0; k < dim; k++) s += h[k]! * E[row + k]!;
+      return s;
+    });
+    const max = Math.max(...logits);
+    candidates.forEach((c, i) => {
+      into.add(c, Math.exp(logits[i]! - max));
+    });
+  }
+}
