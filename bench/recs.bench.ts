@@ -52,7 +52,7 @@ const bench: Benchmark = {
     const train = await read('rsc15_train_tr.tsv');
     const test = await read('rsc15_train_valid.tsv');
     context.progress('quality: rsc15_train_tr → rsc15_train_valid');
-    const quality = compareRecs(train, test);
+    const quality = await compareRecs(train, test, { progress: (m) => context.progress(m) });
     for (const [name, r] of Object.entries(quality))
       results.push({
         case: `quality: ${name}`,
@@ -61,7 +61,7 @@ const bench: Benchmark = {
       });
 
     context.progress('scoring rate on one thread');
-    const artifact = trainRecs(train);
+    const artifact = await trainRecs(train, { progress: (m) => context.progress(m) });
     const model = new RecsModel(artifact);
     const corpus = sessionCorpus(train);
     const prefixes = knownItemSessions(test, corpus.vocabulary).flatMap((s) =>
@@ -188,7 +188,7 @@ async function sessionMemory(context: {
  */
 async function pipeline(
   context: { quick: boolean; progress(m: string): void },
-  artifact: ReturnType<typeof trainRecs>,
+  artifact: Awaited<ReturnType<typeof trainRecs>>,
   test: ClickSession[],
 ): Promise<BenchCaseResult[]> {
   const rate = Number(process.env.BENCH_RECS_RATE ?? 5000);

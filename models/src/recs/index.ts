@@ -22,6 +22,12 @@ export {
 } from './model.js';
 export { ItemScores, type NextClickRecommender } from './scores.js';
 export {
+  SessionNet,
+  type SessionNetOptions,
+  type SessionNetWeights,
+  trainSessionNet,
+} from './session-net.js';
+export {
   type ClickSession,
   ItemVocabulary,
   knownItemSessions,

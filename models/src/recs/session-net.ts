@@ -1,4 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
+import { quantizeUint8 } from '../artifact.js';
 import { seededRandom } from '../random.js';
 import { loadTf } from '../tf.js';
 import { ItemScores, type NextClickRecommender } from './scores.js';
@@ -11,17 +12,53 @@ const WINDOW = 10;
  * A session network's weights: learnt item embeddings (tied between input and output), and the
  * encoder that turns a session into one vector: h = tanh(W · [recency-weighted mean of the
  * clicks' embeddings ; the last click's embedding] + b). An item's score is h · e(item) + bias(item).
- * Arrays are row-major, base64 little-endian float32.
+ * The tensors (`embeddings` [items, dim], `encoder` [2·dim, dim], `encoderBias` [dim], `itemBias`
+ * [items]) travel in TF.js's weight-manifest form, quantised to 8 bits (`quantizeUint8`).
  */
 export interface SessionNetWeights {
   dim: number;
   items: number;
   /** exp(−d/λ) weighs the click d back from the last in the mean. */
   decay: number;
-  embeddings: string;
-  encoder: string;
-  encoderBias: string;
-  itemBias: string;
+  weightSpecs: Tf.io.WeightsManifestEntry[];
+  /** base64 */
+  weightData: string;
+}
+
+const TENSORS = ['embeddings', 'encoder', 'encoderBias', 'itemBias'] as const;
+
+/** The four tensors back as float32 (dequantised), checked against their shapes. */
+function unpack(weights: SessionNetWeights): Record<(typeof TENSORS)[number], Float32Array> {
+  const data = Buffer.from(weights.weightData, 'base64');
+  const out: Partial<Record<(typeof TENSORS)[number], Float32Array>> = {};
+  let offset = 0;
+  for (const spec of weights.weightSpecs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const q = spec.quantization;
+    let values: Float32Array;
+    if (q?.dtype === 'uint8') {
+      values = Float32Array.from(data.subarray(offset, offset + size), (v) => q.min! + v * q.scale!);
+      offset += size;
+    } else {
+      values = new Float32Array(
+        data.buffer.slice(data.byteOffset + offset, data.byteOffset + offset + size * 4),
+      );
+      offset += size * 4;
+    }
+    if (values.length !== size) throw new Error(`session network weights: ${spec.name} is short`);
+    out[spec.name as (typeof TENSORS)[number]] = values;
+  }
+  const d = weights.dim;
+  const shapes = {
+    embeddings: weights.items * d,
+    encoder: 2 * d * d,
+    encoderBias: d,
+    itemBias: weights.items,
+  };
+  for (const name of TENSORS)
+    if (out[name]?.length !== shapes[name])
+      throw new Error('session network weights do not match their shapes');
+  return out as Record<(typeof TENSORS)[number], Float32Array>;
 }
 
 export interface SessionNetOptions {
@@ -37,30 +74,36 @@ export interface SessionNetOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-const encode = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-const decode = (s: string) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
 /**
  * Trains the session network with TF.js on every prefix → next click of the corpus (softmax over
  * all items, Adam). Learnt embeddings with a session encoder: the issue's "or learnt item
  * embeddings with a session encoder", chosen over a GRU because it trains in minutes on the
  * pure-JS CPU backend and serves in microseconds.
  */
-export async function trainSessionNet(corpus: SessionCorpus, options: SessionNetOptions = {}): Promise<SessionNetWeights> {
+export async function trainSessionNet(
+  corpus: SessionCorpus,
+  options: SessionNetOptions = {},
+): Promise<SessionNetWeights> {
   const tf = await loadTf();
   const dim = options.dim ?? 48;
   const decay = options.decay ?? 2;
   const items = corpus.vocabulary.size;
   const examples: Array<{ prefix: number[]; next: number }> = [];
   for (const s of corpus.sessions)
-    for (let p = 1; p < s.length; p++) examples.push({ prefix: Array.from(s.subarray(Math.max(0, p - WINDOW), p)), next: s[p]! });
+    for (let p = 1; p < s.length; p++)
+      examples.push({ prefix: Array.from(s.subarray(Math.max(0, p - WINDOW), p)), next: s[p]! });
   const random = seededRandom(options.seed ?? 7);
   const scale = 0.05;
   const E = tf.variable(tf.randomUniform([items, dim], -scale, scale, 'float32', options.seed ?? 7));
-  const W = tf.variable(tf.randomUniform([2 * dim, dim], -Math.sqrt(3 / dim), Math.sqrt(3 / dim), 'float32', (options.seed ?? 7) + 1));
+  const W = tf.variable(
+    tf.randomUniform(
+      [2 * dim, dim],
+      -Math.sqrt(3 / dim),
+      Math.sqrt(3 / dim),
+      'float32',
+      (options.seed ?? 7) + 1,
+    ),
+  );
   const b = tf.variable(tf.zeros([dim]));
   const bias = tf.variable(tf.zeros([items]));
   const optimizer = tf.train.adam(options.learningRate ?? 0.005);
@@ -145,7 +188,10 @@ export async function trainSessionNet(corpus: SessionCorpus, options: SessionNet
             const mean = tf.sum(tf.mul(clicks, tf.tensor3d(wts, [n, WINDOW, 1])), 1);
             const h = tf.tanh(tf.add(tf.matMul(tf.concat([mean, lookup(E, last)], 1), W), b));
             const out = lookup(E, candidates);
-            const logits = tf.add(tf.matMul(h, out, false, true), tf.gather(bias, tf.tensor1d(candidates, 'int32')));
+            const logits = tf.add(
+              tf.matMul(h, out, false, true),
+              tf.gather(bias, tf.tensor1d(candidates, 'int32')),
+            );
             return tf.losses.softmaxCrossEntropy(
               tf.oneHot(tf.tensor1d(label, 'int32'), candidates.length),
               logits,
@@ -159,14 +205,18 @@ export async function trainSessionNet(corpus: SessionCorpus, options: SessionNet
     }
     options.onEpoch?.(epoch, total / Math.max(batches, 1));
   }
+  const tensors = [E, W, b, bias];
+  const arrays = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+  const packed = quantizeUint8(
+    tensors.map((t, i) => ({ name: TENSORS[i]!, shape: t.shape, dtype: 'float32' as const })),
+    Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))),
+  );
   const weights: SessionNetWeights = {
     dim,
     items,
     decay,
-    embeddings: encode((await E.data()) as Float32Array),
-    encoder: encode((await W.data()) as Float32Array),
-    encoderBias: encode((await b.data()) as Float32Array),
-    itemBias: encode((await bias.data()) as Float32Array),
+    weightSpecs: packed.weightSpecs,
+    weightData: packed.weightData.toString('base64'),
   };
   for (const v of [E, W, b, bias]) v.dispose();
   optimizer.dispose();
@@ -174,34 +224,49 @@ export async function trainSessionNet(corpus: SessionCorpus, options: SessionNet
 }
 
 /**
- * The trained network served in plain JS (no TF.js at inference): it re-scores the candidates of
- * another recommender (its top `candidates`) by the network's softmax over them, relative to the
- * best (1). Scoring every item would cost `items × dim` multiply-adds a click; candidates cost
- * `candidates × dim`.
+ * The trained network served in plain JS (no TF.js at inference), mixed with another recommender
+ * (the kNN blend): the source's scores scaled to a best of 1 count `1 − mix`, and the network's
+ * softmax over the source's top `candidates` (relative to its best) counts `mix`. Scoring every
+ * item would cost `items × dim` multiply-adds a click; the candidates cost `candidates × dim`.
  */
 export class SessionNet implements NextClickRecommender {
   readonly name = 'session-net';
-  readonly #w: { dim: number; decay: number; E: Float32Array; W: Float32Array; b: Float32Array; bias: Float32Array };
+  readonly #w: {
+    dim: number;
+    decay: number;
+    E: Float32Array;
+    W: Float32Array;
+    b: Float32Array;
+    bias: Float32Array;
+  };
   readonly #source: NextClickRecommender;
   readonly #candidates: number;
+  /** The network's share of the score (settable: the trainer sweeps it on validation sessions). */
+  mix: number;
   readonly #scratch: ItemScores;
   readonly #x: Float64Array;
   readonly #h: Float64Array;
 
-  constructor(weights: SessionNetWeights, source: NextClickRecommender, candidates = 100) {
-    const E = decode(weights.embeddings);
-    const W = decode(weights.encoder);
-    const b = decode(weights.encoderBias);
-    const bias = decode(weights.itemBias);
-    const d = weights.dim;
-    if (E.length !== weights.items * d || W.length !== 2 * d * d || b.length !== d || bias.length !== weights.items)
-      throw new Error('session network weights do not match their shapes');
-    this.#w = { dim: d, decay: weights.decay, E, W, b, bias };
+  constructor(
+    weights: SessionNetWeights,
+    source: NextClickRecommender,
+    options: { mix?: number; candidates?: number } = {},
+  ) {
+    const t = unpack(weights);
+    this.#w = {
+      dim: weights.dim,
+      decay: weights.decay,
+      E: t.embeddings,
+      W: t.encoder,
+      b: t.encoderBias,
+      bias: t.itemBias,
+    };
     this.#source = source;
-    this.#candidates = candidates;
+    this.#candidates = options.candidates ?? 100;
+    this.mix = options.mix ?? 1;
     this.#scratch = new ItemScores(weights.items);
-    this.#x = new Float64Array(2 * d);
-    this.#h = new Float64Array(d);
+    this.#x = new Float64Array(2 * weights.dim);
+    this.#h = new Float64Array(weights.dim);
   }
 
   /** The session's vector h (in `#h`); false when no click is known to the network. */
@@ -232,8 +297,14 @@ export class SessionNet implements NextClickRecommender {
     const scratch = this.#scratch;
     scratch.reset();
     this.#source.score(session, scratch);
+    const best = scratch.max();
+    if (best <= 0) return;
+    if (this.mix < 1)
+      scratch.forEach((item, s) => {
+        into.add(item, ((1 - this.mix) * s) / best);
+      });
+    if (this.mix <= 0) return;
     const candidates = scratch.top(this.#candidates);
-    if (candidates.length === 0) return;
     this.#encode(session);
     const { dim, E, bias } = this.#w;
     const h = this.#h;
@@ -245,7 +316,7 @@ export class SessionNet implements NextClickRecommender {
     });
     const max = Math.max(...logits);
     candidates.forEach((c, i) => {
-      into.add(c, Math.exp(logits[i]! - max));
+      into.add(c, this.mix * Math.exp(logits[i]! - max));
     });
   }
 }

@@ -40,6 +40,13 @@ async function readSessions(file: string | URL): Promise<ClickSession[]> {
 
 const ARTIFACT_FILE = 'recs.json';
 
+const nonNegative = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new HexcastError('HX_CLI_USAGE', `--${name} must be a whole number`);
+  return n;
+};
+
 async function readRecsArtifact(dir: string): Promise<RecsArtifact> {
   let artifact: RecsArtifact;
   try {
@@ -74,14 +81,24 @@ export function registerRecs(program: Command): void {
     .option('--data <file>', 'click sessions (default: rsc15_train_tr of shared/data/sessions)')
     .requiredOption('--out <dir>', 'where to write recs.json')
     .option('--max-sessions <n>', 'keep the most recent sessions only', int('max-sessions'), 50_000)
-    .action(async (o: { data?: string; out: string; maxSessions: number }) => {
+    .option(
+      '--epochs <n>',
+      'epochs of the TF.js session network (0: the kNN blend alone)',
+      nonNegative('epochs'),
+      4,
+    )
+    .action(async (o: { data?: string; out: string; maxSessions: number; epochs: number }) => {
       const sessions = await readSessions(o.data ?? DEFAULT_SESSIONS_DATA);
-      const artifact = trainRecs(sessions, { maxSessions: o.maxSessions });
+      const artifact = await trainRecs(sessions, {
+        maxSessions: o.maxSessions,
+        netEpochs: o.epochs,
+        progress: (m) => process.stderr.write(`${m}\n`),
+      });
       await mkdir(o.out, { recursive: true });
       await writeFile(path.join(o.out, ARTIFACT_FILE), `${JSON.stringify(artifact)}\n`);
       const v = artifact.validation;
       process.stdout.write(
-        `trained ${artifact.version}: ${artifact.items.length} items, weights ${artifact.weights.join(' / ')} (session kNN / rules / item kNN), validation HR@20 ${v['hr@20'].toFixed(4)} MRR@20 ${v['mrr@20'].toFixed(4)} over ${v.predictions} clicks → ${o.out}\n`,
+        `trained ${artifact.version}: ${artifact.items.length} items, weights ${artifact.weights.join(' / ')} (session kNN / rules / item kNN), session network ${artifact.netWeight ?? 0}, validation HR@20 ${v['hr@20'].toFixed(4)} MRR@20 ${v['mrr@20'].toFixed(4)} over ${v.predictions} clicks → ${o.out}\n`,
       );
     });
 
@@ -93,8 +110,17 @@ export function registerRecs(program: Command): void {
     .requiredOption('--train <file>', 'sessions to train on')
     .requiredOption('--test <file>', 'later sessions to replay')
     .option('--json', 'print the figures as JSON, by recommender', false)
-    .action(async (o: { train: string; test: string; json: boolean }) => {
-      const scores = compareRecs(await readSessions(o.train), await readSessions(o.test));
+    .option(
+      '--epochs <n>',
+      'epochs of the TF.js session network (0: the kNN blend alone)',
+      nonNegative('epochs'),
+      4,
+    )
+    .action(async (o: { train: string; test: string; json: boolean; epochs: number }) => {
+      const scores = await compareRecs(await readSessions(o.train), await readSessions(o.test), {
+        netEpochs: o.epochs,
+        progress: (m) => process.stderr.write(`${m}\n`),
+      });
       const figures = Object.fromEntries(
         Object.entries(scores).map(([name, r]) => [name, { 'hr@20': r['hr@20'], 'mrr@20': r['mrr@20'] }]),
       );
