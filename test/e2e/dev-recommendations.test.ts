@@ -225,6 +225,30 @@ describe('recommendations end to end on hexcast dev', () => {
     expect(metrics).toMatch(/hexcast_recs_clicks_total\{outcome="HX_EVENT_PRODUCT_UNKNOWN"\} 1/);
     expect(metrics).toMatch(/hexcast_recs_web_events_total\{outcome="HX_EVENT_TIME_INVALID"\} 1/);
 
+    // A scheduled retraining: the live clickstream of the last hour, trained and published; the
+    // running worker swaps to it.
+    const retrained = await hexcast(
+      [
+        'recs',
+        'train',
+        '--from-bus',
+        '1h',
+        '--epochs',
+        '0',
+        '--out',
+        path.join(dir, 'retrained'),
+        '--publish',
+      ],
+      env,
+    );
+    expect(retrained.stderr).toMatch(/read 4 clicks in 2 sessions from hx\.clicks/);
+    const next = /published (\S+)/.exec(retrained.stdout)![1]!;
+    expect(next).not.toBe(version);
+    await waitFor(() => d.lines.some((l) => l.includes('model swapped in') && l.includes(next)), {
+      timeoutMs: 30_000,
+      message: `${next} loaded`,
+    });
+
     // After the session's TTL with no click, its state is gone.
     await waitFor(
       async () => {

@@ -3,6 +3,7 @@ import {
   compareRecs,
   evaluateNextClick,
   ItemScores,
+  ItemVocabulary,
   parseSessionsTsv,
   RecsModel,
   SessionKnn,
@@ -77,6 +78,20 @@ describe('session recommenders', () => {
     expect(model.forSession(['nope'], 5)).toEqual([]);
     expect(model.similarItems('p1', 5, (id) => id === 'p2').map((r) => r.item)).not.toContain('p2');
     expect(model.popular(5).length).toBe(5);
+    // With a session network its scores join the kNN blend's, at the artifact's share.
+    const net = await trainSessionNet(sessionCorpus(sessions, ItemVocabulary.of(artifact.items)), {
+      epochs: 2,
+      dim: 8,
+    });
+    const withNet = new RecsModel({ ...artifact, net, netWeight: 0.5 });
+    const plain = model.forSession(['p1', 'p2'], 5);
+    const mixed = withNet.forSession(['p1', 'p2'], 5);
+    expect(mixed.map((r) => r.item).sort()).toEqual(plain.map((r) => r.item).sort()); // the same candidates
+    expect(mixed.map((r) => r.score)).not.toEqual(plain.map((r) => r.score));
+    expect(new RecsModel({ ...artifact, net, netWeight: 0 }).forSession(['p1', 'p2'], 5)).toEqual(plain);
+    expect(() => new RecsModel({ ...artifact, net: { ...net, items: 4 }, netWeight: 0.5 })).toThrow(
+      /another item list/,
+    );
     expect(() => new RecsModel({ ...artifact, format: 'other' } as never)).toThrow(/not a hexcast-recs/);
     expect(() => new RecsModel({ ...artifact, items: ['p0'] })).toThrow(/out of range/);
   });

@@ -184,12 +184,13 @@ export class RecsModel {
       new SequentialRules(corpus, { keep: 100 }),
       new ItemKnn(corpus, { keep: 100 }),
     ];
-    this.#session = new BlendedRecommender(
-      'hexcast',
-      [knn, rules, itemKnn],
-      artifact.weights,
-      vocabulary.size,
-    );
+    const blend = new BlendedRecommender('blend', [knn, rules, itemKnn], artifact.weights, vocabulary.size);
+    if (artifact.net !== undefined && artifact.net.items !== vocabulary.size)
+      throw new Error('the session network was trained on another item list');
+    this.#session =
+      artifact.net === undefined || !(artifact.netWeight! > 0)
+        ? blend
+        : new SessionNet(artifact.net, blend, { mix: artifact.netWeight! });
     this.#itemKnn = itemKnn;
     this.#popular = new MostPopular(corpus);
     this.#scores = new ItemScores(vocabulary.size);
@@ -248,12 +249,11 @@ export interface RecsComparison {
 export async function compareRecs(
   train: readonly ClickSession[],
   test: readonly ClickSession[],
-  options: RecsTrainOptions = {},
+  options: RecsTrainOptions & { artifact?: RecsArtifact } = {},
 ): Promise<RecsComparison> {
-  const artifact = await trainRecs(train, {
-    ...options,
-    maxSessions: options.maxSessions ?? Number.MAX_SAFE_INTEGER,
-  });
+  const artifact =
+    options.artifact ??
+    (await trainRecs(train, { ...options, maxSessions: options.maxSessions ?? Number.MAX_SAFE_INTEGER }));
   const model = new RecsModel(artifact);
   const corpus = sessionCorpus(train, ItemVocabulary.of(artifact.items));
   const sessions = knownItemSessions(test, corpus.vocabulary);

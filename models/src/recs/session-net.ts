@@ -70,6 +70,8 @@ export interface SessionNetOptions {
   seed?: number;
   /** Sampled negatives per batch (512), besides the batch's own next clicks. */
   negatives?: number;
+  /** Quantise the weights to 8 bits (true). */
+  quantize?: boolean;
   /** Called after each epoch with its mean loss. */
   onEpoch?: (epoch: number, loss: number) => void;
 }
@@ -207,10 +209,10 @@ export async function trainSessionNet(
   }
   const tensors = [E, W, b, bias];
   const arrays = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-  const packed = quantizeUint8(
-    tensors.map((t, i) => ({ name: TENSORS[i]!, shape: t.shape, dtype: 'float32' as const })),
-    Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))),
-  );
+  const specs = tensors.map((t, i) => ({ name: TENSORS[i]!, shape: t.shape, dtype: 'float32' as const }));
+  const raw = Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  const packed =
+    options.quantize === false ? { weightSpecs: specs, weightData: raw } : quantizeUint8(specs, raw);
   const weights: SessionNetWeights = {
     dim,
     items,
