@@ -8,7 +8,7 @@ import {
   DeviceClick,
   MemorySessionStore,
   Metrics,
-  ModelPublished,
+  publishArtifact,
   RECS_EVENTS,
   RedisSessionStore,
   TOPICS,
@@ -200,7 +200,6 @@ async function pipeline(
   const bench = await startBenchDev('recs', { HX_API_RATE_LIMIT_PER_MINUTE: '10000000' });
   const registry = createEventRegistry();
   for (const e of RECS_EVENTS) registry.register(e);
-  registry.register(ModelPublished);
   const producer = new BusProducer({ brokers: [bench.bootstrap], registry, metrics: new Metrics() });
   const kafka = new Kafka({ clientId: 'bench-recs', brokers: [bench.bootstrap], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `bench-recs-${Date.now()}`, maxWaitTimeInMs: 5 });
@@ -218,14 +217,10 @@ async function pipeline(
     };
     await producer.start();
     context.progress('hexcast dev: model published, catalogue loaded');
-    await producer.send(
-      TOPICS.models,
-      registry.create(ModelPublished, {
-        key: 'recs',
-        source: { kind: 'cli', id: 'bench' },
-        data: { name: 'recs', version: artifact.version, artifact },
-      }),
-    );
+    await publishArtifact(producer, registry, 'recs', artifact.version, artifact, {
+      kind: 'cli',
+      id: 'bench',
+    });
     for (let i = 0; i < artifact.items.length; i += 1000)
       await call('PUT', '/v1/products', {
         products: artifact.items

@@ -58,7 +58,7 @@ describe('recommendations end to end on hexcast dev', () => {
       `SessionId\tItemId\tTime\n${sessions.flatMap((s) => s.items.map((item, i) => `${s.id}\t${item}\t${s.times[i]}`)).join('\n')}\n`,
     );
     const env = { KAFKA_BROKERS: d.bootstrap, HX_DATA_DIR: d.dataDir };
-    await hexcast(['recs', 'train', '--data', tsv, '--out', path.join(dir, 'model')], env);
+    await hexcast(['recs', 'train', '--data', tsv, '--out', path.join(dir, 'model'), '--epochs', '1'], env);
     const published = await hexcast(['recs', 'publish', path.join(dir, 'model')], env);
     const version = /published (\S+)/.exec(published.stdout)![1]!;
     await waitFor(() => d.lines.some((l) => l.includes('model swapped in') && l.includes(version)), {

@@ -2,7 +2,8 @@ import { Feed, type FeedOptions } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
 import type { Component } from '../lifecycle/index.js';
-import { ModelPublished, ModelWithdrawn } from './events.js';
+import { ArtifactParts } from './artifact-parts.js';
+import { ModelPart, ModelPublished, ModelWithdrawn } from './events.js';
 import type { ModelSlot, Versioned } from './model-slot.js';
 
 export interface ModelFeedOptions extends FeedOptions {
@@ -25,6 +26,7 @@ export class ModelFeed implements Component {
   readonly #o: ModelFeedOptions;
   readonly #feed: Feed;
   readonly #slots: Map<string, ModelSlot<Versioned>>;
+  readonly #parts = new ArtifactParts();
   readonly #m;
 
   constructor(options: ModelFeedOptions) {
@@ -54,9 +56,17 @@ export class ModelFeed implements Component {
       handler: async (envelope) => {
         const slot = this.#slots.get(String((envelope.data as { name?: unknown }).name));
         if (slot === undefined) return;
-        if (envelope.type === ModelPublished.type)
-          await this.#swap(slot, (envelope.data as { artifact: unknown }).artifact);
-        else if (envelope.type === ModelWithdrawn.type) this.#withdraw(slot);
+        if (envelope.type === ModelPart.type)
+          this.#parts.add(envelope.data as { name: string; version: string; index: number; data: string });
+        else if (envelope.type === ModelPublished.type) {
+          const data = envelope.data as {
+            version: string;
+            artifact?: unknown;
+            parts?: { count: number; sha256: string };
+          };
+          if (data.parts === undefined) await this.#swap(slot, () => data.artifact);
+          else await this.#swap(slot, () => this.#parts.take(slot.name, data.version, data.parts!));
+        } else if (envelope.type === ModelWithdrawn.type) this.#withdraw(slot);
       },
       catchUpTimeoutMs: options.startTimeoutMs ?? 15_000,
     });
@@ -84,10 +94,10 @@ export class ModelFeed implements Component {
     await this.#feed.close();
   }
 
-  async #swap(slot: ModelSlot<Versioned>, artifact: unknown): Promise<void> {
+  async #swap(slot: ModelSlot<Versioned>, artifact: () => unknown): Promise<void> {
     let next: Versioned;
     try {
-      next = await slot.load(artifact);
+      next = await slot.load(artifact());
     } catch (cause) {
       this.#m.rejected.inc({ model: slot.name });
       const error = new HexcastError('HX_MODEL_INVALID', `model not loaded: ${(cause as Error).message}`, {

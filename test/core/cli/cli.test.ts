@@ -167,7 +167,7 @@ describe('hexcast CLI', () => {
       writeFileSync(test, [lines[0], ...lines.slice(12_000, 15_000)].join('\n'));
       const json = await run(
         process.execPath,
-        [bin, 'recs', 'evaluate', '--train', train, '--test', test, '--json'],
+        [bin, 'recs', 'evaluate', '--train', train, '--test', test, '--json', '--epochs', '0'],
         {
           timeout: 120_000,
         },
@@ -192,7 +192,7 @@ describe('hexcast CLI', () => {
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain('HX_CLI_USAGE');
       const out = path.join(dir, 'model');
-      const trained = await run(process.execPath, [bin, 'recs', 'train', '--data', train, '--out', out], {
+      const trained = await run(process.execPath, [bin, 'recs', 'train', '--data', train, '--out', out, '--epochs', '1'], {
         timeout: 120_000,
       });
       expect(trained.stdout).toMatch(/trained recs-\S+: \d+ items/);

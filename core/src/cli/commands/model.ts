@@ -22,7 +22,7 @@ import { BusProducer, kafkaBrokers } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { ModelPublished } from '../../model-feed/index.js';
+import { MODEL_EVENTS, publishArtifact } from '../../model-feed/index.js';
 import { Metrics } from '../../observability/index.js';
 import { evaluateFraudFiles, trainFraud } from './model-fraud.js';
 import { DEFAULT_SENTIMENT_DATA, evaluateSentimentFiles, trainSentimentFile } from './model-sentiment.js';
@@ -34,7 +34,7 @@ export async function publishModel(slot: string, version: string, artifact: unkn
   if (config.kafka.brokers === undefined)
     throw new HexcastError('HX_CLI_USAGE', 'publishing needs KAFKA_BROKERS (the dev broker: localhost:9092)');
   const registry = createEventRegistry();
-  registry.register(ModelPublished);
+  for (const e of MODEL_EVENTS) registry.register(e);
   const producer = new BusProducer({
     brokers: kafkaBrokers({ config }),
     clientId: config.kafka.clientId,
@@ -43,14 +43,7 @@ export async function publishModel(slot: string, version: string, artifact: unkn
   });
   await producer.start();
   try {
-    await producer.send(
-      TOPICS.models,
-      registry.create(ModelPublished, {
-        key: slot,
-        source: { kind: 'cli', id: 'model-publish' },
-        data: { name: slot, version, artifact },
-      }),
-    );
+    await publishArtifact(producer, registry, slot, version, artifact);
   } finally {
     await producer.close();
   }
