@@ -4,9 +4,11 @@ import {
   MODEL_EVENTS,
   ModelFeed,
   ModelPart,
+  ModelPublished,
   ModelSlot,
   publishArtifact,
   silentLogger,
+  TOPICS,
 } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
@@ -71,6 +73,22 @@ describe('large model artifacts on hx.models (embedded broker)', () => {
         },
       );
       expect(slot.current.version).toBe('s1');
+      // A manifest whose parts never came: refused too.
+      await bus.producer.send(
+        TOPICS.models,
+        bus.registry.create(ModelPublished, {
+          key: 'blob',
+          source: { kind: 'test', id: 'parts' },
+          data: { name: 'blob', version: 'b3', parts: { count: 2, sha256: '0'.repeat(64) } },
+        }),
+      );
+      await waitFor(
+        async () => (await metricValue(bus.metrics, 'hexcast_model_rejected_total', { model: 'blob' })) === 2,
+        {
+          message: 'b3 refused',
+        },
+      );
+      expect(slot.current.version).toBe('s1');
     } finally {
       await feed.close();
     }
@@ -83,6 +101,6 @@ describe('large model artifacts on hx.models (embedded broker)', () => {
     const lateFeed = new ModelFeed({ ...bus, logger: silentLogger(), slots: [late], startTimeoutMs: 10_000 });
     await lateFeed.start();
     await lateFeed.close();
-    expect(late.current.version).toBe('s1'); // b2 was refused again; the last good one stands
+    expect(late.current.version).toBe('s1'); // b2 and b3 were refused again; the last good one stands
   });
 });
