@@ -227,8 +227,8 @@ export async function trainSessionNet(
 
 /**
  * The trained network served in plain JS (no TF.js at inference), mixed with another recommender
- * (the kNN blend): the source's scores scaled to a best of 1 count `1 − mix`, and the network's
- * softmax over the source's top `candidates` (relative to its best) counts `mix`. Scoring every
+ * (the kNN blend) over the source's top `candidates`: their source scores scaled to a best of 1
+ * count `1 − mix`, and the network's softmax over them (relative to its best) counts `mix`. Scoring every
  * item would cost `items × dim` multiply-adds a click; the candidates cost `candidates × dim`.
  */
 export class SessionNet implements NextClickRecommender {
@@ -299,18 +299,17 @@ export class SessionNet implements NextClickRecommender {
     const scratch = this.#scratch;
     scratch.reset();
     this.#source.score(session, scratch);
-    const best = scratch.max();
-    if (best <= 0) return;
-    if (this.mix < 1)
-      scratch.forEach((item, s) => {
-        into.add(item, ((1 - this.mix) * s) / best);
-      });
-    if (this.mix <= 0) return;
+    // Only the source's top candidates are scored: an item below them has a lower source score
+    // than each of them and no network score, so it cannot rank above them (exact for lists of up
+    // to `candidates`).
     const candidates = scratch.top(this.#candidates);
-    this.#encode(session);
+    if (candidates.length === 0) return;
+    const best = scratch.values[candidates[0]!]!;
     const { dim, E, bias } = this.#w;
     const h = this.#h;
+    if (this.mix > 0) this.#encode(session);
     const logits = candidates.map((c) => {
+      if (this.mix <= 0) return 0;
       let s = bias[c]!;
       const row = c * dim;
       for (let k = 0; k < dim; k++) s += h[k]! * E[row + k]!;
@@ -318,7 +317,8 @@ export class SessionNet implements NextClickRecommender {
     });
     const max = Math.max(...logits);
     candidates.forEach((c, i) => {
-      into.add(c, this.mix * Math.exp(logits[i]! - max));
+      const net = this.mix > 0 ? this.mix * Math.exp(logits[i]! - max) : 0;
+      into.add(c, ((1 - this.mix) * scratch.values[c]!) / best + net);
     });
   }
 }
