@@ -257,5 +257,5 @@ describe('recommendations end to end on hexcast dev', () => {
       },
       { timeoutMs: ttlMs + 20_000, intervalMs: 250, message: 'the session expired' },
     );
-  });
+  }, 240_000);
 });
