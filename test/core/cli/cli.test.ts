@@ -192,9 +192,13 @@ describe('hexcast CLI', () => {
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain('HX_CLI_USAGE');
       const out = path.join(dir, 'model');
-      const trained = await run(process.execPath, [bin, 'recs', 'train', '--data', train, '--out', out, '--epochs', '1'], {
-        timeout: 120_000,
-      });
+      const trained = await run(
+        process.execPath,
+        [bin, 'recs', 'train', '--data', train, '--out', out, '--epochs', '1'],
+        {
+          timeout: 120_000,
+        },
+      );
       expect(trained.stdout).toMatch(/trained recs-\S+: \d+ items/);
       expect(JSON.parse(readFileSync(path.join(out, 'recs.json'), 'utf8')).format).toBe('hexcast-recs/1');
       const publish = (await run(process.execPath, [bin, 'recs', 'publish', out], {
