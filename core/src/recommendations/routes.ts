@@ -26,18 +26,11 @@ export interface RecsRoutesDeps {
 }
 
 /** A website's clickstream event: `device.click`'s fields with a visitor id for the device, plus its time. */
+const { deviceId: _deviceId, ...clickFields } = DeviceClick.schema.properties;
 const WebEvent = Type.Object(
   {
     visitorId: Type.String({ minLength: 1, maxLength: 120 }),
-    sessionId: Type.String({ minLength: 1, maxLength: 128 }),
-    productId: Type.String({ minLength: 1, maxLength: 128 }),
-    action: Type.Union([
-      Type.Literal('view'),
-      Type.Literal('click'),
-      Type.Literal('cart'),
-      Type.Literal('buy'),
-    ]),
-    category: Type.Optional(Type.String({ maxLength: 128 })),
+    ...clickFields,
     ts: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   compareSentiment,
   crossValidateSentiment,
@@ -10,7 +9,7 @@ import {
   type SentimentScorerName,
   trainSentiment,
 } from '@hexcast/models';
-import { HexcastError } from '../../errors/index.js';
+import { readDataFile } from './data-file.js';
 import { cliTable } from './table.js';
 
 /** The airline tweets of `shared/data/sentiment/` when the repository sits beside it. */
@@ -19,21 +18,8 @@ export const DEFAULT_SENTIMENT_DATA = new URL(
   import.meta.url,
 );
 
-async function readPosts(file: string | URL): Promise<LabelledPost[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new HexcastError('HX_CLI_USAGE', `cannot read ${String(file)}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  try {
-    return parseSentimentFile(text).posts;
-  } catch (cause) {
-    throw new HexcastError('HX_CLI_USAGE', `${String(file)}: ${(cause as Error).message}`, { cause });
-  }
-}
+const readPosts = (file: string | URL): Promise<LabelledPost[]> =>
+  readDataFile(file, (text) => parseSentimentFile(text).posts);
 
 /**
  * `hexcast model train sentiment`: the Hexcast model on a labelled file (airline CSV or VADER TSV),

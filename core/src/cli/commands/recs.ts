@@ -17,6 +17,7 @@ import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { createLogger } from '../../observability/index.js';
 import { readClickSessions } from '../../recommendations/index.js';
+import { readDataFile } from './data-file.js';
 import { int, publishModel } from './model.js';
 import { cliTable } from './table.js';
 
@@ -26,21 +27,7 @@ export const DEFAULT_SESSIONS_DATA = new URL(
   import.meta.url,
 );
 
-async function readSessions(file: string | URL): Promise<ClickSession[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new HexcastError('HX_CLI_USAGE', `cannot read ${String(file)}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  try {
-    return parseSessionsTsv(text);
-  } catch (cause) {
-    throw new HexcastError('HX_CLI_USAGE', `${String(file)}: ${(cause as Error).message}`, { cause });
-  }
-}
+const readSessions = (file: string | URL): Promise<ClickSession[]> => readDataFile(file, parseSessionsTsv);
 
 const ARTIFACT_FILE = 'recs.json';
 
