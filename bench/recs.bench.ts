@@ -9,6 +9,7 @@ import {
   MemorySessionStore,
   Metrics,
   publishArtifact,
+  quantile,
   RECS_EVENTS,
   RedisSessionStore,
   TOPICS,
@@ -31,9 +32,6 @@ import { startBenchDev } from './processes.js';
 const DATA = new URL('../../shared/data/sessions/', import.meta.url);
 const read = async (file: string): Promise<ClickSession[]> =>
   parseSessionsTsv(await readFile(new URL(file, DATA), 'utf8'));
-
-const percentile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 /**
  * Recommendations in one run: next-click quality on the YOOCHOOSE sample (popular, item-kNN,
@@ -292,15 +290,15 @@ async function pipeline(
     while (lists.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = bench.dev.cpuMs() - cpu0;
-    const ms = [...lists.values()].map((v) => v.ms).sort((a, b) => a - b);
+    const ms = [...lists.values()].map((v) => v.ms);
     const out: BenchCaseResult[] = [
       {
         case: `pipeline: hexcast dev fed ${rate} clicks/s`,
         metrics: {
           clicks_per_s: lists.size / elapsedS,
           cpu_us_per_click: (cpuMs * 1000) / Math.max(lists.size, 1),
-          p50_ms: percentile(ms, 0.5),
-          p99_ms: percentile(ms, 0.99),
+          p50_ms: quantile(ms, 0.5),
+          p99_ms: quantile(ms, 0.99),
           lost: total - lists.size,
           duplicates: [...lists.values()].reduce((n, v) => n + v.copies - 1, 0),
         },
@@ -335,13 +333,12 @@ async function pipeline(
       );
     }
     await Promise.all(gets);
-    latencies.sort((a, b) => a - b);
     out.push({
       case: `GET /v1/recommendations at ${getRate}/s`,
       metrics: {
         requests_per_s: latencies.length / ((Date.now() - g0) / 1000),
-        p50_ms: percentile(latencies, 0.5),
-        p99_ms: percentile(latencies, 0.99),
+        p50_ms: quantile(latencies, 0.5),
+        p99_ms: quantile(latencies, 0.99),
         failed,
         cpu_us_per_request: ((bench.dev.cpuMs() - getCpu0) * 1000) / Math.max(latencies.length, 1),
       },

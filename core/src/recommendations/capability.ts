@@ -92,7 +92,6 @@ function recsWorker(ctx: ServiceContext): Component[] {
         regionOf: async (deviceId) =>
           deviceId.startsWith('web:') ? null : ((await devices.get(deviceId))?.region ?? null),
         metrics: ctx.metrics,
-        logger: ctx.logger.child({ component: 'recommendations' }),
         listSize: config.listSize,
         pushTtlMs: config.pushTtlMs,
       });

@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { BusProducer } from '../bus/index.js';
 import { DeliveryItemEvent } from '../delivery/index.js';
 import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import type { Metrics } from '../observability/index.js';
 import type { Catalogue } from './catalogue.js';
 import { RecommendationsUpdated, type RecommendedItem } from './events.js';
 import type { SessionClick, SessionStore, StoredList } from './session-store.js';
@@ -24,7 +24,6 @@ export interface RecsEngineOptions {
   /** A device's region, for app users (web visitors have none: their list is stored, not pushed). */
   regionOf: (deviceId: string) => Promise<string | null>;
   metrics: Metrics;
-  logger: Logger;
   listSize: number;
   pushTtlMs: number;
   now?: () => number;

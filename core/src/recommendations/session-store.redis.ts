@@ -3,6 +3,7 @@ import { RedisScript } from '../redis/index.js';
 import type { SessionClick, SessionStore, SessionStoreOptions, StoredList } from './session-store.js';
 
 const APPEND = new RedisScript(new URL('./lua/append-click.lua', import.meta.url), 2);
+const PUT_LIST = new RedisScript(new URL('./lua/put-list.lua', import.meta.url), 2);
 
 /**
  * Sessions in Redis: `<prefix>:{<session>}:clicks` (a list of click JSON, last `maxClicks`) and
@@ -47,10 +48,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async putList(list: StoredList): Promise<void> {
-    // The list lives as long as the session's clicks: a session already gone keeps no list.
-    const ttl = await this.#redis.pttl(this.#key(list.sessionId, 'clicks'));
-    if (ttl <= 0) return;
-    await this.#redis.set(this.#key(list.sessionId, 'list'), JSON.stringify(list), 'PX', ttl);
+    // One round trip, atomic: the list lives as long as the session's clicks.
+    await PUT_LIST.run(
+      this.#redis,
+      [this.#key(list.sessionId, 'clicks'), this.#key(list.sessionId, 'list')],
+      [JSON.stringify(list)],
+    );
   }
 
   async list(sessionId: string): Promise<StoredList | null> {

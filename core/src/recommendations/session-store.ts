@@ -54,8 +54,9 @@ interface MemorySession {
 }
 
 /**
- * Sessions in this process's memory. Expired sessions are dropped when touched and by a sweep
- * over the oldest (sessions are kept in last-click order, so the sweep stops at the first live one).
+ * Sessions in this process's memory. Expired sessions are dropped when touched and by `sweep`
+ * over the oldest (sessions are kept in last-click order, so it stops at the first live one),
+ * which the capability runs on one timer and `count` runs before counting.
  */
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, MemorySession>();
@@ -87,7 +88,6 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async append(sessionId: string, click: SessionClick): Promise<SessionClick[] | null> {
-    this.sweep();
     const s = this.#live(sessionId) ?? { clicks: [], list: null, expiresAt: 0 };
     if (s.clicks.some((c) => c.id === click.id)) return null;
     s.clicks.push(click);

@@ -9,14 +9,13 @@ export interface NextClickReport {
 
 /**
  * The session-rec protocol: each test session's clicks are revealed one at a time; after each
- * prefix the recommender's top `cutoff` is checked for the next click. Test sessions come already
+ * prefix the recommender's top 20 is checked for the next click. Test sessions come already
  * restricted to items seen in training (`knownItemSessions`).
  */
 export function evaluateNextClick(
   recommender: NextClickRecommender,
   sessions: readonly Int32Array[],
   items: number,
-  cutoff = 20,
 ): NextClickReport {
   const scores = new ItemScores(items);
   let hits = 0;
@@ -26,7 +25,7 @@ export function evaluateNextClick(
     for (let p = 1; p < session.length; p++) {
       scores.reset();
       recommender.score(session.subarray(0, p), scores);
-      const top = scores.top(cutoff);
+      const top = scores.top(20);
       const rank = top.indexOf(session[p]!);
       predictions++;
       if (rank >= 0) {

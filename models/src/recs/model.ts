@@ -68,8 +68,12 @@ export interface RecsTrainOptions {
   now?: number;
 }
 
-const components = (corpus: SessionCorpus): NextClickRecommender[] => [
-  new SessionKnn(corpus, HEXCAST_KNN),
+/** The blend's scorers over a corpus: [session kNN, sequential rules, item kNN]. */
+const components = (
+  corpus: SessionCorpus,
+  knn: SessionKnnOptions = HEXCAST_KNN,
+): [SessionKnn, SequentialRules, ItemKnn] => [
+  new SessionKnn(corpus, knn),
   new SequentialRules(corpus, { keep: 100 }),
   new ItemKnn(corpus, { keep: 100 }),
 ];
@@ -179,11 +183,7 @@ export class RecsModel {
     this.version = artifact.version;
     this.vocabulary = vocabulary;
     this.sessions = corpus.sessions.length;
-    const [knn, rules, itemKnn] = [
-      new SessionKnn(corpus, artifact.knn),
-      new SequentialRules(corpus, { keep: 100 }),
-      new ItemKnn(corpus, { keep: 100 }),
-    ];
+    const [knn, rules, itemKnn] = components(corpus, artifact.knn);
     const blend = new BlendedRecommender('blend', [knn, rules, itemKnn], artifact.weights, vocabulary.size);
     if (artifact.net !== undefined && artifact.net.items !== vocabulary.size)
       throw new Error('the session network was trained on another item list');

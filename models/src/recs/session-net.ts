@@ -2,11 +2,19 @@ import type * as Tf from '@tensorflow/tfjs';
 import { quantizeUint8 } from '../artifact.js';
 import { seededRandom } from '../random.js';
 import { loadTf } from '../tf.js';
+import { clickCounts } from './baselines.js';
 import { ItemScores, type NextClickRecommender } from './scores.js';
 import type { SessionCorpus } from './sessions.js';
 
 /** Clicks the network reads, the last first; older ones are left out. */
 const WINDOW = 10;
+
+/** The mean's weights of a session's last `length` clicks, oldest first: exp(−d/λ) normalised, d back from the last. */
+function recencyWeights(length: number, decay: number): number[] {
+  const w = Array.from({ length }, (_, i) => Math.exp(-(length - 1 - i) / decay));
+  const sum = w.reduce((a, c) => a + c, 0);
+  return w.map((x) => x / sum);
+}
 
 /**
  * A session network's weights: learnt item embeddings (tied between input and output), and the
@@ -111,11 +119,6 @@ export async function trainSessionNet(
   const optimizer = tf.train.adam(options.learningRate ?? 0.005);
   const batchSize = options.batchSize ?? 256;
   const negatives = options.negatives ?? 512;
-  const weightsOf = (length: number) => {
-    const w = Array.from({ length }, (_, i) => Math.exp(-(length - 1 - i) / decay));
-    const sum = w.reduce((a, c) => a + c, 0);
-    return w.map((x) => x / sum);
-  };
   // Rows of a [rows, dim] variable by index. TF.js's own gather has a gradient (a segment sum)
   // that costs seconds a batch on the CPU backend; this one scatters the rows' gradients back
   // in a plain loop.
@@ -136,8 +139,7 @@ export async function trainSessionNet(
       };
     })(table) as Tf.Tensor2D;
   // Negatives for the sampled softmax: drawn by click count^0.75 (word2vec's unigram^0.75).
-  const counts = new Float64Array(items);
-  for (const s of corpus.sessions) for (const item of s) counts[item]!++;
+  const counts = clickCounts(corpus);
   const cumulative = new Float64Array(items);
   let acc = 0;
   for (let i = 0; i < items; i++) cumulative[i] = acc += counts[i]! ** 0.75;
@@ -169,7 +171,7 @@ export async function trainSessionNet(
       const column = new Map<number, number>();
       const label = new Int32Array(n);
       batch.forEach((e, r) => {
-        const w = weightsOf(e.prefix.length);
+        const w = recencyWeights(e.prefix.length, decay);
         e.prefix.forEach((item, k) => {
           idx[r * WINDOW + k] = item;
           wts[r * WINDOW + k] = w[k]!;
@@ -271,16 +273,15 @@ export class SessionNet implements NextClickRecommender {
     this.#h = new Float64Array(weights.dim);
   }
 
-  /** The session's vector h (in `#h`); false when no click is known to the network. */
-  #encode(session: ArrayLike<number>): boolean {
+  /** The session's vector h, into `#h`. */
+  #encode(session: ArrayLike<number>): void {
     const { dim, decay, E, W, b } = this.#w;
     const x = this.#x;
     x.fill(0);
     const from = Math.max(0, session.length - WINDOW);
-    let sum = 0;
-    for (let p = from; p < session.length; p++) sum += Math.exp(-(session.length - 1 - p) / decay);
+    const weights = recencyWeights(session.length - from, decay);
     for (let p = from; p < session.length; p++) {
-      const w = Math.exp(-(session.length - 1 - p) / decay) / sum;
+      const w = weights[p - from]!;
       const row = session[p]! * dim;
       for (let k = 0; k < dim; k++) x[k]! += w * E[row + k]!;
     }
@@ -291,7 +292,6 @@ export class SessionNet implements NextClickRecommender {
       for (let i = 0; i < 2 * dim; i++) s += x[i]! * W[i * dim + j]!;
       this.#h[j] = Math.tanh(s);
     }
-    return true;
   }
 
   score(session: ArrayLike<number>, into: ItemScores): void {

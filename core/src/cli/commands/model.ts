@@ -49,12 +49,18 @@ export async function publishModel(slot: string, version: string, artifact: unkn
   }
 }
 
-export const int = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new HexcastError('HX_CLI_USAGE', `--${name} must be a positive integer`);
-  return n;
-};
+/** An option's parser for integers from `min` (1 by default; 0 where "none" means something). */
+export const int =
+  (name: string, min = 1) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new HexcastError(
+        'HX_CLI_USAGE',
+        `--${name} must be ${min === 1 ? 'a positive integer' : `an integer from ${min}`}`,
+      );
+    return n;
+  };
 
 function aucTable(rows: Array<[string, number, number]>): string {
   const table = cliTable(['scorer', 'AUC (held-out)', 'examples']);

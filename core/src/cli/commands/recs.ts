@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type ClickSession,
@@ -31,20 +31,11 @@ const readSessions = (file: string | URL): Promise<ClickSession[]> => readDataFi
 
 const ARTIFACT_FILE = 'recs.json';
 
-const nonNegative = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new HexcastError('HX_CLI_USAGE', `--${name} must be a whole number`);
-  return n;
-};
-
 async function readRecsArtifact(dir: string): Promise<RecsArtifact> {
-  let artifact: RecsArtifact;
-  try {
-    artifact = JSON.parse(await readFile(path.join(dir, ARTIFACT_FILE), 'utf8')) as RecsArtifact;
-  } catch (cause) {
-    throw new HexcastError('HX_CLI_USAGE', `${dir}/${ARTIFACT_FILE}: ${(cause as Error).message}`, { cause });
-  }
+  const artifact = await readDataFile(
+    path.join(dir, ARTIFACT_FILE),
+    (text) => JSON.parse(text) as RecsArtifact,
+  );
   if (artifact.format !== RECS_FORMAT)
     throw new HexcastError('HX_MODEL_INVALID', `${dir}/${ARTIFACT_FILE} is not a ${RECS_FORMAT} model`);
   return artifact;
@@ -112,7 +103,7 @@ export function registerRecs(program: Command): void {
     .option(
       '--epochs <n>',
       'epochs of the TF.js session network (0: the kNN blend alone)',
-      nonNegative('epochs'),
+      int('epochs', 0),
       4,
     )
     .action(
@@ -159,7 +150,7 @@ export function registerRecs(program: Command): void {
     .option(
       '--epochs <n>',
       'epochs of the TF.js session network (0: the kNN blend alone)',
-      nonNegative('epochs'),
+      int('epochs', 0),
       4,
     )
     .action(async (o: { train: string; test: string; json: boolean; epochs: number }) => {
