@@ -1,11 +1,15 @@
+import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyIdentity, ApiKeyRepository, Role } from '../auth/index.js';
 import { HexcastError } from '../errors/index.js';
+import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type SessionClaims, type SessionSealer } from './session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     identity: ApiKeyIdentity | null;
+    /** Set when the request was authenticated by the console's session cookie. */
+    session: SessionClaims | null;
   }
   interface FastifyContextConfig {
     /** Roles allowed on this route (admin always is); absent: public. */
@@ -15,10 +19,16 @@ declare module 'fastify' {
   }
 }
 
-/** `Authorization: Bearer <api key>` on every route that declares roles. */
-export const apiKeyAuth = fp<{ keys: ApiKeyRepository }>(
-  async (app: FastifyInstance, { keys }) => {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * `Authorization: Bearer <api key>` on every route that declares roles — or, from the console, the
+ * session cookie, with the CSRF token on every request that changes state.
+ */
+export const apiKeyAuth = fp<{ keys: ApiKeyRepository; sessions?: SessionSealer }>(
+  async (app: FastifyInstance, { keys, sessions }) => {
     app.decorateRequest('identity', null);
+    app.decorateRequest('session', null);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const roles = request.routeOptions.config.roles;
       if (roles === undefined) return;
@@ -27,6 +37,29 @@ export const apiKeyAuth = fp<{ keys: ApiKeyRepository }>(
       if (token === '' && request.routeOptions.config.keyInQuery === true) {
         const key = (request.query as { key?: unknown } | undefined)?.key;
         if (typeof key === 'string') token = key;
+      }
+      const cookie = request.cookies?.[SESSION_COOKIE];
+      if (token === '' && sessions !== undefined && cookie !== undefined && cookie !== '') {
+        const opened = await sessions.open(cookie);
+        if (!opened.ok) {
+          throw new HexcastError(
+            'HX_AUTH_SESSION_EXPIRED',
+            opened.reason === 'expired'
+              ? 'the console session has expired: sign in again'
+              : 'the console session is no longer valid: sign in again',
+          );
+        }
+        if (!SAFE_METHODS.has(request.method)) {
+          const sent = request.headers[CSRF_HEADER];
+          if (!csrfMatches(typeof sent === 'string' ? sent : undefined, opened.claims.csrf)) {
+            throw new HexcastError(
+              'HX_AUTH_CSRF_INVALID',
+              `a request made with the session cookie must carry its ${CSRF_HEADER} header`,
+            );
+          }
+        }
+        token = opened.claims.token;
+        request.session = opened.claims;
       }
       if (token === '')
         throw new HexcastError('HX_AUTH_MISSING_KEY', 'an API key is required: Authorization: Bearer hx_…');

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -8,6 +9,8 @@ import { type ApiKeyRepository, ROLES } from '../auth/index.js';
 import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import type { SessionSealer } from './session.js';
+import { sessionRoutes } from './session-routes.js';
 
 /** What every capability's routes plugin is registered with. */
 export interface RouteOptions {
@@ -26,6 +29,8 @@ export interface ApiDeps {
   /** Requests per key per minute. */
   rateLimitPerMinute?: number;
   readiness?: Readiness;
+  /** Console sign-in: seals session cookies; absent, only bearer keys authenticate. */
+  sessions?: SessionSealer;
 }
 
 const ErrorSchema = Type.Object({
@@ -71,7 +76,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
   });
-  await app.register(apiKeyAuth, { keys: deps.keys });
+  await app.register(cookie);
+  await app.register(apiKeyAuth, {
+    keys: deps.keys,
+    ...(deps.sessions === undefined ? {} : { sessions: deps.sessions }),
+  });
   await app.register(rateLimit, {
     global: false,
     hook: 'preHandler',
@@ -108,6 +117,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
+  if (deps.sessions !== undefined)
+    await app.register(sessionRoutes({ keys: deps.keys, sessions: deps.sessions }), { limited });
   for (const routes of deps.routes) await app.register(routes, { limited });
   return app;
 }

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { cellToBoundary } from 'h3-js';
 import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
 import { HexcastError } from '../errors/index.js';
+import { coverFence, FenceShapeSchema, validateFenceShape } from '../geo/index.js';
 import { CampaignInputSchema, CampaignPatchSchema, CampaignSchema } from './campaign.js';
 import type { CampaignPublisher } from './campaign-feed.js';
 import type { CampaignRepository } from './campaign-repository.js';
@@ -13,6 +15,9 @@ export interface CampaignRoutesDeps {
   publisher: CampaignPublisher;
   catalogue: FenceCatalogue;
 }
+
+/** Cells a cover preview draws at most. */
+const MAX_COVER_CELLS = 5_000;
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -96,6 +101,48 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
         const campaign = await deps.campaigns.remove(request.params.id, request.identity!.id);
         await deps.publisher.publish(campaign, true);
         return campaign;
+      },
+    });
+
+    app.post('/v1/fences/cover', {
+      config: marketer,
+      schema: {
+        tags: ['fences'],
+        summary:
+          'The H3 cells a fence would be indexed with, before saving it: interior cells (a point there is inside) and boundary cells (answered exactly), with their outlines',
+        body: Type.Object({ fence: FenceShapeSchema }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            resolution: Type.Integer(),
+            interior: Type.Integer(),
+            boundary: Type.Integer(),
+            /** Up to `MAX_COVER_CELLS` cells: `[cell, kind, [[lat, lng], …]]`. */
+            cells: Type.Array(
+              Type.Object({
+                cell: Type.String(),
+                kind: Type.Union([Type.Literal('interior'), Type.Literal('boundary')]),
+                outline: Type.Array(Type.Array(Type.Number())),
+              }),
+            ),
+            truncated: Type.Boolean(),
+          }),
+          ...errors,
+        },
+      },
+      handler: async (request) => {
+        validateFenceShape(request.body.fence);
+        const cover = coverFence(request.body.fence);
+        const all = [
+          ...cover.interior.map((cell) => ({ cell, kind: 'interior' as const })),
+          ...cover.boundary.map((cell) => ({ cell, kind: 'boundary' as const })),
+        ];
+        return {
+          resolution: cover.resolution,
+          interior: cover.interior.length,
+          boundary: cover.boundary.length,
+          cells: all.slice(0, MAX_COVER_CELLS).map((c) => ({ ...c, outline: cellToBoundary(c.cell) })),
+          truncated: all.length > MAX_COVER_CELLS,
+        };
       },
     });
 

@@ -1,4 +1,5 @@
 import { campaigns } from '../campaigns/index.js';
+import { consoleCapability } from '../console/index.js';
 import { delivery } from '../delivery/index.js';
 import { devices } from '../devices/index.js';
 import { fraud } from '../fraud/index.js';
@@ -21,4 +22,5 @@ export const CAPABILITIES: readonly Capability[] = [
   fraud,
   sentiment,
   recommendations,
+  consoleCapability,
 ];

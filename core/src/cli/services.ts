@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api/index.js';
+import { buildApi, SessionSealer } from '../api/index.js';
 import { ApiKeyRepository } from '../auth/index.js';
-import type { HexcastConfig } from '../config/index.js';
+import { dataDirSecret, type HexcastConfig } from '../config/index.js';
 import { listenOn } from '../http/index.js';
 import { type Component, readinessChecks } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
@@ -50,6 +50,10 @@ export function apiComponent(ctx: ServiceContext, readiness: () => Iterable<Comp
         routes,
         rateLimitPerMinute: ctx.config.auth.rateLimitPerMinute,
         readiness: checks,
+        sessions: new SessionSealer(
+          dataDirSecret(ctx.config, ctx.config.auth.sessionSecret, 'HX_SESSION_SECRET', 'session.secret'),
+          ctx.config.auth.sessionTtlMs,
+        ),
       });
       const { host, port } = ctx.config.http;
       const server = app;

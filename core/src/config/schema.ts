@@ -68,6 +68,13 @@ export const ConfigSchema = Type.Object(
          * again: a key revoked elsewhere stops working within this time (0: every request asks).
          */
         keyCacheMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 5_000 }),
+        /**
+         * Seals the console's session cookies (≥ 32 bytes); every API process must share it.
+         * Unset outside production: generated once into the data dir.
+         */
+        sessionSecret: Type.Optional(Type.String({ minLength: 32 })),
+        /** How long a console sign-in lasts. */
+        sessionTtlMs: Type.Integer({ minimum: 60_000, maximum: 7 * 24 * 3600 * 1000, default: 8 * 3600 * 1000 }),
       },
       { default: {} },
     ),
@@ -132,6 +139,21 @@ export const ConfigSchema = Type.Object(
         spikeMargin: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.25 }),
         /** Shard posts over these MySQL/MariaDB databases (`mysql://…`); empty: the records database. */
         postsDbUrls: Type.Array(Type.String(), { default: [] }),
+      },
+      { default: {} },
+    ),
+    console: Type.Object(
+      {
+        /**
+         * A basemap tile URL (`https://…/{z}/{x}/{y}.png`); unset: no tiles (the map draws on a
+         * plain projected background), so the console works with no internet access.
+         */
+        tileUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 500 })),
+        tileAttribution: Type.Optional(Type.String({ maxLength: 500 })),
+        /** The built console (`console/dist`); unset: found next to this package. */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+        /** Live events the API keeps for SSE clients resuming with `Last-Event-ID`. */
+        replayEvents: Type.Integer({ minimum: 100, maximum: 100_000, default: 5_000 }),
       },
       { default: {} },
     ),

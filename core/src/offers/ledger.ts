@@ -42,6 +42,16 @@ export interface Redemption {
   first: boolean;
 }
 
+export interface CampaignSeriesPoint {
+  /** Start of the bucket, epoch ms. */
+  at: number;
+  issued: number;
+  delivered: number;
+  expired: number;
+  rejected: number;
+  redeemed: number;
+}
+
 export interface CampaignStats {
   issued: number;
   /** Issued, not yet in a terminal state (on its way or queued at a gateway). */
@@ -234,6 +244,36 @@ export class OfferLedger {
       );
       return { offer: toRecord(updated[0]!), first: true };
     });
+  }
+
+  /**
+   * A campaign's coupons over time: per bucket of `bucketSeconds` from `since`, how many were
+   * issued, delivered, expired, rejected (each at its settling time) and redeemed.
+   */
+  async series(campaignId: string, bucketSeconds: number, since: number): Promise<CampaignSeriesPoint[]> {
+    const rows = await this.records.query<{ b: string; kind: string; n: number }>(
+      `SELECT b::text AS b, kind, count(*)::int AS n FROM (
+         SELECT floor(extract(epoch FROM issued_at) / $2)::bigint AS b, 'issued' AS kind
+           FROM offers WHERE campaign_id = $1 AND issued_at >= $3
+         UNION ALL
+         SELECT floor(extract(epoch FROM settled_at) / $2)::bigint, status
+           FROM offers WHERE campaign_id = $1 AND status <> 'issued' AND settled_at >= $3
+         UNION ALL
+         SELECT floor(extract(epoch FROM redeemed_at) / $2)::bigint, 'redeemed'
+           FROM offers WHERE campaign_id = $1 AND redeemed_at >= $3
+       ) t GROUP BY b, kind ORDER BY b`,
+      [campaignId, bucketSeconds, new Date(since).toISOString()],
+    );
+    const points = new Map<string, CampaignSeriesPoint>();
+    for (const r of rows) {
+      let p = points.get(r.b);
+      if (p === undefined) {
+        p = { at: Number(r.b) * bucketSeconds * 1000, issued: 0, delivered: 0, expired: 0, rejected: 0, redeemed: 0 };
+        points.set(r.b, p);
+      }
+      if (r.kind in p && r.kind !== 'at') p[r.kind as Exclude<keyof CampaignSeriesPoint, 'at'>] += r.n;
+    }
+    return [...points.values()];
   }
 
   /** Totals of one campaign, or (`{ since }`) of every offer issued since a time. */

@@ -160,6 +160,44 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
     },
   });
 
+  app.get('/v1/campaigns/:id/stats/series', {
+    config: { ...o.limited, roles: ['marketer'] as const },
+    schema: {
+      tags: ['campaigns'],
+      summary:
+        "A campaign's coupons over time: per bucket, issued, delivered, expired, rejected (at settling) and redeemed",
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      querystring: Type.Object({
+        bucketSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 60 }),
+        since: Type.Optional(Type.String({ format: 'date-time', description: 'default: 24 hours ago' })),
+      }),
+      response: {
+        200: Type.Object({
+          bucketSeconds: Type.Integer(),
+          points: Type.Array(
+            Type.Object({
+              at: Type.Integer(),
+              issued: Type.Integer(),
+              delivered: Type.Integer(),
+              expired: Type.Integer(),
+              rejected: Type.Integer(),
+              redeemed: Type.Integer(),
+            }),
+          ),
+        }),
+        ...o.errors,
+      },
+    },
+    handler: async (request) => {
+      const campaign = await o.campaigns.get(request.params.id);
+      if (campaign === null)
+        throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${request.params.id} not found`);
+      const { bucketSeconds, since } = request.query;
+      const from = since === undefined ? Date.now() - 24 * 3600_000 : Date.parse(since);
+      return { bucketSeconds, points: await o.ledger.series(campaign.id, bucketSeconds, from) };
+    },
+  });
+
   app.get('/v1/campaigns/:id/stats', {
     config: { ...o.limited, roles: ['marketer'] as const },
     schema: {

@@ -254,6 +254,20 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (role IN ('admin', 'marketer', 'reviewer', 'care', 'merchant', 'site'));
     `,
   },
+  {
+    version: 8,
+    name: 'console: dead letters an operator replayed (each once)',
+    sql: `
+      CREATE TABLE dlq_replays (
+        dlq_partition integer NOT NULL,
+        dlq_offset bigint NOT NULL,
+        topic text NOT NULL,
+        replayed_by text NOT NULL,
+        replayed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (dlq_partition, dlq_offset)
+      )
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */
