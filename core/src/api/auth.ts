@@ -3,7 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyIdentity, ApiKeyRepository, Role } from '../auth/index.js';
 import { HexcastError } from '../errors/index.js';
-import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type SessionClaims, type SessionSealer } from './session.js';
+import {
+  CSRF_HEADER,
+  csrfMatches,
+  SESSION_COOKIE,
+  type SessionClaims,
+  type SessionSealer,
+} from './session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -39,16 +39,23 @@ export function sessionRoutes(deps: { keys: ApiKeyRepository; sessions: SessionS
         summary:
           'Sign in to the console: the API key is exchanged for an httpOnly, SameSite=Strict session cookie and a CSRF token',
         security: [],
-        body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { key: Type.String({ minLength: 1, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: SessionSchema },
       },
       handler: async (request, reply: FastifyReply) => {
         const identity = await deps.keys.authenticate(request.body.key.trim());
         if (identity === null) throw new HexcastError('HX_AUTH_INVALID_KEY', 'the API key is not valid');
         if (!(CONSOLE_ROLES as readonly string[]).includes(identity.role)) {
-          throw new HexcastError('HX_AUTH_FORBIDDEN', `a ${identity.role} key cannot sign in to the console`, {
-            details: { allowed: CONSOLE_ROLES },
-          });
+          throw new HexcastError(
+            'HX_AUTH_FORBIDDEN',
+            `a ${identity.role} key cannot sign in to the console`,
+            {
+              details: { allowed: CONSOLE_ROLES },
+            },
+          );
         }
         const { cookie, claims } = await deps.sessions.seal(request.body.key.trim());
         reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(request, deps.sessions.ttlMs));
@@ -58,7 +65,11 @@ export function sessionRoutes(deps: { keys: ApiKeyRepository; sessions: SessionS
 
     app.get('/v1/session', {
       config: { ...limited, roles: CONSOLE_ROLES },
-      schema: { tags: ['session'], summary: 'Who is signed in, and the CSRF token', response: { 200: SessionSchema } },
+      schema: {
+        tags: ['session'],
+        summary: 'Who is signed in, and the CSRF token',
+        response: { 200: SessionSchema },
+      },
       handler: async (request) => ({
         ...request.identity!,
         csrf: request.session?.csrf ?? null,
@@ -69,7 +80,7 @@ export function sessionRoutes(deps: { keys: ApiKeyRepository; sessions: SessionS
     app.delete('/v1/session', {
       config: { ...limited },
       schema: { tags: ['session'], summary: 'Sign out: clears the session cookie', security: [] },
-      handler: async (request, reply) => {
+      handler: async (_request, reply) => {
         reply.clearCookie(SESSION_COOKIE, { path: '/', sameSite: 'strict', httpOnly: true });
         return reply.code(204).send();
       },

@@ -15,7 +15,9 @@ export interface SessionClaims {
   expiresAt: number;
 }
 
-export type OpenedSession = { ok: true; claims: SessionClaims } | { ok: false; reason: 'expired' | 'invalid' };
+export type OpenedSession =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; reason: 'expired' | 'invalid' };
 
 /**
  * Console sessions without server-side state: the cookie is a JWE (dir + A256GCM) of the key, a

@@ -74,7 +74,11 @@ export const ConfigSchema = Type.Object(
          */
         sessionSecret: Type.Optional(Type.String({ minLength: 32 })),
         /** How long a console sign-in lasts. */
-        sessionTtlMs: Type.Integer({ minimum: 60_000, maximum: 7 * 24 * 3600 * 1000, default: 8 * 3600 * 1000 }),
+        sessionTtlMs: Type.Integer({
+          minimum: 60_000,
+          maximum: 7 * 24 * 3600 * 1000,
+          default: 8 * 3600 * 1000,
+        }),
       },
       { default: {} },
     ),

@@ -22,6 +22,7 @@ const TAILED = [
   TOPICS.geoEvents,
   TOPICS.offers,
   TOPICS.receipts,
+  TOPICS.sentiment,
   TOPICS.alerts,
   TOPICS.fraudDecisions,
   TOPICS.dlq,

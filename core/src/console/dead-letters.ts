@@ -134,9 +134,13 @@ export class DeadLetters {
       [partition, offset, held.view.topic, by],
     );
     if (inserted.length === 0) {
-      throw new HexcastError('HX_DLQ_ALREADY_REPLAYED', `hx.dlq ${partition}/${offset} was already replayed`, {
-        details: { partition, offset },
-      });
+      throw new HexcastError(
+        'HX_DLQ_ALREADY_REPLAYED',
+        `hx.dlq ${partition}/${offset} was already replayed`,
+        {
+          details: { partition, offset },
+        },
+      );
     }
     try {
       await send(held.view.topic, held.original);

@@ -11,6 +11,8 @@ export const LIVE_EVENT_ROLES = {
   geo: ['marketer'],
   /** Campaigns whose coupons moved (issued, delivered, expired, redeemed…): their stats changed. */
   campaigns: ['marketer'],
+  /** Brands whose scored posts moved their sentiment summary. */
+  sentiment: ['care', 'marketer'],
   /** A care alert raised. */
   alert: ['care'],
   /** A payment sent to review, or a reviewer's decision. */
@@ -56,6 +58,7 @@ export class LiveHub {
   readonly #changedCells = new Set<string>();
   readonly #changedCampaigns = new Set<string>();
   #couponTraffic = false;
+  readonly #changedBrands = new Set<string>();
 
   constructor(options: { capacity: number; clock?: () => number }) {
     this.#capacity = options.capacity;
@@ -118,6 +121,9 @@ export class LiveHub {
         this.#couponTraffic = true;
         if (typeof data.campaignId === 'string') this.#changedCampaigns.add(data.campaignId);
         return;
+      case 'sentiment.scored':
+        this.#changedBrands.add(envelope.key);
+        return;
       case 'care.alert':
         this.emit('alert', data);
         return;
@@ -128,7 +134,11 @@ export class LiveHub {
         this.emit('review', { kind: 'decided', ...data });
         return;
       case 'bus.dead-letter':
-        this.emit('dead-letter', { kind: 'dead-lettered', partition: context.partition, offset: context.offset });
+        this.emit('dead-letter', {
+          kind: 'dead-lettered',
+          partition: context.partition,
+          offset: context.offset,
+        });
         return;
       default:
         return;
@@ -173,6 +183,10 @@ export class LiveHub {
       const cells = [...this.#changedCells].map((c) => [c, this.#density.get(c) ?? 0] as const);
       this.#changedCells.clear();
       this.emit('cells', { resolution: DENSITY_RES, cells });
+    }
+    if (this.#changedBrands.size > 0) {
+      this.emit('sentiment', { brands: [...this.#changedBrands] });
+      this.#changedBrands.clear();
     }
     if (this.#couponTraffic) {
       this.emit('campaigns', { ids: [...this.#changedCampaigns] });

@@ -8,7 +8,7 @@ import type { Envelope } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { DeadLetters } from './dead-letters.js';
-import { type LiveEvent, type LiveEventType, type LiveHub, mayReceive } from './live-hub.js';
+import { DENSITY_RES, type LiveEvent, type LiveEventType, type LiveHub, mayReceive } from './live-hub.js';
 import type { OpsStatus } from './ops-status.js';
 
 export interface ConsoleRoutesDeps {
@@ -38,6 +38,7 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
       await app.register(fastifyStatic, {
         root: deps.dir,
         prefix: '/console/',
+        cacheControl: false,
         // Hashed asset names: cache forever; index.html: always revalidate.
         setHeaders: (res, file) =>
           res.setHeader(
@@ -59,7 +60,8 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
       config: { ...limited, roles: CONSOLE_ROLES },
       schema: {
         tags: ['console'],
-        summary: "The console's map settings (basemap tile URL when one is configured) and this process's region",
+        summary:
+          "The console's map settings (basemap tile URL when one is configured) and this process's region",
         response: {
           200: Type.Object({
             tileUrl: Type.Union([Type.String(), Type.Null()]),
@@ -116,17 +118,35 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
           if (!complete) out.write(`id: ${deps.hub.lastId}\nevent: reset\ndata: {}\n\n`);
           for (const e of events) write(e);
         } else {
-          // A fresh tab: the current density first, as if it had just happened.
-          if (allowed('cells'))
-            out.write(
-              `id: ${deps.hub.lastId}\nevent: cells\ndata: ${JSON.stringify({ resolution: 8, cells: deps.hub.density(), snapshot: true })}\n\n`,
-            );
-          else out.write(`id: ${deps.hub.lastId}\nevent: hello\ndata: {}\n\n`);
+          // Where this stream starts: a reconnect resumes after it.
+          out.write(`id: ${deps.hub.lastId}\nevent: hello\ndata: {}\n\n`);
         }
         const unsubscribe = deps.hub.subscribe(write);
         const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
         request.raw.on('close', close);
       },
+    });
+
+    app.get('/v1/live/density', {
+      config: { ...limited, roles: ['marketer'] },
+      schema: {
+        tags: ['console'],
+        summary:
+          'Devices per H3 cell now (devices heard from in the last 5 minutes, by their last fix); `cells` events on /v1/live carry the changes',
+        response: {
+          200: Type.Object({
+            resolution: Type.Integer(),
+            lastEventId: Type.Integer(),
+            cells: Type.Array(Type.Tuple([Type.String(), Type.Integer()])),
+          }),
+          ...errors,
+        },
+      },
+      handler: async () => ({
+        resolution: DENSITY_RES,
+        lastEventId: deps.hub.lastId,
+        cells: deps.hub.density(),
+      }),
     });
 
     app.get('/v1/ops/status', {
@@ -171,7 +191,8 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
       config: { ...limited, roles: [] },
       schema: {
         tags: ['ops'],
-        summary: 'The newest records on hx.dlq: where they came from, the reason code, whether they were replayed',
+        summary:
+          'The newest records on hx.dlq: where they came from, the reason code, whether they were replayed',
         querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) }),
         response: { 200: Type.Unknown(), ...errors },
       },
@@ -193,7 +214,10 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
         const { partition, offset } = request.params;
         const view = await deps.deadLetters.replay(partition, offset, request.identity!.id, deps.send);
         deps.hub.emit('dead-letter', { kind: 'replayed', partition, offset, by: request.identity!.id });
-        request.log.info({ partition, offset, topic: view.topic, by: request.identity!.id }, 'dead letter replayed');
+        request.log.info(
+          { partition, offset, topic: view.topic, by: request.identity!.id },
+          'dead letter replayed',
+        );
         return view;
       },
     });

@@ -147,7 +147,8 @@ export class PaymentStore {
             policy: new CompiledPolicy(id, row.policy),
             webhookSecret: row.webhook_secret,
           };
-    this.#merchants.set(id, { merchant, at: this.clock() });
+    // An unknown merchant is not cached: one signing up must not see its payments refused for the cache's time.
+    if (merchant !== null) this.#merchants.set(id, { merchant, at: this.clock() });
     return merchant;
   }
 

@@ -268,7 +268,14 @@ export class OfferLedger {
     for (const r of rows) {
       let p = points.get(r.b);
       if (p === undefined) {
-        p = { at: Number(r.b) * bucketSeconds * 1000, issued: 0, delivered: 0, expired: 0, rejected: 0, redeemed: 0 };
+        p = {
+          at: Number(r.b) * bucketSeconds * 1000,
+          issued: 0,
+          delivered: 0,
+          expired: 0,
+          rejected: 0,
+          redeemed: 0,
+        };
         points.set(r.b, p);
       }
       if (r.kind in p && r.kind !== 'at') p[r.kind as Exclude<keyof CampaignSeriesPoint, 'at'>] += r.n;

@@ -70,6 +70,7 @@ function devBanner(config: Readonly<HexcastConfig>, addresses: ReadonlyMap<strin
   const lines = [
     '',
     'Hexcast dev is up — everything embedded in this process. Ctrl-C stops it.',
+    ...(api ? [`  console    ${api}/console/   (sign in with the admin key below)`] : []),
     ...(api ? [`  API        ${api}   docs: ${api}/docs`] : []),
     ...(addresses.has('mqtt') ? [`  gateway    ${addresses.get('mqtt')}  ·  ${addresses.get('ws')}`] : []),
     ...(key ? [`  admin key  ${key}   (${keyFile})`] : [`  admin key  in ${keyFile}`]),
