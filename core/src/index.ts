@@ -1,4 +1,5 @@
 export * from './api/index.js';
+export * from './console/index.js';
 export * from './auth/index.js';
 export * from './bench/index.js';
 export * from './broker/index.js';

@@ -2,23 +2,18 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { type ApiKeyRepository, ROLES } from '../auth/index.js';
 import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import type { ApiRoutes } from './route-options.js';
 import type { SessionSealer } from './session.js';
 import { sessionRoutes } from './session-routes.js';
 
-/** What every capability's routes plugin is registered with. */
-export interface RouteOptions {
-  /** The per-key rate limit: `config: { ...limited, roles: [...] }` on every route. */
-  limited: { rateLimit: { max: number; timeWindow: number } };
-}
-
-export type ApiRoutes = FastifyPluginAsyncTypebox<RouteOptions>;
+export type { ApiRoutes, RouteOptions } from './route-options.js';
 
 export interface ApiDeps {
   logger: Logger;

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyRepository } from '../auth/index.js';
 import { ROLES } from '../auth/index.js';
 import { HexcastError } from '../errors/index.js';
-import type { ApiRoutes } from './server.js';
+import type { ApiRoutes } from './route-options.js';
 import { SESSION_COOKIE, type SessionSealer } from './session.js';
 
 /** Roles that may sign in to the console (a site key only sends clickstream). */
