@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   fraud: async () => (await import('./fraud.bench.js')).default,
   sentiment: async () => (await import('./sentiment.bench.js')).default,
   recs: async () => (await import('./recs.bench.js')).default,
+  console: async () => (await import('./console.bench.js')).default,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -49,7 +49,11 @@ function sse(url: string, headers: Record<string, string>) {
               .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
           );
           if (fields.event !== undefined)
-            events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data ?? 'null') });
+            events.push({
+              id: Number(fields.id),
+              event: fields.event,
+              data: JSON.parse(fields.data ?? 'null'),
+            });
         }
       });
       resolve(res.statusCode ?? 0);
@@ -142,12 +146,18 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     const replay = (headers: Record<string, string>) =>
       fetch(`${base}/v1/ops/dead-letters/0/999/replay`, { method: 'POST', headers: { cookie, ...headers } });
     const noToken = await replay({});
-    expect([noToken.status, ((await noToken.json()) as { code: string }).code]).toEqual([403, 'HX_AUTH_CSRF_INVALID']);
+    expect([noToken.status, ((await noToken.json()) as { code: string }).code]).toEqual([
+      403,
+      'HX_AUTH_CSRF_INVALID',
+    ]);
     const wrongToken = await replay({ 'x-csrf-token': `${body.csrf.slice(1)}x` });
     expect(wrongToken.status).toBe(403);
     // With the token the request reaches the route (no such letter held).
     const withToken = await replay({ 'x-csrf-token': body.csrf });
-    expect([withToken.status, ((await withToken.json()) as { code: string }).code]).toEqual([404, 'HX_DLQ_NOT_FOUND']);
+    expect([withToken.status, ((await withToken.json()) as { code: string }).code]).toEqual([
+      404,
+      'HX_DLQ_NOT_FOUND',
+    ]);
     // A bearer key needs no CSRF token: it is not sent by the browser on its own.
     const bearer = await fetch(`${base}/v1/ops/dead-letters/0/999/replay`, {
       method: 'POST',
@@ -166,7 +176,10 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     expect((await get(cookie)).status).toBe(200);
     const forged = `${cookie.slice(0, -4)}AAAA`;
     const bad = await get(forged);
-    expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([401, 'HX_AUTH_SESSION_EXPIRED']);
+    expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([
+      401,
+      'HX_AUTH_SESSION_EXPIRED',
+    ]);
     const other = new SessionSealer('another-secret-that-is-32-bytes-long!!', 60_000);
     const foreign = `${SESSION_COOKIE}=${(await other.seal(keyFor.marketer)).cookie}`;
     expect((await get(foreign)).status).toBe(401);
@@ -181,7 +194,9 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     const fresh = await signIn(keyFor.care);
     const out = await fetch(`${base}/v1/session`, { method: 'DELETE', headers: { cookie: fresh.cookie } });
     expect(out.status).toBe(204);
-    expect(out.headers.get('set-cookie')).toMatch(new RegExp(`${SESSION_COOKIE}=;.*Expires=Thu, 01 Jan 1970`));
+    expect(out.headers.get('set-cookie')).toMatch(
+      new RegExp(`${SESSION_COOKIE}=;.*Expires=Thu, 01 Jan 1970`),
+    );
 
     // Revoking the key ends its sessions.
     const doomed = await keys.create('marketer', 'doomed');
@@ -315,7 +330,11 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     expect(sent).toEqual([{ topic: 'hx.payments', envelope: original }]);
     const listed = (await deadLetters.list(10)).letters.find((l) => l.offset === '12')!;
-    expect(listed).toMatchObject({ replayedBy: expect.any(String), replayable: true, type: 'device.location' });
+    expect(listed).toMatchObject({
+      replayedBy: expect.any(String),
+      replayable: true,
+      type: 'device.location',
+    });
   });
 
   it('reports consumer lag per group and partition and records per topic from the bus', async () => {
@@ -337,7 +356,9 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
       partitions: Array.from({ length: partitions }, (_, partition) => ({ partition, offset: '0' })),
     });
     await admin.disconnect();
-    const res = await fetch(`${base}/v1/ops/status`, { headers: { authorization: `Bearer ${keyFor.admin}` } });
+    const res = await fetch(`${base}/v1/ops/status`, {
+      headers: { authorization: `Bearer ${keyFor.admin}` },
+    });
     expect(res.status).toBe(200);
     const status = (await res.json()) as {
       process: { healthy: boolean };
@@ -350,10 +371,15 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     expect(group.partitions).toHaveLength(partitions);
     expect(group.partitions.reduce((n, p) => n + p.lag, 0)).toBe(1);
     expect(status.topics.find((t) => t.topic === TOPICS.locations.name)!.end).toBe('1');
-    const marketer = await fetch(`${base}/v1/ops/status`, { headers: { authorization: `Bearer ${keyFor.marketer}` } });
+    const marketer = await fetch(`${base}/v1/ops/status`, {
+      headers: { authorization: `Bearer ${keyFor.marketer}` },
+    });
     expect(marketer.status).toBe(403);
     // The console's assets are missing here: a coded answer, not a 404 page.
     const page = await fetch(`${base}/console/`);
-    expect([page.status, ((await page.json()) as { code: string }).code]).toEqual([503, 'HX_CONSOLE_NOT_BUILT']);
+    expect([page.status, ((await page.json()) as { code: string }).code]).toEqual([
+      503,
+      'HX_CONSOLE_NOT_BUILT',
+    ]);
   });
 });
