@@ -61,7 +61,11 @@ function sse(url: string, headers: Record<string, string>) {
     req.on('error', reject);
   });
   req.end();
-  return { events, opened, close: () => (response?.destroy(), req.destroy()) };
+  const close = () => {
+    response?.destroy();
+    req.destroy();
+  };
+  return { events, opened, close };
 }
 
 describe('the console routes: session cookies, CSRF, the live stream, dead letters and ops', () => {
