@@ -152,6 +152,11 @@ describe('the console in Chromium against hexcast dev', () => {
       .poll(() => page.locator('[data-testid=density-totals]').textContent(), { timeout: 15_000 })
       .toMatch(/^[1-9]\d* devices? in [1-9]\d* cells?/);
     await shot(page, 'live-map');
+    // Locations are read for the map because a page that shows it is open.
+    const groups = (await api('GET', '/v1/ops/status', keys.admin!)).body.groups as Array<{
+      groupId: string;
+    }>;
+    expect(groups.some((g) => g.groupId.startsWith('hx-console-density-'))).toBe(true);
   });
 
   it('a marketer key cannot open the review queue, in the UI or the API; a request without the CSRF token is refused', async () => {
@@ -327,8 +332,16 @@ describe('the console in Chromium against hexcast dev', () => {
   it('an expired session shows the sign-in over the view and keeps what was typed', async () => {
     const page = await signedIn('marketer', '#/campaigns/new');
     await page.locator('input[name=name]').fill('Typed before expiry');
-    await page.getByLabel('Circle').check();
-    await page.locator('[data-testid=fence-map]').click();
+    // A polygon this time: three corners, then Finish.
+    const map = page.locator('[data-testid=fence-map]');
+    for (const [x, y] of [
+      [500, 120],
+      [700, 250],
+      [450, 280],
+    ] as const)
+      await map.click({ position: { x, y } });
+    await page.getByRole('button', { name: 'Finish polygon (3)' }).click();
+    await page.getByText('Polygon with 3 corners').waitFor();
     await page.locator('input[name=title]').fill('Kept');
     // The cookie goes (as when it expires); the next action asks to sign in, over the form.
     await page.context().clearCookies();
@@ -342,7 +355,11 @@ describe('the console in Chromium against hexcast dev', () => {
     const list = (await api('GET', '/v1/campaigns', keys.marketer!)).body.campaigns as Array<{
       name: string;
     }>;
-    expect(list.map((c) => c.name)).toContain('Typed before expiry');
+    const kept = list.find((c) => c.name === 'Typed before expiry') as unknown as {
+      fence: { type: string; coordinates: number[][][] };
+    };
+    expect(kept.fence.type).toBe('Polygon');
+    expect(kept.fence.coordinates[0]).toHaveLength(4); // closed ring
     expect(pageErrors).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { TOPICS } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
 import { DeadLetters } from './dead-letters.js';
-import { LiveHub } from './live-hub.js';
+import { DENSITY_IDLE_MS, LiveHub } from './live-hub.js';
 import { OpsStatus } from './ops-status.js';
 import { consoleRoutes } from './routes.js';
 
@@ -16,9 +16,11 @@ const DEFAULT_DIR = fileURLToPath(new URL('../../../console/dist', import.meta.u
 const DEAD_LETTERS_HELD = 1_000;
 const FLUSH_MS = 1_000;
 
-/** Topics the live stream is made from, tailed from their end by each API process. */
+/** Locations are read only while someone watches the density map, and this long after the last leaves. */
+const DENSITY_LINGER_MS = 60_000;
+
+/** Topics the live stream is made from, tailed from their end by each API process (locations: on demand). */
 const TAILED = [
-  TOPICS.locations,
   TOPICS.geoEvents,
   TOPICS.offers,
   TOPICS.receipts,
@@ -27,6 +29,81 @@ const TAILED = [
   TOPICS.fraudDecisions,
   TOPICS.dlq,
 ].map((t) => t.name);
+
+/**
+ * `hx.locations` is the busiest topic: the density map reads it only while a stream that shows it
+ * is open (so a deployment nobody watches pays nothing for it), starting five minutes back so the
+ * map opens whole, and stops a minute after the last such stream closes.
+ */
+class DensityTail {
+  readonly #ctx: ServiceContext;
+  readonly #hub: LiveHub;
+  #runner: ConsumerRunner | undefined;
+  #busy = false;
+  #idleSince: number | undefined;
+
+  constructor(ctx: ServiceContext, hub: LiveHub) {
+    this.#ctx = ctx;
+    this.#hub = hub;
+  }
+
+  get running(): boolean {
+    return this.#runner !== undefined;
+  }
+
+  tick(now = Date.now()): void {
+    if (this.#busy) return;
+    const wanted = this.#hub.densityWatchers > 0;
+    if (wanted) this.#idleSince = undefined;
+    if (wanted && this.#runner === undefined) this.#switch(() => this.#start());
+    else if (!wanted && this.#runner !== undefined) {
+      this.#idleSince ??= now;
+      if (now - this.#idleSince >= DENSITY_LINGER_MS) this.#switch(() => this.close());
+    }
+  }
+
+  #switch(action: () => Promise<void>) {
+    this.#busy = true;
+    action()
+      .catch((error: unknown) =>
+        this.#ctx.logger.warn({ err: error, component: 'console' }, 'density map tail failed; retrying'),
+      )
+      .finally(() => {
+        this.#busy = false;
+      });
+  }
+
+  async #start(): Promise<void> {
+    const groupId = `hx-console-density-${randomUUID()}`;
+    const topic = TOPICS.locations.name;
+    const admin = this.#ctx.kafka.admin();
+    await admin.connect();
+    try {
+      const from = await admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - DENSITY_IDLE_MS);
+      await admin.setOffsets({ groupId, topic, partitions: from });
+    } finally {
+      await admin.disconnect();
+    }
+    const runner = new ConsumerRunner({
+      ...this.#ctx,
+      groupId,
+      topics: [topic],
+      stage: 'console-density',
+      concurrency: 64,
+      maxWaitTimeMs: 100,
+      handler: (envelope, context) => this.#hub.onRecord(envelope, context),
+    });
+    await runner.start();
+    this.#runner = runner;
+  }
+
+  async close(): Promise<void> {
+    const runner = this.#runner;
+    this.#runner = undefined;
+    this.#idleSince = undefined;
+    await runner?.close();
+  }
+}
 
 interface ConsoleShared {
   hub: LiveHub;
@@ -52,14 +129,21 @@ function shared(ctx: ServiceContext) {
     topic: TOPICS.dlq.name,
     handler: async (envelope, context) => deadLetters.add(envelope, context),
   });
+  const density = new DensityTail(ctx, hub);
   let timer: NodeJS.Timeout | undefined;
   const flusher: Component = {
     name: 'console-live-flush',
     start: async () => {
-      timer = setInterval(() => hub.flush(), FLUSH_MS);
+      timer = setInterval(() => {
+        hub.flush();
+        density.tick();
+      }, FLUSH_MS);
       timer.unref();
     },
-    close: async () => clearInterval(timer),
+    close: async () => {
+      clearInterval(timer);
+      await density.close();
+    },
   };
   return { value: { hub, deadLetters }, components: [letters, tail, flusher] };
 }

@@ -33,7 +33,7 @@ export type LiveListener = (event: LiveEvent) => void;
 /** H3 resolution of the live map's density cells (~0.7 km² each). */
 export const DENSITY_RES = 8;
 /** A device not heard from for this long leaves the density map. */
-const DEVICE_IDLE_MS = 5 * 60_000;
+export const DENSITY_IDLE_MS = 5 * 60_000;
 
 export function mayReceive(role: Role, type: LiveEventType): boolean {
   return role === 'admin' || (LIVE_EVENT_ROLES[type] as readonly Role[]).includes(role);
@@ -59,15 +59,26 @@ export class LiveHub {
   readonly #changedCampaigns = new Set<string>();
   #couponTraffic = false;
   readonly #changedBrands = new Set<string>();
+  #densityWatchers = 0;
 
   constructor(options: { capacity: number; clock?: () => number }) {
     this.#capacity = options.capacity;
     this.#clock = options.clock ?? Date.now;
   }
 
-  subscribe(listener: LiveListener): () => void {
+  /** `role`: the subscriber's, so the hub knows whether anyone watches the density map. */
+  subscribe(listener: LiveListener, role?: Role): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    const watches = role !== undefined && mayReceive(role, 'cells');
+    if (watches) this.#densityWatchers++;
+    return () => {
+      if (this.#listeners.delete(listener) && watches) this.#densityWatchers--;
+    };
+  }
+
+  /** Open streams that receive `cells`: while there are none, nobody needs locations read. */
+  get densityWatchers(): number {
+    return this.#densityWatchers;
   }
 
   get subscribers(): number {
@@ -99,7 +110,13 @@ export class LiveHub {
     const data = envelope.data as Record<string, unknown>;
     switch (envelope.type) {
       case 'device.location':
-        this.#locate(String(data.deviceId), Number(data.lat), Number(data.lng));
+        // By the fix's time: a tail that starts minutes back does not make old fixes look fresh.
+        this.#locate(
+          String(data.deviceId),
+          Number(data.lat),
+          Number(data.lng),
+          Math.min(envelope.ts, this.#clock()),
+        );
         return;
       case 'geo.enter':
       case 'geo.exit':
@@ -145,17 +162,17 @@ export class LiveHub {
     }
   }
 
-  #locate(deviceId: string, lat: number, lng: number) {
+  #locate(deviceId: string, lat: number, lng: number, at: number) {
     if (!Number.isFinite(lat) || !Number.isFinite(lng)) return;
     const cell = latLngToCell(lat, lng, DENSITY_RES);
-    const now = this.#clock();
     const before = this.#devices.get(deviceId);
+    if (before !== undefined && before.at > at) return; // an older fix than the one held
     if (before !== undefined && before.cell === cell) {
-      before.at = now;
+      before.at = at;
       return;
     }
     if (before !== undefined) this.#move(before.cell, -1);
-    this.#devices.set(deviceId, { cell, at: now });
+    this.#devices.set(deviceId, { cell, at });
     this.#move(cell, 1);
   }
 
@@ -175,7 +192,7 @@ export class LiveHub {
   flush(): void {
     const now = this.#clock();
     for (const [id, d] of this.#devices) {
-      if (now - d.at <= DEVICE_IDLE_MS) continue;
+      if (now - d.at <= DENSITY_IDLE_MS) continue;
       this.#devices.delete(id);
       this.#move(d.cell, -1);
     }

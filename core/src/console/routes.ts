@@ -121,7 +121,7 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
           // Where this stream starts: a reconnect resumes after it.
           out.write(`id: ${deps.hub.lastId}\nevent: hello\ndata: {}\n\n`);
         }
-        const unsubscribe = deps.hub.subscribe(write);
+        const unsubscribe = deps.hub.subscribe(write, role);
         const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
         request.raw.on('close', close);
       },

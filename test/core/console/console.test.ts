@@ -253,6 +253,17 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     let t = 1_000_000;
     const folded = new LiveHub({ capacity: 100, clock: () => t });
     const seen: Array<{ type: string; data: unknown }> = [];
+    // Only streams that show the density map make the API read locations.
+    const offCare = folded.subscribe(() => undefined, 'care');
+    expect(folded.densityWatchers).toBe(0);
+    const offMarketer = folded.subscribe(() => undefined, 'marketer');
+    const offAdmin = folded.subscribe(() => undefined, 'admin');
+    expect(folded.densityWatchers).toBe(2);
+    offMarketer();
+    offMarketer();
+    offAdmin();
+    offCare();
+    expect(folded.densityWatchers).toBe(0);
     folded.subscribe((e) => seen.push(e));
     const at = (deviceId: string, lat: number, lng: number) =>
       folded.onRecord(
