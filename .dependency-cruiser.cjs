@@ -2,7 +2,8 @@
  * The layer rules of docs/architecture.md, checked by `npm run lint` (and by
  * test/core/architecture.test.ts, which plants violations to show each rule bites).
  */
-const CAPABILITIES = '(broker|bus|geo|campaigns|offers|devices|delivery|fraud|sentiment|recommendations)';
+const CAPABILITIES =
+  '(broker|bus|geo|campaigns|offers|devices|delivery|fraud|sentiment|recommendations|console)';
 const FOUNDATION =
   '(errors|config|observability|lifecycle|envelope|records|redis|kafka-protocol|local-time|auth|http|bench)';
 
@@ -50,7 +51,9 @@ module.exports = {
       comment: 'The runtime and the API shell compose capabilities; they never import one.',
       severity: 'error',
       from: { path: '^core/src/(runtime|api)/' },
-      to: { path: '^core/src/(geo|campaigns|offers|devices|delivery|fraud|sentiment|recommendations)/' },
+      to: {
+        path: '^core/src/(geo|campaigns|offers|devices|delivery|fraud|sentiment|recommendations|console)/',
+      },
     },
     {
       name: 'sdk-imports-no-server',

@@ -125,15 +125,13 @@ const bench: Benchmark = {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.locator('[data-testid=live-map]').waitFor();
       // A listener of its own on the page's main thread (the one that renders the map): lag as the page sees it.
-      await page.evaluate(() => {
-        const w = window as unknown as { lags: number[] };
-        w.lags = [];
+      // (Browser code, as a string: this file is typed for Node.)
+      await page.evaluate(`new Promise((resolve) => {
+        window.lags = [];
         const source = new EventSource('/v1/live');
-        source.addEventListener('geo', (e) => {
-          w.lags.push(Date.now() - (JSON.parse((e as MessageEvent<string>).data) as { at: number }).at);
-        });
-        return new Promise<void>((resolve) => source.addEventListener('hello', () => resolve()));
-      });
+        source.addEventListener('geo', (e) => window.lags.push(Date.now() - JSON.parse(e.data).at));
+        source.addEventListener('hello', () => resolve());
+      })`);
       const registry = createEventRegistry();
       for (const e of GEO_EVENTS) registry.register(e);
       const producer = new BusProducer({ brokers: [dev.bootstrap], registry, metrics: new Metrics() });
@@ -169,7 +167,7 @@ const bench: Benchmark = {
       const deadline = Date.now() + 10_000;
       let lags: number[] = [];
       while (Date.now() < deadline) {
-        lags = await page.evaluate(() => (window as unknown as { lags: number[] }).lags);
+        lags = (await page.evaluate('window.lags')) as number[];
         if (lags.length >= total) break;
         await new Promise((r) => setTimeout(r, 200));
       }

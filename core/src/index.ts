@@ -24,3 +24,4 @@ export * from './records/index.js';
 export * from './redis/index.js';
 export * from './runtime/index.js';
 export * from './sentiment/index.js';
+export * from './webhooks/index.js';

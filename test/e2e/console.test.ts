@@ -174,8 +174,8 @@ describe('the console in Chromium against hexcast dev', () => {
         body: JSON.stringify({ name: 'forged' }),
       });
       return {
-        queue: [queue.status, (await queue.json()).code],
-        forged: [forged.status, (await forged.json()).code],
+        queue: [queue.status, ((await queue.json()) as { code: string }).code],
+        forged: [forged.status, ((await forged.json()) as { code: string }).code],
       };
     });
     expect(fromPage.queue).toEqual([403, 'HX_AUTH_FORBIDDEN']);

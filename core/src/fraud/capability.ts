@@ -4,6 +4,7 @@ import { DEVICE_STATE } from '../geo/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { ModelCatalog, ModelFeed } from '../model-feed/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
+import { CARE_WEBHOOK_TARGET, WebhookSender } from '../webhooks/index.js';
 import { AuditLog } from './audit-log.js';
 import { DecisionWaiters } from './decision-waiters.js';
 import { FRAUD_EVENTS } from './events.js';
@@ -15,7 +16,6 @@ import { modelRoutes } from './model-routes.js';
 import { PaymentStore } from './payment-store.js';
 import { fraudRoutes } from './routes.js';
 import { candidateFraudSlot, liveFraudSlot } from './scorer.js';
-import { WebhookSender } from './webhooks.js';
 
 /** What the fraud worker and routes of one process share: the feature state and the decision waiters. */
 interface FraudShared {
@@ -47,7 +47,10 @@ function fraudWorker(ctx: ServiceContext): Component[] {
       const records = await ctx.records();
       const store = new PaymentStore(records, new AuditLog(records));
       sender = new WebhookSender({
+        name: 'fraud_webhooks',
         outbox: store.outbox,
+        // Every delivery but the care system's: the sentiment worker sends those.
+        targets: { except: CARE_WEBHOOK_TARGET },
         target: (merchantId) => store.webhookTarget(merchantId),
         metrics: ctx.metrics,
         logger: ctx.logger.child({ component: 'fraud-webhooks' }),

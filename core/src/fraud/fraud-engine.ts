@@ -5,13 +5,13 @@ import type { DeviceStateStore } from '../geo/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { TurnBatcher } from '../records/index.js';
+import type { WebhookEvent } from '../webhooks/index.js';
 import { FraudDecided } from './events.js';
 import { featureRow, fraudFeatures, observationsFor } from './features.js';
 import type { FraudStateStore } from './fraud-state.js';
 import { assertNoPan, type Payment } from './payment.js';
 import type { FraudDecision, PaymentStore } from './payment-store.js';
 import type { FraudScorer } from './scorer.js';
-import type { WebhookEvent } from './webhooks.js';
 
 export interface FraudEngineOptions {
   registry: EventRegistry;

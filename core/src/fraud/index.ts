@@ -50,11 +50,3 @@ export {
   rulesScorer,
 } from './scorer.js';
 export { generatedPaymentFeatures, replayFeatures } from './training.js';
-export {
-  type DeliveryStatus,
-  type WebhookDelivery,
-  type WebhookEvent,
-  WebhookOutbox,
-  WebhookSender,
-  type WebhookSenderOptions,
-} from './webhooks.js';

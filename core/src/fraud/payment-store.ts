@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
 import type { Records } from '../records/index.js';
+import { type WebhookEvent, WebhookOutbox } from '../webhooks/index.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { FraudFeatures } from './features.js';
 import type { Payment } from './payment.js';
 import { CompiledPolicy, type MerchantPolicyBody, type RuleHit } from './policy.js';
 import type { RuleAction } from './rules.js';
-import { type WebhookEvent, WebhookOutbox } from './webhooks.js';
 
 export interface Merchant {
   id: string;
@@ -308,7 +308,7 @@ export class PaymentStore {
       for (const [k, { payment, decision, webhook }] of ordered) {
         if (!freshKeys.has(k)) continue;
         result.set(k, { decision, fresh: true });
-        if (webhook) await this.outbox.enqueue(tx, webhook);
+        if (webhook) await this.outbox.enqueue(tx, payment.merchantId, payment.paymentId, webhook);
         const entries = byMerchant.get(payment.merchantId) ?? [];
         entries.push(
           { kind: 'payment', paymentId: payment.paymentId, body: payment, text: texts.get(k)! },
@@ -412,7 +412,8 @@ export class PaymentStore {
         [{ kind: 'review', paymentId, body: { reviewer, ...outcome, reviewedAt: ms(rows[0].reviewed_at) } }],
         at,
       );
-      if (webhook !== null) await this.outbox.enqueue(tx, webhook(ms(rows[0].reviewed_at)!));
+      if (webhook !== null)
+        await this.outbox.enqueue(tx, merchantId, paymentId, webhook(ms(rows[0].reviewed_at)!));
       return rows[0];
     });
     if (row === null) throw await this.#whyNot(merchantId, paymentId, reviewer);

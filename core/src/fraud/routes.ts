@@ -5,6 +5,7 @@ import type { ApiKeyIdentity } from '../auth/index.js';
 import type { BusProducer } from '../bus/index.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
+import type { WebhookDelivery } from '../webhooks/index.js';
 import type { DecisionWaiters } from './decision-waiters.js';
 import { FraudReviewed, PaymentSubmitted } from './events.js';
 import type { FraudStateStore } from './fraud-state.js';
@@ -308,11 +309,9 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
       handler: async (request) => {
         await owned(request.identity!, request.params.merchantId);
         return {
-          items: await deps.store.outbox.list(
-            request.params.merchantId,
-            request.query.status,
-            request.query.limit,
-          ),
+          items: (
+            await deps.store.outbox.list(request.params.merchantId, request.query.status, request.query.limit)
+          ).map(merchantDelivery),
         };
       },
     });
@@ -330,10 +329,17 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
       },
       handler: async (request) => {
         await owned(request.identity!, request.params.merchantId);
-        return deps.store.outbox.retry(request.params.merchantId, request.params.deliveryId);
+        return merchantDelivery(
+          await deps.store.outbox.retry(request.params.merchantId, request.params.deliveryId),
+        );
       },
     });
   };
+}
+
+/** A delivery as merchants see it: to them, about a payment. */
+function merchantDelivery({ target, subject, ...d }: WebhookDelivery) {
+  return { ...d, merchantId: target, paymentId: subject };
 }
 
 function withSla(v: PaymentView, now: number, slaMs: number) {

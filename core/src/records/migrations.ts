@@ -268,6 +268,14 @@ export const MIGRATIONS: readonly Migration[] = [
       )
     `,
   },
+  {
+    version: 9,
+    name: 'webhook deliveries for any target (merchants, the care system): merchant_id → target, payment_id → subject',
+    sql: `
+      ALTER TABLE webhook_deliveries RENAME COLUMN merchant_id TO target;
+      ALTER TABLE webhook_deliveries RENAME COLUMN payment_id TO subject
+    `,
+  },
 ];
 
 /** Applies every migration not yet applied, each in its own transaction. Returns the versions applied. */

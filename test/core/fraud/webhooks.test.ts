@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   AuditLog,
   type Broker,
+  CARE_WEBHOOK_TARGET,
   FRAUD_EVENTS,
   migrate,
   type Payment,
@@ -93,7 +94,9 @@ describe("the merchant webhook (a local HTTP server as the merchant's endpoint)"
       secrets.set(id, merchant.webhookSecret);
     }
     const sender = new WebhookSender({
+      name: 'fraud_webhooks',
       outbox: store.outbox,
+      targets: { except: CARE_WEBHOOK_TARGET },
       target: (id) => store.webhookTarget(id),
       metrics: bus.metrics,
       logger: silentLogger(),
@@ -138,7 +141,7 @@ describe("the merchant webhook (a local HTTP server as the merchant's endpoint)"
       message: 'dead after three attempts',
     });
     const [dead] = await store.outbox.list('m-down', 'dead', 10);
-    expect(dead).toMatchObject({ attempts: 3, lastError: 'HTTP 500', paymentId: 'w-2' });
+    expect(dead).toMatchObject({ attempts: 3, lastError: 'HTTP 500', target: 'm-down', subject: 'w-2' });
     expect(await metricValue(bus.metrics, 'hexcast_fraud_webhooks_total', { outcome: 'dead' })).toBe(1);
     await expect(store.outbox.retry('m-flaky', delivered!.id)).rejects.toMatchObject({
       code: 'HX_WEBHOOK_NOT_DEAD',

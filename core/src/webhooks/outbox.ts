@@ -9,8 +9,10 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 export interface WebhookDelivery {
   id: string;
-  merchantId: string;
-  paymentId: string;
+  /** Whose endpoint it goes to: a merchant id, or `care`. */
+  target: string;
+  /** What it is about: a payment id, an alert id. */
+  subject: string;
   eventType: string;
   status: DeliveryStatus;
   attempts: number;
@@ -20,19 +22,19 @@ export interface WebhookDelivery {
   deliveredAt: number | null;
 }
 
-/** What a merchant's endpoint receives: the event, as on `hx.fraud-decisions`. */
+/** What an endpoint receives: the event as it is on its topic (`hx.fraud-decisions`, `hx.alerts`). */
 export interface WebhookEvent {
   id: string;
   type: string;
-  data: { paymentId: string; merchantId: string } & Record<string, unknown>;
+  data: Record<string, unknown>;
 }
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
 interface Row {
   id: string;
-  merchant_id: string;
-  payment_id: string;
+  target: string;
+  subject: string;
   event_type: string;
   body: string;
   status: DeliveryStatus;
@@ -46,8 +48,8 @@ interface Row {
 function view(r: Row): WebhookDelivery {
   return {
     id: r.id,
-    merchantId: r.merchant_id,
-    paymentId: r.payment_id,
+    target: r.target,
+    subject: r.subject,
     eventType: r.event_type,
     status: r.status,
     attempts: r.attempts,
@@ -59,56 +61,56 @@ function view(r: Row): WebhookDelivery {
 }
 
 /**
- * The merchant webhook's outbox (`webhook_deliveries`): an event is enqueued in the same
- * transaction as the decision or review it reports, so none is lost or sent for a decision that
- * did not stand. The sender claims due rows (`FOR UPDATE SKIP LOCKED`: several workers share the
+ * The outbox of outgoing webhooks (`webhook_deliveries`), shared by merchants' fraud webhooks and
+ * the care system's: an event is enqueued in the same transaction as the decision, review or
+ * alert it reports, so none is lost or sent for one that did not stand. The sender claims due rows (`FOR UPDATE SKIP LOCKED`: several workers share the
  * work), posts them signed, and on failure retries with capped exponential backoff; after
  * `maxAttempts` a delivery is dead — listed by the API and retried on request.
  */
 export class WebhookOutbox {
   constructor(readonly records: Records) {}
 
-  async enqueue(tx: Queryable, event: WebhookEvent): Promise<void> {
+  async enqueue(tx: Queryable, target: string, subject: string, event: WebhookEvent): Promise<void> {
     await tx.query(
-      `INSERT INTO webhook_deliveries (id, merchant_id, payment_id, event_type, body) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO webhook_deliveries (id, target, subject, event_type, body) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO NOTHING`,
-      [event.id, event.data.merchantId, event.data.paymentId, event.type, JSON.stringify(event)],
+      [event.id, target, subject, event.type, JSON.stringify(event)],
     );
   }
 
-  async list(
-    merchantId: string,
-    status: DeliveryStatus | undefined,
-    limit: number,
-  ): Promise<WebhookDelivery[]> {
+  async list(target: string, status: DeliveryStatus | undefined, limit: number): Promise<WebhookDelivery[]> {
     const rows = await this.records.query<Row>(
-      `SELECT * FROM webhook_deliveries WHERE merchant_id = $1 AND ($2::text IS NULL OR status = $2)
+      `SELECT * FROM webhook_deliveries WHERE target = $1 AND ($2::text IS NULL OR status = $2)
        ORDER BY created_at DESC LIMIT $3`,
-      [merchantId, status ?? null, limit],
+      [target, status ?? null, limit],
     );
     return rows.map(view);
   }
 
   /** Puts a dead delivery back in the queue, due now, with its attempts reset. */
-  async retry(merchantId: string, id: string): Promise<WebhookDelivery> {
+  async retry(target: string, id: string): Promise<WebhookDelivery> {
     const rows = await this.records.query<Row>(
       `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL
-       WHERE merchant_id = $1 AND id = $2 AND status = 'dead' RETURNING *`,
-      [merchantId, id],
+       WHERE target = $1 AND id = $2 AND status = 'dead' RETURNING *`,
+      [target, id],
     );
     if (rows[0] === undefined)
-      throw new HexcastError('HX_WEBHOOK_NOT_DEAD', `no dead delivery ${id} for merchant ${merchantId}`);
+      throw new HexcastError('HX_WEBHOOK_NOT_DEAD', `no dead delivery ${id} for ${target}`);
     return view(rows[0]);
   }
 
-  /** Claims up to `limit` due deliveries for `leaseMs` (another sender skips them meanwhile). */
-  async claim(limit: number, leaseMs: number): Promise<Row[]> {
+  /**
+   * Claims up to `limit` due deliveries of these targets (`null`: every target but `except`) for
+   * `leaseMs`; another sender skips them meanwhile.
+   */
+  async claim(limit: number, leaseMs: number, targets: TargetFilter): Promise<Row[]> {
     return this.records.query<Row>(
       `UPDATE webhook_deliveries SET next_attempt_at = now() + ($2::int * interval '1 millisecond')
        WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+                      AND ($3::text IS NULL OR target = $3) AND ($4::text IS NULL OR target <> $4)
                     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [limit, leaseMs],
+      [limit, leaseMs, targets.only ?? null, targets.except ?? null],
     );
   }
 
@@ -130,10 +132,22 @@ export class WebhookOutbox {
   }
 }
 
+/** The care system's target in the outbox (`#` is in no merchant id, so it cannot collide with one). */
+export const CARE_WEBHOOK_TARGET = '#care';
+
+/** Which deliveries a sender sends: one target's (`only`), or all but one's (`except`). */
+export interface TargetFilter {
+  only?: string;
+  except?: string;
+}
+
 export interface WebhookSenderOptions {
+  /** The component's name, and the metric's: `hexcast_<name>_total` (`fraud_webhooks`, `care_webhooks`). */
+  name: string;
   outbox: WebhookOutbox;
-  /** Where a merchant's events go and the secret they are signed with (null: nowhere). */
-  target(merchantId: string): Promise<{ url: string | undefined; secret: string } | null>;
+  targets: TargetFilter;
+  /** Where a target's events go and the secret they are signed with (null: nowhere). */
+  target(target: string): Promise<{ url: string | undefined; secret: string } | null>;
   metrics: Metrics;
   logger: Logger;
   /** Attempts before a delivery is dead. */
@@ -146,9 +160,9 @@ export interface WebhookSenderOptions {
   clock?: () => number;
 }
 
-/** Posts the outbox's due deliveries to the merchants' endpoints. */
+/** Posts the outbox's due deliveries to their endpoints, signed (`Hexcast-Signature`). */
 export class WebhookSender implements Component {
-  readonly name = 'fraud-webhooks';
+  readonly name: string;
   readonly #o: WebhookSenderOptions;
   readonly #m;
   #timer: NodeJS.Timeout | undefined;
@@ -158,10 +172,11 @@ export class WebhookSender implements Component {
   readonly #inflight = new Set<AbortController>();
 
   constructor(options: WebhookSenderOptions) {
+    this.name = options.name.replaceAll('_', '-');
     this.#o = options;
     this.#m = options.metrics.counter<'outcome'>({
-      name: 'fraud_webhooks_total',
-      help: 'merchant webhook attempts by outcome (delivered, failed, dead)',
+      name: `${options.name}_total`,
+      help: `${options.name.replaceAll('_', ' ')} attempts by outcome (delivered, failed, dead)`,
       labelNames: ['outcome'],
     });
   }
@@ -207,19 +222,19 @@ export class WebhookSender implements Component {
   async #sendDue(): Promise<void> {
     const timeoutMs = this.#o.timeoutMs ?? 5_000;
     for (;;) {
-      const due = await this.#o.outbox.claim(50, timeoutMs * 2);
+      const due = await this.#o.outbox.claim(50, timeoutMs * 2, this.#o.targets);
       if (due.length === 0 || this.#closed) return;
       await Promise.all(due.map((row) => this.#send(row, timeoutMs)));
     }
   }
 
   async #send(row: Row, timeoutMs: number): Promise<void> {
-    const target = await this.#o.target(row.merchant_id);
+    const target = await this.#o.target(row.target);
     const url = target?.url;
     const maxAttempts = this.#o.maxAttempts ?? 8;
     const retry = { retries: maxAttempts, initialMs: 1_000, maxMs: 600_000, ...this.#o.retry };
     let error: string;
-    if (target === null || url === undefined) error = 'the merchant has no webhook URL';
+    if (target === null || url === undefined) error = `${row.target} has no webhook URL`;
     else {
       const abort = new AbortController();
       this.#inflight.add(abort);
@@ -257,7 +272,7 @@ export class WebhookSender implements Component {
     this.#m.inc({ outcome: dead ? 'dead' : 'failed' });
     if (dead)
       this.#o.logger.warn(
-        { code: 'HX_WEBHOOK_DEAD', merchantId: row.merchant_id, delivery: row.id, error },
+        { code: 'HX_WEBHOOK_DEAD', target: row.target, delivery: row.id, error },
         'webhook delivery dead',
       );
   }
