@@ -138,6 +138,12 @@ export const ConfigSchema = Type.Object(
         alertMinInfluence: Type.Number({ minimum: 0, default: 1 }),
         /** How long a care agent's claim on an alert lasts. */
         alertLeaseMs: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+        /** The care system's endpoint: every new alert is posted there, signed, retried, dead-lettered. */
+        careWebhookUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
+        /** Signs the care webhook (`Hexcast-Signature`); required with the URL. */
+        careWebhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+        /** Attempts before a care webhook delivery is dead. */
+        careWebhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
         /** Spike detector: posts a minute needs, and how far its negative share must rise above the baseline. */
         spikeMinPosts: Type.Integer({ minimum: 1, default: 20 }),
         spikeMargin: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.25 }),

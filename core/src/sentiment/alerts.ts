@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
-import type { Records } from '../records/index.js';
+import type { Queryable, Records } from '../records/index.js';
+import { CARE_WEBHOOK_TARGET, type WebhookOutbox } from '../webhooks/index.js';
 import { influence, type SocialPost } from './post.js';
 import type { PostScore } from './post-store.js';
 import type { Spike } from './summary.js';
@@ -101,7 +102,18 @@ export class CareAlerts {
   constructor(
     readonly records: Records,
     readonly clock: () => number = Date.now,
+    /** With the care webhook configured: each new alert is queued for it in the alert's own transaction. */
+    readonly outbox: WebhookOutbox | null = null,
   ) {}
+
+  async #queue(tx: Queryable, alert: CareAlert): Promise<void> {
+    if (this.outbox === null) return;
+    await this.outbox.enqueue(tx, CARE_WEBHOOK_TARGET, alert.id, {
+      id: `care:${alert.id}`,
+      type: 'care.alert',
+      data: alert as unknown as Record<string, unknown>,
+    });
+  }
 
   /** The new alert, or null when the post already has one or joined an open one. */
   async raiseForPost(post: SocialPost, score: PostScore): Promise<CareAlert | null> {
@@ -154,20 +166,27 @@ export class CareAlerts {
         post.postId,
         id,
       ]);
-      return view(row!);
+      const alert = view(row!);
+      await this.#queue(tx, alert);
+      return alert;
     });
   }
 
   /** The spike's alert, or null when another process already raised it (one id per brand, channel and minute). */
   async raiseForSpike(spike: Spike): Promise<CareAlert | null> {
     const id = `spike:${spike.brand}:${spike.channel}:${spike.minute}`;
-    const [row] = await this.records.query<Row>(
-      `INSERT INTO care_alerts (id, kind, brand, channel, group_key, priority, reason, detail, created_at)
-       VALUES ($1, 'spike', $2, $3, $1, $4, NULL, $5, to_timestamp($6 / 1000.0))
-       ON CONFLICT (id) DO NOTHING RETURNING *`,
-      [id, spike.brand, spike.channel, 10 * spike.negativeShare, JSON.stringify(spike), this.clock()],
-    );
-    return row === undefined ? null : view(row);
+    return this.records.transaction(async (tx) => {
+      const [row] = await tx.query<Row>(
+        `INSERT INTO care_alerts (id, kind, brand, channel, group_key, priority, reason, detail, created_at)
+         VALUES ($1, 'spike', $2, $3, $1, $4, NULL, $5, to_timestamp($6 / 1000.0))
+         ON CONFLICT (id) DO NOTHING RETURNING *`,
+        [id, spike.brand, spike.channel, 10 * spike.negativeShare, JSON.stringify(spike), this.clock()],
+      );
+      if (row === undefined) return null;
+      const alert = view(row);
+      await this.#queue(tx, alert);
+      return alert;
+    });
   }
 
   async get(id: string): Promise<CareAlert> {

@@ -1,9 +1,11 @@
 import { ConsumerRunner, Feed } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
+import { HexcastError } from '../errors/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { ModelFeed } from '../model-feed/index.js';
 import type { Records } from '../records/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
+import { CARE_WEBHOOK_TARGET, WebhookOutbox, WebhookSender } from '../webhooks/index.js';
 import { CareAlerts } from './alerts.js';
 import { BrandMatcher, parseBrands } from './brands.js';
 import { webhookConnectorRoutes } from './connectors/webhooks.js';
@@ -66,6 +68,27 @@ function shared(ctx: ServiceContext) {
   return { value, components: [feed] };
 }
 
+/** The care system's webhook (`HX_CARE_WEBHOOK_URL`), or none. */
+function careWebhookSender(ctx: ServiceContext, records: Records): WebhookSender | undefined {
+  const { careWebhookUrl: url, careWebhookSecret: secret, careWebhookMaxAttempts } = ctx.config.sentiment;
+  if (url === undefined) return undefined;
+  if (secret === undefined)
+    throw new HexcastError(
+      'HX_CONFIG_INVALID',
+      'invalid configuration at HX_CARE_WEBHOOK_SECRET: required with HX_CARE_WEBHOOK_URL (the care system checks the signature with it)',
+      { details: { source: 'HX_CARE_WEBHOOK_SECRET' } },
+    );
+  return new WebhookSender({
+    name: 'care_webhooks',
+    outbox: new WebhookOutbox(records),
+    targets: { only: CARE_WEBHOOK_TARGET },
+    target: async () => ({ url, secret }),
+    maxAttempts: careWebhookMaxAttempts,
+    metrics: ctx.metrics,
+    logger: ctx.logger.child({ component: 'care-webhooks' }),
+  });
+}
+
 /** `hexcast worker sentiment`: hx.social-posts → scored, stored → hx.sentiment, hx.alerts; the X stream when configured. */
 function sentimentWorker(ctx: ServiceContext): Component[] {
   const s = ctx.use(SENTIMENT_SHARED);
@@ -73,13 +96,20 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
   const slot = sentimentSlot();
   let engine: SentimentEngine | undefined;
   let store: PostStore | undefined;
+  let sender: WebhookSender | undefined;
   const logger = ctx.logger.child({ component: 'sentiment' });
   const wiring: Component = {
     name: 'sentiment-engine',
     start: async () => {
       const records = await ctx.records();
       store = await openPostStore(ctx, records);
-      const alerts = new CareAlerts(records);
+      sender = careWebhookSender(ctx, records);
+      await sender?.start();
+      const alerts = new CareAlerts(
+        records,
+        Date.now,
+        sender === undefined ? null : new WebhookOutbox(records),
+      );
       engine = new SentimentEngine({
         registry: ctx.registry,
         producer: ctx.producer,
@@ -89,6 +119,7 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
         metrics: ctx.metrics,
         logger,
         alertMinInfluence: config.alertMinInfluence,
+        onAlert: () => sender?.nudge(),
       });
       s.spikeSink = (spike) => {
         alerts
@@ -99,6 +130,7 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
     },
     close: async () => {
       s.spikeSink = null;
+      await sender?.close();
       await store?.close();
     },
   };
@@ -173,6 +205,7 @@ export const sentiment: Capability = {
         },
         posts,
         alerts: new CareAlerts(records),
+        webhooks: new WebhookOutbox(records),
         alertLeaseMs: config.alertLeaseMs,
       })(app, options);
     };

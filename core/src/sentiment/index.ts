@@ -14,6 +14,7 @@ export {
   type StoredPost,
 } from './post-store.js';
 export { MysqlPostStore, shardOf } from './post-store.mysql.js';
+export { type SentimentRoutesDeps, sentimentRoutes } from './routes.js';
 export { ModelPostScorer, type PostScorer, rulesPostScorer, sentimentSlot } from './scorer.js';
 export { SentimentEngine, type SentimentEngineOptions } from './sentiment-engine.js';
 export { type ScoredPost, SentimentSummary, type Spike, type SummaryView } from './summary.js';

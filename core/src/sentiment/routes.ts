@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
+import { CARE_WEBHOOK_TARGET, type WebhookDelivery, type WebhookOutbox } from '../webhooks/index.js';
 import type { CareAlerts } from './alerts.js';
 import type { PostStore } from './post-store.js';
 import type { SentimentSummary } from './summary.js';
@@ -11,6 +12,8 @@ export interface SentimentRoutesDeps {
   onChange: (listener: (brand: string, channel: string) => void) => () => void;
   posts: PostStore;
   alerts: CareAlerts;
+  /** The care webhook's deliveries (`HX_CARE_WEBHOOK_URL`). */
+  webhooks: WebhookOutbox;
   alertLeaseMs: number;
 }
 
@@ -123,6 +126,52 @@ export function sentimentRoutes(deps: SentimentRoutesDeps): FastifyPluginAsyncTy
         });
         return { posts: posts.map((p) => ({ ...p.post, score: p.score, receivedAt: p.receivedAt })) };
       },
+    });
+
+    const Delivery = Type.Object({
+      id: Type.String(),
+      alertId: Type.String(),
+      eventType: Type.String(),
+      status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+      attempts: Type.Integer(),
+      nextAttemptAt: Type.Integer(),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+      createdAt: Type.Integer(),
+      deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
+    });
+    const careDelivery = ({ target: _t, subject, ...d }: WebhookDelivery) => ({ ...d, alertId: subject });
+
+    app.get('/v1/care/webhooks', {
+      config: { ...limited, roles: ['care'] as const },
+      schema: {
+        tags: ['sentiment'],
+        summary:
+          "The care webhook's deliveries, newest first (status=dead: the dead letters, each with its last error)",
+        querystring: Type.Object({
+          status: Type.Optional(
+            Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+          ),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(Delivery) }), ...errors },
+      },
+      handler: async (request) => ({
+        items: (await deps.webhooks.list(CARE_WEBHOOK_TARGET, request.query.status, request.query.limit)).map(
+          careDelivery,
+        ),
+      }),
+    });
+
+    app.post('/v1/care/webhooks/:deliveryId/retry', {
+      config: { ...limited, roles: ['care'] as const },
+      schema: {
+        tags: ['sentiment'],
+        summary: 'Send a dead care webhook delivery again (due now, attempts reset)',
+        params: Type.Object({ deliveryId: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: Delivery, ...errors },
+      },
+      handler: async (request) =>
+        careDelivery(await deps.webhooks.retry(CARE_WEBHOOK_TARGET, request.params.deliveryId)),
     });
 
     app.get('/v1/care/alerts', {

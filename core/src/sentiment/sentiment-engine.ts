@@ -20,6 +20,8 @@ export interface SentimentEngineOptions {
   logger: Logger;
   /** A negative post at or above this influence raises a care alert. */
   alertMinInfluence: number;
+  /** Called after each alert is published (the care webhook's sender looks at once). */
+  onAlert?: () => void;
   clock?: () => number;
 }
 
@@ -143,5 +145,6 @@ export class SentimentEngine {
       }),
     );
     this.#m.alerts.inc({ kind: alert.kind });
+    this.#o.onAlert?.();
   }
 }
