@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { webhookSignature } from '@hexcast/core';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkWebhookSignature, webhookSignature } from '@hexcast/core';
 import { startXStandIn, type XStandIn } from '@hexcast/simulator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, startDev } from '../helpers/dev.js';
@@ -8,18 +10,40 @@ import { waitFor } from '../helpers/wait-for.js';
 const SECRET = 'trustpilot-secret-0123456789';
 const APP_SECRET = 'graph-app-secret';
 const BEARER = 'x-bearer-e2e';
+const CARE_SECRET = 'care-system-secret-e2e';
 
 describe('social sentiment end to end on hexcast dev (X stand-in, signed webhooks)', () => {
   let dev: DevProcess | undefined;
   let x: XStandIn | undefined;
+  let careSystem: Server | undefined;
   afterAll(async () => {
     await dev?.stop();
     await x?.close();
+    careSystem?.close();
   });
 
   it('posts from the X stream stand-in, the generic webhook and Graph webhooks are stored, scored and summarised; influential negatives raise one alert each and a burst one spike alert; bad input is coded and counted', async () => {
     x = await startXStandIn({ bearerToken: BEARER });
+    // The care system's endpoint (a stand-in for a helpdesk): every alert arrives there, signed.
+    const atCare: Array<{ type: string; data: { id: string; kind: string } }> = [];
+    careSystem = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const sig = req.headers['hexcast-signature'] as string | undefined;
+        if (checkWebhookSignature(CARE_SECRET, sig, body, Math.floor(Date.now() / 1000)) !== null) {
+          res.writeHead(401).end();
+          return;
+        }
+        atCare.push(JSON.parse(body.toString()));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => careSystem!.listen(0, '127.0.0.1', () => resolve()));
     dev = await startDev({
+      HX_CARE_WEBHOOK_URL: `http://127.0.0.1:${(careSystem.address() as AddressInfo).port}/hexcast`,
+      HX_CARE_WEBHOOK_SECRET: CARE_SECRET,
       HX_SOCIAL_WEBHOOK_SECRETS: `trustpilot=${SECRET}`,
       HX_GRAPH_APP_SECRET: APP_SECRET,
       HX_GRAPH_VERIFY_TOKEN: 'verify-me',
@@ -270,6 +294,25 @@ describe('social sentiment end to end on hexcast dev (X stand-in, signed webhook
           (a) => a.kind === 'spike',
         ),
       { timeoutMs: 20_000, message: 'spike alert' },
+    );
+
+    // The care system received every alert, the spike too, once each.
+    const raised = (await api('GET', '/v1/care/alerts?status=open&limit=100', care)).body.alerts as Array<{
+      id: string;
+    }>;
+    await waitFor(() => atCare.some((e) => e.data.kind === 'spike'), {
+      timeoutMs: 20_000,
+      message: 'spike at care',
+    });
+    const ids = atCare.map((e) => e.data.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const a of raised) expect(ids).toContain(a.id);
+    expect(ids.length).toBeGreaterThanOrEqual(4); // three posts' alerts and the spike's
+    // Marked delivered once the care system has answered.
+    await waitFor(
+      async () =>
+        (await api('GET', '/v1/care/webhooks?status=delivered', care)).body.items.length === ids.length,
+      { message: 'every care delivery marked delivered' },
     );
 
     // Counters for what was refused.
