@@ -118,7 +118,14 @@ export function CareView({ role }: { role: string }) {
           </tbody>
         </table>
       )}
-      {canHandle ? <AlertQueue /> : <p class="hint">The alert queue is for care agents.</p>}
+      {canHandle ? (
+        <>
+          <AlertQueue />
+          <DeadWebhooks />
+        </>
+      ) : (
+        <p class="hint">The alert queue is for care agents.</p>
+      )}
     </section>
   );
 }
@@ -210,6 +217,63 @@ function AlertQueue() {
           </tbody>
         </table>
       )}
+    </>
+  );
+}
+
+interface Delivery {
+  id: string;
+  alertId: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+/** Alerts the care system's webhook could not deliver (only when HX_CARE_WEBHOOK_URL is set). */
+function DeadWebhooks() {
+  const dead = useLoad(() => api<{ items: Delivery[] }>('GET', '/v1/care/webhooks?status=dead&limit=50'), []);
+  const [error, setError] = useState<unknown>(null);
+  const items = dead.value?.items ?? [];
+  if (items.length === 0 && error === null) return null;
+  const retry = async (d: Delivery) => {
+    try {
+      await api('POST', `/v1/care/webhooks/${encodeURIComponent(d.id)}/retry`);
+      setError(null);
+      dead.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <>
+      <h3>Not delivered to the care system</h3>
+      <ErrorNote error={error} />
+      <table aria-label="dead care webhooks">
+        <thead>
+          <tr>
+            <th>Alert</th>
+            <th>Raised</th>
+            <th>Attempts</th>
+            <th>Last error</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((d) => (
+            <tr key={d.id}>
+              <td>{d.alertId}</td>
+              <td>{fmt.time(d.createdAt)}</td>
+              <td>{d.attempts}</td>
+              <td>{d.lastError ?? '—'}</td>
+              <td>
+                <button type="button" onClick={() => retry(d)}>
+                  Send again
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }
