@@ -388,11 +388,55 @@ function demoComponent(ctx: ServiceContext, devices: number): Component {
   };
 }
 
+/**
+ * `npm run demo`: with `HX_DEMO_SOCIAL_RATE`, airline tweets played through an X stand-in on the
+ * port of `HX_X_API_URL`, which this process's X connector reads (it retries until the stand-in
+ * listens): posts, alerts and the live summary flow as from X.
+ */
+function demoSocialComponent(ctx: ServiceContext, rate: number): Component {
+  let release: () => void = () => undefined;
+  let running: Promise<unknown> | undefined;
+  return {
+    name: 'demo-social',
+    start: async () => {
+      const { xApiUrl, xBearerToken } = ctx.config.sentiment;
+      const url = new URL(xApiUrl);
+      if (xBearerToken === undefined || !['127.0.0.1', 'localhost'].includes(url.hostname) || url.port === '')
+        throw new HexcastError(
+          'HX_CONFIG_INVALID',
+          'invalid configuration at HX_DEMO_SOCIAL_RATE: needs HX_X_API_URL=http://127.0.0.1:<port> and HX_X_BEARER_TOKEN (npm run demo sets both)',
+          { details: { source: 'HX_DEMO_SOCIAL_RATE' } },
+        );
+      const { simulateSocial } = await import('./social.js');
+      const stop = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      running = simulateSocial({
+        dataFile: new URL('../../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url),
+        rate,
+        durationMs: 24 * 3_600_000,
+        port: Number(url.port),
+        bearerToken: xBearerToken,
+        stop,
+        onListening: (at) => ctx.logger.info({ at, rate }, 'demo tweets through the X stand-in'),
+      }).catch((err: unknown) => ctx.logger.error({ err }, 'demo social simulation failed'));
+    },
+    close: async () => {
+      release();
+      await running;
+    },
+  };
+}
+
 export const plugin: CliPlugin = {
   name: 'simulator',
   commands: [registerSimulate],
   devComponents: (ctx) => {
-    const demo = ctx.config.dev.demoDevices;
-    return [seedComponent(ctx), ...(demo > 0 ? [demoComponent(ctx, demo)] : [])];
+    const { demoDevices, demoSocialRate } = ctx.config.dev;
+    return [
+      seedComponent(ctx),
+      ...(demoDevices > 0 ? [demoComponent(ctx, demoDevices)] : []),
+      ...(demoSocialRate > 0 ? [demoSocialComponent(ctx, demoSocialRate)] : []),
+    ];
   },
 };

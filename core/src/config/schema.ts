@@ -233,6 +233,11 @@ export const ConfigSchema = Type.Object(
         seedCity: Type.String({ minLength: 1, default: 'paris' }),
         /** Simulated devices on the real SDK run alongside (`npm run demo`: 200). */
         demoDevices: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
+        /**
+         * Labelled airline tweets a second played through an X stand-in at `HX_X_API_URL` (which
+         * must be a local port) for the sentiment pipeline (`npm run demo`: 5).
+         */
+        demoSocialRate: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
       },
       { default: {} },
     ),
