@@ -15,6 +15,11 @@ export interface FeedSpec {
   handler: EnvelopeHandler;
   /** How long `start` waits to catch up before carrying on not ready (ms). */
   catchUpTimeoutMs?: number;
+  /**
+   * Read from this time (epoch ms) instead of the beginning: for state derived from a window of
+   * the topic (a summary of the last hour), start-up reads that window, not the topic's history.
+   */
+  since?: () => number;
 }
 
 /**
@@ -29,6 +34,7 @@ export class Feed implements Component {
   readonly #logger: Logger;
   readonly #spec: FeedSpec;
   readonly #runner: ConsumerRunner;
+  readonly #groupId: string;
   /** Per partition, the offset to reach (the end offset when the feed started). */
   readonly #targets = new Map<number, bigint>();
   #caughtUp = false;
@@ -42,9 +48,10 @@ export class Feed implements Component {
     this.#kafka = options.kafka;
     this.#logger = options.logger;
     this.#spec = spec;
+    this.#groupId = `hx-${spec.name}-${randomUUID()}`;
     this.#runner = new ConsumerRunner({
       ...options,
-      groupId: `hx-${spec.name}-${randomUUID()}`,
+      groupId: this.#groupId,
       topics: [spec.topic],
       stage: spec.name,
       fromBeginning: true,
@@ -70,8 +77,17 @@ export class Feed implements Component {
     try {
       // A topic nobody has written yet (a fresh cluster before the topic catalogue ran) holds nothing to catch up on.
       const exists = (await admin.listTopics()).includes(this.#spec.topic);
-      for (const o of exists ? await admin.fetchTopicOffsets(this.#spec.topic) : []) {
-        if (BigInt(o.high) > BigInt(o.low)) this.#targets.set(o.partition, BigInt(o.high));
+      const ends = exists ? await admin.fetchTopicOffsets(this.#spec.topic) : [];
+      // Where this process's own group starts, per partition: the low watermark, or the first record since `since`.
+      const starts = new Map(ends.map((o) => [o.partition, BigInt(o.low)]));
+      if (exists && this.#spec.since !== undefined) {
+        const from = await admin.fetchTopicOffsetsByTimestamp(this.#spec.topic, this.#spec.since());
+        await admin.setOffsets({ groupId: this.#groupId, topic: this.#spec.topic, partitions: from });
+        for (const p of from) starts.set(p.partition, BigInt(p.offset));
+      }
+      for (const o of ends) {
+        if (BigInt(o.high) > (starts.get(o.partition) ?? BigInt(o.low)))
+          this.#targets.set(o.partition, BigInt(o.high));
       }
     } finally {
       await admin.disconnect();

@@ -17,7 +17,7 @@ import { MysqlPostStore } from './post-store.mysql.js';
 import { sentimentRoutes } from './routes.js';
 import { sentimentSlot } from './scorer.js';
 import { SentimentEngine } from './sentiment-engine.js';
-import { type ScoredPost, SentimentSummary, type Spike } from './summary.js';
+import { type ScoredPost, SentimentSummary, type Spike, SUMMARY_HISTORY_MS } from './summary.js';
 
 /** What the sentiment worker and routes of one process share: brands, the live summary and its listeners. */
 interface SentimentShared {
@@ -64,6 +64,8 @@ function shared(ctx: ServiceContext) {
     name: 'sentiment-summary',
     topic: TOPICS.sentiment.name,
     handler: async (envelope) => value.summary.add(envelope.data as ScoredPost),
+    // The summary holds the last hour and a spike's baseline before it: start-up reads that, not the history.
+    since: () => Date.now() - SUMMARY_HISTORY_MS,
   });
   return { value, components: [feed] };
 }

@@ -6,6 +6,8 @@ const MINUTE = 60_000;
 const KEEP_MINUTES = 61;
 const BASELINE_MINUTES = 30;
 const TOP = 5;
+/** How far back the summary's feed reads at start: everything the summary keeps, and a minute's margin. */
+export const SUMMARY_HISTORY_MS = (KEEP_MINUTES + 1) * MINUTE;
 
 export interface ScoredPost {
   brand: string;
