@@ -42,6 +42,10 @@ function offersWorker(ctx: ServiceContext): Component[] {
     start: async () => {
       const records = await ctx.records();
       const ledger = new OfferLedger(records);
+      // The embedded store starts empty: budgets and caps come back from the ledger before any decision.
+      if (eligibility instanceof MemoryEligibilityStore) {
+        eligibility.restore(await ledger.eligibilityHistory(Date.now()));
+      }
       engine = new OfferEngine({
         registry: ctx.registry,
         producer: ctx.producer,

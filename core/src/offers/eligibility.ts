@@ -47,6 +47,17 @@ export interface EligibilityStore {
   spent(campaignId: string): Promise<number>;
 }
 
+/**
+ * What the embedded store must know again after a restart, read from the coupon ledger (the
+ * Redis store keeps it in Redis): coupons per campaign, per campaign and device, per device and
+ * local day.
+ */
+export interface EligibilityHistory {
+  spent: Array<{ campaignId: string; count: number }>;
+  devices: Array<{ campaignId: string; deviceId: string; count: number; lastAt: number; holdingUntil: number }>;
+  daily: Array<{ deviceId: string; day: string; count: number }>;
+}
+
 /** How long decisions and daily counters are remembered. */
 export const DECISION_TTL_MS = 48 * 3600_000;
 
@@ -56,12 +67,31 @@ interface DeviceCampaign {
   holdingUntil: number;
 }
 
-/** In-process eligibility (one worker; tests). */
+/**
+ * In-process eligibility (`hexcast dev`, one offers worker). Budgets and caps guard money: at start
+ * the worker restores them from the ledger (`restore`), so a restart does not hand a device a
+ * second coupon its cap forbids or overspend a budget.
+ */
 export class MemoryEligibilityStore implements EligibilityStore {
   readonly #spent = new Map<string, number>();
   readonly #perDevice = new Map<string, DeviceCampaign>();
   readonly #daily = new Map<string, number>();
   readonly #decisions = new Map<string, { result: IssueResult; until: number }>();
+
+  /** Takes the counters from the ledger (replacing what is held). */
+  restore(history: EligibilityHistory): void {
+    this.#spent.clear();
+    this.#perDevice.clear();
+    this.#daily.clear();
+    for (const s of history.spent) this.#spent.set(s.campaignId, s.count);
+    for (const d of history.devices)
+      this.#perDevice.set(`${d.campaignId}|${d.deviceId}`, {
+        count: d.count,
+        lastAt: d.lastAt,
+        holdingUntil: d.holdingUntil,
+      });
+    for (const d of history.daily) this.#daily.set(`${d.deviceId}|${d.day}`, d.count);
+  }
 
   async tryIssue(r: IssueRequest): Promise<IssueResult> {
     const known = this.#decisions.get(r.decisionId);

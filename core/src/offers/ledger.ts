@@ -1,5 +1,7 @@
 import { HexcastError } from '../errors/index.js';
+import { localTime } from '../local-time/index.js';
 import type { Queryable, Records } from '../records/index.js';
+import { DECISION_TTL_MS, type EligibilityHistory } from './eligibility.js';
 
 export type OfferStatus = 'issued' | 'delivered' | 'expired' | 'rejected';
 
@@ -281,6 +283,58 @@ export class OfferLedger {
       if (r.kind in p && r.kind !== 'at') p[r.kind as Exclude<keyof CampaignSeriesPoint, 'at'>] += r.n;
     }
     return [...points.values()];
+  }
+
+  /**
+   * The eligibility counters the ledger implies at `now`: every coupon ever issued counts against
+   * its campaign's budget and the device's cap (whatever became of it, as when it was issued);
+   * those of the last two days against the device's daily cap, on its local date (the device's
+   * time zone, else the campaign's, as the offer engine decides).
+   */
+  async eligibilityHistory(now: number): Promise<EligibilityHistory> {
+    const spent = await this.records.query<{ campaign_id: string; n: number }>(
+      'SELECT campaign_id, count(*)::int AS n FROM offers GROUP BY campaign_id',
+    );
+    const devices = await this.records.query<{
+      campaign_id: string;
+      device_id: string;
+      n: number;
+      last_at: Date | string;
+      holding_until: Date | string;
+    }>(
+      `SELECT campaign_id, device_id, count(*)::int AS n, max(issued_at) AS last_at, max(expires_at) AS holding_until
+       FROM offers GROUP BY campaign_id, device_id`,
+    );
+    const recent = await this.records.query<{
+      device_id: string;
+      issued_at: Date | string;
+      device_tz: string | null;
+      campaign_tz: string | null;
+    }>(
+      `SELECT o.device_id, o.issued_at, d.timezone AS device_tz, c.timezone AS campaign_tz
+       FROM offers o LEFT JOIN devices d ON d.id = o.device_id LEFT JOIN campaigns c ON c.id = o.campaign_id
+       WHERE o.issued_at >= $1`,
+      [new Date(now - DECISION_TTL_MS).toISOString()],
+    );
+    const daily = new Map<string, { deviceId: string; day: string; count: number }>();
+    for (const r of recent) {
+      const day = localTime(new Date(r.issued_at).getTime(), r.device_tz ?? r.campaign_tz ?? 'UTC').date;
+      const key = `${r.device_id}|${day}`;
+      const d = daily.get(key) ?? { deviceId: r.device_id, day, count: 0 };
+      d.count++;
+      daily.set(key, d);
+    }
+    return {
+      spent: spent.map((r) => ({ campaignId: r.campaign_id, count: r.n })),
+      devices: devices.map((r) => ({
+        campaignId: r.campaign_id,
+        deviceId: r.device_id,
+        count: r.n,
+        lastAt: new Date(r.last_at).getTime(),
+        holdingUntil: new Date(r.holding_until).getTime(),
+      })),
+      daily: [...daily.values()],
+    };
   }
 
   /** Totals of one campaign, or (`{ since }`) of every offer issued since a time. */
