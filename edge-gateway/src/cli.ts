@@ -3,7 +3,6 @@ import path from 'node:path';
 import {
   type CliPlugin,
   type Component,
-  createLogger,
   DeviceTokens,
   delivery,
   deviceTokenSecret,
@@ -11,6 +10,8 @@ import {
   HexcastError,
   loadConfig,
   Metrics,
+  prettyLogs,
+  processLogger,
   runUntilSignal,
   ServiceContext,
 } from '@hexcast/core';
@@ -114,7 +115,11 @@ function registerGateway(program: Command): void {
           'a standalone gateway needs KAFKA_BROKERS (or run hexcast dev)',
         );
       }
-      const logger = createLogger({ level: config.logLevel, name: `hexcast-gateway-${config.region}` });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: `hexcast-gateway-${config.region}`,
+        pretty: prettyLogs(config.logFormat),
+      });
       const ctx = new ServiceContext(config, logger, new Metrics().withProcessMetrics(), [delivery]);
       const services = await gatewayComponents(ctx);
       await runUntilSignal(config, logger, [...ctx.foundation(), ...services]);

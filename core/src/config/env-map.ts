@@ -13,6 +13,7 @@ export interface EnvBinding {
 export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_ENV', path: ['env'], parse: 'string' },
   { variable: 'HX_LOG_LEVEL', path: ['logLevel'], parse: 'string' },
+  { variable: 'HX_LOG_FORMAT', path: ['logFormat'], parse: 'string' },
   { variable: 'HX_DATA_DIR', path: ['dataDir'], parse: 'string' },
   { variable: 'HX_DEV_SEED_CITY', path: ['dev', 'seedCity'], parse: 'string' },
   { variable: 'HX_DEMO_DEVICES', path: ['dev', 'demoDevices'], parse: 'int' },

@@ -9,6 +9,10 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    /** `auto`: readable lines in a terminal, JSON lines otherwise (a pipe, a file, a log shipper). */
+    logFormat: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+    }),
     /** Root folder for everything embedded engines keep on disk. */
     dataDir: Type.String({ minLength: 1, default: '.hexcast-data' }),
     region: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', default: 'local' }),

@@ -54,7 +54,13 @@ export interface EligibilityStore {
  */
 export interface EligibilityHistory {
   spent: Array<{ campaignId: string; count: number }>;
-  devices: Array<{ campaignId: string; deviceId: string; count: number; lastAt: number; holdingUntil: number }>;
+  devices: Array<{
+    campaignId: string;
+    deviceId: string;
+    count: number;
+    lastAt: number;
+    holdingUntil: number;
+  }>;
   daily: Array<{ deviceId: string; day: string; count: number }>;
 }
 

@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { prettyLogs } from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../helpers/shared-data.js';
 
@@ -45,6 +46,35 @@ describe('hexcast CLI', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('logs readable lines when asked (HX_LOG_FORMAT=pretty, or auto on a terminal) and JSON lines otherwise', async () => {
+    const firstLines = (format: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [bin, 'broker', '--port', '0', '--in-memory'], {
+          env: { ...process.env, HX_LOG_FORMAT: format, HX_HTTP_PORT: '0', KAFKA_BROKERS: '' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('broker listening')) child.kill('SIGTERM');
+        });
+        child.on('exit', () => resolve(out));
+        child.on('error', reject);
+      });
+    const pretty = (await firstLines('pretty')).split('\n').find((l) => l.includes('broker listening'))!;
+    expect(pretty.startsWith('{')).toBe(false);
+    expect(pretty).toMatch(/^\S*\[\d{2}:\d{2}:\d{2}\.\d{3}\]\S* \S*INFO/);
+    // Under a pipe, auto is JSON: what log shippers (and these tests' helpers) read.
+    const auto = (await firstLines('auto')).split('\n').find((l) => l.includes('broker listening'))!;
+    expect(JSON.parse(auto)).toMatchObject({ level: 30, msg: 'broker listening' });
+    // And auto on a terminal is readable.
+    expect([prettyLogs('auto', true), prettyLogs('auto', false), prettyLogs('json', true)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  }, 60_000);
 
   it('prints its version', async () => {
     const { stdout } = await run(process.execPath, [bin, '--version']);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
 import type { Component } from '../../lifecycle/index.js';
-import { createLogger, Metrics } from '../../observability/index.js';
+import { Metrics, prettyLogs, processLogger } from '../../observability/index.js';
 import { runUntilSignal } from '../../runtime/index.js';
 import { apiComponent, serviceContext } from '../services.js';
 
@@ -18,7 +18,11 @@ export function registerApi(program: Command): void {
           'hexcast api needs KAFKA_BROKERS (or run everything with hexcast dev)',
         );
       }
-      const logger = createLogger({ level: config.logLevel, name: 'hexcast-api' });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: 'hexcast-api',
+        pretty: prettyLogs(config.logFormat),
+      });
       const ctx = serviceContext(config, logger, new Metrics().withProcessMetrics());
       const components: Component[] = [];
       const api = apiComponent(ctx, () => components);

@@ -3,7 +3,7 @@ import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { createOpsServer } from '../../http/index.js';
-import { createLogger, Metrics } from '../../observability/index.js';
+import { Metrics, prettyLogs, processLogger } from '../../observability/index.js';
 import { runUntilSignal } from '../../runtime/index.js';
 
 export function parsePort(text: string): number {
@@ -31,7 +31,11 @@ export function registerBroker(program: Command): void {
           },
         },
       });
-      const logger = createLogger({ level: config.logLevel, name: 'hexcast-broker' });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: 'hexcast-broker',
+        pretty: prettyLogs(config.logFormat),
+      });
       const metrics = new Metrics().withProcessMetrics();
       const options = brokerOptionsFromConfig(config);
       if (opts.dataDir !== undefined && !opts.inMemory) options.dataDir = opts.dataDir;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { type HexcastConfig, loadConfig } from '../../config/index.js';
 import type { Component } from '../../lifecycle/index.js';
-import { createLogger, Metrics } from '../../observability/index.js';
+import { Metrics, prettyLogs, processLogger } from '../../observability/index.js';
 import { type CliPlugin, runUntilSignal } from '../../runtime/index.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { apiComponent, serviceContext } from '../services.js';
@@ -20,7 +20,11 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
     )
     .action(async () => {
       const config = loadConfig();
-      const logger = createLogger({ level: config.logLevel, name: 'hexcast' });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: 'hexcast',
+        pretty: prettyLogs(config.logFormat),
+      });
       const metrics = new Metrics().withProcessMetrics();
       const components: Component[] = [];
       const broker =

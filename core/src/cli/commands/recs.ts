@@ -15,7 +15,7 @@ import { createKafka } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { createLogger } from '../../observability/index.js';
+import { prettyLogs, processLogger } from '../../observability/index.js';
 import { readClickSessions } from '../../recommendations/index.js';
 import { readDataFile } from './data-file.js';
 import { int, publishModel } from './model.js';
@@ -55,7 +55,11 @@ async function busSessions(duration: string): Promise<ClickSession[]> {
       'reading the clickstream needs KAFKA_BROKERS (the dev broker: localhost:9092)',
     );
   const ms = Number(match[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'm' | 'h' | 'd'];
-  const logger = createLogger({ level: config.logLevel, name: 'hexcast-recs' });
+  const logger = processLogger({
+    level: config.logLevel,
+    name: 'hexcast-recs',
+    pretty: prettyLogs(config.logFormat),
+  });
   const registry = createEventRegistry();
   const { sessions, clicks, skipped } = await readClickSessions(
     createKafka({ config, logger }),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createKafka, parseReplayFrom, replayGroup } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
-import { createLogger } from '../../observability/index.js';
+import { prettyLogs, processLogger } from '../../observability/index.js';
 
 export function registerReplay(program: Command): void {
   program
@@ -19,7 +19,11 @@ export function registerReplay(program: Command): void {
           'replay needs a running broker: set KAFKA_BROKERS (e.g. 127.0.0.1:9092)',
         );
       }
-      const logger = createLogger({ level: config.logLevel, name: 'hexcast-replay' });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: 'hexcast-replay',
+        pretty: prettyLogs(config.logFormat),
+      });
       const kafka = createKafka({ config, logger });
       const partitions = await replayGroup(kafka, opts.group, opts.topic, parseReplayFrom(opts.from));
       for (const p of partitions) console.log(`${opts.topic} [${p.partition}] -> ${p.offset}`);

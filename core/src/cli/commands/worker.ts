@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/index.js';
 import { HexcastError } from '../../errors/index.js';
 import { createOpsServer } from '../../http/index.js';
 import { readinessChecks } from '../../lifecycle/index.js';
-import { createLogger, Metrics } from '../../observability/index.js';
+import { Metrics, prettyLogs, processLogger } from '../../observability/index.js';
 import { runUntilSignal } from '../../runtime/index.js';
 import { capability, serviceContext, WORKER_NAMES } from '../services.js';
 
@@ -24,7 +24,11 @@ export function registerWorker(program: Command): void {
           'HX_CLI_USAGE',
           'the offers worker writes the coupon ledger: it needs DATABASE_URL (PGlite has one opener: use hexcast dev)',
         );
-      const logger = createLogger({ level: config.logLevel, name: `hexcast-worker-${name}` });
+      const logger = processLogger({
+        level: config.logLevel,
+        name: `hexcast-worker-${name}`,
+        pretty: prettyLogs(config.logFormat),
+      });
       const metrics = new Metrics().withProcessMetrics();
       const ctx = serviceContext(config, logger, metrics);
       const services = worker(ctx);
