@@ -22,7 +22,7 @@ import {
   TOPICS,
 } from '@hexcast/core';
 import { Ingest } from '@hexcast/edge-gateway';
-import { type City, demoCampaign } from '@hexcast/simulator';
+import { type City, DEMO_TAG, demoCampaign } from '@hexcast/simulator';
 import { startBroker } from '../test/helpers/broker.js';
 
 /** CPU microseconds per operation of one stage, measured alone in this process. */
@@ -141,7 +141,7 @@ export async function measureStages(city: City, fixes: number): Promise<StageCos
     catalogue,
     eligibility: new MemoryEligibilityStore(),
     profiles: new MemoryProfileStore(),
-    devices: { get: async (id) => ({ id, region: 'eu', platform: 'ios', timezone: null, tags: [] }) },
+    devices: { get: async (id) => ({ id, region: 'eu', platform: 'ios', timezone: null, tags: [DEMO_TAG] }) },
     ledger: {
       insert: async () => {
         coupons++;

@@ -1,6 +1,13 @@
 import type { CampaignInput } from '@hexcast/core';
 import type { City, Poi } from './city.js';
 
+/**
+ * The demo's own audience: seeded demo campaigns reach only devices with this tag, which every
+ * simulated device carries. A user's own devices never get a demo coupon, and demo campaigns
+ * never use up their daily cap.
+ */
+export const DEMO_TAG = 'demo';
+
 /** Products per category in the demo catalogue the simulated devices browse. */
 export const DEMO_PRODUCTS_PER_CATEGORY = 40;
 
@@ -8,12 +15,13 @@ export const DEMO_PRODUCTS_PER_CATEGORY = 40;
 export const demoProduct = (category: string, n: number): string => `sku-${category}-${n}`;
 
 /**
- * The demo campaign of one point of interest: a circle around it and a coupon. `hexcast dev`
- * seeds these; the e2e benchmark measures its stages on the same ones.
+ * The demo campaign of one point of interest: a circle around it and a coupon for demo devices
+ * only (`DEMO_TAG`), named `Demo · …` with `DEMO-` codes. `hexcast dev` seeds these; the e2e
+ * benchmark measures its stages on the same ones.
  */
 export function demoCampaign(poi: Poi, city: Pick<City, 'timezone'>, now: number): CampaignInput {
   return {
-    name: poi.name,
+    name: `Demo · ${poi.name}`,
     fence: { type: 'Circle', center: [poi.lng, poi.lat], radiusM: poi.radiusM },
     dwellSeconds: 30,
     exitDebounceSeconds: 60,
@@ -33,6 +41,7 @@ export function demoCampaign(poi: Poi, city: Pick<City, 'timezone'>, now: number
       couponGapSeconds: 3600,
       trigger: 'enter',
       minScore: 0,
+      audience: { anyTags: [DEMO_TAG] },
     },
   };
 }

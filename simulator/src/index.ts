@@ -10,7 +10,7 @@ export {
   offsetM,
   type Poi,
 } from './city.js';
-export { demoCampaign } from './demo.js';
+export { DEMO_TAG, demoCampaign } from './demo.js';
 export { type DeviceBehaviour, type Received, VirtualDevice } from './device.js';
 export {
   type AttackTally,

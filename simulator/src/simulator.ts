@@ -1,6 +1,7 @@
 import { type CampaignStats, HexcastError } from '@hexcast/core';
 import { createClient, type TrackingModeName } from '@hexcast/mobile-sdk';
 import type { City } from './city.js';
+import { DEMO_TAG } from './demo.js';
 import { type Received, VirtualDevice } from './device.js';
 
 export interface SimulatorOptions {
@@ -331,7 +332,7 @@ export class Simulator {
           region: this.#o.region,
           platform: 'node',
           timezone: this.#o.city.timezone,
-          tags: i % 7 === 0 ? ['member'] : [],
+          tags: i % 7 === 0 ? [DEMO_TAG, 'member'] : [DEMO_TAG],
         },
       );
       if (r.status === 201 && r.body.token !== undefined) return r.body.token;

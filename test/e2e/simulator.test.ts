@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatReport, loadCity, Simulator } from '@hexcast/simulator';
+import { connectAsync as mqttConnect } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, HEXCAST_BIN, startDev } from '../helpers/dev.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('the simulator against the embedded stack (hexcast dev with the seeded Paris demo)', () => {
   let dev: DevProcess | undefined;
@@ -87,6 +89,49 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
       terminalConsistent: true,
     });
     expect(fromCli.fixesGenerated).toBeGreaterThan(10 * 5);
+
+    // A user's own device (no demo tag) walking into a seeded point of interest: the demo
+    // campaigns are for simulated devices only, so it is passed over (audience), no coupon.
+    const audienceSkips = async () => {
+      const text = await (await fetch(`${api}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('hexcast_offers_skipped_total{reason="audience"}'));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    expect(await audienceSkips()).toBe(0);
+    const own = await fetch(`${api}/v1/devices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dev.adminKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId: 'my-own-phone', region: 'local', platform: 'node' }),
+    });
+    const ownToken = ((await own.json()) as { token: string }).token;
+    const phone = await mqttConnect(mqtt, {
+      clientId: 'my-own-phone',
+      username: 'my-own-phone',
+      password: ownToken,
+    });
+    const inbox: Array<{ type: string }> = [];
+    phone.on('message', (_t, p) => inbox.push(JSON.parse(p.toString())));
+    await phone.subscribeAsync('hx/d/my-own-phone/inbox', { qos: 1 });
+    const poi = loadCity('paris').pois[0]!;
+    // Walks of 300 m in 10 s (30 m/s: no impossible travel), out and back in.
+    let ts = Date.now() - 60_000;
+    await waitFor(
+      async () => {
+        if ((await audienceSkips()) > 0) return true;
+        ts += 20_000;
+        const fixes = [
+          { lat: poi.lat + 0.0027, lng: poi.lng, accuracy: 5, ts },
+          { lat: poi.lat, lng: poi.lng, accuracy: 5, ts: ts + 10_000 },
+        ];
+        await phone.publishAsync('hx/d/my-own-phone/loc', JSON.stringify({ fixes }), { qos: 1 });
+        return false;
+      },
+      { timeoutMs: 30_000, intervalMs: 2000, message: 'the demo campaign passed over for audience' },
+    );
+    expect(inbox.filter((m) => m.type === 'offer')).toEqual([]);
+    phone.end(true);
 
     // A key the API refuses: one coded line, exit 1, no stack trace.
     const refused = await simulate('--devices', '1', '--duration', '1s', '--key', 'hx_000000000000_stale');
