@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { documentedRoutes, openApiRoutes } from '../helpers/api-docs.js';
 import { type DevProcess, startDev } from '../helpers/dev.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -20,7 +21,7 @@ function section(file: string, heading: string): string {
   return text.slice(start, end < 0 ? undefined : end);
 }
 
-describe("the quick starts, walked from outside the repository (README's first coupon, the SDK's Node quick start)", () => {
+describe("the quick starts, walked from outside the repository (README's first coupon, the SDK's Node quick start); the OpenAPI against docs/api.md", () => {
   let dev: DevProcess | undefined;
   const outside = mkdtempSync(path.join(tmpdir(), 'hx-quick-start-'));
   afterAll(async () => {
@@ -100,6 +101,27 @@ describe("the quick starts, walked from outside the repository (README's first c
     const printed = /^coupon (\S+) (.*)$/m.exec(stdout);
     expect(printed?.[2]).toBe((campaign as { offer: { title: string } }).offer.title);
     const coupon = printed![1]!;
+    // The OpenAPI document of the full API agrees with docs/api.md, route for route; every
+    // operation has a summary and says who may call it; server-defaulted fields are not required.
+    const doc = (await (await fetch(`${dev.api}/docs/json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { summary?: string; description?: string; requestBody?: unknown }>
+      >;
+    };
+    const served = openApiRoutes(doc);
+    const documented = documentedRoutes(path.join(ROOT, 'docs/api.md'));
+    expect([...served].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((r) => !served.has(r))).toEqual([]);
+    for (const [route, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.summary, `${method} ${route} has a summary`).toBeTruthy();
+        expect(op.description, `${method} ${route} says who may call it`).toMatch(/^(Roles: |Public: )/);
+      }
+    const createSchema = JSON.stringify(doc.paths['/v1/campaigns']!.post!.requestBody);
+    const required = JSON.parse(createSchema).content['application/json'].schema.required as string[];
+    expect(required.sort()).toEqual(['endsAt', 'fence', 'name', 'startsAt']);
+
     const redeemed = await post(`/v1/coupons/${coupon}/redeem`, merchant);
     expect(redeemed.status).toBe(200);
     expect((await post(`/v1/coupons/${coupon}/redeem`, merchant)).body.code).toBe(

@@ -9,6 +9,7 @@ import { type ApiKeyRepository, ROLES } from '../auth/index.js';
 import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 import { apiKeyAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { relaxDefaults } from './openapi.js';
 import type { ApiRoutes } from './route-options.js';
 import type { SessionSealer } from './session.js';
 import { sessionRoutes } from './session-routes.js';
@@ -55,16 +56,35 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app);
+  // Who may call each route, in the OpenAPI document too (before swagger reads the routes).
+  app.addHook('onRoute', (route) => {
+    const roles = (route.config as { roles?: readonly string[] } | undefined)?.roles;
+    const schema = (route.schema ?? {}) as Record<string, unknown>;
+    const who =
+      roles === undefined
+        ? 'Public: no API key.'
+        : `Roles: ${[...roles, 'admin'].join(', ')} — an API key as \`Authorization: Bearer\`, or the console's session cookie.`;
+    route.schema = {
+      ...schema,
+      description: schema.description === undefined ? who : `${who}\n\n${schema.description as string}`,
+    };
+  });
   await app.register(swagger, {
     openapi: {
       info: {
         title: 'Hexcast API',
         version: '0.1.0',
-        description: 'Campaigns, fences, coupons and device registration',
+        description:
+          'Campaigns and fences, devices, coupons, payments and fraud review, social sentiment and care, recommendations, the console and operations. Fences are GeoJSON: [lng, lat].',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) =>
+      // A copy: the route schemas the document was made from are the validators' too.
+      relaxDefaults(
+        structuredClone('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+      ),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthPlugin, {
@@ -88,6 +108,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.post('/v1/keys', {
     config: { ...limited, roles: ['admin'] as const },
     schema: {
+      summary: 'Create an API key for a role; the token is returned once',
       tags: ['keys'],
       body: Type.Object(
         {

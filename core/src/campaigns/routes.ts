@@ -40,6 +40,8 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
     app.post('/v1/campaigns', {
       config: marketer,
       schema: {
+        summary:
+          'Create a campaign: a fence ([lng, lat] GeoJSON or a circle), a schedule, an offer. A draft unless status is given (send "active" to go live at once); the answer carries warnings',
         tags: ['campaigns'],
         body: CampaignInputSchema,
         response: { 201: CampaignWithWarnings, ...errors },
@@ -54,6 +56,7 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
     app.get('/v1/campaigns', {
       config: marketer,
       schema: {
+        summary: 'Every campaign (ended ones hidden)',
         tags: ['campaigns'],
         response: { 200: Type.Object({ campaigns: Type.Array(CampaignSchema) }), ...errors },
       },
@@ -62,7 +65,12 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
 
     app.get('/v1/campaigns/:id', {
       config: marketer,
-      schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
+      schema: {
+        tags: ['campaigns'],
+        summary: 'One campaign, as its latest version',
+        params: IdParams,
+        response: { 200: CampaignSchema, ...errors },
+      },
       handler: async (request) => {
         const campaign = await deps.campaigns.get(request.params.id);
         if (campaign === null)
@@ -74,6 +82,8 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
     app.patch('/v1/campaigns/:id', {
       config: marketer,
       schema: {
+        summary:
+          'Change a campaign (a new version; If-Match: <version> refuses a stale edit); status active / paused / ended',
         tags: ['campaigns'],
         params: IdParams,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String({ pattern: '^"?\\d+"?$' })) }),
@@ -96,7 +106,12 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
 
     app.delete('/v1/campaigns/:id', {
       config: marketer,
-      schema: { tags: ['campaigns'], params: IdParams, response: { 200: CampaignSchema, ...errors } },
+      schema: {
+        tags: ['campaigns'],
+        summary: 'End a campaign and hide it (its history is kept)',
+        params: IdParams,
+        response: { 200: CampaignSchema, ...errors },
+      },
       handler: async (request) => {
         const campaign = await deps.campaigns.remove(request.params.id, request.identity!.id);
         await deps.publisher.publish(campaign, true);
@@ -149,6 +164,7 @@ export function campaignRoutes(deps: CampaignRoutesDeps): FastifyPluginAsyncType
     app.get('/v1/fences/lookup', {
       config: { ...limited, roles: ['marketer', 'care', 'reviewer'] as const },
       schema: {
+        summary: 'The live fences containing a point',
         tags: ['fences'],
         querystring: Type.Object({
           lat: Type.Number({ minimum: -90, maximum: 90 }),

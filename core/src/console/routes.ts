@@ -46,9 +46,9 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
             file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
           ),
       });
-      app.get('/console', (_request, reply) => reply.redirect('/console/'));
+      app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/'));
     } else {
-      app.get('/console*', () => {
+      app.get('/console*', { schema: { hide: true } }, () => {
         throw new HexcastError(
           'HX_CONSOLE_NOT_BUILT',
           `the console is not built: run npm run build -w console (looked in ${deps.dir})`,

@@ -19,6 +19,8 @@ export function deviceRoutes(deps: DeviceRoutesDeps): FastifyPluginAsyncTypebox<
     app.post('/v1/devices', {
       config: { ...limited, roles: ['merchant'] as const },
       schema: {
+        summary:
+          "Register a device (your app's backend): its region, platform, time zone and tags; returns a device token (15 min) for the gateway",
         tags: ['devices'],
         body: Type.Object(
           {

@@ -28,13 +28,17 @@ async function runChecks(readiness: Readiness | undefined): Promise<Record<strin
 }
 
 const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app: FastifyInstance, options) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'Liveness: the process answers' } }, async () => ({
+    status: 'ok',
+  }));
+  const readyz = { tags: ['ops'], summary: "Readiness: every component's check (503 until all pass)" };
+  app.get('/readyz', { schema: readyz }, async (_request, reply) => {
     const checks = await runChecks(options.readiness);
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => {
+  const metrics = { tags: ['ops'], summary: 'Prometheus metrics (hexcast_*)' };
+  app.get('/metrics', { schema: metrics }, async (_request, reply) => {
     reply.header('content-type', options.metrics.registry.contentType);
     return options.metrics.text();
   });

@@ -82,7 +82,12 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
 
   app.get('/v1/coupons/:code', {
     config: merchant,
-    schema: { tags: ['coupons'], params: CodeParams, response: { 200: CouponSchema, ...o.errors } },
+    schema: {
+      tags: ['coupons'],
+      summary: "A coupon's state and whether it can be redeemed now",
+      params: CodeParams,
+      response: { 200: CouponSchema, ...o.errors },
+    },
     handler: async (request) => {
       const offer = await o.ledger.byCode(normaliseCode(request.params.code));
       if (offer === null) throw new HexcastError('HX_COUPON_UNKNOWN', 'no coupon has this code');
@@ -93,6 +98,7 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
   app.post('/v1/coupons/:code/redeem', {
     config: merchant,
     schema: {
+      summary: 'Redeem a coupon, once (Idempotency-Key makes a retry safe)',
       tags: ['coupons'],
       description:
         'Redeems a coupon once. Send `Idempotency-Key` to make retries safe: the same key answers the same (`replayed: true`); without one, a second call is refused.',
@@ -148,6 +154,8 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
   app.get('/v1/offers/stats', {
     config: { ...o.limited, roles: ['marketer'] as const },
     schema: {
+      summary:
+        'Every coupon issued since a time: issued, delivered, expired by where, rejected by reason, opened, redeemed',
       tags: ['campaigns'],
       description: 'Totals over every campaign for the offers issued since a time (default: all).',
       querystring: Type.Object({ since: Type.Optional(Type.String({ format: 'date-time' })) }),
@@ -201,6 +209,8 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
   app.get('/v1/campaigns/:id/stats', {
     config: { ...o.limited, roles: ['marketer'] as const },
     schema: {
+      summary:
+        "A campaign's coupons: issued, pending, delivered, expired by where, rejected by reason, pushed, received, opened, redeemed, budget left",
       tags: ['campaigns'],
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
       response: { 200: StatsSchema, ...o.errors },
