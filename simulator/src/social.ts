@@ -56,11 +56,12 @@ export async function simulateSocial(o: SocialSimulationOptions): Promise<Social
   void o.stop?.then(() => {
     stopped = true;
   });
+  let connectTimer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       x.waitForConnections(1),
-      new Promise((_, reject) =>
-        setTimeout(
+      new Promise((_, reject) => {
+        connectTimer = setTimeout(
           () =>
             reject(
               new Error(
@@ -68,10 +69,12 @@ export async function simulateSocial(o: SocialSimulationOptions): Promise<Social
               ),
             ),
           o.connectTimeoutMs ?? 60_000,
-        ),
-      ),
+        );
+      }),
       ...(o.stop === undefined ? [] : [o.stop]),
     ]);
+    // Connected (or stopped): the timeout must not hold the process open for its minute.
+    clearTimeout(connectTimer);
     const started = Date.now();
     const burstEvery = o.burstEveryMs ?? 60_000;
     let n = 0;
@@ -115,6 +118,7 @@ export async function simulateSocial(o: SocialSimulationOptions): Promise<Social
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
+    clearTimeout(connectTimer);
     await x.close();
   }
   return report;

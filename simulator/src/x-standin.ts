@@ -202,8 +202,11 @@ export async function startXStandIn(options: { bearerToken: string; port?: numbe
       }
     },
     async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Every socket, the streams and a client's reconnect racing the close alike: nothing holds it open.
+      server.closeAllConnections();
       for (const s of streams) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
 }
