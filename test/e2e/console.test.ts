@@ -11,10 +11,11 @@ import {
   TOPICS,
   webhookSignature,
 } from '@hexcast/core';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevProcess, startDev } from '../helpers/dev.js';
+import { connectDevice } from '../helpers/mqtt-device.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -110,17 +111,8 @@ describe('the console in Chromium against hexcast dev', () => {
     const token = (
       await api('POST', '/v1/devices', keys.merchant!, { deviceId, region: 'local', platform: 'node' })
     ).body.token as string;
-    const client = await mqtt.connectAsync(dev.mqtt, {
-      clientId: deviceId,
-      username: deviceId,
-      password: token,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-    });
+    const { client, inbox } = await connectDevice(dev.mqtt, deviceId, token);
     clients.push(client);
-    const inbox: Array<{ type: string }> = [];
-    client.on('message', (_t, payload) => inbox.push(JSON.parse(payload.toString())));
-    await client.subscribeAsync(`hx/d/${deviceId}/inbox`, { qos: 1 });
     let ts = Date.now() - 60_000;
     await waitFor(
       async () => {

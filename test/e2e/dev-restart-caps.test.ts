@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, startDev } from '../helpers/dev.js';
+import { connectDevice } from '../helpers/mqtt-device.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const CENTRE = { lat: 48.8606, lng: 2.3376 };
@@ -53,17 +54,8 @@ describe('caps and budgets survive a restart of hexcast dev (embedded engines)',
       const token = (
         await call('POST', '/v1/devices', merchant, { deviceId, region: 'local', platform: 'node' })
       ).token as string;
-      const client = await mqtt.connectAsync(dev!.mqtt, {
-        clientId: deviceId,
-        username: deviceId,
-        password: token,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-      });
+      const { client, inbox } = await connectDevice(dev!.mqtt, deviceId, token);
       clients.push(client);
-      const inbox: Array<{ type: string }> = [];
-      client.on('message', (_t, p) => inbox.push(JSON.parse(p.toString())));
-      await client.subscribeAsync(`hx/d/${deviceId}/inbox`, { qos: 1 });
       const walk = () => {
         ts += 10_000;
         const fixes = [

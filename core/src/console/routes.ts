@@ -6,9 +6,10 @@ import { type ApiRoutes, ERROR_RESPONSES as errors } from '../api/index.js';
 import type { Role } from '../auth/index.js';
 import type { Envelope } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
+import { lastEventId, openEventStream } from '../http/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { DeadLetters } from './dead-letters.js';
-import { DENSITY_RES, type LiveEvent, type LiveEventType, type LiveHub, mayReceive } from './live-hub.js';
+import { DENSITY_RES, type LiveEvent, type LiveHub, mayReceive } from './live-hub.js';
 import type { OpsStatus } from './ops-status.js';
 
 export interface ConsoleRoutesDeps {
@@ -26,10 +27,6 @@ const CONSOLE_ROLES = ['marketer', 'care', 'reviewer', 'merchant'] as const;
 /** A stream whose client reads slower than this many buffered bytes is closed; it resumes with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 const KEEP_ALIVE_MS = 15_000;
-
-function frame(event: LiveEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
-}
 
 /** `/console` (the built web app), `/v1/live` (its Server-Sent Events) and the operator's `/v1/ops/*`. */
 export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
@@ -88,42 +85,24 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
       },
       handler: async (request, reply) => {
         const role = request.identity!.role as Role;
-        const header = Number(request.headers['last-event-id']);
-        const lastId = Number.isInteger(header) && header > 0 ? header : (request.query.lastEventId ?? 0);
-        reply.hijack();
-        const out = reply.raw;
-        out.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
+        const lastId = lastEventId(request) || (request.query.lastEventId ?? 0);
+        const stream = openEventStream(request, reply, {
+          keepAliveMs: KEEP_ALIVE_MS,
+          maxBufferedBytes: MAX_BUFFERED_BYTES,
+          retryMs: 2000,
         });
-        const allowed = (type: LiveEventType) => mayReceive(role, type);
-        let closed = false;
-        const close = () => {
-          if (closed) return;
-          closed = true;
-          clearInterval(keepAlive);
-          unsubscribe();
-          out.end();
-        };
         const write = (event: LiveEvent) => {
-          if (closed || !allowed(event.type)) return;
-          out.write(frame(event));
-          if (out.writableLength > MAX_BUFFERED_BYTES) close();
+          if (mayReceive(role, event.type)) stream.send(event.type, event.data, event.id);
         };
-        out.write('retry: 2000\n\n');
         if (lastId > 0) {
           const { events, complete } = deps.hub.since(lastId);
-          if (!complete) out.write(`id: ${deps.hub.lastId}\nevent: reset\ndata: {}\n\n`);
+          if (!complete) stream.send('reset', {}, deps.hub.lastId);
           for (const e of events) write(e);
         } else {
           // Where this stream starts: a reconnect resumes after it.
-          out.write(`id: ${deps.hub.lastId}\nevent: hello\ndata: {}\n\n`);
+          stream.send('hello', {}, deps.hub.lastId);
         }
-        const unsubscribe = deps.hub.subscribe(write, role);
-        const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-        request.raw.on('close', close);
+        stream.onClose(deps.hub.subscribe(write, role));
       },
     });
 

@@ -5,7 +5,7 @@ import type { ApiKeyIdentity } from '../auth/index.js';
 import type { BusProducer } from '../bus/index.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
-import type { WebhookDelivery } from '../webhooks/index.js';
+import { type WebhookDelivery, WebhookDeliveryFields } from '../webhooks/index.js';
 import type { DecisionWaiters } from './decision-waiters.js';
 import { FraudReviewed, PaymentSubmitted } from './events.js';
 import type { FraudStateStore } from './fraud-state.js';
@@ -279,18 +279,10 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
       },
     });
 
-    const Delivery = Type.Object({
-      id: Type.String(),
-      merchantId: Type.String(),
-      paymentId: Type.String(),
-      eventType: Type.String(),
-      status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
-      attempts: Type.Integer(),
-      nextAttemptAt: Type.Integer(),
-      lastError: Type.Union([Type.String(), Type.Null()]),
-      createdAt: Type.Integer(),
-      deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
-    });
+    const Delivery = Type.Composite([
+      WebhookDeliveryFields,
+      Type.Object({ merchantId: Type.String(), paymentId: Type.String() }),
+    ]);
 
     app.get('/v1/merchants/:merchantId/webhooks', {
       config: { ...limited, roles: ['merchant'] as const },

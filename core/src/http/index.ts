@@ -1,3 +1,4 @@
+export { type EventStream, type EventStreamOptions, lastEventId, openEventStream } from './event-stream.js';
 export { listenOn } from './listen.js';
 export { createOpsServer, OpsServer, type OpsServerOptions } from './ops-server.js';
 export {

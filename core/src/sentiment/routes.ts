@@ -1,7 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
-import { CARE_WEBHOOK_TARGET, type WebhookDelivery, type WebhookOutbox } from '../webhooks/index.js';
+import { lastEventId, openEventStream } from '../http/index.js';
+import {
+  CARE_WEBHOOK_TARGET,
+  type WebhookDelivery,
+  WebhookDeliveryFields,
+  type WebhookOutbox,
+} from '../webhooks/index.js';
 import type { CareAlerts } from './alerts.js';
 import type { PostStore } from './post-store.js';
 import type { SentimentSummary } from './summary.js';
@@ -66,28 +72,19 @@ export function sentimentRoutes(deps: SentimentRoutesDeps): FastifyPluginAsyncTy
       },
       handler: async (request, reply) => {
         const brand = request.query.brand;
-        reply.hijack();
-        const out = reply.raw;
-        out.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache',
-          connection: 'keep-alive',
-        });
-        let sequence = Number(request.headers['last-event-id'] ?? 0) || 0;
+        const stream = openEventStream(request, reply);
+        let sequence = lastEventId(request);
         const send = (views: unknown[]) => {
-          for (const v of views)
-            out.write(`id: ${++sequence}\nevent: summary\ndata: ${JSON.stringify(v)}\n\n`);
+          for (const v of views) stream.send('summary', v, ++sequence);
         };
         send(deps.summary.views({ windowMinutes: 15, ...(brand === undefined ? {} : { brand }) }));
         const changed = new Set<string>();
-        const unsubscribe = deps.onChange((b, c) => {
-          if (brand === undefined || b === brand) changed.add(`${b}\u0000${c}`);
-        });
+        stream.onClose(
+          deps.onChange((b, c) => {
+            if (brand === undefined || b === brand) changed.add(`${b}\u0000${c}`);
+          }),
+        );
         const timer = setInterval(() => {
-          if (changed.size === 0) {
-            out.write(': keep-alive\n\n');
-            return;
-          }
           const keys = [...changed];
           changed.clear();
           for (const key of keys) {
@@ -95,10 +92,7 @@ export function sentimentRoutes(deps: SentimentRoutesDeps): FastifyPluginAsyncTy
             send(deps.summary.views({ brand: b, channel: c, windowMinutes: 15 }));
           }
         }, SSE_INTERVAL_MS);
-        request.raw.on('close', () => {
-          clearInterval(timer);
-          unsubscribe();
-        });
+        stream.onClose(() => clearInterval(timer));
       },
     });
 
@@ -128,17 +122,7 @@ export function sentimentRoutes(deps: SentimentRoutesDeps): FastifyPluginAsyncTy
       },
     });
 
-    const Delivery = Type.Object({
-      id: Type.String(),
-      alertId: Type.String(),
-      eventType: Type.String(),
-      status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
-      attempts: Type.Integer(),
-      nextAttemptAt: Type.Integer(),
-      lastError: Type.Union([Type.String(), Type.Null()]),
-      createdAt: Type.Integer(),
-      deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
-    });
+    const Delivery = Type.Composite([WebhookDeliveryFields, Type.Object({ alertId: Type.String() })]);
     const careDelivery = ({ target: _t, subject, ...d }: WebhookDelivery) => ({ ...d, alertId: subject });
 
     app.get('/v1/care/webhooks', {

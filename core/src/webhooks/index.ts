@@ -3,6 +3,7 @@ export {
   type DeliveryStatus,
   type TargetFilter,
   type WebhookDelivery,
+  WebhookDeliveryFields,
   type WebhookEvent,
   WebhookOutbox,
   WebhookSender,

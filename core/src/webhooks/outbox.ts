@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { backoffMs, type RetryPolicy } from '../bus/index.js';
 import { HexcastError } from '../errors/index.js';
 import { webhookSignature } from '../http/index.js';
@@ -6,6 +7,18 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { Queryable, Records } from '../records/index.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+/** A delivery as the API shows it, but for whom and about what (each route names those its own way). */
+export const WebhookDeliveryFields = Type.Object({
+  id: Type.String(),
+  eventType: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.Integer(),
+  deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
+});
 
 export interface WebhookDelivery {
   id: string;

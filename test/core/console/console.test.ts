@@ -1,4 +1,3 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import {
   ApiKeyRepository,
   type Broker,
@@ -23,50 +22,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor } from '../../helpers/bus.js';
+import { sse } from '../../helpers/sse.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const SECRET = 'console-test-secret-at-least-32-bytes-long';
-
-/** A Server-Sent Events client on a raw HTTP response: the frames it has read, as parsed events. */
-function sse(url: string, headers: Record<string, string>) {
-  const events: Array<{ id: number; event: string; data: unknown }> = [];
-  let response: IncomingMessage | undefined;
-  const req = httpRequest(url, { headers: { accept: 'text/event-stream', ...headers } });
-  const opened = new Promise<number>((resolve, reject) => {
-    req.on('response', (res) => {
-      response = res;
-      let buffered = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        const frames = buffered.split('\n\n');
-        buffered = frames.pop() ?? '';
-        for (const frame of frames) {
-          const fields = Object.fromEntries(
-            frame
-              .split('\n')
-              .filter((l) => !l.startsWith(':') && l.includes(': '))
-              .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
-          );
-          if (fields.event !== undefined)
-            events.push({
-              id: Number(fields.id),
-              event: fields.event,
-              data: JSON.parse(fields.data ?? 'null'),
-            });
-        }
-      });
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-  });
-  req.end();
-  const close = () => {
-    response?.destroy();
-    req.destroy();
-  };
-  return { events, opened, close };
-}
 
 describe('the console routes: session cookies, CSRF, the live stream, dead letters and ops', () => {
   let broker: Broker;
