@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CampaignPublisher,
   CampaignRepository,
@@ -407,12 +408,25 @@ function demoSocialComponent(ctx: ServiceContext, rate: number): Component {
           'invalid configuration at HX_DEMO_SOCIAL_RATE: needs HX_X_API_URL=http://127.0.0.1:<port> and HX_X_BEARER_TOKEN (npm run demo sets both)',
           { details: { source: 'HX_DEMO_SOCIAL_RATE' } },
         );
+      // The shared data is kept outside the repository (its terms): without it the demo runs without posts.
+      const dataFile =
+        ctx.config.dev.demoSocialData ??
+        fileURLToPath(
+          new URL('../../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url),
+        );
+      if (!existsSync(dataFile)) {
+        ctx.logger.warn(
+          { code: 'HX_DEMO_DATA_MISSING', looked: dataFile },
+          'no demo tweets: set HX_DEMO_SOCIAL_DATA to the airline CSV of shared/data; the demo runs without social posts',
+        );
+        return;
+      }
       const { simulateSocial } = await import('./social.js');
       const stop = new Promise<void>((resolve) => {
         release = resolve;
       });
       running = simulateSocial({
-        dataFile: new URL('../../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url),
+        dataFile,
         rate,
         durationMs: 24 * 3_600_000,
         port: Number(url.port),

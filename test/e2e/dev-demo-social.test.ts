@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, startDev } from '../helpers/dev.js';
+import { sharedData } from '../helpers/shared-data.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 async function freePort(): Promise<number> {
@@ -20,6 +21,7 @@ describe('npm run demo: tweets through the X stand-in (HX_DEMO_SOCIAL_RATE)', ()
   it('the demo plays airline tweets that hexcast reads from the stand-in: posts summarised, alerts raised', async () => {
     dev = await startDev({
       HX_DEMO_SOCIAL_RATE: '40',
+      HX_DEMO_SOCIAL_DATA: sharedData('sentiment/airline/airline_tweets_dev.csv'),
       HX_X_API_URL: `http://127.0.0.1:${await freePort()}`,
       HX_X_BEARER_TOKEN: 'hexcast-demo',
       HX_API_RATE_LIMIT_PER_MINUTE: '100000',

@@ -18,6 +18,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_DEV_SEED_CITY', path: ['dev', 'seedCity'], parse: 'string' },
   { variable: 'HX_DEMO_DEVICES', path: ['dev', 'demoDevices'], parse: 'int' },
   { variable: 'HX_DEMO_SOCIAL_RATE', path: ['dev', 'demoSocialRate'], parse: 'int' },
+  { variable: 'HX_DEMO_SOCIAL_DATA', path: ['dev', 'demoSocialData'], parse: 'string' },
   { variable: 'HX_API_KEY', path: ['apiKey'], parse: 'string' },
   { variable: 'HX_REGION', path: ['region'], parse: 'string' },
   { variable: 'HX_REGIONS', path: ['regions'], parse: 'list' },

@@ -242,6 +242,11 @@ export const ConfigSchema = Type.Object(
          * must be a local port) for the sentiment pipeline (`npm run demo`: 5).
          */
         demoSocialRate: Type.Integer({ minimum: 0, maximum: 10_000, default: 0 }),
+        /**
+         * The labelled tweets the demo plays (the airline CSV of `shared/data/sentiment/airline/`);
+         * unset: looked for in a `shared/data` beside the checkout.
+         */
+        demoSocialData: Type.Optional(Type.String({ minLength: 1 })),
       },
       { default: {} },
     ),

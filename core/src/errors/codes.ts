@@ -82,6 +82,7 @@ export const ERROR_CODES = {
   HX_DLQ_NOT_REPLAYABLE: { status: 409, retriable: false },
   HX_DLQ_ALREADY_REPLAYED: { status: 409, retriable: false },
   HX_CONSOLE_NOT_BUILT: { status: 503, retriable: false },
+  HX_DEMO_DATA_MISSING: { status: 503, retriable: false },
   HX_API_VALIDATION: { status: 400, retriable: false },
   HX_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
   HX_API_NOT_FOUND: { status: 404, retriable: false },
