@@ -10,7 +10,6 @@ const TYPES = ['cells', 'geo', 'campaigns', 'alert', 'review', 'dead-letter', 's
 class LiveStream {
   #source: EventSource | null = null;
   readonly #handlers = new Map<string, Set<Handler>>();
-  #received = 0;
   #connected = false;
   readonly #status = new Set<(connected: boolean) => void>();
 
@@ -21,10 +20,8 @@ class LiveStream {
     source.onerror = () => this.#setConnected(false);
     for (const type of TYPES) {
       source.addEventListener(type, (e) => {
-        this.#received++;
         const data = JSON.parse((e as MessageEvent<string>).data) as unknown;
         for (const h of this.#handlers.get(type) ?? []) h(data);
-        if (type === 'reset') for (const h of this.#handlers.get('*') ?? []) h(data);
       });
     }
     this.#source = source;
@@ -36,7 +33,7 @@ class LiveStream {
     this.#setConnected(false);
   }
 
-  /** Subscribe to one event type (`'*'`: resets); returns the unsubscribe. */
+  /** Subscribe to one event type; returns the unsubscribe. */
   on(type: string, handler: Handler): () => void {
     let set = this.#handlers.get(type);
     if (set === undefined) {
@@ -51,10 +48,6 @@ class LiveStream {
     this.#status.add(handler);
     handler(this.#connected);
     return () => this.#status.delete(handler);
-  }
-
-  get received(): number {
-    return this.#received;
   }
 
   #setConnected(connected: boolean) {

@@ -46,7 +46,8 @@ export function sessionRoutes(deps: { keys: ApiKeyRepository; sessions: SessionS
         response: { 200: SessionSchema },
       },
       handler: async (request, reply: FastifyReply) => {
-        const identity = await deps.keys.authenticate(request.body.key.trim());
+        const key = request.body.key.trim();
+        const identity = await deps.keys.authenticate(key);
         if (identity === null) throw new HexcastError('HX_AUTH_INVALID_KEY', 'the API key is not valid');
         if (!(CONSOLE_ROLES as readonly string[]).includes(identity.role)) {
           throw new HexcastError(
@@ -57,7 +58,7 @@ export function sessionRoutes(deps: { keys: ApiKeyRepository; sessions: SessionS
             },
           );
         }
-        const { cookie, claims } = await deps.sessions.seal(request.body.key.trim());
+        const { cookie, claims } = await deps.sessions.seal(key);
         reply.setCookie(SESSION_COOKIE, cookie, cookieOptions(request, deps.sessions.ttlMs));
         return { ...identity, csrf: claims.csrf, expiresAt: new Date(claims.expiresAt).toISOString() };
       },

@@ -86,8 +86,7 @@ export class Feed implements Component {
         for (const p of from) starts.set(p.partition, BigInt(p.offset));
       }
       for (const o of ends) {
-        if (BigInt(o.high) > (starts.get(o.partition) ?? BigInt(o.low)))
-          this.#targets.set(o.partition, BigInt(o.high));
+        if (BigInt(o.high) > starts.get(o.partition)!) this.#targets.set(o.partition, BigInt(o.high));
       }
     } finally {
       await admin.disconnect();

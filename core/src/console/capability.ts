@@ -27,7 +27,6 @@ const TAILED = [
   TOPICS.sentiment,
   TOPICS.alerts,
   TOPICS.fraudDecisions,
-  TOPICS.dlq,
 ].map((t) => t.name);
 
 /**
@@ -45,10 +44,6 @@ class DensityTail {
   constructor(ctx: ServiceContext, hub: LiveHub) {
     this.#ctx = ctx;
     this.#hub = hub;
-  }
-
-  get running(): boolean {
-    return this.#runner !== undefined;
   }
 
   tick(now = Date.now()): void {
@@ -91,7 +86,7 @@ class DensityTail {
       stage: 'console-density',
       concurrency: 64,
       maxWaitTimeMs: 100,
-      handler: (envelope, context) => this.#hub.onRecord(envelope, context),
+      handler: (envelope) => this.#hub.onRecord(envelope),
     });
     await runner.start();
     this.#runner = runner;
@@ -122,12 +117,21 @@ function shared(ctx: ServiceContext) {
     stage: 'console-live',
     concurrency: 64,
     maxWaitTimeMs: 100,
-    handler: (envelope, context) => hub.onRecord(envelope, context),
+    handler: (envelope) => hub.onRecord(envelope),
   });
-  const letters = new Feed(ctx, {
+  // hx.dlq is read once: the feed holds the letters, and once caught up announces each new one.
+  const letters: Feed = new Feed(ctx, {
     name: 'console-dead-letters',
     topic: TOPICS.dlq.name,
-    handler: async (envelope, context) => deadLetters.add(envelope, context),
+    handler: async (envelope, context) => {
+      deadLetters.add(envelope, context);
+      if (letters.ready())
+        hub.emit('dead-letter', {
+          kind: 'dead-lettered',
+          partition: context.partition,
+          offset: context.offset,
+        });
+    },
   });
   const density = new DensityTail(ctx, hub);
   let timer: NodeJS.Timeout | undefined;

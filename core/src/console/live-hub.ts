@@ -1,6 +1,5 @@
 import { latLngToCell } from 'h3-js';
 import type { Role } from '../auth/index.js';
-import type { RecordContext } from '../bus/index.js';
 import type { Envelope } from '../envelope/index.js';
 
 /** What the console's live stream carries, and who may see each kind (admin sees all). */
@@ -81,10 +80,6 @@ export class LiveHub {
     return this.#densityWatchers;
   }
 
-  get subscribers(): number {
-    return this.#listeners.size;
-  }
-
   /** Events after `lastId` still held (oldest first); `complete` is false when some were already dropped. */
   since(lastId: number): { events: LiveEvent[]; complete: boolean } {
     const first = this.#ring[0];
@@ -106,7 +101,7 @@ export class LiveHub {
   }
 
   /** One bus record, from the tail. */
-  async onRecord(envelope: Envelope, context: RecordContext): Promise<void> {
+  async onRecord(envelope: Envelope): Promise<void> {
     const data = envelope.data as Record<string, unknown>;
     switch (envelope.type) {
       case 'device.location':
@@ -130,11 +125,9 @@ export class LiveHub {
         });
         return;
       case 'offer.issued':
-        this.#couponTraffic = true;
-        if (typeof data.campaignId === 'string') this.#changedCampaigns.add(data.campaignId);
-        return;
       case 'delivery.receipt':
       case 'coupon.redeemed':
+        // A receipt names no campaign: it still says coupon stats moved.
         this.#couponTraffic = true;
         if (typeof data.campaignId === 'string') this.#changedCampaigns.add(data.campaignId);
         return;
@@ -149,13 +142,6 @@ export class LiveHub {
         return;
       case 'fraud.reviewed':
         this.emit('review', { kind: 'decided', ...data });
-        return;
-      case 'bus.dead-letter':
-        this.emit('dead-letter', {
-          kind: 'dead-lettered',
-          partition: context.partition,
-          offset: context.offset,
-        });
         return;
       default:
         return;

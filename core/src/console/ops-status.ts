@@ -60,11 +60,17 @@ export class OpsStatus {
   async read(): Promise<{ groups: GroupLag[]; topics: TopicRate[] }> {
     const admin = await this.#connected();
     const names = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
-    const endsByTopic = new Map<string, Map<number, bigint>>();
-    for (const topic of names) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      endsByTopic.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
-    }
+    const endsByTopic = new Map(
+      await Promise.all(
+        names.map(
+          async (topic) =>
+            [
+              topic,
+              new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)])),
+            ] as const,
+        ),
+      ),
+    );
     const now = this.#clock();
     const ends = new Map([...endsByTopic].map(([t, m]) => [t, [...m.values()].reduce((a, b) => a + b, 0n)]));
     const previous = this.#previous;
@@ -84,9 +90,11 @@ export class OpsStatus {
     const { groups: listed } = await admin.listGroups();
     const ids = listed.map((g) => g.groupId).sort();
     const described = ids.length === 0 ? [] : (await admin.describeGroups(ids)).groups;
-    const groups: GroupLag[] = [];
-    for (const g of described) {
-      const committed = await admin.fetchOffsets({ groupId: g.groupId });
+    const committedByGroup = await Promise.all(
+      described.map((g) => admin.fetchOffsets({ groupId: g.groupId })),
+    );
+    const groups = described.map((g, i): GroupLag => {
+      const committed = committedByGroup[i]!;
       const partitions: GroupLag['partitions'] = [];
       for (const t of committed) {
         const topicEnds = endsByTopic.get(t.topic);
@@ -102,14 +110,14 @@ export class OpsStatus {
           });
         }
       }
-      groups.push({
+      return {
         groupId: g.groupId,
         state: g.state,
         members: g.members.map((m) => ({ clientId: m.clientId, host: m.clientHost })),
         lag: partitions.reduce((s, p) => s + p.lag, 0),
         partitions,
-      });
-    }
+      };
+    });
     return { groups, topics };
   }
 }

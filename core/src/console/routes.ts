@@ -137,11 +137,10 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
         response: { 200: Type.Unknown(), ...errors },
       },
       handler: async () => {
-        const [health, ready] = await Promise.all([
-          app.inject({ method: 'GET', url: '/healthz' }),
+        const [ready, bus] = await Promise.all([
           app.inject({ method: 'GET', url: '/readyz' }),
+          deps.ops.read(),
         ]);
-        const bus = await deps.ops.read();
         const connected = deps.metrics.registry.getSingleMetric('hexcast_gateway_connected_devices');
         const gateways =
           connected === undefined
@@ -156,7 +155,8 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): ApiRoutes {
           process: {
             pid: process.pid,
             uptimeSeconds: Math.round(process.uptime()),
-            healthy: health.statusCode === 200,
+            // It answers this request: it is live (what /healthz says).
+            healthy: true,
             ready: ready.statusCode === 200,
             readiness: ready.json(),
           },

@@ -62,6 +62,8 @@ const StatsSchema = Type.Object({
   redemptionRate: Type.Union([Type.Number(), Type.Null()], { description: 'redeemed / delivered' }),
 });
 
+const CampaignParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function view(o: OfferRecord, now: number) {
@@ -168,13 +170,19 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
     },
   });
 
+  const campaignOr404 = async (id: string) => {
+    const campaign = await o.campaigns.get(id);
+    if (campaign === null) throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${id} not found`);
+    return campaign;
+  };
+
   app.get('/v1/campaigns/:id/stats/series', {
     config: { ...o.limited, roles: ['marketer'] as const },
     schema: {
       tags: ['campaigns'],
       summary:
         "A campaign's coupons over time: per bucket, issued, delivered, expired, rejected (at settling) and redeemed",
-      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      params: CampaignParams,
       querystring: Type.Object({
         bucketSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 60 }),
         since: Type.Optional(Type.String({ format: 'date-time', description: 'default: 24 hours ago' })),
@@ -197,9 +205,7 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
       },
     },
     handler: async (request) => {
-      const campaign = await o.campaigns.get(request.params.id);
-      if (campaign === null)
-        throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${request.params.id} not found`);
+      const campaign = await campaignOr404(request.params.id);
       const { bucketSeconds, since } = request.query;
       const from = since === undefined ? Date.now() - 24 * 3600_000 : Date.parse(since);
       return { bucketSeconds, points: await o.ledger.series(campaign.id, bucketSeconds, from) };
@@ -212,13 +218,11 @@ const couponPlugin: FastifyPluginAsyncTypebox<CouponRoutesOptions> = async (app,
       summary:
         "A campaign's coupons: issued, pending, delivered, expired by where, rejected by reason, pushed, received, opened, redeemed, budget left",
       tags: ['campaigns'],
-      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      params: CampaignParams,
       response: { 200: StatsSchema, ...o.errors },
     },
     handler: async (request) => {
-      const campaign = await o.campaigns.get(request.params.id);
-      if (campaign === null)
-        throw new HexcastError('HX_CAMPAIGN_NOT_FOUND', `campaign ${request.params.id} not found`);
+      const campaign = await campaignOr404(request.params.id);
       const stats = await o.ledger.stats(campaign.id);
       const budget = campaign.offer?.budget ?? null;
       return {

@@ -71,7 +71,7 @@ function shared(ctx: ServiceContext) {
 }
 
 /** The care system's webhook (`HX_CARE_WEBHOOK_URL`), or none. */
-function careWebhookSender(ctx: ServiceContext, records: Records): WebhookSender | undefined {
+function careWebhookSender(ctx: ServiceContext, outbox: WebhookOutbox): WebhookSender | undefined {
   const { careWebhookUrl: url, careWebhookSecret: secret, careWebhookMaxAttempts } = ctx.config.sentiment;
   if (url === undefined) return undefined;
   if (secret === undefined)
@@ -82,7 +82,7 @@ function careWebhookSender(ctx: ServiceContext, records: Records): WebhookSender
     );
   return new WebhookSender({
     name: 'care_webhooks',
-    outbox: new WebhookOutbox(records),
+    outbox,
     targets: { only: CARE_WEBHOOK_TARGET },
     target: async () => ({ url, secret }),
     maxAttempts: careWebhookMaxAttempts,
@@ -105,13 +105,11 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
     start: async () => {
       const records = await ctx.records();
       store = await openPostStore(ctx, records);
-      sender = careWebhookSender(ctx, records);
+      const outbox = new WebhookOutbox(records);
+      sender = careWebhookSender(ctx, outbox);
       await sender?.start();
-      const alerts = new CareAlerts(
-        records,
-        Date.now,
-        sender === undefined ? null : new WebhookOutbox(records),
-      );
+      // Alerts are queued for the care system only when something sends them.
+      const alerts = new CareAlerts(records, Date.now, sender === undefined ? null : outbox);
       engine = new SentimentEngine({
         registry: ctx.registry,
         producer: ctx.producer,

@@ -231,7 +231,6 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
           source: { kind: 'test', id: 't' },
           data: { deviceId, lat, lng, accuracy: 5 },
         }),
-        { topic: TOPICS.locations.name, partition: 0, offset: '0' },
       );
     await at('d1', 48.8606, 2.3376);
     await at('d2', 48.8606, 2.3376);
