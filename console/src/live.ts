@@ -44,6 +44,14 @@ class LiveStream {
     return () => set.delete(handler);
   }
 
+  /** `refresh` on each event of `type` and on `reset` (events were missed): for views that refetch. */
+  refetchOn(type: string, refresh: () => void): () => void {
+    const off = [this.on(type, refresh), this.on('reset', refresh)];
+    return () => {
+      for (const o of off) o();
+    };
+  }
+
   onStatus(handler: (connected: boolean) => void): () => void {
     this.#status.add(handler);
     handler(this.#connected);

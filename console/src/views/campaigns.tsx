@@ -122,14 +122,18 @@ function CampaignDetail({ id, edit }: { id: string; edit: boolean }) {
     stats.reload();
     series.reload();
   }, 1000);
-  useEffect(
-    () =>
-      live.on('campaigns', (d) => {
-        const ids = (d as { ids: string[] }).ids;
-        if (ids.length === 0 || ids.includes(id)) refresh();
-      }),
-    [id, refresh],
-  );
+  useEffect(() => {
+    const offCampaigns = live.on('campaigns', (d) => {
+      const ids = (d as { ids: string[] }).ids;
+      if (ids.length === 0 || ids.includes(id)) refresh();
+    });
+    // Events were missed: refetch whatever they were.
+    const offReset = live.on('reset', refresh);
+    return () => {
+      offCampaigns();
+      offReset();
+    };
+  }, [id, refresh]);
   const c = campaign.value;
   if (c === null) return <ErrorNote error={campaign.error} />;
   if (edit) return <CampaignForm campaign={c} />;

@@ -59,7 +59,7 @@ export function CareView({ role }: { role: string }) {
   );
   const canHandle = role === 'care' || role === 'admin';
   const refreshSummary = useThrottled(summary.reload, 1000);
-  useEffect(() => live.on('sentiment', refreshSummary), [refreshSummary]);
+  useEffect(() => live.refetchOn('sentiment', refreshSummary), [refreshSummary]);
   const views = summary.value?.views ?? [];
   return (
     <section>
@@ -135,7 +135,7 @@ function AlertQueue() {
   const [error, setError] = useState<unknown>(null);
   const [notes, setNotes] = useState<Record<string, string>>({});
   const refresh = useThrottled(alerts.reload, 500);
-  useEffect(() => live.on('alert', refresh), [refresh]);
+  useEffect(() => live.refetchOn('alert', refresh), [refresh]);
   const act = async (path: string, body?: unknown) => {
     try {
       await api('POST', path, body);

@@ -59,7 +59,7 @@ export function OpsView() {
     return () => window.clearInterval(timer);
   }, [status.reload]);
   const refreshLetters = useThrottled(letters.reload, 500);
-  useEffect(() => live.on('dead-letter', refreshLetters), [refreshLetters]);
+  useEffect(() => live.refetchOn('dead-letter', refreshLetters), [refreshLetters]);
   const s = status.value;
   const replay = async (l: Letter) => {
     try {

@@ -94,7 +94,7 @@ function ReviewQueue() {
   );
   const models = useLoad(() => api<Models>('GET', '/v1/fraud/models'), []);
   const refresh = useThrottled(queue.reload, 500);
-  useEffect(() => live.on('review', refresh), [refresh]);
+  useEffect(() => live.refetchOn('review', refresh), [refresh]);
   const items = queue.value?.items ?? [];
   const shadow = models.value?.shadow ?? null;
   return (
