@@ -1,15 +1,7 @@
 import turfArea from '@turf/area';
-import turfCircle from '@turf/circle';
 import { multiPolygon, polygon } from '@turf/helpers';
-import {
-  cellToBoundary,
-  compactCells,
-  gridDisk,
-  latLngToCell,
-  POLYGON_TO_CELLS_FLAGS,
-  polygonToCellsExperimental,
-} from 'h3-js';
-import { encodePolygons, inPolygonsAt } from './contains.js';
+import { cellToBoundary, compactCells, gridDisk, latLngToCell } from 'h3-js';
+import { bbox, encodePolygons, inPolygonsAt } from './contains.js';
 import type { FenceShape, PolygonShape } from './shapes.js';
 
 export interface FenceCover {
@@ -28,7 +20,6 @@ const EDGE_M = [
 const MIN_RES = 4;
 // Finer than 12 (~9 m edges) costs a slower latLngToCell on every lookup for little gain (measured).
 const MAX_RES = 12;
-const CIRCLE_STEPS = 64;
 
 /** A resolution whose cells are about a third of the fence's size: measured best for lookups, build time and memory. */
 export function resolutionFor(shape: FenceShape): number {
@@ -53,62 +44,148 @@ export function resolutionFor(shape: FenceShape): number {
  * shape, and interior when that grown hexagon lies inside it.
  */
 export function coverFence(shape: FenceShape, resolution = resolutionFor(shape), direct = false): FenceCover {
-  const outer: number[][][][] = [];
-  const inner: number[][][][] = [];
-  if (shape.type === 'Circle') {
-    // Circumscribed polygon for the candidates, inscribed for the interior.
-    const grown = shape.radiusM / Math.cos(Math.PI / CIRCLE_STEPS);
-    outer.push(
-      turfCircle(shape.center, grown / 1000, { steps: CIRCLE_STEPS, units: 'kilometers' }).geometry
-        .coordinates,
-    );
-    inner.push(
-      turfCircle(shape.center, shape.radiusM / 1000, { steps: CIRCLE_STEPS, units: 'kilometers' }).geometry
-        .coordinates,
-    );
-  } else {
-    const polygons = shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates;
-    outer.push(...polygons);
-    inner.push(...polygons);
+  const region = regionOf(shape);
+  // Direct lookups take a cell whose hexagon, grown, touches the shape (see above); lookups by
+  // ancestor take the cells overlapping it, and the margin below.
+  const cells = touchingCells(region, resolution, direct ? grown : boundaryOf);
+  if (direct) {
+    const interior: string[] = [];
+    const boundary: string[] = [];
+    for (const c of cells) (region.holds(grown(c)) ? interior : boundary).push(c);
+    return { resolution, interior: interior.length > 0 ? compactCells(interior) : [], boundary };
   }
-  const candidates = new Set<string>();
-  for (const p of outer) {
-    for (const c of polygonToCellsExperimental(
-      p,
-      resolution,
-      POLYGON_TO_CELLS_FLAGS.containmentOverlapping,
-      true,
-    )) {
-      candidates.add(c);
-    }
-  }
-  // Shapes far smaller than a cell: the cells of their vertices are candidates too.
-  if (candidates.size === 0) {
-    for (const p of outer)
-      for (const [lng, lat] of p[0]!) candidates.add(latLngToCell(lat!, lng!, resolution));
-  }
-  const inside = prepare(inner);
-  if (direct) return directCover(resolution, candidates, prepare(outer), inside);
-  // Fully inside, decided here rather than by a second polygonToCells pass (which cost as much as
-  // the first): a candidate whose vertices are all inside, whose edges no ring edge crosses, and
+  // Fully inside: a candidate whose vertices are all inside, whose edges no ring edge crosses, and
   // which holds no ring vertex. Planar lng/lat like the exact test; the one-cell margin below
   // absorbs the difference from H3's geodesic cell edges.
   const full = new Set<string>();
-  for (const c of candidates) {
-    const cell = cellToBoundary(c);
-    if (inside.some((p) => cellInside(cell, p))) full.add(c);
-  }
+  for (const c of cells) if (region.holds(boundaryOf(c))) full.add(c);
   const deep = new Set<string>();
-  for (const c of full) if (gridDisk(c, 1).every((n) => full.has(n))) deep.add(c);
+  for (const c of full) if (neighboursOf(c).every((n) => full.has(n))) deep.add(c);
   // H3 is not exactly hierarchical: the ancestor of a point's fine cell may be a neighbour of the
   // coarse cell that contains the point. Lookups go by ancestors, so every candidate's neighbours
   // are boundary too. (Deep cells need no ring: their neighbours are all fully inside.)
   const boundary = new Set<string>();
-  for (const c of candidates) {
+  for (const c of cells) {
     if (deep.has(c)) continue;
-    for (const n of gridDisk(c, 1)) if (!deep.has(n)) boundary.add(n);
+    boundary.add(c);
+    for (const n of neighboursOf(c)) if (!deep.has(n)) boundary.add(n);
   }
   return { resolution, interior: deep.size > 0 ? compactCells([...deep]) : [], boundary: [...boundary] };
+}
+
+/**
+ * A shape as the cover sees it: cells to start from, and whether a cell's hexagon (its vertices as
+ * [lat, lng] pairs, convex) touches the shape or lies inside it.
+ */
+interface Region {
+  seeds: Array<[lat: number, lng: number]>;
+  touches(hexagon: number[][]): boolean;
+  holds(hexagon: number[][]): boolean;
+}
+
+function regionOf(shape: FenceShape): Region {
+  if (shape.type === 'Circle') return circleRegion(shape.center as [number, number], shape.radiusM);
+  const polygons = shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates;
+  const prepared = prepare(polygons);
+  const [west, south, east, north] = bbox(shape);
+  const outsideBox = (hexagon: number[][]) => {
+    let [minLat, maxLat, minLng, maxLng] = [Infinity, -Infinity, Infinity, -Infinity];
+    for (const [lat, lng] of hexagon) {
+      minLat = Math.min(minLat, lat!);
+      maxLat = Math.max(maxLat, lat!);
+      minLng = Math.min(minLng, lng!);
+      maxLng = Math.max(maxLng, lng!);
+    }
+    return maxLat < south || minLat > north || maxLng < west || minLng > east;
+  };
+  return {
+    seeds: polygons.map((rings) => [rings[0]![0]![1]!, rings[0]![0]![0]!]),
+    touches: (hexagon) => !outsideBox(hexagon) && prepared.some((p) => cellTouches(hexagon, p)),
+    holds: (hexagon) => !outsideBox(hexagon) && prepared.some((p) => cellInside(hexagon, p)),
+  };
+}
+
+/**
+ * A circle on the same local flat (equirectangular) projection as the lookups' `inCircle`: a
+ * hexagon touches when its nearest point is within the radius (plus the 0.1% band where lookups
+ * fall back to the great-circle distance), and lies inside when its farthest vertex is within
+ * 99.9% of it, where lookups answer yes without that fallback.
+ */
+function circleRegion(center: [number, number], radiusM: number): Region {
+  const [lng0, lat0] = center;
+  const ky = (Math.PI / 180) * 6_371_008.8;
+  const kx = ky * Math.cos((lat0 * Math.PI) / 180);
+  const outer = (radiusM * 1.002) ** 2;
+  const inner = (radiusM * 0.999) ** 2;
+  const local = (hexagon: number[][]) =>
+    hexagon.map(([lat, lng]) => [(lng! - lng0) * kx, (lat! - lat0) * ky]);
+  return {
+    seeds: [[lat0, lng0]],
+    touches: (hexagon) => distance2ToConvex(local(hexagon)) <= outer,
+    holds: (hexagon) => local(hexagon).every(([x, y]) => x! * x! + y! * y! <= inner),
+  };
+}
+
+/** Squared distance from the origin to a convex polygon ([x, y] vertices, either winding); 0 inside. */
+function distance2ToConvex(vertices: number[][]): number {
+  let best = Infinity;
+  let sign = 0;
+  let inside = true;
+  for (let k = 0; k < vertices.length; k++) {
+    const [ax, ay] = vertices[k]!;
+    const [bx, by] = vertices[(k + 1) % vertices.length]!;
+    const cross = (bx! - ax!) * -ay! - (by! - ay!) * -ax!;
+    if (cross !== 0) {
+      if (sign === 0) sign = Math.sign(cross);
+      else if (Math.sign(cross) !== sign) inside = false;
+    }
+    const [dx, dy] = [bx! - ax!, by! - ay!];
+    const t = Math.max(0, Math.min(1, -(ax! * dx + ay! * dy) / (dx * dx + dy * dy || 1)));
+    const [px, py] = [ax! + t * dx, ay! + t * dy];
+    best = Math.min(best, px * px + py * py);
+  }
+  return inside ? 0 : best;
+}
+
+/**
+ * The cells at `resolution` whose hexagon (as `hexagonOf` draws it) touches the region: a flood
+ * from the cells of its seeds through neighbours that touch. The cells a connected shape touches
+ * are connected (hexagons that share a point share an edge), so the flood finds them all.
+ */
+function touchingCells(
+  region: Region,
+  resolution: number,
+  hexagonOf: (cell: string) => number[][],
+): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  for (const [lat, lng] of region.seeds) {
+    const cell = latLngToCell(lat, lng, resolution);
+    if (seen.has(cell)) continue;
+    seen.add(cell);
+    found.add(cell);
+    queue.push(cell);
+  }
+  while (queue.length > 0) {
+    for (const n of neighboursOf(queue.pop()!)) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (!region.touches(hexagonOf(n))) continue;
+      found.add(n);
+      queue.push(n);
+    }
+  }
+  return found;
+}
+
+/** A cell's neighbours (gridDisk without the cell itself). */
+function neighboursOf(cell: string): string[] {
+  return gridDisk(cell, 1).filter((n) => n !== cell);
+}
+
+function boundaryOf(cell: string): number[][] {
+  return cellToBoundary(cell);
 }
 
 /** Rings of one polygon, with their `encodePolygons` run for the even-odd test. */
@@ -127,33 +204,6 @@ function prepare(polygons: number[][][][]): Prepared[] {
 }
 
 const GROWTH = 1.02;
-
-/** The cover for lookups at this resolution itself (see `coverFence`). */
-function directCover(
-  resolution: number,
-  candidates: Set<string>,
-  outside: Prepared[],
-  inside: Prepared[],
-): FenceCover {
-  // H3's overlap test works on the planar hexagon; a neighbour the grown hexagon says touches the
-  // shape joins (a shape edge within metres of a cell edge).
-  const cells = new Set(candidates);
-  for (const c of candidates) {
-    for (const n of gridDisk(c, 1)) {
-      if (cells.has(n)) continue;
-      const hexagon = grown(n);
-      if (outside.some((p) => cellTouches(hexagon, p))) cells.add(n);
-    }
-  }
-  const interior: string[] = [];
-  const boundary: string[] = [];
-  for (const c of cells) {
-    const hexagon = grown(c);
-    if (inside.some((p) => cellInside(hexagon, p))) interior.push(c);
-    else boundary.push(c);
-  }
-  return { resolution, interior: interior.length > 0 ? compactCells(interior) : [], boundary };
-}
 
 /** The cell's boundary as [lat, lng] pairs, grown by GROWTH about its centre. */
 function grown(cell: string): number[][] {

@@ -1,0 +1,69 @@
+import { coverFence, exactTest, resolutionFor } from '@hexcast/core';
+import { cellToBoundary, cellToChildren, cellToParent, getResolution, latLngToCell } from 'h3-js';
+import { describe, expect, it } from 'vitest';
+import { pointsAround, prng, randomFences } from '../../fixtures/random-fences.js';
+
+/**
+ * The cover on its own, against the exact shape test the lookups run: every point of the shape
+ * lies in a cover cell, and every point of an interior cell lies in the shape. Both ways a lookup
+ * finds its cell: at the cover's resolution itself (direct), or as the ancestor of a finer cell.
+ */
+describe('coverFence', () => {
+  // Finer than `resolutionFor` too, so that the covers have interior cells to check.
+  it.each([
+    ['direct', true, 0],
+    ['direct, finer', true, 1],
+    ['by ancestor', false, 0],
+    ['by ancestor, finer', false, 2],
+  ])(
+    'covers every point of the shape, and interior cells hold only points of it (%s)',
+    (_, direct, finer) => {
+      const rand = prng(31);
+      const fences = randomFences(400, 2027);
+      const missed: string[] = [];
+      const wrongInterior: string[] = [];
+      let insidePoints = 0;
+      let interiorCells = 0;
+      for (const fence of fences) {
+        const resolution = resolutionFor(fence.shape) + finer;
+        const cover = coverFence(fence.shape, resolution, direct);
+        const test = exactTest(fence.shape);
+        const interior = new Set(cover.interior);
+        const boundary = new Set(cover.boundary);
+        const isInterior = (cell: string) => {
+          for (let r = getResolution(cell); r >= 0; r--) if (interior.has(cellToParent(cell, r))) return true;
+          return false;
+        };
+        for (const [lat, lng] of pointsAround(rand, fence, 30, 60)) {
+          const cell = direct
+            ? latLngToCell(lat, lng, resolution)
+            : cellToParent(latLngToCell(lat, lng, Math.min(15, resolution + 2)), resolution);
+          if (!test(lat, lng)) continue;
+          insidePoints++;
+          if (!isInterior(cell) && !boundary.has(cell)) missed.push(`${fence.id} ${lat},${lng}`);
+        }
+        // Interior cells: each vertex, pulled 0.5% towards the cell's centre, is in the shape.
+        for (const compacted of cover.interior) {
+          const cells =
+            getResolution(compacted) === resolution ? [compacted] : cellToChildren(compacted, resolution);
+          for (const cell of cells) {
+            interiorCells++;
+            const vertices = cellToBoundary(cell);
+            const [lat0, lng0] = vertices.reduce(
+              ([a, b], [lat, lng]) => [a + lat! / 6, b + lng! / 6],
+              [0, 0],
+            );
+            for (const [lat, lng] of vertices) {
+              const [plat, plng] = [lat0 + (lat! - lat0) * 0.995, lng0 + (lng! - lng0) * 0.995];
+              if (!test(plat, plng)) wrongInterior.push(`${fence.id} ${cell} ${plat},${plng}`);
+            }
+          }
+        }
+      }
+      expect(insidePoints).toBeGreaterThan(10_000);
+      if (finer > 0) expect(interiorCells).toBeGreaterThan(1_000);
+      expect(missed, missed.slice(0, 5).join('\n')).toEqual([]);
+      expect(wrongInterior, wrongInterior.slice(0, 5).join('\n')).toEqual([]);
+    },
+  );
+});
