@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import type { HexcastConfig } from '../config/index.js';
+import tls from 'node:tls';
+import { type HexcastConfig, readPem } from '../config/index.js';
 import { HexcastError } from '../errors/index.js';
+import type { SaslMechanism } from '../kafka-protocol/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { type Logger, Metrics, silentLogger } from '../observability/index.js';
 import { Connection } from './connection.js';
@@ -10,6 +12,7 @@ import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { type Topic, type TopicConfig, TopicStore } from './log/topic-store.js';
 import { ProducerState } from './producer-state.js';
+import { SaslUsers } from './sasl.js';
 
 export interface BrokerOptions {
   host: string;
@@ -31,18 +34,55 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs: number;
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
+  /** A TLS listener besides the plaintext one (SSL, or SASL_SSL with `saslUsers`). */
+  tls?: BrokerTlsOptions | undefined;
+  /** SASL users (name → password): when set, every listener requires SASL authentication. */
+  saslUsers?: Readonly<Record<string, string>> | undefined;
+  saslMechanisms?: readonly SaslMechanism[] | undefined;
   logger?: Logger;
   metrics?: Metrics;
   clock?: () => number;
 }
 
+export interface BrokerTlsOptions {
+  port: number;
+  /** PEM certificate chain and key. */
+  cert: string;
+  key: string;
+}
+
 export function brokerOptionsFromConfig(config: Readonly<HexcastConfig>): BrokerOptions {
-  const b = config.broker;
+  const { tls, sasl, ...b } = config.broker;
   return {
     ...b,
     dataDir: b.inMemory ? null : path.resolve(config.dataDir, 'broker'),
     advertisedHost: b.advertisedHost,
+    tls:
+      tls.port === undefined
+        ? undefined
+        : {
+            port: tls.port,
+            cert: readPem(tls.cert, 'HX_BROKER_TLS_CERT'),
+            key: readPem(tls.key, 'HX_BROKER_TLS_KEY'),
+          },
+    saslUsers: sasl.users === undefined ? undefined : parseSaslUsers(sasl.users),
+    saslMechanisms: sasl.mechanisms,
   };
+}
+
+/** `HX_BROKER_SASL_USERS`: `name:password` pairs separated by commas (a password may hold ':'). */
+export function parseSaslUsers(text: string): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const at = pair.indexOf(':');
+    if (at <= 0)
+      throw new HexcastError(
+        'HX_CONFIG_INVALID',
+        'HX_BROKER_SASL_USERS: expected name:password pairs separated by commas',
+      );
+    users[pair.slice(0, at).trim()] = pair.slice(at + 1);
+  }
+  return users;
 }
 
 const MAX_PARTITIONS_PER_TOPIC = 1024;
@@ -60,12 +100,15 @@ export class Broker implements Component, BrokerContext {
   readonly settings: BrokerContext['settings'];
   readonly #options: BrokerOptions;
   readonly #server: net.Server;
+  readonly #tlsServer: tls.Server | undefined;
+  readonly #sasl: SaslUsers | undefined;
   readonly #connections = new Set<Connection>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #timers: NodeJS.Timeout[] = [];
   /** An interval flush is running (`#flushInBackground`). */
   #flushing = false;
   #port = -1;
+  #tlsPort = -1;
 
   constructor(options: BrokerOptions) {
     this.#options = options;
@@ -114,14 +157,27 @@ export class Broker implements Component, BrokerContext {
       help: 'connections closed on a bad request, by reason',
       labelNames: ['reason'],
     });
-    this.#server = net.createServer((socket) => {
-      const connection = new Connection(socket, this, options.maxFrameBytes, this.logger, {
-        requests,
-        rejected,
+    this.#sasl =
+      options.saslUsers === undefined ? undefined : new SaslUsers(options.saslUsers, options.saslMechanisms);
+    const accept = (socket: net.Socket, advertised: () => { host: string; port: number }) => {
+      const connection = new Connection(socket, this, {
+        maxFrameBytes: options.maxFrameBytes,
+        logger: this.logger,
+        metrics: { requests, rejected },
+        advertised,
+        sasl: this.#sasl?.session() ?? null,
       });
       this.#connections.add(connection);
       socket.on('close', () => this.#connections.delete(connection));
-    });
+    };
+    this.#server = net.createServer((socket) => accept(socket, () => this.advertised()));
+    if (options.tls !== undefined) {
+      this.#tlsServer = tls.createServer({ cert: options.tls.cert, key: options.tls.key }, (socket) =>
+        accept(socket, () => this.advertised('tls')),
+      );
+      // A client speaking plaintext to this port, or refusing our certificate: counted, not logged per attempt.
+      this.#tlsServer.on('tlsClientError', () => rejected.inc({ reason: 'tls-handshake' }));
+    }
   }
 
   now(): number {
@@ -138,41 +194,68 @@ export class Broker implements Component, BrokerContext {
     return `${host}:${port}`;
   }
 
-  advertised(): { host: string; port: number } {
-    return { host: this.#options.advertisedHost ?? this.#options.host, port: this.#port };
+  /** `host:port` of the TLS listener, when there is one. */
+  get tlsBootstrap(): string | undefined {
+    if (this.#tlsServer === undefined) return undefined;
+    const { host, port } = this.advertised('tls');
+    return `${host}:${port}`;
+  }
+
+  /** Where clients of a listener reach this broker (the real port after binding 0). */
+  advertised(listener: 'plaintext' | 'tls' = 'plaintext'): { host: string; port: number } {
+    return {
+      host: this.#options.advertisedHost ?? this.#options.host,
+      port: listener === 'tls' ? this.#tlsPort : this.#port,
+    };
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (cause: Error) =>
-        reject(
-          new HexcastError(
-            'HX_BROKER_LISTEN_FAILED',
-            `broker cannot listen on ${this.#options.host}:${this.#options.port}: ${cause.message}`,
-            { cause },
-          ),
-        );
-      this.#server.once('error', onError);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', onError);
-        resolve();
-      });
-    });
-    this.#port = (this.#server.address() as net.AddressInfo).port;
+    this.#port = await this.#listen(this.#server, this.#options.port);
+    if (this.#tlsServer !== undefined)
+      this.#tlsPort = await this.#listen(this.#tlsServer, this.#options.tls!.port);
     if (this.#options.dataDir !== null && this.#options.flush === 'interval') {
       this.#every(this.#options.flushIntervalMs, () => this.#flushInBackground());
     }
     this.#every(Math.min(this.#options.compactionIntervalMs, 60_000), () => this.runMaintenance());
     this.logger.info(
-      { bootstrap: this.bootstrap, dataDir: this.#options.dataDir ?? 'memory' },
+      {
+        bootstrap: this.bootstrap,
+        tls: this.tlsBootstrap,
+        sasl: this.#sasl?.mechanisms,
+        dataDir: this.#options.dataDir ?? 'memory',
+      },
       'broker listening',
     );
+  }
+
+  async #listen(server: net.Server, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (cause: Error) =>
+        reject(
+          new HexcastError(
+            'HX_BROKER_LISTEN_FAILED',
+            `broker cannot listen on ${this.#options.host}:${port}: ${cause.message}`,
+            { cause },
+          ),
+        );
+      server.once('error', onError);
+      server.listen(port, this.#options.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    return (server.address() as net.AddressInfo).port;
   }
 
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.length = 0;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = Promise.all(
+      [this.#server, this.#tlsServer].map(
+        (server) =>
+          new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())),
+      ),
+    );
     for (const connection of this.#connections) connection.close();
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
     await closed;

@@ -6,9 +6,11 @@ import {
   API_BY_KEY,
   API_VERSIONS_KEY,
   API_VERSIONS_MAX,
+  BEFORE_AUTHENTICATION,
   unsupportedApiVersionsResponse,
 } from './apis/api-versions.js';
 import type { BrokerContext, RequestHeader } from './context.js';
+import type { SaslSession } from './sasl.js';
 
 const MIN_FRAME = 8; // api_key + api_version + correlation_id
 const MAX_QUEUED_FRAMES = 32;
@@ -16,6 +18,16 @@ const MAX_QUEUED_FRAMES = 32;
 export interface ConnectionMetrics {
   requests: Counter<'api'>;
   rejected: Counter<'reason'>;
+}
+
+export interface ConnectionOptions {
+  maxFrameBytes: number;
+  logger: Logger;
+  metrics: ConnectionMetrics;
+  /** host:port of the listener the client came in by. */
+  advertised: () => { host: string; port: number };
+  /** This connection's SASL state when the listener requires SASL, else null. */
+  sasl: SaslSession | null;
 }
 
 /**
@@ -33,9 +45,7 @@ export class Connection {
   constructor(
     readonly socket: Socket,
     readonly ctx: BrokerContext,
-    readonly maxFrameBytes: number,
-    readonly logger: Logger,
-    readonly metrics: ConnectionMetrics,
+    readonly options: ConnectionOptions,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (data) => this.#onData(data));
@@ -52,8 +62,8 @@ export class Connection {
   }
 
   #reject(reason: string, detail?: string): void {
-    this.metrics.rejected.inc({ reason });
-    this.logger.warn(
+    this.options.metrics.rejected.inc({ reason });
+    this.options.logger.warn(
       { reason, detail, remote: this.socket.remoteAddress },
       'closing connection on bad request',
     );
@@ -72,8 +82,8 @@ export class Connection {
           this.#reject('malformed', `frame size ${size}`);
           return;
         }
-        if (size > this.maxFrameBytes) {
-          this.#reject('frame-too-large', `frame size ${size} > ${this.maxFrameBytes}`);
+        if (size > this.options.maxFrameBytes) {
+          this.#reject('frame-too-large', `frame size ${size} > ${this.options.maxFrameBytes}`);
           return;
         }
         this.#expected = size;
@@ -141,7 +151,7 @@ export class Connection {
       const apiVersion = r.int16();
       const correlationId = r.int32();
       if (apiKey === API_VERSIONS_KEY && apiVersion > API_VERSIONS_MAX) {
-        this.metrics.requests.inc({ api: 'ApiVersions' });
+        this.options.metrics.requests.inc({ api: 'ApiVersions' });
         return this.#respond(correlationId, unsupportedApiVersionsResponse());
       }
       const spec = API_BY_KEY.get(apiKey);
@@ -149,15 +159,29 @@ export class Connection {
       if (apiVersion < spec.minImplemented || apiVersion > spec.maxVersion) {
         return this.#reject('unsupported-version', `${spec.name} v${apiVersion}`);
       }
+      const sasl = this.options.sasl;
+      if (sasl !== null && !sasl.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
+        return this.#reject('unauthenticated', `${spec.name} before SASL authentication`);
+      }
       const clientId = r.nullableString();
       if (apiKey === API_VERSIONS_KEY && apiVersion >= 3) r.skipTaggedFields(); // request header v2
       header = { apiKey, apiVersion, correlationId, clientId };
-      this.metrics.requests.inc({ api: spec.name });
-      const response = await spec.handler(this.ctx, r, header, { host: this.socket.remoteAddress ?? '' });
+      this.options.metrics.requests.inc({ api: spec.name });
+      const response = await spec.handler(this.ctx, r, header, {
+        host: this.socket.remoteAddress ?? '',
+        advertised: this.options.advertised(),
+        sasl,
+      });
       if (response !== null) this.#respond(correlationId, response);
+      if (sasl?.failed) {
+        // As Kafka: a failed authentication gets its answer, then the connection ends.
+        this.options.metrics.rejected.inc({ reason: 'authentication-failed' });
+        this.#closed = true;
+        this.socket.end();
+      }
     } catch (error) {
       if (error instanceof MalformedRequest) return this.#reject('malformed', error.message);
-      this.logger.error({ err: error, apiKey: header?.apiKey }, 'request handler failed');
+      this.options.logger.error({ err: error, apiKey: header?.apiKey }, 'request handler failed');
       this.#reject('handler-error');
     }
   }

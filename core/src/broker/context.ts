@@ -3,6 +3,7 @@ import type { Logger } from '../observability/index.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
 import type { Topic, TopicConfig, TopicStore } from './log/topic-store.js';
 import type { ProducerState } from './producer-state.js';
+import type { SaslSession } from './sasl.js';
 
 export interface RequestHeader {
   apiKey: number;
@@ -15,8 +16,6 @@ export interface RequestHeader {
 export interface BrokerContext {
   readonly nodeId: number;
   readonly clusterId: string;
-  /** host:port clients reach us at (the real port after binding 0). */
-  advertised(): { host: string; port: number };
   readonly topics: TopicStore;
   readonly groups: GroupCoordinator;
   readonly producers: ProducerState;
@@ -37,6 +36,10 @@ export interface BrokerContext {
 
 export interface ClientInfo {
   host: string;
+  /** host:port of the listener this client connected to: what Metadata and FindCoordinator answer. */
+  advertised: { host: string; port: number };
+  /** The connection's SASL state when the broker requires SASL, else null. */
+  sasl: SaslSession | null;
 }
 
 /** Decodes one request body and builds the response body; null means "send no response" (acks=0). */

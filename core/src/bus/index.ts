@@ -5,7 +5,14 @@ export {
   type RecordContext,
 } from './consumer-runner.js';
 export { Feed, type FeedOptions, type FeedSpec } from './feed.js';
-export { createKafka, type KafkaFactoryOptions, kafkaBrokers } from './kafka.js';
+export {
+  type BusSecurity,
+  busConnectError,
+  busSecurity,
+  createKafka,
+  type KafkaFactoryOptions,
+  kafkaBrokers,
+} from './kafka.js';
 export { BusProducer, type BusProducerOptions, type SendCallback } from './producer.js';
 export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
 export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';

@@ -1,6 +1,7 @@
 import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
+import type { BusSecurity } from './kafka.js';
 import { groupBy, WireProducer, type WireProducerOptions, type WireRecord } from './wire-producer.js';
 
 /** Records per produce request at most (keeps each partition's batch well under the message limit). */
@@ -9,6 +10,8 @@ const MAX_REQUEST_RECORDS = 5000;
 export interface BusProducerOptions {
   /** Bootstrap brokers (`kafkaBrokers`). */
   brokers: readonly string[];
+  /** TLS and SASL (`busSecurity`); plaintext without. */
+  security?: BusSecurity;
   clientId?: string;
   registry: EventRegistry;
   metrics: Metrics;
@@ -59,6 +62,7 @@ export class BusProducer implements Component {
       brokers: options.brokers,
       clientId: options.clientId ?? 'hexcast',
       idempotent,
+      ...options.security,
       ...options.wire,
     });
     this.#requestSeconds = options.metrics.histogram({

@@ -1,14 +1,20 @@
 import type { Kafka } from 'kafkajs';
 import type { TopicSpec } from '../envelope/index.js';
 import { HexcastError } from '../errors/index.js';
+import { busConnectError } from './kafka.js';
 
 /** Creates missing catalogue topics and verifies existing ones have at least the expected partitions. */
 export async function ensureTopics(
   kafka: Kafka,
   specs: readonly TopicSpec[],
+  brokers: readonly string[] = [],
 ): Promise<{ created: string[] }> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw busConnectError(error, brokers);
+  }
   try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));

@@ -1,12 +1,18 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { HexcastError } from '../errors/index.js';
 import {
   encodeRecordBatch,
   murmur2Text,
   type ProducerRecord,
+  plainMessage,
   Reader,
+  SaslError,
+  type SaslMechanism,
+  ScramClient,
   Writer,
 } from '../kafka-protocol/index.js';
+import { TLS_ERROR } from './kafka.js';
 import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
 
 /**
@@ -14,11 +20,11 @@ import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
  * the way the bus needs it. It exists because kafkajs' producer was the gateway's largest cost
  * after the GC it caused (an object, an encoder and a `Long` per record; a partition's array
  * rebuilt per message): here a partition's records are written straight into one record-batch
- * buffer. Plaintext only, which is what `KAFKA_BROKERS` configures. Consumers and the admin
- * client stay on kafkajs.
+ * buffer. Plaintext, TLS, and SASL (PLAIN, SCRAM-SHA-256/512) as `busSecurity` configures.
+ * Consumers and the admin client stay on kafkajs.
  *
- * Wire: Metadata v4, InitProducerId v0, Produce v7 (record batch v2) — all supported by Kafka
- * 2.1 through 4.x and by the embedded broker. Partitioning is Java's (murmur2 of the key,
+ * Wire: Metadata v4, InitProducerId v0, Produce v7 (record batch v2), SaslHandshake v1 and
+ * SaslAuthenticate v1 — all supported by Kafka 2.1 through 4.x and by the embedded broker. Partitioning is Java's (murmur2 of the key,
  * positive, modulo the partition count), as kafkajs' default partitioner and Kafka's own clients
  * do, so a key lands where the rest of the system expects it.
  */
@@ -34,13 +40,19 @@ export interface WireProducerOptions {
   /** Attempts per batch after the first, with exponential backoff from `retryBackoffMs`. */
   retries?: number;
   retryBackoffMs?: number;
-  /** Opens the socket to a broker (tests route it through a fault proxy); `net.connect` by default. */
+  /** TLS to every broker; plaintext when unset. */
+  tls?: ConnectionOptions;
+  /** SASL credentials, sent on every new connection before any other request. */
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** Opens the socket to a broker (tests route it through a fault proxy); `net.connect` or `tls.connect` by default. */
   socketFactory?: (host: string, port: number) => Socket;
 }
 
 const API_PRODUCE = 0;
 const API_METADATA = 3;
 const API_INIT_PRODUCER_ID = 22;
+const API_SASL_HANDSHAKE = 17;
+const API_SASL_AUTHENTICATE = 36;
 
 /** Kafka error codes that mean "try again, maybe elsewhere" (refreshing metadata first). */
 const RETRIABLE = new Set([
@@ -67,6 +79,16 @@ export class ProduceError extends HexcastError {
   }
 }
 
+type ConnectOptions = Required<Omit<WireProducerOptions, 'tls' | 'sasl'>> &
+  Pick<WireProducerOptions, 'tls' | 'sasl'>;
+
+/** A connection refused at the SASL step: our credentials or mechanism; retrying will not help. */
+function authError(address: string, why: string, cause?: unknown): HexcastError {
+  return new HexcastError('HX_BUS_AUTH_FAILED', `broker ${address} refused SASL authentication: ${why}`, {
+    cause,
+  });
+}
+
 /** One partition's records on their way: encoded once, re-sent as is (same sequence) on retry. */
 interface PartitionBatch {
   topic: string;
@@ -75,7 +97,7 @@ interface PartitionBatch {
 }
 
 export class WireProducer {
-  readonly #o: Required<WireProducerOptions>;
+  readonly #o: ConnectOptions;
   readonly #retry: RetryPolicy;
   readonly #connections = new Map<string, Promise<Connection>>();
   #brokers = new Map<number, string>();
@@ -92,7 +114,10 @@ export class WireProducer {
       requestTimeoutMs: 30_000,
       retries: 8,
       retryBackoffMs: 100,
-      socketFactory: (host, port) => connect({ host, port }),
+      socketFactory: (host, port) =>
+        options.tls === undefined
+          ? connect({ host, port })
+          : tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls }),
       ...options,
     };
     this.#retry = { retries: this.#o.retries, initialMs: this.#o.retryBackoffMs, maxMs: 5_000 };
@@ -228,6 +253,8 @@ export class WireProducer {
         last = error;
       }
     }
+    // Refused credentials or TLS: say so, do not retry.
+    if (!isRetriable(last)) throw last;
     throw new ProduceError(
       -1,
       `no broker reachable (${addresses.join(', ')}): ${(last as Error)?.message}`,
@@ -356,36 +383,107 @@ class Connection {
   #buffer: Buffer = Buffer.alloc(0);
   closed = false;
 
+  /** Whether any response came back: a connection closed before one points at TLS or SASL. */
+  #answered = false;
+
   private constructor(
     readonly socket: Socket,
     readonly clientId: Buffer,
     readonly timeoutMs: number,
+    readonly address: string,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (error) => this.#fail(error));
-    socket.on('close', () => this.#fail(new Error('connection closed')));
+    socket.on('close', () =>
+      this.#fail(
+        new Error(
+          this.#answered
+            ? 'connection closed'
+            : `${address} closed the connection before answering: a listener that requires TLS or SASL closes plaintext or unauthenticated clients (KAFKA_SSL, KAFKA_SASL_MECHANISM)`,
+        ),
+      ),
+    );
   }
 
-  static open(
-    address: string,
-    { clientId, requestTimeoutMs: timeoutMs, socketFactory }: Required<WireProducerOptions>,
-  ): Promise<Connection> {
+  static async open(address: string, options: ConnectOptions): Promise<Connection> {
     const at = address.lastIndexOf(':');
     const host = address.slice(0, at);
     const port = Number(address.slice(at + 1));
-    return new Promise((resolve, reject) => {
-      const socket = socketFactory(host, port);
-      const timer = setTimeout(() => socket.destroy(new Error(`connect to ${address} timed out`)), timeoutMs);
-      socket.once('error', (error) => {
+    const connection = await new Promise<Connection>((resolve, reject) => {
+      const socket = options.socketFactory(host, port);
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`connect to ${address} timed out`)),
+        options.requestTimeoutMs,
+      );
+      socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new ProduceError(-1, `cannot connect to ${address}: ${error.message}`, true));
+        if (options.tls !== undefined && error.code !== undefined && TLS_ERROR.test(error.code))
+          reject(
+            new HexcastError(
+              'HX_BUS_TLS_FAILED',
+              `TLS to ${address} failed (${error.code}): ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
+          );
+        else reject(new ProduceError(-1, `cannot connect to ${address}: ${error.message}`, true));
       });
-      socket.once('connect', () => {
+      socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
-        resolve(new Connection(socket, Buffer.from(clientId), timeoutMs));
+        resolve(new Connection(socket, Buffer.from(options.clientId), options.requestTimeoutMs, address));
       });
     });
+    if (options.sasl === undefined) return connection;
+    try {
+      await connection.#authenticate(options.sasl);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  /** SaslHandshake v1, then SaslAuthenticate v1 steps: one for PLAIN, two for SCRAM (whose server we verify). */
+  async #authenticate({
+    mechanism,
+    username,
+    password,
+  }: NonNullable<WireProducerOptions['sasl']>): Promise<void> {
+    const handshake = new Reader(
+      await this.request(API_SASL_HANDSHAKE, 1, new Writer().string(mechanism).toBuffer()),
+    );
+    const code = handshake.int16();
+    const offered = handshake.array((r) => r.string());
+    if (code !== 0)
+      throw authError(
+        this.address,
+        `${mechanism} is not enabled (the broker offers ${offered.join(', ') || 'none'})`,
+      );
+    const step = async (bytes: Buffer): Promise<Buffer> => {
+      const r = new Reader(
+        await this.request(API_SASL_AUTHENTICATE, 1, new Writer().bytes(bytes).toBuffer()),
+      );
+      const error = r.int16();
+      const message = r.nullableString();
+      const answer = r.bytes();
+      if (error !== 0) throw authError(this.address, message ?? `Kafka error ${error}`);
+      return answer;
+    };
+    if (mechanism === 'PLAIN') {
+      await step(plainMessage(username, password));
+      return;
+    }
+    const scram = new ScramClient(mechanism, username, password);
+    try {
+      const serverFirst = await step(Buffer.from(scram.first()));
+      const serverFinal = await step(Buffer.from(scram.final(serverFirst.toString('utf8'))));
+      scram.verify(serverFinal.toString('utf8'));
+    } catch (error) {
+      if (error instanceof SaslError) throw authError(this.address, error.message, error);
+      throw error;
+    }
   }
 
   request(apiKey: number, version: number, body: Buffer | Buffer[]): Promise<Buffer> {
@@ -438,6 +536,7 @@ class Connection {
       const frame = this.#buffer.subarray(4, 4 + size);
       this.#buffer = this.#buffer.subarray(4 + size);
       const waiter = this.#pending.get(frame.readInt32BE(0));
+      this.#answered = true;
       if (waiter === undefined) continue; // timed out meanwhile
       this.#pending.delete(frame.readInt32BE(0));
       waiter.resolve(frame.subarray(4));

@@ -2,7 +2,7 @@
  * Where each environment variable lands in the config tree and how its text is read.
  * One table, so the validator can name the variable behind any invalid value.
  */
-export type EnvParser = 'string' | 'int' | 'number' | 'bool' | 'list';
+export type EnvParser = 'string' | 'lowercase' | 'int' | 'number' | 'bool' | 'list';
 
 export interface EnvBinding {
   readonly variable: string;
@@ -25,12 +25,24 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_SHUTDOWN_DEADLINE_MS', path: ['shutdownDeadlineMs'], parse: 'int' },
   { variable: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: 'list' },
   { variable: 'HX_KAFKA_CLIENT_ID', path: ['kafka', 'clientId'], parse: 'string' },
+  { variable: 'KAFKA_SSL', path: ['kafka', 'ssl', 'enabled'], parse: 'bool' },
+  { variable: 'KAFKA_SSL_CA', path: ['kafka', 'ssl', 'ca'], parse: 'string' },
+  { variable: 'KAFKA_SSL_CERT', path: ['kafka', 'ssl', 'cert'], parse: 'string' },
+  { variable: 'KAFKA_SSL_KEY', path: ['kafka', 'ssl', 'key'], parse: 'string' },
+  { variable: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], parse: 'lowercase' },
+  { variable: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], parse: 'string' },
+  { variable: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], parse: 'string' },
   { variable: 'REDIS_URL', path: ['redisUrl'], parse: 'string' },
   { variable: 'DATABASE_URL', path: ['databaseUrl'], parse: 'string' },
   { variable: 'HX_BROKER_HOST', path: ['broker', 'host'], parse: 'string' },
   { variable: 'HX_BROKER_PORT', path: ['broker', 'port'], parse: 'int' },
   { variable: 'HX_BROKER_OPS_PORT', path: ['broker', 'opsPort'], parse: 'int' },
   { variable: 'HX_BROKER_ADVERTISED_HOST', path: ['broker', 'advertisedHost'], parse: 'string' },
+  { variable: 'HX_BROKER_TLS_PORT', path: ['broker', 'tls', 'port'], parse: 'int' },
+  { variable: 'HX_BROKER_TLS_CERT', path: ['broker', 'tls', 'cert'], parse: 'string' },
+  { variable: 'HX_BROKER_TLS_KEY', path: ['broker', 'tls', 'key'], parse: 'string' },
+  { variable: 'HX_BROKER_SASL_USERS', path: ['broker', 'sasl', 'users'], parse: 'string' },
+  { variable: 'HX_BROKER_SASL_MECHANISMS', path: ['broker', 'sasl', 'mechanisms'], parse: 'list' },
   { variable: 'HX_BROKER_IN_MEMORY', path: ['broker', 'inMemory'], parse: 'bool' },
   { variable: 'HX_BROKER_AUTO_CREATE_TOPICS', path: ['broker', 'autoCreateTopics'], parse: 'bool' },
   { variable: 'HX_BROKER_DEFAULT_PARTITIONS', path: ['broker', 'defaultPartitions'], parse: 'int' },

@@ -44,7 +44,42 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<HexcastCon
       },
     );
   }
+  const { tls } = config.broker;
+  if (tls.port !== undefined && (tls.cert === undefined || tls.key === undefined))
+    throw invalidPair('HX_BROKER_TLS_PORT', 'needs HX_BROKER_TLS_CERT and HX_BROKER_TLS_KEY');
+  const { sasl, ssl } = config.kafka;
+  if (sasl.mechanism !== undefined && (sasl.username === undefined || sasl.password === undefined))
+    throw invalidPair('KAFKA_SASL_MECHANISM', 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  if ((ssl.cert === undefined) !== (ssl.key === undefined))
+    throw invalidPair('KAFKA_SSL_CERT', 'KAFKA_SSL_CERT and KAFKA_SSL_KEY go together');
   return deepFreeze(config);
+}
+
+function invalidPair(variable: string, why: string): HexcastError {
+  return new HexcastError('HX_CONFIG_INVALID', `invalid configuration at ${variable}: ${why}`, {
+    details: { source: variable },
+  });
+}
+
+/**
+ * A PEM value from config: the PEM text itself (newlines may be written `\\n`, as env files do),
+ * or the path of a file holding it.
+ */
+export function readPem(value: string | undefined, variable: string): string {
+  if (value === undefined) throw invalidPair(variable, 'required');
+  if (value.includes('-----BEGIN')) return value.replaceAll('\\n', '\n');
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (cause) {
+    throw new HexcastError(
+      'HX_CONFIG_INVALID',
+      `invalid configuration at ${variable}: cannot read ${value}`,
+      {
+        cause,
+        details: { source: variable },
+      },
+    );
+  }
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -84,6 +119,8 @@ function parseEnvValue(binding: EnvBinding, raw: string): unknown {
   switch (binding.parse) {
     case 'string':
       return raw;
+    case 'lowercase':
+      return raw.toLowerCase();
     case 'int': {
       if (!/^-?\d+$/.test(raw)) throw invalidVariable(binding.variable, 'must be an integer');
       return Number.parseInt(raw, 10);

@@ -29,6 +29,32 @@ export const ConfigSchema = Type.Object(
         /** Unset: the embedded broker. Set: an external Kafka-compatible cluster. */
         brokers: Type.Optional(Type.Array(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' }), { minItems: 1 })),
         clientId: Type.String({ minLength: 1, default: 'hexcast' }),
+        /** TLS to the brokers; certificates and keys are PEM text or a path to a PEM file. */
+        ssl: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false }),
+            /** CA bundle that signed the brokers' certificates; unset: the system's CAs. */
+            ca: Type.Optional(Type.String({ minLength: 1 })),
+            /** Client certificate and key, for brokers that ask for one (mutual TLS). */
+            cert: Type.Optional(Type.String({ minLength: 1 })),
+            key: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { default: {} },
+        ),
+        sasl: Type.Object(
+          {
+            mechanism: Type.Optional(
+              Type.Union([
+                Type.Literal('plain'),
+                Type.Literal('scram-sha-256'),
+                Type.Literal('scram-sha-512'),
+              ]),
+            ),
+            username: Type.Optional(Type.String({ minLength: 1 })),
+            password: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { default: {} },
+        ),
       },
       { default: {} },
     ),
@@ -58,6 +84,32 @@ export const ConfigSchema = Type.Object(
         groupInitialRebalanceDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 0 }),
         minSessionTimeoutMs: Type.Integer({ minimum: 1, default: 1000 }),
         maxSessionTimeoutMs: Type.Integer({ minimum: 1, default: 1_800_000 }),
+        /** A TLS listener besides the plaintext one; cert and key are PEM text or paths. */
+        tls: Type.Object(
+          {
+            port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+            cert: Type.Optional(Type.String({ minLength: 1 })),
+            key: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { default: {} },
+        ),
+        sasl: Type.Object(
+          {
+            /** `name:password,…`: when set, every listener requires SASL. */
+            users: Type.Optional(Type.String({ minLength: 3 })),
+            mechanisms: Type.Optional(
+              Type.Array(
+                Type.Union([
+                  Type.Literal('PLAIN'),
+                  Type.Literal('SCRAM-SHA-256'),
+                  Type.Literal('SCRAM-SHA-512'),
+                ]),
+                { minItems: 1 },
+              ),
+            ),
+          },
+          { default: {} },
+        ),
       },
       { default: {} },
     ),

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   HX_BROKER_LISTEN_FAILED: { status: 500, retriable: true },
   HX_LISTEN_FAILED: { status: 500, retriable: false },
   HX_BUS_CONNECT_FAILED: { status: 503, retriable: true },
+  HX_BUS_AUTH_FAILED: { status: 503, retriable: false },
+  HX_BUS_TLS_FAILED: { status: 503, retriable: false },
   HX_BUS_TOPIC_MISMATCH: { status: 500, retriable: false },
   HX_BUS_HANDLER_FAILED: { status: 500, retriable: true },
   HX_BUS_PRODUCE_FAILED: { status: 503, retriable: true },

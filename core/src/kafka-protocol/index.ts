@@ -21,6 +21,18 @@ export {
   stampLogAppendTime,
 } from './record-batch.js';
 export {
+  parsePlainMessage,
+  plainMessage,
+  SASL_MECHANISMS,
+  SaslError,
+  type SaslMechanism,
+  SCRAM_MIN_ITERATIONS,
+  ScramClient,
+  type ScramCredential,
+  ScramServer,
+  scramCredential,
+} from './sasl.js';
+export {
   decodeZigZag,
   decodeZigZag32,
   encodeZigZag,

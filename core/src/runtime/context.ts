@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { BusProducer, createKafka, ensureTopics, kafkaBrokers } from '../bus/index.js';
+import { BusProducer, busSecurity, createKafka, ensureTopics, kafkaBrokers } from '../bus/index.js';
 import type { HexcastConfig } from '../config/index.js';
 import {
   createEventRegistry,
@@ -35,6 +35,7 @@ export class ServiceContext {
   readonly #providers = new Map<string, (ctx: ServiceContext) => Provided<unknown>>();
   readonly #provided = new Map<string, Provided<unknown>>();
   #records: Promise<Records> | undefined;
+  readonly #brokers: string[];
   #redis: Redis | null | undefined;
 
   constructor(
@@ -52,8 +53,10 @@ export class ServiceContext {
       for (const p of c.provides ?? [])
         this.#providers.set(p.port.name, p.make as (ctx: ServiceContext) => Provided<unknown>);
     }
+    this.#brokers = kafkaBrokers({ config, ...bootstrap });
     this.producer = new BusProducer({
-      brokers: kafkaBrokers({ config, ...bootstrap }),
+      brokers: this.#brokers,
+      security: busSecurity(config),
       clientId: config.kafka.clientId,
       registry: this.registry,
       metrics,
@@ -119,7 +122,11 @@ export class ServiceContext {
     return {
       name: 'topic-catalogue',
       start: async () => {
-        const { created } = await ensureTopics(this.kafka, topicCatalogue([this.config.region]));
+        const { created } = await ensureTopics(
+          this.kafka,
+          topicCatalogue([this.config.region]),
+          this.#brokers,
+        );
         this.logger.info({ created: created.length }, 'topic catalogue ready');
       },
       close: async () => undefined,

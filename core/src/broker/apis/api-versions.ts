@@ -14,6 +14,7 @@ import {
 } from './groups.js';
 import { createTopics, deleteTopics, metadata } from './metadata.js';
 import { initProducerId, produce } from './produce.js';
+import { saslAuthenticate, saslHandshake } from './sasl.js';
 
 export interface ApiSpec {
   key: number;
@@ -26,6 +27,8 @@ export interface ApiSpec {
 }
 
 export const API_VERSIONS_KEY = 18;
+/** What a connection may ask before it has authenticated, when SASL is on. */
+export const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([17, API_VERSIONS_KEY, 36]);
 export const API_VERSIONS_MAX = 3;
 
 /** ApiVersions v0–v3. v3 uses a flexible body; the response header is always v0. */
@@ -70,6 +73,8 @@ export const API_SPECS: readonly ApiSpec[] = [
   { key: 14, name: 'SyncGroup', maxVersion: 3, minImplemented: 0, handler: syncGroup },
   { key: 15, name: 'DescribeGroups', maxVersion: 2, minImplemented: 0, handler: describeGroups },
   { key: 16, name: 'ListGroups', maxVersion: 2, minImplemented: 0, handler: listGroups },
+  // v0 would carry the SASL tokens unframed after it: clients that know v1 use it.
+  { key: 17, name: 'SaslHandshake', maxVersion: 1, minImplemented: 1, handler: saslHandshake },
   {
     key: API_VERSIONS_KEY,
     name: 'ApiVersions',
@@ -80,6 +85,7 @@ export const API_SPECS: readonly ApiSpec[] = [
   { key: 19, name: 'CreateTopics', maxVersion: 3, minImplemented: 0, handler: createTopics },
   { key: 20, name: 'DeleteTopics', maxVersion: 1, minImplemented: 0, handler: deleteTopics },
   { key: 22, name: 'InitProducerId', maxVersion: 1, minImplemented: 0, handler: initProducerId },
+  { key: 36, name: 'SaslAuthenticate', maxVersion: 1, minImplemented: 0, handler: saslAuthenticate },
 ];
 
 export const API_BY_KEY: ReadonlyMap<number, ApiSpec> = new Map(API_SPECS.map((a) => [a.key, a]));

@@ -2,10 +2,10 @@ import { KafkaError, Writer } from '../../kafka-protocol/index.js';
 import type { ApiHandler } from '../context.js';
 
 /** FindCoordinator v0–v2: this node coordinates every group (and would every transaction). */
-export const findCoordinator: ApiHandler = (ctx, r, header) => {
+export const findCoordinator: ApiHandler = (ctx, r, header, client) => {
   r.string(); // key
   if (header.apiVersion >= 1) r.int8(); // key_type
-  const { host, port } = ctx.advertised();
+  const { host, port } = client.advertised;
   const w = new Writer();
   if (header.apiVersion >= 1) w.int32(0).int16(KafkaError.NONE).nullableString(null);
   else w.int16(KafkaError.NONE);

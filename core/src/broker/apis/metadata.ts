@@ -9,12 +9,12 @@ export function isLegalTopicName(name: string): boolean {
 }
 
 /** Metadata v0–v6. A null topic list means all topics; an empty list means brokers only. */
-export const metadata: ApiHandler = (ctx, r, header) => {
+export const metadata: ApiHandler = (ctx, r, header, client) => {
   const v = header.apiVersion;
   const requested = r.nullableArray((t) => t.string(), 2);
   const allowAutoCreate = v >= 4 ? r.bool() : true;
   const names = requested === null || (v === 0 && requested.length === 0) ? ctx.topics.names() : requested;
-  const { host, port } = ctx.advertised();
+  const { host, port } = client.advertised;
 
   const w = new Writer(512);
   if (v >= 3) w.int32(0);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Broker, brokerOptionsFromConfig } from '../../broker/index.js';
 import { type HexcastConfig, loadConfig } from '../../config/index.js';
+import { HexcastError } from '../../errors/index.js';
 import type { Component } from '../../lifecycle/index.js';
 import { Metrics, prettyLogs, processLogger } from '../../observability/index.js';
 import { type CliPlugin, runUntilSignal } from '../../runtime/index.js';
@@ -37,7 +38,14 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
       const lazy: Component = {
         name: 'services',
         start: async () => {
-          const ctx = serviceContext(config, logger, metrics, broker?.bootstrap);
+          // KAFKA_SSL: the in-process clients take the broker's TLS listener (HX_BROKER_TLS_PORT).
+          const bootstrap = config.kafka.ssl.enabled ? broker?.tlsBootstrap : broker?.bootstrap;
+          if (broker !== undefined && bootstrap === undefined)
+            throw new HexcastError(
+              'HX_CONFIG_INVALID',
+              'KAFKA_SSL with the embedded broker needs HX_BROKER_TLS_PORT',
+            );
+          const ctx = serviceContext(config, logger, metrics, bootstrap);
           const services = [
             apiComponent(ctx, () => started),
             ...CAPABILITIES.flatMap((c) => c.worker?.(ctx) ?? []),

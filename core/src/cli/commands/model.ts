@@ -18,7 +18,7 @@ import {
   writeArtifact,
 } from '@hexcast/models';
 import type { Command } from 'commander';
-import { BusProducer, kafkaBrokers } from '../../bus/index.js';
+import { BusProducer, busSecurity, kafkaBrokers } from '../../bus/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createEventRegistry, TOPICS } from '../../envelope/index.js';
 import { HexcastError } from '../../errors/index.js';
@@ -37,6 +37,7 @@ export async function publishModel(slot: string, version: string, artifact: unkn
   for (const e of MODEL_EVENTS) registry.register(e);
   const producer = new BusProducer({
     brokers: kafkaBrokers({ config }),
+    security: busSecurity(config),
     clientId: config.kafka.clientId,
     registry,
     metrics: new Metrics(),
