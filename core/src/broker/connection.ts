@@ -163,16 +163,19 @@ export class Connection {
       if (sasl !== null && !sasl.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
         return this.#reject('unauthenticated', `${spec.name} before SASL authentication`);
       }
-      const clientId = r.nullableString();
-      if (apiKey === API_VERSIONS_KEY && apiVersion >= 3) r.skipTaggedFields(); // request header v2
-      header = { apiKey, apiVersion, correlationId, clientId };
+      const clientId = r.nullableString(); // a plain nullable string in both header versions
+      const flexible = apiVersion >= spec.flexibleFrom;
+      if (flexible) r.skipTaggedFields(); // request header v2
+      r.flexible = flexible;
+      header = { apiKey, apiVersion, correlationId, clientId, flexible };
       this.options.metrics.requests.inc({ api: spec.name });
       const response = await spec.handler(this.ctx, r, header, {
         host: this.socket.remoteAddress ?? '',
         advertised: this.options.advertised(),
         sasl,
       });
-      if (response !== null) this.#respond(correlationId, response);
+      // Response header v1 (tagged fields) for flexible versions, but ApiVersions always v0 (KIP-511).
+      if (response !== null) this.#respond(correlationId, response, flexible && apiKey !== API_VERSIONS_KEY);
       if (sasl?.failed) {
         // As Kafka: a failed authentication gets its answer, then the connection ends.
         this.options.metrics.rejected.inc({ reason: 'authentication-failed' });
@@ -186,11 +189,11 @@ export class Connection {
     }
   }
 
-  #respond(correlationId: number, body: Writer): void {
+  #respond(correlationId: number, body: Writer, taggedHeader = false): void {
     if (this.#closed) return;
     const chunks = body.chunks();
-    const head = Buffer.allocUnsafe(8);
-    head.writeInt32BE(4 + body.length, 0);
+    const head = Buffer.alloc(taggedHeader ? 9 : 8); // a tagged header ends with 0: no tagged fields
+    head.writeInt32BE(head.length - 4 + body.length, 0);
     head.writeInt32BE(correlationId, 4);
     this.socket.cork();
     this.socket.write(head);

@@ -1,4 +1,4 @@
-import type { Reader, Writer } from '../kafka-protocol/index.js';
+import { type Reader, Writer } from '../kafka-protocol/index.js';
 import type { Logger } from '../observability/index.js';
 import type { GroupCoordinator } from './groups/coordinator.js';
 import type { Topic, TopicConfig, TopicStore } from './log/topic-store.js';
@@ -10,6 +10,13 @@ export interface RequestHeader {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
+  /** A flexible version (KIP-482): the request was read, and the response is written, compact with tags. */
+  flexible: boolean;
+}
+
+/** The response body's writer, in the request's encoding. */
+export function responseWriter(header: RequestHeader, initial = 256): Writer {
+  return new Writer(initial, header.flexible);
 }
 
 /** What every API handler can reach; one per broker. */

@@ -40,4 +40,4 @@ export {
   writeVarInt,
   writeVarLong,
 } from './varint.js';
-export { Writer } from './writer.js';
+export { Writer, ZERO_UUID } from './writer.js';

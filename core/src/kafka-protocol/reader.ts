@@ -9,6 +9,11 @@ export class MalformedRequest extends Error {
  */
 export class Reader {
   offset: number;
+  /**
+   * A flexible version's body (KIP-482): strings, bytes and arrays carry uvarint lengths plus
+   * one, and every struct ends with tagged fields (`tags()`). The same reads serve both encodings.
+   */
+  flexible = false;
 
   constructor(
     readonly buf: Buffer,
@@ -60,7 +65,7 @@ export class Reader {
   }
 
   nullableString(): string | null {
-    const len = this.int16();
+    const len = this.flexible ? this.uvarint() - 1 : this.int16();
     if (len < 0) return null;
     this.#need(len);
     const s = this.buf.toString('utf8', this.offset, this.offset + len);
@@ -73,7 +78,7 @@ export class Reader {
   }
 
   nullableBytes(): Buffer | null {
-    const len = this.int32();
+    const len = this.flexible ? this.uvarint() - 1 : this.int32();
     if (len < 0) return null;
     this.#need(len);
     const b = this.buf.subarray(this.offset, this.offset + len);
@@ -87,9 +92,10 @@ export class Reader {
 
   /** An int32-counted array; null for -1. Each element takes at least `minElementBytes`. */
   nullableArray<T>(read: (r: Reader) => T, minElementBytes = 1): T[] | null {
-    const count = this.int32();
+    const count = this.flexible ? this.uvarint() - 1 : this.int32();
     if (count < 0) return null;
-    if (count * minElementBytes > this.remaining) {
+    // Compact elements can be smaller than their classic form: at least a byte each (their tags).
+    if (count * (this.flexible ? 1 : minElementBytes) > this.remaining) {
       throw new MalformedRequest(`array of ${count} cannot fit in ${this.remaining} bytes`);
     }
     const out: T[] = new Array(count);
@@ -121,6 +127,19 @@ export class Reader {
     const s = this.buf.toString('utf8', this.offset, this.offset + n - 1);
     this.offset += n - 1;
     return s;
+  }
+
+  /** The end of a struct: its tagged fields, skipped (none in non-flexible versions). */
+  tags(): void {
+    if (this.flexible) this.skipTaggedFields();
+  }
+
+  /** A UUID (16 bytes) as 32 hex digits. */
+  uuid(): string {
+    this.#need(16);
+    const hex = this.buf.toString('hex', this.offset, this.offset + 16);
+    this.offset += 16;
+    return hex;
   }
 
   /** Skips a flexible version's tagged-field section. */

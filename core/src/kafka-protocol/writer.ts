@@ -1,3 +1,5 @@
+export const ZERO_UUID = '0'.repeat(32);
+
 /**
  * Builds a response as a list of chunks: small fields go into a growing scratch buffer, large
  * record sets are appended by reference (no copy of fetched log bytes).
@@ -8,7 +10,14 @@ export class Writer {
   #pos = 0;
   #length = 0;
 
-  constructor(initial = 256) {
+  /**
+   * @param flexible a flexible version's body (KIP-482): compact strings, bytes and arrays (uvarint
+   *   length plus one), and `tags()` writes an empty tagged-field section.
+   */
+  constructor(
+    initial = 256,
+    readonly flexible = false,
+  ) {
     this.#buf = Buffer.allocUnsafe(initial);
   }
 
@@ -64,9 +73,10 @@ export class Writer {
   }
 
   nullableString(s: string | null): this {
-    if (s === null) return this.int16(-1);
+    if (s === null) return this.flexible ? this.uvarint(0) : this.int16(-1);
     const len = Buffer.byteLength(s);
-    this.int16(len);
+    if (this.flexible) this.uvarint(len + 1);
+    else this.int16(len);
     this.#ensure(len);
     this.#pos += this.#buf.write(s, this.#pos, 'utf8');
     return this;
@@ -77,9 +87,24 @@ export class Writer {
   }
 
   nullableBytes(b: Buffer | null): this {
-    if (b === null) return this.int32(-1);
-    this.int32(b.length);
+    if (b === null) return this.flexible ? this.uvarint(0) : this.int32(-1);
+    this.size(b.length);
     return this.raw(b);
+  }
+
+  /** The length in front of `n` bytes (or array items) about to follow. */
+  size(n: number): this {
+    return this.flexible ? this.uvarint(n + 1) : this.int32(n);
+  }
+
+  /** The end of a struct: an empty tagged-field section in flexible versions. */
+  tags(): this {
+    return this.flexible ? this.uvarint(0) : this;
+  }
+
+  /** A UUID from 32 hex digits (the zero UUID: "none", as Kafka without topic ids answers). */
+  uuid(hex = ZERO_UUID): this {
+    return this.raw(Buffer.from(hex, 'hex'));
   }
 
   bytes(b: Buffer): this {
@@ -101,13 +126,13 @@ export class Writer {
   }
 
   array<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
-    this.int32(items.length);
+    this.size(items.length);
     for (const item of items) write(this, item);
     return this;
   }
 
   nullableArray<T>(items: readonly T[] | null, write: (w: Writer, item: T) => void): this {
-    if (items === null) return this.int32(-1);
+    if (items === null) return this.flexible ? this.uvarint(0) : this.int32(-1);
     return this.array(items, write);
   }
 

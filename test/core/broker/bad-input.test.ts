@@ -31,8 +31,8 @@ describe('broker under bad input', () => {
       max: v0.readInt16BE(14 + i * 6),
     }));
     expect(apis.every((a) => a.min === 0)).toBe(true);
-    expect(apis.find((a) => a.key === 0)?.max).toBe(7);
-    expect(apis.find((a) => a.key === 1)?.max).toBe(11);
+    expect(apis.find((a) => a.key === 0)?.max).toBe(10);
+    expect(apis.find((a) => a.key === 1)?.max).toBe(16);
     const tooNew = await client.request(18, 9, 2, Buffer.alloc(0));
     expect(tooNew.readInt16BE(4)).toBe(35);
     expect([

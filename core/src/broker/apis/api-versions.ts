@@ -23,10 +23,14 @@ export interface ApiSpec {
   maxVersion: number;
   /** Lowest version this broker decodes; clients send the top of the shared range. */
   minImplemented: number;
+  /** First flexible version (KIP-482: compact encodings, tagged fields, request header v2). */
+  flexibleFrom: number;
   handler: ApiHandler;
 }
 
 export const API_VERSIONS_KEY = 18;
+/** `flexibleFrom` of an API with no flexible version. */
+const NEVER = 0x7fff;
 /** What a connection may ask before it has authenticated, when SASL is on. */
 export const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([17, API_VERSIONS_KEY, 36]);
 export const API_VERSIONS_MAX = 3;
@@ -60,32 +64,68 @@ export function unsupportedApiVersionsResponse(): Writer {
 }
 
 export const API_SPECS: readonly ApiSpec[] = [
-  { key: 0, name: 'Produce', maxVersion: 7, minImplemented: 3, handler: produce },
-  { key: 1, name: 'Fetch', maxVersion: 11, minImplemented: 4, handler: fetch },
-  { key: 2, name: 'ListOffsets', maxVersion: 3, minImplemented: 1, handler: listOffsets },
-  { key: 3, name: 'Metadata', maxVersion: 6, minImplemented: 0, handler: metadata },
-  { key: 8, name: 'OffsetCommit', maxVersion: 5, minImplemented: 2, handler: offsetCommit },
-  { key: 9, name: 'OffsetFetch', maxVersion: 4, minImplemented: 1, handler: offsetFetch },
-  { key: 10, name: 'FindCoordinator', maxVersion: 2, minImplemented: 0, handler: findCoordinator },
-  { key: 11, name: 'JoinGroup', maxVersion: 5, minImplemented: 0, handler: joinGroup },
-  { key: 12, name: 'Heartbeat', maxVersion: 3, minImplemented: 0, handler: heartbeat },
-  { key: 13, name: 'LeaveGroup', maxVersion: 3, minImplemented: 0, handler: leaveGroup },
-  { key: 14, name: 'SyncGroup', maxVersion: 3, minImplemented: 0, handler: syncGroup },
-  { key: 15, name: 'DescribeGroups', maxVersion: 2, minImplemented: 0, handler: describeGroups },
-  { key: 16, name: 'ListGroups', maxVersion: 2, minImplemented: 0, handler: listGroups },
+  { key: 0, name: 'Produce', maxVersion: 10, minImplemented: 3, flexibleFrom: 9, handler: produce },
+  { key: 1, name: 'Fetch', maxVersion: 16, minImplemented: 4, flexibleFrom: 12, handler: fetch },
+  { key: 2, name: 'ListOffsets', maxVersion: 6, minImplemented: 1, flexibleFrom: 6, handler: listOffsets },
+  { key: 3, name: 'Metadata', maxVersion: 12, minImplemented: 0, flexibleFrom: 9, handler: metadata },
+  { key: 8, name: 'OffsetCommit', maxVersion: 8, minImplemented: 2, flexibleFrom: 8, handler: offsetCommit },
+  { key: 9, name: 'OffsetFetch', maxVersion: 8, minImplemented: 1, flexibleFrom: 6, handler: offsetFetch },
+  {
+    key: 10,
+    name: 'FindCoordinator',
+    maxVersion: 4,
+    minImplemented: 0,
+    flexibleFrom: 3,
+    handler: findCoordinator,
+  },
+  { key: 11, name: 'JoinGroup', maxVersion: 9, minImplemented: 0, flexibleFrom: 6, handler: joinGroup },
+  { key: 12, name: 'Heartbeat', maxVersion: 4, minImplemented: 0, flexibleFrom: 4, handler: heartbeat },
+  { key: 13, name: 'LeaveGroup', maxVersion: 5, minImplemented: 0, flexibleFrom: 4, handler: leaveGroup },
+  { key: 14, name: 'SyncGroup', maxVersion: 5, minImplemented: 0, flexibleFrom: 4, handler: syncGroup },
+  {
+    key: 15,
+    name: 'DescribeGroups',
+    maxVersion: 5,
+    minImplemented: 0,
+    flexibleFrom: 5,
+    handler: describeGroups,
+  },
+  { key: 16, name: 'ListGroups', maxVersion: 4, minImplemented: 0, flexibleFrom: 3, handler: listGroups },
   // v0 would carry the SASL tokens unframed after it: clients that know v1 use it.
-  { key: 17, name: 'SaslHandshake', maxVersion: 1, minImplemented: 1, handler: saslHandshake },
+  {
+    key: 17,
+    name: 'SaslHandshake',
+    maxVersion: 1,
+    minImplemented: 1,
+    flexibleFrom: NEVER,
+    handler: saslHandshake,
+  },
   {
     key: API_VERSIONS_KEY,
     name: 'ApiVersions',
     maxVersion: API_VERSIONS_MAX,
     minImplemented: 0,
+    flexibleFrom: 3,
     handler: apiVersions,
   },
-  { key: 19, name: 'CreateTopics', maxVersion: 3, minImplemented: 0, handler: createTopics },
-  { key: 20, name: 'DeleteTopics', maxVersion: 1, minImplemented: 0, handler: deleteTopics },
-  { key: 22, name: 'InitProducerId', maxVersion: 1, minImplemented: 0, handler: initProducerId },
-  { key: 36, name: 'SaslAuthenticate', maxVersion: 1, minImplemented: 0, handler: saslAuthenticate },
+  { key: 19, name: 'CreateTopics', maxVersion: 7, minImplemented: 0, flexibleFrom: 5, handler: createTopics },
+  { key: 20, name: 'DeleteTopics', maxVersion: 6, minImplemented: 0, flexibleFrom: 4, handler: deleteTopics },
+  {
+    key: 22,
+    name: 'InitProducerId',
+    maxVersion: 4,
+    minImplemented: 0,
+    flexibleFrom: 2,
+    handler: initProducerId,
+  },
+  {
+    key: 36,
+    name: 'SaslAuthenticate',
+    maxVersion: 2,
+    minImplemented: 0,
+    flexibleFrom: 2,
+    handler: saslAuthenticate,
+  },
 ];
 
 export const API_BY_KEY: ReadonlyMap<number, ApiSpec> = new Map(API_SPECS.map((a) => [a.key, a]));

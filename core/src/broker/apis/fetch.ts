@@ -1,5 +1,5 @@
-import { KafkaError, Writer } from '../../kafka-protocol/index.js';
-import type { ApiHandler, BrokerContext } from '../context.js';
+import { KafkaError } from '../../kafka-protocol/index.js';
+import { type ApiHandler, type BrokerContext, responseWriter } from '../context.js';
 
 interface FetchPartition {
   partition: number;
@@ -18,10 +18,10 @@ interface PartitionData {
 
 const MAX_WAIT_CAP_MS = 30_000;
 
-/** Fetch v4–v11 with long polling; sessionless (session 0, epoch -1). */
+/** Fetch v4–v16 with long polling; sessionless (session 0, epoch -1); topics by id from v13. */
 export const fetch: ApiHandler = async (ctx, r, header) => {
   const v = header.apiVersion;
-  r.int32(); // replica_id
+  if (v <= 14) r.int32(); // replica_id (a tagged replica_state from v15)
   const maxWaitMs = Math.min(Math.max(0, r.int32()), MAX_WAIT_CAP_MS);
   const minBytes = r.int32();
   const maxBytes = r.int32();
@@ -30,68 +30,87 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
     r.int32(); // session_id
     r.int32(); // session_epoch
   }
-  const topics = r.array(
-    (t) => ({
-      name: t.string(),
+  const topics = r.array((t) => {
+    // v13+: by topic id; an unknown id answers UNKNOWN_TOPIC_ID under that id.
+    const id = v >= 13 ? t.uuid() : undefined;
+    const topic = {
+      name: id === undefined ? t.string() : (ctx.topics.byId(id)?.name ?? null),
+      id,
       partitions: t.array((p): FetchPartition => {
         const partition = p.int32();
         if (v >= 9) p.int32(); // current_leader_epoch
         const fetchOffset = p.int64();
+        if (v >= 12) p.int32(); // last_fetched_epoch
         if (v >= 5) p.int64(); // log_start_offset (a follower's)
-        return { partition, fetchOffset, maxBytes: p.int32() };
+        const fetched = { partition, fetchOffset, maxBytes: p.int32() };
+        p.tags();
+        return fetched;
       }, 16),
-    }),
-    6,
-  );
-  if (v >= 7) r.array((t) => ({ topic: t.string(), partitions: t.array((p) => p.int32(), 4) }), 6);
+    };
+    t.tags();
+    return topic;
+  }, 6);
+  if (v >= 7)
+    r.array((t) => {
+      const forgotten = { topic: v >= 13 ? t.uuid() : t.string(), partitions: t.array((p) => p.int32(), 4) };
+      t.tags();
+      return forgotten;
+    }, 6);
   if (v >= 11) r.string(); // rack_id
+  r.tags();
 
   let result = collect(ctx, topics, maxBytes);
   if (result.bytes < minBytes && !result.hasError && maxWaitMs > 0) {
+    // Unknown topics answered with an error above: every name here is known.
     const wanted = topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partition })),
+      t.partitions.map((p) => ({ topic: t.name ?? '', partition: p.partition })),
     );
     await ctx.waitForAppend(wanted, maxWaitMs);
     result = collect(ctx, topics, maxBytes);
   }
 
-  const w = new Writer(1024);
+  const w = responseWriter(header, 1024);
   w.int32(0); // throttle_time_ms
   if (v >= 7) w.int16(KafkaError.NONE).int32(0); // error_code, session_id
   w.array(result.topics, (w, t) => {
-    w.string(t.name);
+    if (v >= 13) w.uuid(t.id);
+    else w.string(t.name ?? '');
     w.array(t.partitions, (w, p) => {
       w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
       w.int64(p.highWatermark); // last_stable_offset = HWM: no transactions
       if (v >= 5) w.int64(p.logStartOffset);
-      w.int32(0); // aborted_transactions: empty
+      w.size(0); // aborted_transactions: empty
       if (v >= 11) w.int32(-1); // preferred_read_replica
-      w.int32(p.bytes);
+      w.size(p.bytes);
       for (const chunk of p.chunks) w.raw(chunk);
+      w.tags();
     });
+    w.tags();
   });
-  return w;
+  return w.tags();
 };
 
 function collect(
   ctx: BrokerContext,
-  topics: Array<{ name: string; partitions: FetchPartition[] }>,
+  topics: Array<{ name: string | null; id: string | undefined; partitions: FetchPartition[] }>,
   maxBytes: number,
 ) {
   let budget = Math.max(0, maxBytes);
   let bytes = 0;
   let hasError = false;
   const out = topics.map((t) => {
-    const topic = ctx.topics.get(t.name);
+    const topic = t.name === null ? undefined : ctx.topics.get(t.name);
+    const missing = t.name === null ? KafkaError.UNKNOWN_TOPIC_ID : KafkaError.UNKNOWN_TOPIC_OR_PARTITION;
     return {
       name: t.name,
+      id: t.id,
       partitions: t.partitions.map((p): PartitionData => {
         const log = topic?.partitions[p.partition];
         if (log === undefined) {
           hasError = true;
           return {
             partition: p.partition,
-            errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION,
+            errorCode: missing,
             highWatermark: -1,
             logStartOffset: -1,
             chunks: [],
@@ -122,19 +141,27 @@ function collect(
   return { topics: out, bytes, hasError };
 }
 
-/** ListOffsets v1–v3: -1 latest (HWM = LSO), -2 earliest, t ≥ 0 by timestamp. */
+/** ListOffsets v1–v6: -1 latest (HWM = LSO), -2 earliest, t ≥ 0 by timestamp. */
 export const listOffsets: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   r.int32(); // replica_id
   if (v >= 2) r.int8(); // isolation_level
-  const topics = r.array(
-    (t) => ({
+  const topics = r.array((t) => {
+    const topic = {
       name: t.string(),
-      partitions: t.array((p) => ({ partition: p.int32(), timestamp: p.int64() }), 12),
-    }),
-    6,
-  );
-  const w = new Writer();
+      partitions: t.array((p) => {
+        const partition = p.int32();
+        if (v >= 4) p.int32(); // current_leader_epoch
+        const asked = { partition, timestamp: p.int64() };
+        p.tags();
+        return asked;
+      }, 12),
+    };
+    t.tags();
+    return topic;
+  }, 6);
+  r.tags();
+  const w = responseWriter(header);
   if (v >= 2) w.int32(0);
   w.array(topics, (w, t) => {
     const topic = ctx.topics.get(t.name);
@@ -142,19 +169,20 @@ export const listOffsets: ApiHandler = (ctx, r, header) => {
     w.array(t.partitions, (w, p) => {
       const log = topic?.partitions[p.partition];
       w.int32(p.partition);
-      if (log === undefined) {
-        w.int16(KafkaError.UNKNOWN_TOPIC_OR_PARTITION).int64(-1).int64(-1);
-        return;
-      }
-      if (p.timestamp === -1) w.int16(0).int64(-1).int64(log.highWatermark);
-      else if (p.timestamp === -2) w.int16(0).int64(-1).int64(log.logStartOffset);
+      let answer: { errorCode: number; timestamp: number; offset: number };
+      if (log === undefined)
+        answer = { errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1 };
+      else if (p.timestamp === -1) answer = { errorCode: 0, timestamp: -1, offset: log.highWatermark };
+      else if (p.timestamp === -2) answer = { errorCode: 0, timestamp: -1, offset: log.logStartOffset };
       else {
         const hit = log.offsetForTimestamp(p.timestamp);
-        w.int16(0)
-          .int64(hit?.timestamp ?? -1)
-          .int64(hit?.offset ?? -1);
+        answer = { errorCode: 0, timestamp: hit?.timestamp ?? -1, offset: hit?.offset ?? -1 };
       }
+      w.int16(answer.errorCode).int64(answer.timestamp).int64(answer.offset);
+      if (v >= 4) w.int32(log === undefined ? -1 : 0); // leader_epoch
+      w.tags();
     });
+    w.tags();
   });
-  return w;
+  return w.tags();
 };

@@ -1,5 +1,5 @@
-import { checkBatch, KafkaError, stampLogAppendTime, Writer } from '../../kafka-protocol/index.js';
-import type { ApiHandler, BrokerContext } from '../context.js';
+import { checkBatch, KafkaError, stampLogAppendTime, type Writer } from '../../kafka-protocol/index.js';
+import { type ApiHandler, type BrokerContext, type RequestHeader, responseWriter } from '../context.js';
 import type { PartitionLog } from '../log/partition-log.js';
 
 interface PartitionResult {
@@ -13,7 +13,7 @@ interface PartitionResult {
 }
 
 /**
- * Produce v3–v7: one record batch v2 per partition, validated, appended verbatim. With acks ≠ 0
+ * Produce v3–v10: one record batch v2 per partition, validated, appended verbatim. With acks ≠ 0
  * the response waits for the partitions' group commit (`PartitionLog.commit`): a producer is
  * told a batch is accepted only once it is on stable storage, and consumers see it from then.
  */
@@ -21,13 +21,19 @@ export const produce: ApiHandler = (ctx, r, header) => {
   const transactionalId = r.nullableString();
   const acks = r.int16();
   r.int32(); // timeout_ms: no replicas to wait for; at most the local fsync of a group commit
-  const topics = r.array(
-    (t) => ({
+  const topics = r.array((t) => {
+    const topic = {
       name: t.string(),
-      partitions: t.array((p) => ({ index: p.int32(), records: p.nullableBytes() }), 8),
-    }),
-    6,
-  );
+      partitions: t.array((p) => {
+        const partition = { index: p.int32(), records: p.nullableBytes() };
+        p.tags();
+        return partition;
+      }, 8),
+    };
+    t.tags();
+    return topic;
+  }, 6);
+  r.tags();
   const results = topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((p): PartitionResult => {
@@ -40,7 +46,7 @@ export const produce: ApiHandler = (ctx, r, header) => {
   let waiting = 1;
   const response = new Promise<Writer | null>((resolve) => {
     const committed = () => {
-      if (--waiting === 0) resolve(acks === 0 ? null : produceResponse(results, header.apiVersion));
+      if (--waiting === 0) resolve(acks === 0 ? null : produceResponse(results, header));
     };
     for (const topic of results) {
       for (const p of topic.partitions) {
@@ -65,19 +71,23 @@ export const produce: ApiHandler = (ctx, r, header) => {
 
 function produceResponse(
   results: Array<{ name: string; partitions: PartitionResult[] }>,
-  apiVersion: number,
+  header: RequestHeader,
 ): Writer {
-  const w = new Writer();
+  const v = header.apiVersion;
+  const w = responseWriter(header);
   w.array(results, (w, t) => {
     w.string(t.name);
     w.array(t.partitions, (w, p) => {
       w.int32(p.index).int16(p.errorCode).int64(p.baseOffset);
-      if (apiVersion >= 2) w.int64(p.logAppendTime);
-      if (apiVersion >= 5) w.int64(p.logStartOffset);
+      if (v >= 2) w.int64(p.logAppendTime);
+      if (v >= 5) w.int64(p.logStartOffset);
+      if (v >= 8) w.size(0).nullableString(null); // record_errors, error_message
+      w.tags();
     });
+    w.tags();
   });
   w.int32(0); // throttle_time_ms
-  return w;
+  return w.tags();
 }
 
 function fail(index: number, errorCode: number): PartitionResult {
@@ -146,14 +156,22 @@ function appendPartition(
   };
 }
 
-/** InitProducerId v0–v1: idempotent producers only; transactions are not supported. */
-export const initProducerId: ApiHandler = (ctx, r) => {
+/**
+ * InitProducerId v0–v4: idempotent producers only; transactions are not supported. A producer
+ * re-initialising with its id and epoch (v3+) gets a new id: sequences start over either way.
+ */
+export const initProducerId: ApiHandler = (ctx, r, header) => {
   const transactionalId = r.nullableString();
   r.int32(); // transaction_timeout_ms
-  const w = new Writer().int32(0);
+  if (header.apiVersion >= 3) {
+    r.int64(); // producer_id
+    r.int16(); // producer_epoch
+  }
+  r.tags();
+  const w = responseWriter(header).int32(0);
   if (transactionalId !== null) {
-    return w.int16(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED).int64(-1).int16(-1);
+    return w.int16(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED).int64(-1).int16(-1).tags();
   }
   const { producerId, producerEpoch } = ctx.producers.allocate();
-  return w.int16(KafkaError.NONE).int64(producerId).int16(producerEpoch);
+  return w.int16(KafkaError.NONE).int64(producerId).int16(producerEpoch).tags();
 };

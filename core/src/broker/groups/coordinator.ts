@@ -14,6 +14,8 @@ export interface JoinRequest {
   protocols: Array<{ name: string; metadata: Buffer }>;
   clientId: string;
   clientHost: string;
+  /** JoinGroup v4+: an empty member id is answered MEMBER_ID_REQUIRED with one to join with. */
+  requireKnownMemberId: boolean;
 }
 
 export interface JoinResponse {
@@ -101,21 +103,28 @@ export class GroupCoordinator {
       const supported = this.#commonProtocols(group, req.protocols);
       if (supported.length === 0) return fail(KafkaError.INCONSISTENT_GROUP_PROTOCOL);
     }
-    if (req.memberId === '') {
-      const memberId = `${req.clientId}-${randomUUID()}`;
-      const timer = setTimeout(() => group.pending.delete(memberId), req.sessionTimeoutMs);
-      timer.unref();
-      group.pending.set(memberId, timer);
-      return fail(KafkaError.MEMBER_ID_REQUIRED, memberId);
+    let memberId = req.memberId;
+    if (memberId === '') {
+      memberId = `${req.clientId}-${randomUUID()}`;
+      // KIP-394: from JoinGroup v4 a new member first learns its id (MEMBER_ID_REQUIRED) and joins
+      // with it; v0–v3 clients do not know that error and join at once with the id we give.
+      if (req.requireKnownMemberId) {
+        const timer = setTimeout(() => group.pending.delete(memberId), req.sessionTimeoutMs);
+        timer.unref();
+        group.pending.set(memberId, timer);
+        return fail(KafkaError.MEMBER_ID_REQUIRED, memberId);
+      }
     }
-    let member = group.members.get(req.memberId);
+    let member = group.members.get(memberId);
     if (member === undefined) {
-      const pendingTimer = group.pending.get(req.memberId);
-      if (pendingTimer === undefined) return fail(KafkaError.UNKNOWN_MEMBER_ID);
-      clearTimeout(pendingTimer);
-      group.pending.delete(req.memberId);
+      if (req.memberId !== '') {
+        const pendingTimer = group.pending.get(req.memberId);
+        if (pendingTimer === undefined) return fail(KafkaError.UNKNOWN_MEMBER_ID);
+        clearTimeout(pendingTimer);
+        group.pending.delete(req.memberId);
+      }
       member = {
-        id: req.memberId,
+        id: memberId,
         clientId: req.clientId,
         clientHost: req.clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CorruptionReporter, type LogSettings, PartitionLog } from './partition-log.js';
@@ -9,10 +10,14 @@ export interface TopicConfig {
   retentionBytes?: number;
   /** Producer timestamps (CreateTime) unless LogAppendTime. */
   logAppendTime: boolean;
+  /** The topic id (KIP-516), 32 hex digits: given at creation, kept across restarts. */
+  id?: string;
 }
 
 export interface Topic {
   readonly name: string;
+  /** The topic id (KIP-516): 32 hex digits, never the zero UUID. */
+  readonly id: string;
   readonly config: TopicConfig;
   readonly partitions: PartitionLog[];
 }
@@ -22,6 +27,7 @@ export type LogDefaults = Omit<LogSettings, 'compacted'>;
 /** All topics and their partition logs; topic metadata persisted in `<dir>/topics.json`. */
 export class TopicStore {
   readonly #topics = new Map<string, Topic>();
+  readonly #byId = new Map<string, Topic>();
 
   constructor(
     readonly dir: string | null,
@@ -34,6 +40,12 @@ export class TopicStore {
     if (!fs.existsSync(metaFile)) return;
     const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Record<string, TopicConfig>;
     for (const [name, config] of Object.entries(meta)) this.#open(name, config);
+    // Stores written before topic ids: the ids just given are kept from now on.
+    if (Object.values(meta).some((config) => config.id === undefined)) this.#persist();
+  }
+
+  byId(id: string): Topic | undefined {
+    return this.#byId.get(id);
   }
 
   get(name: string): Topic | undefined {
@@ -59,6 +71,7 @@ export class TopicStore {
     if (topic === undefined) return false;
     for (const log of topic.partitions) log.remove();
     this.#topics.delete(name);
+    this.#byId.delete(topic.id);
     this.#persist();
     return true;
   }
@@ -85,8 +98,10 @@ export class TopicStore {
           this.onCorruption,
         ),
     );
-    const topic = { name, config, partitions };
+    const id = config.id ?? randomUUID().replaceAll('-', '');
+    const topic = { name, id, config: { ...config, id }, partitions };
     this.#topics.set(name, topic);
+    this.#byId.set(id, topic);
     return topic;
   }
 
