@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   envelope: async () => (await import('./envelope.bench.js')).default,
   broker: async () => (await import('./broker.bench.js')).default,
   bus: async () => (await import('./bus.bench.js')).default,
+  rebalance: async () => (await import('./rebalance.bench.js')).default,
   geofence: async () => (await import('./geofence.bench.js')).default,
   ingest: async () => (await import('./ingest.bench.js')).default,
   offers: async () => (await import('./offers.bench.js')).default,

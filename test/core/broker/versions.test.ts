@@ -94,7 +94,7 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
     const produced = await produceV10.api.async(connection, -1, 5000, [
       { topic: 'newest', partition: 1, key: Buffer.from('k'), value: Buffer.from('hello') },
     ]);
-    expect(produced.responses[0]!.partitionResponses[0]).toMatchObject({
+    expect((produced as produceV10.ProduceResponse).responses[0]!.partitionResponses[0]).toMatchObject({
       index: 1,
       errorCode: 0,
       baseOffset: 0n,
@@ -128,14 +128,14 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
     const partition = fetched.responses[0]!.partitions[0]!;
     expect(fetched.responses[0]!.topicId).toBe(topicId);
     expect(partition.highWatermark).toBe(1n);
-    expect(partition.records?.[0]?.records[0]?.value.toString()).toBe('hello');
+    expect(partition.records?.[0]?.records[0]?.value?.toString()).toBe('hello');
 
     const offsets = await listOffsetsV6.api.async(connection, -1, 0, [
       { name: 'newest', partitions: [{ partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -1n }] },
     ]);
     expect(offsets.topics[0]!.partitions[0]!.offset).toBe(1n);
 
-    await deleteTopicsV6.api.async(connection, [{ name: null, topicId }], 1000);
+    await deleteTopicsV6.api.async(connection, [{ name: null as unknown as string, topicId }], 1000);
     expect(broker.topics.get('newest')).toBeUndefined();
   });
 
@@ -157,7 +157,7 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
       'newest-group',
       10_000,
       10_000,
-      first.memberId,
+      first.memberId!,
       null,
       'consumer',
       protocols,
@@ -168,14 +168,14 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
       connection,
       'newest-group',
       joined.generationId,
-      joined.memberId,
+      joined.memberId!,
       null,
       'consumer',
       'range',
-      [{ memberId: joined.memberId, assignment: Buffer.from('a') }],
+      [{ memberId: joined.memberId!, assignment: Buffer.from('a') }],
     );
     expect(synced.assignment.toString()).toBe('a');
-    await heartbeatV4.api.async(connection, 'newest-group', joined.generationId, joined.memberId, null);
+    await heartbeatV4.api.async(connection, 'newest-group', joined.generationId, joined.memberId!, null);
     broker.createTopic('newest-offsets', { partitions: 1 });
     await offsetCommitV8.api.async(connection, 'newest-group', joined.generationId, joined.memberId, null, [
       {
@@ -188,8 +188,12 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
     const fetched = await offsetFetchV8.api.async(
       connection,
       [
-        { groupId: 'newest-group', topics: [{ name: 'newest-offsets', partitionIndexes: [0] }] },
-        { groupId: 'other-group', topics: null },
+        {
+          groupId: 'newest-group',
+          memberEpoch: -1,
+          topics: [{ name: 'newest-offsets', partitionIndexes: [0] }],
+        },
+        { groupId: 'other-group', memberEpoch: -1, topics: null as never },
       ],
       false,
     );
@@ -200,10 +204,10 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
     expect(fetched.groups[1]).toMatchObject({ groupId: 'other-group', topics: [] });
     const described = await describeGroupsV5.api.async(connection, ['newest-group'], true);
     expect(described.groups[0]).toMatchObject({ groupId: 'newest-group', groupState: 'Stable' });
-    const listed = await listGroupsV4.api.async(connection, ['STABLE']);
+    const listed = await listGroupsV4.api.async(connection, ['STABLE'], []);
     expect(listed.groups.map((g) => [g.groupId, g.groupState])).toEqual([['newest-group', 'Stable']]);
     const left = await leaveGroupV5.api.async(connection, 'newest-group', [
-      { memberId: joined.memberId, groupInstanceId: null, reason: 'done' },
+      { memberId: joined.memberId!, groupInstanceId: null, reason: 'done' },
     ]);
     expect(left.members[0]).toMatchObject({ memberId: joined.memberId, errorCode: 0 });
   });
