@@ -12,7 +12,7 @@ import {
   joinGroupV9,
   leaveGroupV5,
   listGroupsV4,
-  listOffsetsV6,
+  listOffsetsV8,
   metadataV12,
   offsetCommitV8,
   offsetFetchV8,
@@ -34,7 +34,7 @@ import { RawKafkaClient } from '../../helpers/raw-kafka.js';
 const NEWEST: Record<string, number> = {
   Produce: produceV10.api.version,
   Fetch: fetchV16.api.version,
-  ListOffsets: listOffsetsV6.api.version,
+  ListOffsets: listOffsetsV8.api.version,
   Metadata: metadataV12.api.version,
   OffsetCommit: offsetCommitV8.api.version,
   OffsetFetch: offsetFetchV8.api.version,
@@ -130,10 +130,26 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
     expect(partition.highWatermark).toBe(1n);
     expect(partition.records?.[0]?.records[0]?.value?.toString()).toBe('hello');
 
-    const offsets = await listOffsetsV6.api.async(connection, -1, 0, [
+    const offsets = await listOffsetsV8.api.async(connection, -1, 0, [
       { name: 'newest', partitions: [{ partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -1n }] },
     ]);
     expect(offsets.topics[0]!.partitions[0]!.offset).toBe(1n);
+    // A later timestamp at offset 1: v7's max timestamp (KIP-734) finds it; v8's earliest local is
+    // the earliest, its latest tiered none (nothing is tiered here).
+    await produceV10.api.async(connection, -1, 5000, [
+      { topic: 'newest', partition: 1, value: Buffer.from('later'), timestamp: BigInt(Date.now() + 60_000) },
+    ]);
+    const special = await listOffsetsV8.api.async(connection, -1, 0, [
+      {
+        name: 'newest',
+        partitions: [-3n, -4n, -5n].map((timestamp) => ({
+          partitionIndex: 1,
+          currentLeaderEpoch: -1,
+          timestamp,
+        })),
+      },
+    ]);
+    expect(special.topics[0]!.partitions.map((p) => p.offset)).toEqual([1n, 0n, -1n]);
 
     await deleteTopicsV6.api.async(connection, [{ name: null as unknown as string, topicId }], 1000);
     expect(broker.topics.get('newest')).toBeUndefined();

@@ -66,7 +66,7 @@ export function unsupportedApiVersionsResponse(): Writer {
 export const API_SPECS: readonly ApiSpec[] = [
   { key: 0, name: 'Produce', maxVersion: 10, minImplemented: 3, flexibleFrom: 9, handler: produce },
   { key: 1, name: 'Fetch', maxVersion: 16, minImplemented: 4, flexibleFrom: 12, handler: fetch },
-  { key: 2, name: 'ListOffsets', maxVersion: 6, minImplemented: 1, flexibleFrom: 6, handler: listOffsets },
+  { key: 2, name: 'ListOffsets', maxVersion: 8, minImplemented: 1, flexibleFrom: 6, handler: listOffsets },
   { key: 3, name: 'Metadata', maxVersion: 12, minImplemented: 0, flexibleFrom: 9, handler: metadata },
   { key: 8, name: 'OffsetCommit', maxVersion: 8, minImplemented: 2, flexibleFrom: 8, handler: offsetCommit },
   { key: 9, name: 'OffsetFetch', maxVersion: 8, minImplemented: 1, flexibleFrom: 6, handler: offsetFetch },

@@ -141,7 +141,7 @@ function collect(
   return { topics: out, bytes, hasError };
 }
 
-/** ListOffsets v1–v6: -1 latest (HWM = LSO), -2 earliest, t ≥ 0 by timestamp. */
+/** ListOffsets v1–v8: -1 latest (HWM = LSO), -2 earliest, -3 max timestamp, -4 earliest local, -5 latest tiered, t ≥ 0 by timestamp. */
 export const listOffsets: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   r.int32(); // replica_id
@@ -173,7 +173,16 @@ export const listOffsets: ApiHandler = (ctx, r, header) => {
       if (log === undefined)
         answer = { errorCode: KafkaError.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1 };
       else if (p.timestamp === -1) answer = { errorCode: 0, timestamp: -1, offset: log.highWatermark };
-      else if (p.timestamp === -2) answer = { errorCode: 0, timestamp: -1, offset: log.logStartOffset };
+      // -2 earliest; -4 earliest local (v8, KIP-1005): the same here, nothing is tiered.
+      else if (p.timestamp === -2 || p.timestamp === -4)
+        answer = { errorCode: 0, timestamp: -1, offset: log.logStartOffset };
+      else if (p.timestamp === -3) {
+        // v7 (KIP-734): the record with the largest timestamp.
+        const hit = log.maxTimestampOffset();
+        answer = { errorCode: 0, timestamp: hit?.timestamp ?? -1, offset: hit?.offset ?? -1 };
+      }
+      // -5 latest tiered (v8): nothing is in remote storage.
+      else if (p.timestamp === -5) answer = { errorCode: 0, timestamp: -1, offset: -1 };
       else {
         const hit = log.offsetForTimestamp(p.timestamp);
         answer = { errorCode: 0, timestamp: hit?.timestamp ?? -1, offset: hit?.offset ?? -1 };

@@ -235,6 +235,13 @@ export class PartitionLog {
     return null;
   }
 
+  /** The first record with the largest timestamp (ListOffsets -3, KIP-734), or null when there is none. */
+  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+    let max = -1;
+    for (const seg of this.#segments) if (seg.index.count > 0) max = Math.max(max, seg.index.maxTimestamp);
+    return max < 0 ? null : this.offsetForTimestamp(max);
+  }
+
   /** Forces everything appended to stable storage now, on the event loop (the interval flush, shutdown). */
   sync(): void {
     this.#segments.at(-1)?.file.sync();
