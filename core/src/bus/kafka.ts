@@ -100,7 +100,11 @@ export function busConnectError(error: unknown, brokers: readonly string[]): unk
         cause: error,
       },
     );
-  if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSNumberOfRetriesExceeded')
+  if (
+    e.name === 'KafkaJSConnectionError' ||
+    e.name === 'KafkaJSConnectionClosedError' ||
+    e.name === 'KafkaJSNumberOfRetriesExceeded'
+  )
     return new HexcastError(
       'HX_BUS_CONNECT_FAILED',
       `cannot talk to the brokers (${where}): ${e.message}; a listener that requires TLS or SASL closes plaintext or unauthenticated clients (KAFKA_SSL, KAFKA_SASL_MECHANISM)`,

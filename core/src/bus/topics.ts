@@ -12,10 +12,6 @@ export async function ensureTopics(
   const admin = kafka.admin();
   try {
     await admin.connect();
-  } catch (error) {
-    throw busConnectError(error, brokers);
-  }
-  try {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
@@ -45,6 +41,9 @@ export async function ensureTopics(
       }
     }
     return { created: missing.map((s) => s.name) };
+  } catch (error) {
+    // Refused credentials, TLS, a listener that closes us: coded errors that name the cause.
+    throw busConnectError(error, brokers);
   } finally {
     await admin.disconnect();
   }

@@ -215,6 +215,24 @@ describe('the bus over TLS and SASL against the embedded broker (TLS listener, S
         reason: 'unauthenticated',
       }),
     ).toBe(before + 1);
+    // The kafkajs side of a process (the topic catalogue check at start): the same, coded.
+    const config = loadConfig({
+      env: {
+        KAFKA_BROKERS: broker.tlsBootstrap,
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA: path.join(TLS_DIR, 'ca.pem'),
+      },
+    });
+    await expect(
+      ensureTopics(
+        createKafka({ config, logger: silentLogger() }),
+        [{ name: 'x', partitions: 1 } as never],
+        [broker.tlsBootstrap!],
+      ),
+    ).rejects.toMatchObject({
+      code: 'HX_BUS_CONNECT_FAILED',
+      message: expect.stringContaining('KAFKA_SASL_MECHANISM'),
+    });
   });
 
   it('plaintext to the TLS listener is refused; a broker certificate from an untrusted CA is HX_BUS_TLS_FAILED', async () => {
