@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   bus: async () => (await import('./bus.bench.js')).default,
   rebalance: async () => (await import('./rebalance.bench.js')).default,
   geofence: async () => (await import('./geofence.bench.js')).default,
+  'geo-start': async () => (await import('./geo-start.bench.js')).default,
   ingest: async () => (await import('./ingest.bench.js')).default,
   offers: async () => (await import('./offers.bench.js')).default,
   e2e: async () => (await import('./e2e.bench.js')).default,

@@ -70,3 +70,27 @@ export function frame(payload: Buffer): Buffer {
   size.writeInt32BE(payload.length);
   return Buffer.concat([size, payload]);
 }
+
+/** Classic (non-flexible) Kafka encodings, built by hand for hand-made frames. */
+export const classic = {
+  i8: (v: number) => Buffer.from([v & 0xff]),
+  i16: (v: number) => {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    return b;
+  },
+  i32: (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    return b;
+  },
+  i64: (v: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(v));
+    return b;
+  },
+  str: (s: string | null) =>
+    s === null ? classic.i16(-1) : Buffer.concat([classic.i16(Buffer.byteLength(s)), Buffer.from(s)]),
+  bytes: (b: Buffer) => Buffer.concat([classic.i32(b.length), b]),
+  arr: (items: Buffer[]) => Buffer.concat([classic.i32(items.length), ...items]),
+};

@@ -175,7 +175,9 @@ export class Connection {
         sasl,
       });
       // Response header v1 (tagged fields) for flexible versions, but ApiVersions always v0 (KIP-511).
-      if (response !== null) this.#respond(correlationId, response, flexible && apiKey !== API_VERSIONS_KEY);
+      // A flexible body ends with its tagged fields (none); ApiVersions writes its own.
+      if (response !== null)
+        this.#respond(correlationId, response.tags(), flexible && apiKey !== API_VERSIONS_KEY);
       if (sasl?.failed) {
         // As Kafka: a failed authentication gets its answer, then the connection ends.
         this.options.metrics.rejected.inc({ reason: 'authentication-failed' });

@@ -107,6 +107,19 @@ export class Reader {
     return this.nullableArray(read, minElementBytes) ?? [];
   }
 
+  /** An array of structs: in flexible versions each element ends with its tagged fields. */
+  structs<T>(read: (r: Reader) => T, minElementBytes = 1): T[] {
+    return this.nullableStructs(read, minElementBytes) ?? [];
+  }
+
+  nullableStructs<T>(read: (r: Reader) => T, minElementBytes = 1): T[] | null {
+    return this.nullableArray((r) => {
+      const element = read(r);
+      r.tags();
+      return element;
+    }, minElementBytes);
+  }
+
   /** Unsigned varint (flexible versions' lengths and tag counts). */
   uvarint(): number {
     let value = 0;

@@ -131,6 +131,14 @@ export class Writer {
     return this;
   }
 
+  /** An array of structs: in flexible versions each element ends with its tagged fields. */
+  structs<T>(items: readonly T[], write: (w: Writer, item: T) => void): this {
+    return this.array(items, (w, item) => {
+      write(w, item);
+      w.tags();
+    });
+  }
+
   nullableArray<T>(items: readonly T[] | null, write: (w: Writer, item: T) => void): this {
     if (items === null) return this.flexible ? this.uvarint(0) : this.int32(-1);
     return this.array(items, write);

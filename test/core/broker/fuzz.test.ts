@@ -1,27 +1,9 @@
 import { type Broker, encodeBatch } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
-import { RawKafkaClient } from '../../helpers/raw-kafka.js';
+import { classic, RawKafkaClient } from '../../helpers/raw-kafka.js';
 
-/** Minimal body builder for seed requests. */
-const i8 = (v: number) => Buffer.from([v & 0xff]);
-const i16 = (v: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v);
-  return b;
-};
-const i32 = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  return b;
-};
-const i64 = (v: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(BigInt(v));
-  return b;
-};
-const str = (s: string) => Buffer.concat([i16(Buffer.byteLength(s)), Buffer.from(s)]);
-const bytes = (b: Buffer) => Buffer.concat([i32(b.length), b]);
+const { i8, i16, i32, i64, str, bytes } = classic;
 const cat = (...parts: Buffer[]) => Buffer.concat(parts);
 
 function header(apiKey: number, version: number, correlationId: number): Buffer {

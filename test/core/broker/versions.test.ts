@@ -23,7 +23,7 @@ import {
 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
-import { RawKafkaClient } from '../../helpers/raw-kafka.js';
+import { classic, RawKafkaClient } from '../../helpers/raw-kafka.js';
 
 /**
  * Every API the broker serves, on the wire at the newest version it advertises (encoded and
@@ -244,27 +244,7 @@ describe('every advertised API at its newest version (@platformatic/kafka codec)
   });
 });
 
-/** Classic (non-flexible) encodings, built by hand. */
-const i8 = (v: number) => Buffer.from([v & 0xff]);
-const i16 = (v: number) => {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v);
-  return b;
-};
-const i32 = (v: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  return b;
-};
-const i64 = (v: number) => {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(BigInt(v));
-  return b;
-};
-const str = (s: string | null) =>
-  s === null ? i16(-1) : Buffer.concat([i16(Buffer.byteLength(s)), Buffer.from(s)]);
-const bytes = (b: Buffer) => Buffer.concat([i32(b.length), b]);
-const arr = (items: Buffer[]) => Buffer.concat([i32(items.length), ...items]);
+const { i8, i16, i32, i64, str, bytes, arr } = classic;
 
 /** Reads a classic response body field by field. */
 class Body {

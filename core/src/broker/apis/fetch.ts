@@ -30,34 +30,28 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
     r.int32(); // session_id
     r.int32(); // session_epoch
   }
-  const topics = r.array((t) => {
+  const topics = r.structs((t) => {
     // v13+: by topic id; an unknown id answers UNKNOWN_TOPIC_ID under that id.
     const id = v >= 13 ? t.uuid() : undefined;
-    const topic = {
+    return {
       name: id === undefined ? t.string() : (ctx.topics.byId(id)?.name ?? null),
       id,
-      partitions: t.array((p): FetchPartition => {
+      partitions: t.structs((p): FetchPartition => {
         const partition = p.int32();
         if (v >= 9) p.int32(); // current_leader_epoch
         const fetchOffset = p.int64();
         if (v >= 12) p.int32(); // last_fetched_epoch
         if (v >= 5) p.int64(); // log_start_offset (a follower's)
-        const fetched = { partition, fetchOffset, maxBytes: p.int32() };
-        p.tags();
-        return fetched;
+        return { partition, fetchOffset, maxBytes: p.int32() };
       }, 16),
     };
-    t.tags();
-    return topic;
   }, 6);
   if (v >= 7)
-    r.array((t) => {
-      const forgotten = { topic: v >= 13 ? t.uuid() : t.string(), partitions: t.array((p) => p.int32(), 4) };
-      t.tags();
-      return forgotten;
-    }, 6);
+    r.structs(
+      (t) => ({ topic: v >= 13 ? t.uuid() : t.string(), partitions: t.array((p) => p.int32(), 4) }),
+      6,
+    );
   if (v >= 11) r.string(); // rack_id
-  r.tags();
 
   let result = collect(ctx, topics, maxBytes);
   if (result.bytes < minBytes && !result.hasError && maxWaitMs > 0) {
@@ -72,10 +66,10 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
   const w = responseWriter(header, 1024);
   w.int32(0); // throttle_time_ms
   if (v >= 7) w.int16(KafkaError.NONE).int32(0); // error_code, session_id
-  w.array(result.topics, (w, t) => {
+  w.structs(result.topics, (w, t) => {
     if (v >= 13) w.uuid(t.id);
     else w.string(t.name ?? '');
-    w.array(t.partitions, (w, p) => {
+    w.structs(t.partitions, (w, p) => {
       w.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
       w.int64(p.highWatermark); // last_stable_offset = HWM: no transactions
       if (v >= 5) w.int64(p.logStartOffset);
@@ -83,11 +77,9 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
       if (v >= 11) w.int32(-1); // preferred_read_replica
       w.size(p.bytes);
       for (const chunk of p.chunks) w.raw(chunk);
-      w.tags();
     });
-    w.tags();
   });
-  return w.tags();
+  return w;
 };
 
 function collect(
@@ -146,27 +138,23 @@ export const listOffsets: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   r.int32(); // replica_id
   if (v >= 2) r.int8(); // isolation_level
-  const topics = r.array((t) => {
-    const topic = {
+  const topics = r.structs(
+    (t) => ({
       name: t.string(),
-      partitions: t.array((p) => {
+      partitions: t.structs((p) => {
         const partition = p.int32();
         if (v >= 4) p.int32(); // current_leader_epoch
-        const asked = { partition, timestamp: p.int64() };
-        p.tags();
-        return asked;
+        return { partition, timestamp: p.int64() };
       }, 12),
-    };
-    t.tags();
-    return topic;
-  }, 6);
-  r.tags();
+    }),
+    6,
+  );
   const w = responseWriter(header);
   if (v >= 2) w.int32(0);
-  w.array(topics, (w, t) => {
+  w.structs(topics, (w, t) => {
     const topic = ctx.topics.get(t.name);
     w.string(t.name);
-    w.array(t.partitions, (w, p) => {
+    w.structs(t.partitions, (w, p) => {
       const log = topic?.partitions[p.partition];
       w.int32(p.partition);
       let answer: { errorCode: number; timestamp: number; offset: number };
@@ -189,9 +177,7 @@ export const listOffsets: ApiHandler = (ctx, r, header) => {
       }
       w.int16(answer.errorCode).int64(answer.timestamp).int64(answer.offset);
       if (v >= 4) w.int32(log === undefined ? -1 : 0); // leader_epoch
-      w.tags();
     });
-    w.tags();
   });
-  return w.tags();
+  return w;
 };

@@ -13,25 +13,18 @@ export const findCoordinator: ApiHandler = (ctx, r, header, client) => {
   const key = v <= 3 ? r.string() : '';
   if (v >= 1) r.int8(); // key_type
   const keys = v >= 4 ? r.array((k) => k.string(), 1) : [key];
-  r.tags();
   const { host, port } = client.advertised;
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
   if (v >= 4) {
-    w.array(keys, (w, k) => {
-      w.string(k)
-        .int32(ctx.nodeId)
-        .string(host)
-        .int32(port)
-        .int16(KafkaError.NONE)
-        .nullableString(null)
-        .tags();
+    w.structs(keys, (w, k) => {
+      w.string(k).int32(ctx.nodeId).string(host).int32(port).int16(KafkaError.NONE).nullableString(null);
     });
-    return w.tags();
+    return w;
   }
   w.int16(KafkaError.NONE);
   if (v >= 1) w.nullableString(null);
-  return w.int32(ctx.nodeId).string(host).int32(port).tags();
+  return w.int32(ctx.nodeId).string(host).int32(port);
 };
 
 /** JoinGroup v0–v9; parks until the join phase completes. */
@@ -43,13 +36,8 @@ export const joinGroup: ApiHandler = async (ctx, r, header, client) => {
   const memberId = r.string();
   const groupInstanceId = v >= 5 ? r.nullableString() : null;
   const protocolType = r.string();
-  const protocols = r.array((p) => {
-    const protocol = { name: p.string(), metadata: Buffer.from(p.bytes()) };
-    p.tags();
-    return protocol;
-  }, 6);
+  const protocols = r.structs((p) => ({ name: p.string(), metadata: Buffer.from(p.bytes()) }), 6);
   if (v >= 8) r.nullableString(); // reason
-  r.tags();
   const res = await ctx.groups.join({
     groupId,
     sessionTimeoutMs,
@@ -69,12 +57,12 @@ export const joinGroup: ApiHandler = async (ctx, r, header, client) => {
   w.string(res.protocolName).string(res.leader);
   if (v >= 9) w.bool(false); // skip_assignment
   w.string(res.memberId);
-  w.array(res.members, (w, m) => {
+  w.structs(res.members, (w, m) => {
     w.string(m.memberId);
     if (v >= 5) w.nullableString(null);
-    w.bytes(m.metadata).tags();
+    w.bytes(m.metadata);
   });
-  return w.tags();
+  return w;
 };
 
 /** SyncGroup v0–v5; followers park until the leader's assignment arrives. */
@@ -86,18 +74,13 @@ export const syncGroup: ApiHandler = async (ctx, r, header) => {
   if (v >= 3) r.nullableString(); // group_instance_id
   const protocolType = v >= 5 ? r.nullableString() : null;
   const protocolName = v >= 5 ? r.nullableString() : null;
-  const assignments = r.array((a) => {
-    const assignment = { memberId: a.string(), assignment: Buffer.from(a.bytes()) };
-    a.tags();
-    return assignment;
-  }, 6);
-  r.tags();
+  const assignments = r.structs((a) => ({ memberId: a.string(), assignment: Buffer.from(a.bytes()) }), 6);
   const res = await ctx.groups.sync(groupId, generationId, memberId, assignments);
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
   w.int16(res.errorCode);
   if (v >= 5) w.nullableString(protocolType).nullableString(protocolName);
-  return w.bytes(res.assignment).tags();
+  return w.bytes(res.assignment);
 };
 
 /** Heartbeat v0–v4. */
@@ -106,10 +89,9 @@ export const heartbeat: ApiHandler = (ctx, r, header) => {
   const generationId = r.int32();
   const memberId = r.string();
   if (header.apiVersion >= 3) r.nullableString();
-  r.tags();
   const w = responseWriter(header);
   if (header.apiVersion >= 1) w.int32(0);
-  return w.int16(ctx.groups.heartbeat(groupId, generationId, memberId)).tags();
+  return w.int16(ctx.groups.heartbeat(groupId, generationId, memberId));
 };
 
 /** LeaveGroup v0–v5 (v3+ leaves several members at once). */
@@ -119,17 +101,15 @@ export const leaveGroup: ApiHandler = (ctx, r, header) => {
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
   if (v < 3) return w.int16(ctx.groups.leave(groupId, r.string()));
-  const members = r.array((m) => {
+  const members = r.structs((m) => {
     const member = { memberId: m.string(), instanceId: m.nullableString() };
     if (v >= 5) m.nullableString(); // reason
-    m.tags();
     return member;
   }, 4);
-  r.tags();
   const results = members.map((m) => ({ ...m, errorCode: ctx.groups.leave(groupId, m.memberId) }));
   w.int16(KafkaError.NONE);
-  w.array(results, (w, m) => w.string(m.memberId).nullableString(m.instanceId).int16(m.errorCode).tags());
-  return w.tags();
+  w.structs(results, (w, m) => w.string(m.memberId).nullableString(m.instanceId).int16(m.errorCode));
+  return w;
 };
 
 /** OffsetCommit v2–v8. Accepted in Stable and PreparingRebalance; admin commits need an empty group. */
@@ -140,32 +120,27 @@ export const offsetCommit: ApiHandler = (ctx, r, header) => {
   const memberId = r.string();
   if (v >= 7) r.nullableString(); // group_instance_id
   if (v >= 2 && v <= 4) r.int64(); // retention_time_ms
-  const topics = r.array((t) => {
-    const topic = {
+  const topics = r.structs(
+    (t) => ({
       name: t.string(),
-      partitions: t.array((p) => {
+      partitions: t.structs((p) => {
         const partition = p.int32();
         const offset = p.int64();
         if (v >= 6) p.int32(); // committed_leader_epoch
-        const entry = { partition, offset, metadata: p.nullableString() };
-        p.tags();
-        return entry;
+        return { partition, offset, metadata: p.nullableString() };
       }, 14),
-    };
-    t.tags();
-    return topic;
-  }, 6);
-  r.tags();
+    }),
+    6,
+  );
   const entries = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
   const errorCode = ctx.groups.commit(groupId, generationId, memberId, entries);
   const w = responseWriter(header);
   if (v >= 3) w.int32(0);
-  w.array(topics, (w, t) => {
+  w.structs(topics, (w, t) => {
     w.string(t.name);
-    w.array(t.partitions, (w, p) => w.int32(p.partition).int16(errorCode).tags());
-    w.tags();
+    w.structs(t.partitions, (w, p) => w.int32(p.partition).int16(errorCode));
   });
-  return w.tags();
+  return w;
 };
 
 interface FetchedTopic {
@@ -180,48 +155,39 @@ interface FetchedTopic {
 export const offsetFetch: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   const readTopics = () =>
-    r.nullableArray((t) => {
-      const topic: FetchedTopic = { name: t.string(), partitions: t.array((p) => p.int32(), 4) };
-      t.tags();
-      return topic;
-    }, 6);
+    r.nullableStructs(
+      (t): FetchedTopic => ({ name: t.string(), partitions: t.array((p) => p.int32(), 4) }),
+      6,
+    );
   const groups: Array<{ groupId: string; topics: FetchedTopic[] | null }> = [];
   if (v <= 7) groups.push({ groupId: r.string(), topics: readTopics() });
-  else
-    r.array((g) => {
-      groups.push({ groupId: g.string(), topics: readTopics() });
-      g.tags();
-    }, 2);
+  else r.structs((g) => groups.push({ groupId: g.string(), topics: readTopics() }), 2);
   if (v >= 7) r.bool(); // require_stable: no transactions, every offset is stable
-  r.tags();
 
   const w = responseWriter(header);
   if (v >= 3) w.int32(0);
   const writeTopics = (groupId: string, topics: FetchedTopic[]) =>
-    w.array(topics, (w, t) => {
+    w.structs(topics, (w, t) => {
       w.string(t.name);
-      w.array(t.partitions, (w, partition) => {
+      w.structs(t.partitions, (w, partition) => {
         const committed = ctx.groups.fetchOffset(groupId, t.name, partition);
         w.int32(partition).int64(committed?.offset ?? -1);
         if (v >= 5) w.int32(-1); // committed_leader_epoch
-        w.nullableString(committed?.metadata ?? '')
-          .int16(KafkaError.NONE)
-          .tags();
+        w.nullableString(committed?.metadata ?? '').int16(KafkaError.NONE);
       });
-      w.tags();
     });
   if (v <= 7) {
     const [group] = groups;
     writeTopics(group!.groupId, group!.topics ?? committedTopics(ctx, group!.groupId));
     if (v >= 2) w.int16(KafkaError.NONE);
-    return w.tags();
+    return w;
   }
-  w.array(groups, (w, g) => {
+  w.structs(groups, (w, g) => {
     w.string(g.groupId);
     writeTopics(g.groupId, g.topics ?? committedTopics(ctx, g.groupId));
-    w.int16(KafkaError.NONE).tags();
+    w.int16(KafkaError.NONE);
   });
-  return w.tags();
+  return w;
 };
 
 function committedTopics(ctx: BrokerContext, groupId: string): FetchedTopic[] {
@@ -237,28 +203,25 @@ export const describeGroups: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   const ids = r.array((g) => g.string(), 2);
   if (v >= 3) r.bool(); // include_authorized_operations
-  r.tags();
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
-  w.array(ids, (w, id) => {
+  w.structs(ids, (w, id) => {
     const g = ctx.groups.describe(id);
     w.int16(KafkaError.NONE).string(id).string(g.state).string(g.protocolType).string(g.protocol);
-    w.array(g.members, (w, m) => {
+    w.structs(g.members, (w, m) => {
       w.string(m.memberId);
       if (v >= 4) w.nullableString(null); // group_instance_id
-      w.string(m.clientId).string(m.clientHost).bytes(m.metadata).bytes(m.assignment).tags();
+      w.string(m.clientId).string(m.clientHost).bytes(m.metadata).bytes(m.assignment);
     });
     if (v >= 3) w.int32(AUTHORIZED_OPERATIONS_OMITTED);
-    w.tags();
   });
-  return w.tags();
+  return w;
 };
 
 /** ListGroups v0–v4 (v4 filters by state and answers each group's state). */
 export const listGroups: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
   const states = v >= 4 ? r.array((s) => s.string(), 1) : [];
-  r.tags();
   const wanted = new Set(states.map((s) => s.toLowerCase()));
   const groups = ctx.groups
     .list()
@@ -267,10 +230,9 @@ export const listGroups: ApiHandler = (ctx, r, header) => {
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
   w.int16(KafkaError.NONE);
-  w.array(groups, (w, g) => {
+  w.structs(groups, (w, g) => {
     w.string(g.groupId).string(g.protocolType);
     if (v >= 4) w.string(g.state);
-    w.tags();
   });
-  return w.tags();
+  return w;
 };

@@ -14,31 +14,28 @@ export function isLegalTopicName(name: string): boolean {
  */
 export const metadata: ApiHandler = (ctx, r, header, client) => {
   const v = header.apiVersion;
-  const requested = r.nullableArray((t) => {
+  const requested = r.nullableStructs((t) => {
     const id = v >= 10 ? t.uuid() : ZERO_UUID;
     const name = t.nullableString();
-    t.tags();
     // A topic asked for by id alone (v12 names are nullable): its name, or null when unknown.
     return name ?? ctx.topics.byId(id)?.name ?? null;
   }, 2);
   const allowAutoCreate = v >= 4 ? r.bool() : true;
   if (v >= 8 && v <= 10) r.bool(); // include_cluster_authorized_operations
   if (v >= 8) r.bool(); // include_topic_authorized_operations
-  r.tags();
   const names: Array<string | null> =
     requested === null || (v === 0 && requested.length === 0) ? ctx.topics.names() : requested;
   const { host, port } = client.advertised;
 
   const w = responseWriter(header, 512);
   if (v >= 3) w.int32(0);
-  w.array([ctx.nodeId], (w, id) => {
+  w.structs([ctx.nodeId], (w, id) => {
     w.int32(id).string(host).int32(port);
     if (v >= 1) w.nullableString(null); // rack
-    w.tags();
   });
   if (v >= 2) w.nullableString(ctx.clusterId);
   if (v >= 1) w.int32(ctx.nodeId); // controller_id: this node, so admin requests come here
-  w.array(names, (w, name) => {
+  w.structs(names, (w, name) => {
     const { errorCode, topic } =
       name === null ? { errorCode: KafkaError.UNKNOWN_TOPIC_ID } : resolveTopic(ctx, name, allowAutoCreate);
     w.int16(errorCode);
@@ -46,19 +43,17 @@ export const metadata: ApiHandler = (ctx, r, header, client) => {
     else w.string(name ?? '');
     if (v >= 10) w.uuid(topic?.id);
     if (v >= 1) w.bool(false);
-    w.array(topic?.partitions ?? [], (w, log) => {
+    w.structs(topic?.partitions ?? [], (w, log) => {
       w.int16(KafkaError.NONE).int32(log.partition).int32(ctx.nodeId);
       if (v >= 7) w.int32(0); // leader_epoch
       w.array([ctx.nodeId], (w, id) => w.int32(id)); // replicas
       w.array([ctx.nodeId], (w, id) => w.int32(id)); // isr
       if (v >= 5) w.size(0); // offline_replicas
-      w.tags();
     });
     if (v >= 8) w.int32(AUTHORIZED_OPERATIONS_OMITTED);
-    w.tags();
   });
   if (v >= 8 && v <= 10) w.int32(AUTHORIZED_OPERATIONS_OMITTED);
-  return w.tags();
+  return w;
 };
 
 /** Operations a client may do, when asked: INT32_MIN means "not computed". */
@@ -80,31 +75,21 @@ function resolveTopic(
 /** CreateTopics v0–v7. Replication factor > 1 is clamped to 1 (one node). */
 export const createTopics: ApiHandler = (ctx, r, header) => {
   const v = header.apiVersion;
-  const topics = r.array((t) => {
-    const topic = {
+  const topics = r.structs(
+    (t) => ({
       name: t.string(),
       numPartitions: t.int32(),
       replicationFactor: t.int16(),
-      assignments: t.array((a) => {
-        const assignment = { partition: a.int32(), brokers: a.array((b) => b.int32(), 4) };
-        a.tags();
-        return assignment;
-      }, 8),
-      configs: t.array((c) => {
-        const config = { name: c.string(), value: c.nullableString() };
-        c.tags();
-        return config;
-      }, 4),
-    };
-    t.tags();
-    return topic;
-  }, 16);
+      assignments: t.structs((a) => ({ partition: a.int32(), brokers: a.array((b) => b.int32(), 4) }), 8),
+      configs: t.structs((c) => ({ name: c.string(), value: c.nullableString() }), 4),
+    }),
+    16,
+  );
   r.int32(); // timeout_ms
   const validateOnly = v >= 1 ? r.bool() : false;
-  r.tags();
   const w = responseWriter(header);
   if (v >= 2) w.int32(0);
-  w.array(topics, (w, t) => {
+  w.structs(topics, (w, t) => {
     const { errorCode, message, partitions } = createOne(ctx, t, validateOnly);
     w.string(t.name);
     if (v >= 7) w.uuid(ctx.topics.get(t.name)?.id);
@@ -115,9 +100,8 @@ export const createTopics: ApiHandler = (ctx, r, header) => {
       w.int16(errorCode === KafkaError.NONE ? 1 : -1); // replication_factor
       w.nullableArray(null, () => undefined); // configs: not described
     }
-    w.tags();
   });
-  return w.tags();
+  return w;
 };
 
 function createOne(
@@ -164,17 +148,15 @@ export const deleteTopics: ApiHandler = (ctx, r, header) => {
   const names =
     v <= 5
       ? r.array((t) => t.string(), 2)
-      : r.array((t) => {
+      : r.structs((t) => {
           const name = t.nullableString();
           const id = t.uuid();
-          t.tags();
           return name ?? ctx.topics.byId(id)?.name ?? null;
         }, 2);
   r.int32(); // timeout_ms
-  r.tags();
   const w = responseWriter(header);
   if (v >= 1) w.int32(0);
-  w.array(names, (w, name) => {
+  w.structs(names, (w, name) => {
     if (v >= 6) w.nullableString(name).uuid(name === null ? undefined : ctx.topics.get(name)?.id);
     else w.string(name ?? '');
     const errorCode =
@@ -185,7 +167,6 @@ export const deleteTopics: ApiHandler = (ctx, r, header) => {
           : KafkaError.UNKNOWN_TOPIC_OR_PARTITION;
     w.int16(errorCode);
     if (v >= 5) w.nullableString(null); // error_message
-    w.tags();
   });
-  return w.tags();
+  return w;
 };

@@ -21,19 +21,13 @@ export const produce: ApiHandler = (ctx, r, header) => {
   const transactionalId = r.nullableString();
   const acks = r.int16();
   r.int32(); // timeout_ms: no replicas to wait for; at most the local fsync of a group commit
-  const topics = r.array((t) => {
-    const topic = {
+  const topics = r.structs(
+    (t) => ({
       name: t.string(),
-      partitions: t.array((p) => {
-        const partition = { index: p.int32(), records: p.nullableBytes() };
-        p.tags();
-        return partition;
-      }, 8),
-    };
-    t.tags();
-    return topic;
-  }, 6);
-  r.tags();
+      partitions: t.structs((p) => ({ index: p.int32(), records: p.nullableBytes() }), 8),
+    }),
+    6,
+  );
   const results = topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((p): PartitionResult => {
@@ -75,19 +69,17 @@ function produceResponse(
 ): Writer {
   const v = header.apiVersion;
   const w = responseWriter(header);
-  w.array(results, (w, t) => {
+  w.structs(results, (w, t) => {
     w.string(t.name);
-    w.array(t.partitions, (w, p) => {
+    w.structs(t.partitions, (w, p) => {
       w.int32(p.index).int16(p.errorCode).int64(p.baseOffset);
       if (v >= 2) w.int64(p.logAppendTime);
       if (v >= 5) w.int64(p.logStartOffset);
       if (v >= 8) w.size(0).nullableString(null); // record_errors, error_message
-      w.tags();
     });
-    w.tags();
   });
   w.int32(0); // throttle_time_ms
-  return w.tags();
+  return w;
 }
 
 function fail(index: number, errorCode: number): PartitionResult {
@@ -167,11 +159,10 @@ export const initProducerId: ApiHandler = (ctx, r, header) => {
     r.int64(); // producer_id
     r.int16(); // producer_epoch
   }
-  r.tags();
   const w = responseWriter(header).int32(0);
   if (transactionalId !== null) {
-    return w.int16(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED).int64(-1).int16(-1).tags();
+    return w.int16(KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED).int64(-1).int16(-1);
   }
   const { producerId, producerEpoch } = ctx.producers.allocate();
-  return w.int16(KafkaError.NONE).int64(producerId).int16(producerEpoch).tags();
+  return w.int16(KafkaError.NONE).int64(producerId).int16(producerEpoch);
 };

@@ -12,7 +12,6 @@ export const saslHandshake: ApiHandler = (_ctx, r, _header, client) => {
 /** SaslAuthenticate v0–v2: one step of the exchange; a failed step closes the connection after its answer. */
 export const saslAuthenticate: ApiHandler = (_ctx, r, header, client) => {
   const bytes = r.bytes();
-  r.tags();
   const session = client.sasl;
   const step =
     session === null
@@ -27,5 +26,5 @@ export const saslAuthenticate: ApiHandler = (_ctx, r, header, client) => {
     .nullableString(step.errorMessage)
     .bytes(step.authBytes);
   if (header.apiVersion >= 1) w.int64(0); // session_lifetime_ms: sessions do not expire
-  return w.tags();
+  return w;
 };
