@@ -89,12 +89,17 @@ function regionOf(shape: FenceShape): Region {
   const prepared = prepare(polygons);
   const [west, south, east, north] = bbox(shape);
   const outsideBox = (hexagon: number[][]) => {
-    let [minLat, maxLat, minLng, maxLng] = [Infinity, -Infinity, Infinity, -Infinity];
-    for (const [lat, lng] of hexagon) {
-      minLat = Math.min(minLat, lat!);
-      maxLat = Math.max(maxLat, lat!);
-      minLng = Math.min(minLng, lng!);
-      maxLng = Math.max(maxLng, lng!);
+    let minLat = Infinity;
+    let maxLat = -Infinity;
+    let minLng = Infinity;
+    let maxLng = -Infinity;
+    for (let k = 0; k < hexagon.length; k++) {
+      const lat = hexagon[k]![0]!;
+      const lng = hexagon[k]![1]!;
+      if (lat < minLat) minLat = lat;
+      if (lat > maxLat) maxLat = lat;
+      if (lng < minLng) minLng = lng;
+      if (lng > maxLng) maxLng = lng;
     }
     return maxLat < south || minLat > north || maxLng < west || minLng > east;
   };
@@ -117,31 +122,43 @@ function circleRegion(center: [number, number], radiusM: number): Region {
   const kx = ky * Math.cos((lat0 * Math.PI) / 180);
   const outer = (radiusM * 1.002) ** 2;
   const inner = (radiusM * 0.999) ** 2;
-  const local = (hexagon: number[][]) =>
-    hexagon.map(([lat, lng]) => [(lng! - lng0) * kx, (lat! - lat0) * ky]);
   return {
     seeds: [[lat0, lng0]],
-    touches: (hexagon) => distance2ToConvex(local(hexagon)) <= outer,
-    holds: (hexagon) => local(hexagon).every(([x, y]) => x! * x! + y! * y! <= inner),
+    touches: (hexagon) => distance2ToConvex(hexagon, lat0, lng0, kx, ky) <= outer,
+    holds: (hexagon) => {
+      for (const [lat, lng] of hexagon) {
+        const [x, y] = [(lng! - lng0) * kx, (lat! - lat0) * ky];
+        if (x * x + y * y > inner) return false;
+      }
+      return true;
+    },
   };
 }
 
-/** Squared distance from the origin to a convex polygon ([x, y] vertices, either winding); 0 inside. */
-function distance2ToConvex(vertices: number[][]): number {
+/**
+ * Squared distance, in metres on the local flat projection (kx, ky metres per degree), from
+ * (lat0, lng0) to a convex polygon of [lat, lng] vertices (either winding); 0 inside.
+ */
+function distance2ToConvex(vertices: number[][], lat0: number, lng0: number, kx: number, ky: number): number {
   let best = Infinity;
   let sign = 0;
   let inside = true;
-  for (let k = 0; k < vertices.length; k++) {
-    const [ax, ay] = vertices[k]!;
-    const [bx, by] = vertices[(k + 1) % vertices.length]!;
-    const cross = (bx! - ax!) * -ay! - (by! - ay!) * -ax!;
+  const n = vertices.length;
+  for (let k = 0; k < n; k++) {
+    const a = vertices[k]!;
+    const b = vertices[(k + 1) % n]!;
+    const ax = (a[1]! - lng0) * kx;
+    const ay = (a[0]! - lat0) * ky;
+    const dx = (b[1]! - lng0) * kx - ax;
+    const dy = (b[0]! - lat0) * ky - ay;
+    const cross = dx * -ay - dy * -ax;
     if (cross !== 0) {
       if (sign === 0) sign = Math.sign(cross);
       else if (Math.sign(cross) !== sign) inside = false;
     }
-    const [dx, dy] = [bx! - ax!, by! - ay!];
-    const t = Math.max(0, Math.min(1, -(ax! * dx + ay! * dy) / (dx * dx + dy * dy || 1)));
-    const [px, py] = [ax! + t * dx, ay! + t * dy];
+    const t = Math.max(0, Math.min(1, -(ax * dx + ay * dy) / (dx * dx + dy * dy || 1)));
+    const px = ax + t * dx;
+    const py = ay + t * dy;
     best = Math.min(best, px * px + py * py);
   }
   return inside ? 0 : best;
@@ -181,11 +198,36 @@ function touchingCells(
 
 /** A cell's neighbours (gridDisk without the cell itself). */
 function neighboursOf(cell: string): string[] {
-  return gridDisk(cell, 1).filter((n) => n !== cell);
+  let neighbours = NEIGHBOURS.get(cell);
+  if (neighbours === undefined) {
+    neighbours = gridDisk(cell, 1).filter((n) => n !== cell);
+    remember(NEIGHBOURS, cell, neighbours);
+  }
+  return neighbours;
 }
 
 function boundaryOf(cell: string): number[][] {
-  return cellToBoundary(cell);
+  let boundary = BOUNDARIES.get(cell);
+  if (boundary === undefined) {
+    boundary = cellToBoundary(cell);
+    remember(BOUNDARIES, cell, boundary);
+  }
+  return boundary;
+}
+
+/**
+ * Cell geometry, remembered across covers: neighbouring fences share most of their cells, and
+ * h3-js' WASM calls were most of a cover's cost (100,000 metro fences touch ~80,000 distinct
+ * cells, and each cover visits its cells and their rim). Bounded: emptied when full.
+ */
+const CACHE_CELLS = 1 << 18;
+const NEIGHBOURS = new Map<string, string[]>();
+const BOUNDARIES = new Map<string, number[][]>();
+const GROWN = new Map<string, number[][]>();
+
+function remember<T>(cache: Map<string, T>, cell: string, value: T): void {
+  if (cache.size >= CACHE_CELLS) cache.clear();
+  cache.set(cell, value);
 }
 
 /** Rings of one polygon, with their `encodePolygons` run for the even-odd test. */
@@ -207,14 +249,18 @@ const GROWTH = 1.02;
 
 /** The cell's boundary as [lat, lng] pairs, grown by GROWTH about its centre. */
 function grown(cell: string): number[][] {
-  const vertices = cellToBoundary(cell);
+  let hexagon = GROWN.get(cell);
+  if (hexagon !== undefined) return hexagon;
+  const vertices = boundaryOf(cell);
   let lat0 = 0;
   let lng0 = 0;
   for (const [lat, lng] of vertices) {
     lat0 += lat! / vertices.length;
     lng0 += lng! / vertices.length;
   }
-  return vertices.map(([lat, lng]) => [lat0 + (lat! - lat0) * GROWTH, lng0 + (lng! - lng0) * GROWTH]);
+  hexagon = vertices.map(([lat, lng]) => [lat0 + (lat! - lat0) * GROWTH, lng0 + (lng! - lng0) * GROWTH]);
+  remember(GROWN, cell, hexagon);
+  return hexagon;
 }
 
 /** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon. */
@@ -233,13 +279,13 @@ function cellTouches(cell: number[][], { rings, run }: Prepared): boolean {
 function ringsMeetCell(cell: number[][], rings: number[][][]): boolean {
   for (const ring of rings) {
     for (let i = 0; i + 1 < ring.length; i++) {
-      const [ax, ay] = ring[i]!;
-      const [bx, by] = ring[i + 1]!;
-      if (inConvex(cell, ay!, ax!)) return true;
+      const a = ring[i]!;
+      const b = ring[i + 1]!;
+      if (inConvex(cell, a[1]!, a[0]!)) return true;
       for (let k = 0; k < cell.length; k++) {
-        const [cy, cx] = cell[k]!;
-        const [dy, dx] = cell[(k + 1) % cell.length]!;
-        if (crosses(ax!, ay!, bx!, by!, cx!, cy!, dx!, dy!)) return true;
+        const c = cell[k]!;
+        const d = cell[(k + 1) % cell.length]!;
+        if (crosses(a[0]!, a[1]!, b[0]!, b[1]!, c[1]!, c[0]!, d[1]!, d[0]!)) return true;
       }
     }
   }
@@ -250,9 +296,9 @@ function ringsMeetCell(cell: number[][], rings: number[][][]): boolean {
 function inConvex(ring: number[][], lat: number, lng: number): boolean {
   let sign = 0;
   for (let k = 0; k < ring.length; k++) {
-    const [ay, ax] = ring[k]!;
-    const [by, bx] = ring[(k + 1) % ring.length]!;
-    const cross = (bx! - ax!) * (lat - ay!) - (by! - ay!) * (lng - ax!);
+    const a = ring[k]!;
+    const b = ring[(k + 1) % ring.length]!;
+    const cross = (b[1]! - a[1]!) * (lat - a[0]!) - (b[0]! - a[0]!) * (lng - a[1]!);
     if (cross === 0) continue;
     if (sign === 0) sign = Math.sign(cross);
     else if (Math.sign(cross) !== sign) return false;
