@@ -75,12 +75,12 @@ export function coverFence(shape: FenceShape, resolution = resolutionFor(shape),
 
 /**
  * A shape as the cover sees it: cells to start from, and whether a cell's hexagon (its vertices as
- * [lat, lng] pairs, convex) touches the shape or lies inside it.
+ * a flat `Hexagon`, convex) touches the shape or lies inside it.
  */
 interface Region {
   seeds: Array<[lat: number, lng: number]>;
-  touches(hexagon: number[][]): boolean;
-  holds(hexagon: number[][]): boolean;
+  touches(hexagon: Hexagon): boolean;
+  holds(hexagon: Hexagon): boolean;
 }
 
 function regionOf(shape: FenceShape): Region {
@@ -88,14 +88,14 @@ function regionOf(shape: FenceShape): Region {
   const polygons = shape.type === 'Polygon' ? [shape.coordinates] : shape.coordinates;
   const prepared = prepare(polygons);
   const [west, south, east, north] = bbox(shape);
-  const outsideBox = (hexagon: number[][]) => {
+  const outsideBox = (hexagon: Hexagon) => {
     let minLat = Infinity;
     let maxLat = -Infinity;
     let minLng = Infinity;
     let maxLng = -Infinity;
-    for (let k = 0; k < hexagon.length; k++) {
-      const lat = hexagon[k]![0]!;
-      const lng = hexagon[k]![1]!;
+    for (let k = 0; k < hexagon.length; k += 2) {
+      const lat = hexagon[k]!;
+      const lng = hexagon[k + 1]!;
       if (lat < minLat) minLat = lat;
       if (lat > maxLat) maxLat = lat;
       if (lng < minLng) minLng = lng;
@@ -126,8 +126,9 @@ function circleRegion(center: [number, number], radiusM: number): Region {
     seeds: [[lat0, lng0]],
     touches: (hexagon) => distance2ToConvex(hexagon, lat0, lng0, kx, ky) <= outer,
     holds: (hexagon) => {
-      for (const [lat, lng] of hexagon) {
-        const [x, y] = [(lng! - lng0) * kx, (lat! - lat0) * ky];
+      for (let k = 0; k < hexagon.length; k += 2) {
+        const x = (hexagon[k + 1]! - lng0) * kx;
+        const y = (hexagon[k]! - lat0) * ky;
         if (x * x + y * y > inner) return false;
       }
       return true;
@@ -139,18 +140,17 @@ function circleRegion(center: [number, number], radiusM: number): Region {
  * Squared distance, in metres on the local flat projection (kx, ky metres per degree), from
  * (lat0, lng0) to a convex polygon of [lat, lng] vertices (either winding); 0 inside.
  */
-function distance2ToConvex(vertices: number[][], lat0: number, lng0: number, kx: number, ky: number): number {
+function distance2ToConvex(vertices: Hexagon, lat0: number, lng0: number, kx: number, ky: number): number {
   let best = Infinity;
   let sign = 0;
   let inside = true;
   const n = vertices.length;
-  for (let k = 0; k < n; k++) {
-    const a = vertices[k]!;
-    const b = vertices[(k + 1) % n]!;
-    const ax = (a[1]! - lng0) * kx;
-    const ay = (a[0]! - lat0) * ky;
-    const dx = (b[1]! - lng0) * kx - ax;
-    const dy = (b[0]! - lat0) * ky - ay;
+  for (let k = 0; k < n; k += 2) {
+    const j = (k + 2) % n;
+    const ax = (vertices[k + 1]! - lng0) * kx;
+    const ay = (vertices[k]! - lat0) * ky;
+    const dx = (vertices[j + 1]! - lng0) * kx - ax;
+    const dy = (vertices[j]! - lat0) * ky - ay;
     const cross = dx * -ay - dy * -ax;
     if (cross !== 0) {
       if (sign === 0) sign = Math.sign(cross);
@@ -172,7 +172,7 @@ function distance2ToConvex(vertices: number[][], lat0: number, lng0: number, kx:
 function touchingCells(
   region: Region,
   resolution: number,
-  hexagonOf: (cell: string) => number[][],
+  hexagonOf: (cell: string) => Hexagon,
 ): Set<string> {
   const found = new Set<string>();
   const seen = new Set<string>();
@@ -206,13 +206,14 @@ function neighboursOf(cell: string): string[] {
   return neighbours;
 }
 
-function boundaryOf(cell: string): number[][] {
-  let boundary = BOUNDARIES.get(cell);
-  if (boundary === undefined) {
-    boundary = cellToBoundary(cell);
-    remember(BOUNDARIES, cell, boundary);
-  }
-  return boundary;
+/**
+ * A cell's vertices, flat: lat, lng, lat, lng, … (the hexagon's own, or grown, below). Flat
+ * typed arrays keep the remembered geometry of 100,000 fences' cells to tens of megabytes.
+ */
+type Hexagon = Float64Array;
+
+function boundaryOf(cell: string): Hexagon {
+  return Float64Array.from(cellToBoundary(cell).flat());
 }
 
 /**
@@ -222,8 +223,7 @@ function boundaryOf(cell: string): number[][] {
  */
 const CACHE_CELLS = 1 << 18;
 const NEIGHBOURS = new Map<string, string[]>();
-const BOUNDARIES = new Map<string, number[][]>();
-const GROWN = new Map<string, number[][]>();
+const GROWN = new Map<string, Hexagon>();
 
 function remember<T>(cache: Map<string, T>, cell: string, value: T): void {
   if (cache.size >= CACHE_CELLS) cache.clear();
@@ -247,58 +247,61 @@ function prepare(polygons: number[][][][]): Prepared[] {
 
 const GROWTH = 1.02;
 
-/** The cell's boundary as [lat, lng] pairs, grown by GROWTH about its centre. */
-function grown(cell: string): number[][] {
+/** The cell's hexagon grown by GROWTH about its centre (remembered). */
+function grown(cell: string): Hexagon {
   let hexagon = GROWN.get(cell);
   if (hexagon !== undefined) return hexagon;
-  const vertices = boundaryOf(cell);
+  hexagon = boundaryOf(cell);
+  const n = hexagon.length / 2;
   let lat0 = 0;
   let lng0 = 0;
-  for (const [lat, lng] of vertices) {
-    lat0 += lat! / vertices.length;
-    lng0 += lng! / vertices.length;
+  for (let k = 0; k < hexagon.length; k += 2) {
+    lat0 += hexagon[k]! / n;
+    lng0 += hexagon[k + 1]! / n;
   }
-  hexagon = vertices.map(([lat, lng]) => [lat0 + (lat! - lat0) * GROWTH, lng0 + (lng! - lng0) * GROWTH]);
+  for (let k = 0; k < hexagon.length; k += 2) {
+    hexagon[k] = lat0 + (hexagon[k]! - lat0) * GROWTH;
+    hexagon[k + 1] = lng0 + (hexagon[k + 1]! - lng0) * GROWTH;
+  }
   remember(GROWN, cell, hexagon);
   return hexagon;
 }
 
-/** Whether the cell (its boundary as [lat, lng] pairs) lies inside the polygon. */
-function cellInside(cell: number[][], { rings, run }: Prepared): boolean {
-  for (const [lat, lng] of cell) if (!inPolygonsAt(run, 0, lat!, lng!)) return false;
+/** Whether the cell (a flat `Hexagon`) lies inside the polygon. */
+function cellInside(cell: Hexagon, { rings, run }: Prepared): boolean {
+  for (let k = 0; k < cell.length; k += 2) if (!inPolygonsAt(run, 0, cell[k]!, cell[k + 1]!)) return false;
   return !ringsMeetCell(cell, rings);
 }
 
-/** Whether the cell (its boundary as [lat, lng] pairs) and the polygon share any point. */
-function cellTouches(cell: number[][], { rings, run }: Prepared): boolean {
-  for (const [lat, lng] of cell) if (inPolygonsAt(run, 0, lat!, lng!)) return true;
+/** Whether the cell (a flat `Hexagon`) and the polygon share any point. */
+function cellTouches(cell: Hexagon, { rings, run }: Prepared): boolean {
+  for (let k = 0; k < cell.length; k += 2) if (inPolygonsAt(run, 0, cell[k]!, cell[k + 1]!)) return true;
   return ringsMeetCell(cell, rings);
 }
 
 /** Whether a ring vertex lies in the cell or a ring edge touches a cell edge. */
-function ringsMeetCell(cell: number[][], rings: number[][][]): boolean {
+function ringsMeetCell(cell: Hexagon, rings: number[][][]): boolean {
   for (const ring of rings) {
     for (let i = 0; i + 1 < ring.length; i++) {
       const a = ring[i]!;
       const b = ring[i + 1]!;
       if (inConvex(cell, a[1]!, a[0]!)) return true;
-      for (let k = 0; k < cell.length; k++) {
-        const c = cell[k]!;
-        const d = cell[(k + 1) % cell.length]!;
-        if (crosses(a[0]!, a[1]!, b[0]!, b[1]!, c[1]!, c[0]!, d[1]!, d[0]!)) return true;
+      for (let k = 0; k < cell.length; k += 2) {
+        const j = (k + 2) % cell.length;
+        if (crosses(a[0]!, a[1]!, b[0]!, b[1]!, cell[k + 1]!, cell[k]!, cell[j + 1]!, cell[j]!)) return true;
       }
     }
   }
   return false;
 }
 
-/** Whether (lat, lng) is inside or on a convex ring of [lat, lng] pairs (either winding). */
-function inConvex(ring: number[][], lat: number, lng: number): boolean {
+/** Whether (lat, lng) is inside or on a convex flat ring of lat, lng (either winding). */
+function inConvex(ring: Hexagon, lat: number, lng: number): boolean {
   let sign = 0;
-  for (let k = 0; k < ring.length; k++) {
-    const a = ring[k]!;
-    const b = ring[(k + 1) % ring.length]!;
-    const cross = (b[1]! - a[1]!) * (lat - a[0]!) - (b[0]! - a[0]!) * (lng - a[1]!);
+  for (let k = 0; k < ring.length; k += 2) {
+    const j = (k + 2) % ring.length;
+    const cross =
+      (ring[j + 1]! - ring[k + 1]!) * (lat - ring[k]!) - (ring[j]! - ring[k]!) * (lng - ring[k + 1]!);
     if (cross === 0) continue;
     if (sign === 0) sign = Math.sign(cross);
     else if (Math.sign(cross) !== sign) return false;
