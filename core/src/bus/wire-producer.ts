@@ -24,9 +24,10 @@ import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
  * Consumers and the admin client stay on kafkajs.
  *
  * Wire: Metadata v4, InitProducerId v0, Produce v7 (record batch v2), SaslHandshake v1 and
- * SaslAuthenticate v1 — all supported by Kafka 2.1 through 4.x and by the embedded broker. Partitioning is Java's (murmur2 of the key,
- * positive, modulo the partition count), as kafkajs' default partitioner and Kafka's own clients
- * do, so a key lands where the rest of the system expects it.
+ * SaslAuthenticate v1 — all supported by Kafka 2.1 through 4.x and by the embedded broker.
+ * Partitioning is Java's (murmur2 of the key, positive, modulo the partition count), as kafkajs'
+ * default partitioner and Kafka's own clients do, so a key lands where the rest of the system
+ * expects it.
  */
 
 export type WireRecord = ProducerRecord;
