@@ -91,6 +91,8 @@ describe('the console in Chromium against hexcast dev', () => {
     await page.getByRole('link', { name: 'New campaign' }).click();
     // A circle: click its centre on the map, set the radius, preview the H3 cover.
     await page.getByLabel('Circle').check();
+    // Clicks count once Leaflet has taken the map's element (it loads its settings first).
+    await page.locator('[data-testid=fence-map].leaflet-container').waitFor();
     await page.locator('[data-testid=fence-map]').click();
     await page.getByLabel('radius (m)').fill('150');
     await page.getByRole('button', { name: 'Preview H3 cover' }).click();
@@ -324,8 +326,9 @@ describe('the console in Chromium against hexcast dev', () => {
   it('an expired session shows the sign-in over the view and keeps what was typed', async () => {
     const page = await signedIn('marketer', '#/campaigns/new');
     await page.locator('input[name=name]').fill('Typed before expiry');
-    // A polygon this time: three corners, then Finish.
-    const map = page.locator('[data-testid=fence-map]');
+    // A polygon this time: three corners, then Finish (once Leaflet has the map: see above).
+    const map = page.locator('[data-testid=fence-map].leaflet-container');
+    await map.waitFor();
     for (const [x, y] of [
       [500, 120],
       [700, 250],
