@@ -23,11 +23,18 @@ export function createMap(
   element: HTMLElement,
   s: MapSettings,
   view: { center: [number, number]; zoom: number },
+  /**
+   * Canvas for maps of thousands of shapes (the live map's cells). Maps of a few shapes use SVG:
+   * Leaflet's canvas renderer redraws on a later animation frame and throws ("reading
+   * 'clearRect'") when the map was removed in between, as when a form leaves for the page it
+   * created.
+   */
+  options: { canvas?: boolean } = {},
 ) {
   const map = L.map(element, {
     zoomControl: true,
     attributionControl: s.tileUrl !== null,
-    preferCanvas: true,
+    preferCanvas: options.canvas ?? false,
   });
   map.setView(view.center, view.zoom);
   L.control.scale({ imperial: false }).addTo(map);

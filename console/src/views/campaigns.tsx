@@ -222,20 +222,26 @@ function filled(points: SeriesPoint[]): SeriesPoint[] {
 
 function FenceMap({ fence }: { fence: FenceShape }) {
   const el = useRef<HTMLDivElement>(null);
+  // A refetched campaign brings a new object with the same fence: the map stays.
+  const shape = JSON.stringify(fence);
   useEffect(() => {
     let map: L.Map | undefined;
     let cancelled = false;
+    const drawnFence = JSON.parse(shape) as FenceShape;
     mapSettings().then((s) => {
       if (cancelled || el.current === null) return;
-      map = createMap(el.current, s, { center: fenceCentre(fence), zoom: 14 });
-      const layer = fenceLayer(fence, { color: '#2563eb' }).addTo(map);
-      if ('getBounds' in layer) map.fitBounds((layer as L.FeatureGroup).getBounds(), { maxZoom: 17 });
+      map = createMap(el.current, s, { center: fenceCentre(drawnFence), zoom: 14 });
+      const layer = fenceLayer(drawnFence, { color: '#2563eb' }).addTo(map);
+      // No animation: a map removed mid-zoom (the view left, or redrawn) throws from Leaflet's
+      // transition end.
+      if ('getBounds' in layer)
+        map.fitBounds((layer as L.FeatureGroup).getBounds(), { maxZoom: 17, animate: false });
     });
     return () => {
       cancelled = true;
       map?.remove();
     };
-  }, [fence]);
+  }, [shape]);
   return <div class="map small" ref={el} />;
 }
 

@@ -41,10 +41,12 @@ export function LiveMapView() {
       ]);
       if (stopped || el.current === null) return;
       const active = campaigns.campaigns.filter((c) => c.status === 'active');
-      map = createMap(el.current, s, {
-        center: active[0] ? fenceCentre(active[0].fence) : [48.8566, 2.3522],
-        zoom: 12,
-      });
+      map = createMap(
+        el.current,
+        s,
+        { center: active[0] ? fenceCentre(active[0].fence) : [48.8566, 2.3522], zoom: 12 },
+        { canvas: true },
+      );
       for (const c of active)
         fenceLayer(c.fence, { color: '#2563eb', weight: 1, fillOpacity: 0.05 })
           .bindTooltip(c.name)
@@ -82,7 +84,7 @@ export function LiveMapView() {
       paint(density.cells);
       if (density.cells.length > 0 && active.length === 0) {
         const first = density.cells[0]!;
-        map.setView(h3.cellToLatLng(first[0]) as [number, number], 12);
+        map.setView(h3.cellToLatLng(first[0]) as [number, number], 12, { animate: false });
       }
       unsubscribe.push(
         live.on('cells', (d) => paint((d as Density).cells)),
