@@ -174,8 +174,8 @@ export class Connection {
         advertised: this.options.advertised(),
         sasl,
       });
-      // Response header v1 (tagged fields) for flexible versions, but ApiVersions always v0 (KIP-511).
-      // A flexible body ends with its tagged fields (none); ApiVersions writes its own.
+      // A flexible body ends with its tagged fields (none), under response header v1 (tagged
+      // fields too), except ApiVersions' header, always v0 (KIP-511).
       if (response !== null)
         this.#respond(correlationId, response.tags(), flexible && apiKey !== API_VERSIONS_KEY);
       if (sasl?.failed) {

@@ -14,6 +14,9 @@ export interface RequestHeader {
   flexible: boolean;
 }
 
+/** Operations a client may do, when it asks (Metadata v8+, DescribeGroups v3+): INT32_MIN means "not computed". */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+
 /** The response body's writer, in the request's encoding. */
 export function responseWriter(header: RequestHeader, initial = 256): Writer {
   return new Writer(initial, header.flexible);

@@ -16,6 +16,8 @@ export interface KafkaFactoryOptions {
   logger: Logger;
   /** The embedded broker's bootstrap address, used when KAFKA_BROKERS is unset. */
   embeddedBootstrap?: string;
+  /** TLS and SASL, when the caller has read them already (`busSecurity`); else read from `config`. */
+  security?: BusSecurity;
   clientId?: string;
 }
 
@@ -126,7 +128,7 @@ export function createKafka(options: KafkaFactoryOptions): Kafka {
     logCreator: pinoLogCreator(options.logger.child({ component: 'kafkajs' })),
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10_000 },
   };
-  const { tls, sasl } = busSecurity(options.config);
+  const { tls, sasl } = options.security ?? busSecurity(options.config);
   if (tls !== undefined) kafkaConfig.ssl = tls;
   if (sasl !== undefined)
     kafkaConfig.sasl = {

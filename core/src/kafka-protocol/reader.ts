@@ -133,15 +133,6 @@ export class Reader {
     }
   }
 
-  compactNullableString(): string | null {
-    const n = this.uvarint();
-    if (n === 0) return null;
-    this.#need(n - 1);
-    const s = this.buf.toString('utf8', this.offset, this.offset + n - 1);
-    this.offset += n - 1;
-    return s;
-  }
-
   /** The end of a struct: its tagged fields, skipped (none in non-flexible versions). */
   tags(): void {
     if (this.flexible) this.skipTaggedFields();

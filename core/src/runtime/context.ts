@@ -46,7 +46,9 @@ export class ServiceContext {
     embeddedBootstrap?: string,
   ) {
     const bootstrap = embeddedBootstrap ? { embeddedBootstrap } : {};
-    this.kafka = createKafka({ config, logger, ...bootstrap });
+    // Read once (PEM files) for both clients: kafkajs and the producer.
+    const security = busSecurity(config);
+    this.kafka = createKafka({ config, logger, security, ...bootstrap });
     this.registry = createEventRegistry();
     for (const c of capabilities) {
       for (const e of c.events ?? []) this.registry.register(e);
@@ -56,7 +58,7 @@ export class ServiceContext {
     this.#brokers = kafkaBrokers({ config, ...bootstrap });
     this.producer = new BusProducer({
       brokers: this.#brokers,
-      security: busSecurity(config),
+      security,
       clientId: config.kafka.clientId,
       registry: this.registry,
       metrics,

@@ -1,5 +1,5 @@
 import { KafkaError, Writer } from '../../kafka-protocol/index.js';
-import type { ApiHandler } from '../context.js';
+import { type ApiHandler, responseWriter } from '../context.js';
 import { fetch, listOffsets } from './fetch.js';
 import {
   describeGroups,
@@ -35,24 +35,15 @@ const NEVER = 0x7fff;
 export const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([17, API_VERSIONS_KEY, 36]);
 export const API_VERSIONS_MAX = 3;
 
-/** ApiVersions v0–v3. v3 uses a flexible body; the response header is always v0. */
+/** ApiVersions v0–v3. v3 has a flexible body; its response header stays v0 (the connection's concern). */
 export const apiVersions: ApiHandler = (_ctx, r, header) => {
-  const v = header.apiVersion;
-  if (v >= 3) {
-    r.compactNullableString(); // client_software_name
-    r.compactNullableString(); // client_software_version
-    r.skipTaggedFields();
+  if (header.apiVersion >= 3) {
+    r.nullableString(); // client_software_name
+    r.nullableString(); // client_software_version
   }
-  const w = new Writer(512);
-  w.int16(KafkaError.NONE);
-  if (v >= 3) {
-    w.uvarint(API_SPECS.length + 1);
-    for (const api of API_SPECS) w.int16(api.key).int16(0).int16(api.maxVersion).uvarint(0);
-    w.int32(0).uvarint(0); // throttle_time_ms, tagged fields
-    return w;
-  }
-  w.array(API_SPECS, (w, api) => w.int16(api.key).int16(0).int16(api.maxVersion));
-  if (v >= 1) w.int32(0);
+  const w = responseWriter(header, 512).int16(KafkaError.NONE);
+  w.structs(API_SPECS, (w, api) => w.int16(api.key).int16(0).int16(api.maxVersion));
+  if (header.apiVersion >= 1) w.int32(0); // throttle_time_ms
   return w;
 };
 

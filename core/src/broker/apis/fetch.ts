@@ -55,9 +55,9 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
 
   let result = collect(ctx, topics, maxBytes);
   if (result.bytes < minBytes && !result.hasError && maxWaitMs > 0) {
-    // Unknown topics answered with an error above: every name here is known.
-    const wanted = topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name ?? '', partition: p.partition })),
+    // An unknown topic id is an error above, so no wait: every topic here has a name.
+    const wanted = topics.flatMap(({ name, partitions }) =>
+      name === null ? [] : partitions.map((p) => ({ topic: name, partition: p.partition })),
     );
     await ctx.waitForAppend(wanted, maxWaitMs);
     result = collect(ctx, topics, maxBytes);

@@ -1,8 +1,10 @@
 import { KafkaError } from '../../kafka-protocol/index.js';
-import { type ApiHandler, type BrokerContext, responseWriter } from '../context.js';
-
-/** Operations a client may do, when it asks (DescribeGroups v3+): INT32_MIN means "not computed". */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+import {
+  type ApiHandler,
+  AUTHORIZED_OPERATIONS_OMITTED,
+  type BrokerContext,
+  responseWriter,
+} from '../context.js';
 
 /**
  * FindCoordinator v0–v4: this node coordinates every group (and would every transaction). v4

@@ -1,5 +1,10 @@
 import { KafkaError, ZERO_UUID } from '../../kafka-protocol/index.js';
-import { type ApiHandler, type BrokerContext, responseWriter } from '../context.js';
+import {
+  type ApiHandler,
+  AUTHORIZED_OPERATIONS_OMITTED,
+  type BrokerContext,
+  responseWriter,
+} from '../context.js';
 import type { Topic } from '../log/topic-store.js';
 
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -55,9 +60,6 @@ export const metadata: ApiHandler = (ctx, r, header, client) => {
   if (v >= 8 && v <= 10) w.int32(AUTHORIZED_OPERATIONS_OMITTED);
   return w;
 };
-
-/** Operations a client may do, when asked: INT32_MIN means "not computed". */
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
 function resolveTopic(
   ctx: BrokerContext,
