@@ -14,6 +14,19 @@ export interface RecordContext {
 
 export type EnvelopeHandler = (envelope: Envelope, context: RecordContext) => Promise<void>;
 
+/** One record of a batch handed to a {@link BatchHandler}. */
+export interface BatchItem {
+  envelope: Envelope;
+  context: RecordContext;
+}
+
+/**
+ * Handles the valid, unexpired records of one fetched partition batch at once, in offset order
+ * (so per-key order holds). It has the effect of calling the record handler on each in turn, and
+ * may be called again with the same records (at least once), so it must be idempotent like it.
+ */
+export type BatchHandler = (records: BatchItem[]) => Promise<void>;
+
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
   registry: EventRegistry;
@@ -26,6 +39,14 @@ export interface ConsumerRunnerOptions {
   /** The processor's name, for metrics and logs (`geo`, `offers`, …). */
   stage: string;
   handler: EnvelopeHandler;
+  /**
+   * Handles a fetched batch as a batch (state loads, statements and produces grouped), up to
+   * `maxBatch` records a call. A batch that still fails after the retries is handled again record
+   * by record with `handler`, so only the records that fail themselves are dead-lettered.
+   */
+  batchHandler?: BatchHandler;
+  /** Records per `batchHandler` call. Default 500. */
+  maxBatch?: number;
   /** Records handled at once, over every partition in flight; records with the same key always run in order. */
   concurrency?: number;
   /**
@@ -103,6 +124,17 @@ export class ConsumerRunner implements Component {
         labelNames: labels,
         buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       }),
+      batchSize: options.metrics.histogram<'stage'>({
+        name: 'bus_batch_records',
+        help: 'records per batch handler call',
+        labelNames: labels,
+        buckets: [1, 4, 16, 64, 256, 1024],
+      }),
+      batchFallbacks: options.metrics.counter<'stage'>({
+        name: 'bus_batch_fallbacks_total',
+        help: 'batches that failed as a batch and were handled again record by record',
+        labelNames: labels,
+      }),
       lag: options.metrics.gauge<'stage' | 'topic' | 'partition'>({
         name: 'bus_consumer_lag',
         help: 'records between the committed position and the high watermark',
@@ -166,6 +198,8 @@ export class ConsumerRunner implements Component {
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.#options.batchHandler !== undefined)
+      return this.#eachBatchAsBatch(payload, this.#options.batchHandler);
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const messages = batch.messages;
     const done = new Array<boolean>(messages.length).fill(false);
@@ -212,32 +246,116 @@ export class ConsumerRunner implements Component {
     await Promise.all(running);
     advance();
     await commitOffsetsIfNecessary();
-    const last = messages[committedUpTo - 1];
-    if (last !== undefined) {
-      const lag = Number(batch.highWatermark) - Number(last.offset) - 1;
-      this.#m.lag.set(
-        { stage: this.#options.stage, topic: batch.topic, partition: String(batch.partition) },
-        lag,
-      );
+    this.#reportLag(batch, messages[committedUpTo - 1]);
+  }
+
+  #reportLag(batch: EachBatchPayload['batch'], last: KafkaMessage | undefined): void {
+    if (last === undefined) return;
+    const lag = Number(batch.highWatermark) - Number(last.offset) - 1;
+    this.#m.lag.set(
+      { stage: this.#options.stage, topic: batch.topic, partition: String(batch.partition) },
+      lag,
+    );
+  }
+
+  /**
+   * Batch mode: the fetched records, decoded (invalid ones dead-lettered, expired ones dropped),
+   * go to the batch handler `maxBatch` at a time; an offset is resolved once its chunk has had its
+   * effect.
+   */
+  async #eachBatchAsBatch(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const stage = this.#options.stage;
+    const maxBatch = Math.max(1, this.#options.maxBatch ?? 500);
+    const messages = batch.messages;
+    let settled: KafkaMessage | undefined;
+    for (let start = 0; start < messages.length; start += maxBatch) {
+      if (!isRunning() || isStale()) break;
+      const chunk = messages.slice(start, start + maxBatch);
+      const records: Array<BatchItem & { message: KafkaMessage }> = [];
+      const now = this.#clock();
+      for (const message of chunk) {
+        const context: RecordContext = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        };
+        const envelope = await this.#decode(context, message);
+        if (envelope === null) continue;
+        if (!this.#options.handleExpired && isExpired(envelope, now)) {
+          this.#m.stale.inc({ stage });
+          continue;
+        }
+        this.#m.age.observe({ stage }, Math.max(0, now - envelope.ts) / 1000);
+        records.push({ envelope, context, message });
+      }
+      if (records.length > 0 && !(await this.#runBatch(handle, records))) {
+        this.#m.batchFallbacks.inc({ stage });
+        for (const r of records) await this.#handleRecord(r.envelope, r.context, r.message);
+      }
+      for (const message of chunk) {
+        resolveOffset(message.offset);
+        this.#options.onSettled?.(batch.partition, message.offset);
+      }
+      settled = chunk[chunk.length - 1];
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+    this.#reportLag(batch, settled);
+  }
+
+  /** True once the batch has had its effect; false when it still fails after the retries. */
+  async #runBatch(handle: BatchHandler, records: BatchItem[]): Promise<boolean> {
+    const stage = this.#options.stage;
+    this.#m.batchSize.observe({ stage }, records.length);
+    for (let attempt = 0; ; attempt++) {
+      const stop = this.#m.latency.startTimer({ stage });
+      try {
+        await handle(records);
+        stop();
+        this.#m.processed.inc({ stage }, records.length);
+        return true;
+      } catch (error) {
+        stop();
+        if (!isRetriable(error) || attempt >= this.#retry.retries) {
+          this.#options.logger.warn(
+            { err: error, stage, records: records.length },
+            'batch failed; handling its records one by one',
+          );
+          return false;
+        }
+        await sleep(backoffMs(this.#retry, attempt));
+      }
+    }
+  }
+
+  /** The record's envelope, or null once it has been dead-lettered as undecodable. */
+  async #decode(context: RecordContext, message: KafkaMessage): Promise<Envelope | null> {
+    try {
+      return this.#options.registry.decode(message.value);
+    } catch (error) {
+      const hx = isHexcastError(error) ? error : new HexcastError('HX_ENVELOPE_MALFORMED', String(error));
+      await this.#deadLetter(context, message, hx.code, hx.message, null);
+      return null;
     }
   }
 
   async #process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
     const stage = this.#options.stage;
     const context: RecordContext = { topic, partition, offset: message.offset };
-    let envelope: Envelope;
-    try {
-      envelope = this.#options.registry.decode(message.value);
-    } catch (error) {
-      const hx = isHexcastError(error) ? error : new HexcastError('HX_ENVELOPE_MALFORMED', String(error));
-      await this.#deadLetter(context, message, hx.code, hx.message, null);
-      return;
-    }
+    const envelope = await this.#decode(context, message);
+    if (envelope === null) return;
     if (!this.#options.handleExpired && isExpired(envelope, this.#clock())) {
       this.#m.stale.inc({ stage });
       return;
     }
     this.#m.age.observe({ stage }, Math.max(0, this.#clock() - envelope.ts) / 1000);
+    await this.#handleRecord(envelope, context, message);
+  }
+
+  /** Runs the record handler with retries; dead-letters the record when it still fails. */
+  async #handleRecord(envelope: Envelope, context: RecordContext, message: KafkaMessage): Promise<void> {
+    const stage = this.#options.stage;
     for (let attempt = 0; ; attempt++) {
       const stop = this.#m.latency.startTimer({ stage });
       try {

@@ -1,4 +1,6 @@
 export {
+  type BatchHandler,
+  type BatchItem,
   ConsumerRunner,
   type ConsumerRunnerOptions,
   type EnvelopeHandler,

@@ -93,6 +93,14 @@ export function alertPriority(post: SocialPost, score: PostScore): number {
   );
 }
 
+/** An alert a batch of posts raises or joins: `values` are a new one's columns (null: already stored). */
+interface Group {
+  id: string;
+  added: number;
+  priority: number;
+  values: unknown[] | null;
+}
+
 /**
  * The care queue in the records database. A post raises at most one alert (`care_alert_posts`
  * keys posts); while an alert is open, later negative posts by the same author or in the same
@@ -117,59 +125,131 @@ export class CareAlerts {
 
   /** The new alert, or null when the post already has one or joined an open one. */
   async raiseForPost(post: SocialPost, score: PostScore): Promise<CareAlert | null> {
-    const group =
+    const [alert] = await this.raiseForPosts([{ post, score }]);
+    return alert ?? null;
+  }
+
+  /**
+   * {@link raiseForPost} for several distinct posts in order, in two statements: one reads which
+   * posts already have an alert and which of their groups have an open one; one writes the new
+   * alerts, the joins and the posts' links at once. A post joins the open alert of its author or
+   * conversation, one raised for an earlier post of the batch included. A brand's posts are handled
+   * by one worker at a time; should two ever race, the posts' key and the open-group index refuse
+   * the second write, and the batch is retried on what the first wrote.
+   */
+  async raiseForPosts(
+    items: ReadonlyArray<{ post: SocialPost; score: PostScore }>,
+  ): Promise<Array<CareAlert | null>> {
+    if (items.length === 0) return [];
+    const groupOf = (post: SocialPost) =>
       post.conversationId === undefined ? `author:${post.author.id}` : `conversation:${post.conversationId}`;
-    const priority = alertPriority(post, score);
-    return this.records.transaction(async (tx) => {
-      const [seen] = await tx.query<{ alert_id: string }>(
-        'SELECT alert_id FROM care_alert_posts WHERE channel = $1 AND post_id = $2',
-        [post.channel, post.postId],
-      );
-      if (seen !== undefined) return null;
-      const [open] = await tx.query<{ id: string }>(
-        `UPDATE care_alerts SET posts = posts + 1, priority = GREATEST(priority, $3)
-         WHERE brand = $1 AND group_key = $2 AND status <> 'resolved' RETURNING id`,
-        [post.brand, group, priority],
-      );
-      if (open !== undefined) {
-        await tx.query('INSERT INTO care_alert_posts (channel, post_id, alert_id) VALUES ($1, $2, $3)', [
-          post.channel,
-          post.postId,
-          open.id,
-        ]);
-        return null;
-      }
-      const id = `alert-${randomUUID()}`;
-      const detail = {
-        post: { channel: post.channel, postId: post.postId, url: post.url ?? null },
-        author: post.author,
-        text: post.text,
-        compound: score.compound,
-        engagement: post.engagement,
-      };
-      const [row] = await tx.query<Row>(
-        `INSERT INTO care_alerts (id, kind, brand, channel, group_key, priority, reason, detail, created_at)
-         VALUES ($1, 'negative-post', $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0)) RETURNING *`,
-        [
+    const posts = items.map(({ post }) => post);
+    const known = await this.records.query<{
+      kind: 'seen' | 'open';
+      a: string;
+      b: string;
+      id: string | null;
+    }>(
+      `SELECT 'seen' AS kind, channel AS a, post_id AS b, NULL AS id FROM care_alert_posts
+         WHERE (channel, post_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       UNION ALL
+       SELECT 'open', brand, group_key, id FROM care_alerts
+         WHERE status <> 'resolved' AND (brand, group_key) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+      [
+        posts.map((p) => p.channel),
+        posts.map((p) => p.postId),
+        posts.map((p) => p.brand),
+        posts.map(groupOf),
+      ],
+    );
+    const seen = new Set(known.filter((r) => r.kind === 'seen').map((r) => `${r.a}\u0000${r.b}`));
+    // Groups with an open alert; joins add to them.
+    const open = new Map(
+      known
+        .filter((r) => r.kind === 'open')
+        .map((r): [string, Group] => [
+          `${r.a}\u0000${r.b}`,
+          { id: r.id!, added: 0, priority: 0, values: null },
+        ]),
+    );
+    const links: Array<[string, string, string]> = [];
+    for (const { post, score } of items) {
+      if (seen.has(`${post.channel}\u0000${post.postId}`)) continue;
+      const group = groupOf(post);
+      const key = `${post.brand}\u0000${group}`;
+      const priority = alertPriority(post, score);
+      let target = open.get(key);
+      if (target === undefined) {
+        // Raised now; later posts of the group join it.
+        const id = `alert-${randomUUID()}`;
+        const detail = {
+          post: { channel: post.channel, postId: post.postId, url: post.url ?? null },
+          author: post.author,
+          text: post.text,
+          compound: score.compound,
+          engagement: post.engagement,
+        };
+        target = {
           id,
-          post.brand,
-          post.channel,
-          group,
+          added: 0,
           priority,
-          score.reason ?? null,
-          JSON.stringify(detail),
+          values: [id, post.brand, post.channel, group, score.reason ?? null, JSON.stringify(detail)],
+        };
+        open.set(key, target);
+      }
+      target.added++;
+      target.priority = Math.max(target.priority, priority);
+      links.push([post.channel, post.postId, target.id]);
+    }
+    if (links.length === 0) return items.map(() => null);
+    const created = [...open.values()].filter((g) => g.values !== null);
+    const joined = [...open.values()].filter((g) => g.values === null && g.added > 0);
+    const column = <T>(rows: readonly T[], pick: (row: T) => unknown) => rows.map(pick);
+    const write = async (db: Queryable) => {
+      // One statement: atomic, and the links' foreign keys are checked at its end, new alerts included.
+      const rows = await db.query<Row>(
+        `WITH created AS (
+           INSERT INTO care_alerts (id, kind, brand, channel, group_key, reason, detail, priority, posts, created_at)
+           SELECT id, 'negative-post', brand, channel, group_key, reason, detail, priority, posts, to_timestamp($9 / 1000.0)
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::real[], $8::int[])
+             AS t (id, brand, channel, group_key, reason, detail, priority, posts)
+           RETURNING *
+         ), joined AS (
+           UPDATE care_alerts a SET posts = a.posts + j.n, priority = GREATEST(a.priority, j.priority)
+           FROM unnest($10::text[], $11::int[], $12::real[]) AS j (id, n, priority) WHERE a.id = j.id
+           RETURNING a.id
+         ), linked AS (
+           INSERT INTO care_alert_posts (channel, post_id, alert_id)
+           SELECT * FROM unnest($13::text[], $14::text[], $15::text[])
+           RETURNING alert_id
+         )
+         SELECT * FROM created`,
+        [
+          ...[0, 1, 2, 3, 4, 5].map((i) => column(created, (g) => g.values![i])),
+          column(created, (g) => g.priority),
+          column(created, (g) => g.added),
           this.clock(),
+          column(joined, (g) => g.id),
+          column(joined, (g) => g.added),
+          column(joined, (g) => g.priority),
+          column(links, (l) => l[0]),
+          column(links, (l) => l[1]),
+          column(links, (l) => l[2]),
         ],
       );
-      await tx.query('INSERT INTO care_alert_posts (channel, post_id, alert_id) VALUES ($1, $2, $3)', [
-        post.channel,
-        post.postId,
-        id,
-      ]);
-      const alert = view(row!);
-      await this.#queue(tx, alert);
-      return alert;
-    });
+      const alerts = rows.map(view);
+      for (const alert of alerts) await this.#queue(db, alert);
+      return alerts;
+    };
+    // With the care webhook, each new alert is queued for it in the same transaction.
+    const alerts = this.outbox === null ? await write(this.records) : await this.records.transaction(write);
+    const raised = new Map(
+      alerts.map((alert) => {
+        const detail = alert.detail as { post: { channel: string; postId: string } };
+        return [`${detail.post.channel}\u0000${detail.post.postId}`, alert];
+      }),
+    );
+    return items.map(({ post }) => raised.get(`${post.channel}\u0000${post.postId}`) ?? null);
   }
 
   /** The spike's alert, or null when another process already raised it (one id per brand, channel and minute). */

@@ -141,6 +141,7 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
     stage: 'sentiment',
     concurrency: config.concurrency,
     handler: (envelope) => engine!.handle(envelope),
+    batchHandler: (records) => engine!.handleBatch(records),
   });
   const components: Component[] = [wiring, new ModelFeed({ ...ctx, slots: [slot] }), posts];
   if (config.xBearerToken !== undefined)

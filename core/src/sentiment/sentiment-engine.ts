@@ -3,11 +3,10 @@ import type { BusProducer } from '../bus/index.js';
 import { type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
-import { TurnBatcher } from '../records/index.js';
 import type { CareAlert, CareAlerts } from './alerts.js';
 import { CareAlertRaised, PostScored } from './events.js';
 import { influence, type SocialPost } from './post.js';
-import type { PostScore, PostStore } from './post-store.js';
+import type { PostStore } from './post-store.js';
 import type { PostScorer } from './scorer.js';
 
 export interface SentimentEngineOptions {
@@ -38,18 +37,10 @@ export class SentimentEngine {
   readonly #o: SentimentEngineOptions;
   readonly #clock: () => number;
   readonly #m;
-  /** The posts of one event-loop turn are stored, and marked announced, in one statement each. */
-  readonly #upserts: TurnBatcher<{ post: SocialPost; score: PostScore; now: number }, PostScore | null>;
-  readonly #announce: TurnBatcher<SocialPost, void>;
 
   constructor(options: SentimentEngineOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
-    this.#upserts = new TurnBatcher((items) => options.store.upsert(items));
-    this.#announce = new TurnBatcher(async (posts) => {
-      await options.store.announced(posts);
-      return posts.map(() => undefined);
-    });
     this.#m = {
       scored: options.metrics.counter<'label' | 'model'>({
         name: 'sentiment_posts_scored_total',
@@ -74,46 +65,90 @@ export class SentimentEngine {
   }
 
   async handle(envelope: Envelope): Promise<void> {
-    const post = envelope.data as SocialPost;
-    const mined = mineText(post.text);
+    await this.#handlePosts([envelope]);
+  }
+
+  /**
+   * A fetched batch: its posts are stored in one statement, their alerts raised in one
+   * transaction, their scores produced together and marked announced in one statement. The same
+   * post twice in a batch (two rules, a retry) is handled in a later round, as if it came later.
+   */
+  async handleBatch(records: ReadonlyArray<{ envelope: Envelope }>): Promise<void> {
+    let round: Envelope[] = [];
+    const inRound = new Set<string>();
+    for (const { envelope } of records) {
+      const post = envelope.data as SocialPost;
+      const key = `${post.channel}\u0000${post.postId}`;
+      if (inRound.has(key)) {
+        await this.#handlePosts(round);
+        round = [];
+        inRound.clear();
+      }
+      inRound.add(key);
+      round.push(envelope);
+    }
+    if (round.length > 0) await this.#handlePosts(round);
+  }
+
+  /** Distinct posts: mined, scored, stored → alerts raised → scores and alerts published → marked announced. */
+  async #handlePosts(envelopes: readonly Envelope[]): Promise<void> {
     const scorer = this.#o.scorer.current;
-    const score = scorer.score(mined);
     const now = this.#clock();
+    const items = envelopes.map((envelope) => {
+      const post = envelope.data as SocialPost;
+      const mined = mineText(post.text);
+      return { post, mined, score: scorer.score(mined), now, ts: envelope.ts };
+    });
     // Stored but not yet announced: the stored score is the one announced (a replay rescoring
     // with a newer model must not contradict the message DB).
-    const s = await this.#upserts.add({ post, score, now });
-    if (s === null) {
-      this.#m.updates.inc();
-      return;
-    }
-    await this.#o.producer.send(
-      TOPICS.sentiment,
-      this.#o.registry.create(PostScored, {
-        id: `scored:${post.channel}:${post.postId}`,
-        key: post.brand,
-        source: { kind: 'worker', id: 'sentiment' },
-        data: {
-          brand: post.brand,
-          channel: post.channel,
-          postId: post.postId,
-          compound: s.compound,
-          label: s.label,
-          ...(s.reason === undefined ? {} : { reason: s.reason }),
-          hashtags: mined.hashtags,
-          terms: mined.terms.slice(0, TERMS_PER_POST),
-          modelVersion: s.modelVersion,
-          createdAt: post.createdAt,
-          scoredAt: now,
-        },
-      }),
+    const stored = await this.#o.store.upsert(items);
+    const fresh = items.flatMap((item, i) => {
+      const s = stored[i];
+      if (s === null || s === undefined) {
+        this.#m.updates.inc();
+        return [];
+      }
+      return [{ ...item, s }];
+    });
+    if (fresh.length === 0) return;
+    // Alerts are raised (stored) before anything is published: a score on hx.sentiment means its
+    // post's alert, if any, exists. Scores and alerts then go out together.
+    const alerting = fresh.filter(
+      ({ post, s }) => s.label === 'negative' && influence(post) >= this.#o.alertMinInfluence,
     );
-    if (s.label === 'negative' && influence(post) >= this.#o.alertMinInfluence) {
-      const alert = await this.#o.alerts.raiseForPost(post, s);
-      if (alert !== null) await this.publishAlert(alert);
+    const alerts = await this.#o.alerts.raiseForPosts(alerting.map(({ post, s }) => ({ post, score: s })));
+    await Promise.all([
+      ...fresh.map(({ post, mined, s }) =>
+        this.#o.producer.send(
+          TOPICS.sentiment,
+          this.#o.registry.create(PostScored, {
+            id: `scored:${post.channel}:${post.postId}`,
+            key: post.brand,
+            source: { kind: 'worker', id: 'sentiment' },
+            data: {
+              brand: post.brand,
+              channel: post.channel,
+              postId: post.postId,
+              compound: s.compound,
+              label: s.label,
+              ...(s.reason === undefined ? {} : { reason: s.reason }),
+              hashtags: mined.hashtags,
+              terms: mined.terms.slice(0, TERMS_PER_POST),
+              modelVersion: s.modelVersion,
+              createdAt: post.createdAt,
+              scoredAt: now,
+            },
+          }),
+        ),
+      ),
+      ...alerts.flatMap((alert) => (alert === null ? [] : [this.publishAlert(alert)])),
+    ]);
+    await this.#o.store.announced(fresh.map(({ post }) => post));
+    const done = this.#clock();
+    for (const { s, ts } of fresh) {
+      this.#m.scored.inc({ label: s.label, model: s.modelVersion === 'vader-rules-v1' ? 'rules' : 'model' });
+      this.#m.latency.observe((done - ts) / 1000);
     }
-    await this.#announce.add(post);
-    this.#m.scored.inc({ label: s.label, model: s.modelVersion === 'vader-rules-v1' ? 'rules' : 'model' });
-    this.#m.latency.observe((this.#clock() - envelope.ts) / 1000);
   }
 
   async publishAlert(alert: CareAlert): Promise<void> {

@@ -211,6 +211,109 @@ describe('consumer runner', () => {
     await runner.close();
   });
 
+  it('batch mode: a fetched batch reaches the batch handler at once, in offset order per key; invalid and expired records never do', async () => {
+    const topic = 'runner-batch';
+    const seen = new Map<string, number[]>();
+    const sizes: number[] = [];
+    const runner = bus.runner({
+      groupId: 'g-runner-batch',
+      topics: [topic],
+      stage: 'batch',
+      maxBatch: 16,
+      handler: async () => {
+        throw new Error('the record handler runs only when a batch fails');
+      },
+      batchHandler: async (records) => {
+        sizes.push(records.length);
+        for (const { envelope } of records) {
+          const data = envelope.data as { deviceId: string; productId: string };
+          seen.set(data.deviceId, [...(seen.get(data.deviceId) ?? []), Number(data.productId.slice(1))]);
+        }
+      },
+    });
+    // Produced before the runner starts: its first fetches hold many records each.
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 40; n++)
+      for (const d of ['b1', 'b2', 'b3']) sends.push(bus.producer.send(topic, click(bus.registry, d, n)));
+    sends.push(
+      bus.producer.send(
+        topic,
+        click(bus.registry, 'b-old', 0, { ts: Date.now() - 10_000, expiresAt: Date.now() - 5_000 }),
+      ),
+    );
+    await Promise.all(sends);
+    const raw = bus.kafka.producer();
+    await raw.connect();
+    await raw.send({ topic, messages: [{ key: 'b1', value: 'not json' }] });
+    await raw.disconnect();
+    await runner.start();
+
+    await waitFor(() => [...seen.values()].reduce((n, l) => n + l.length, 0) === 120, {
+      message: '120 handled',
+    });
+    for (const d of ['b1', 'b2', 'b3']) expect(seen.get(d)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(seen.has('b-old')).toBe(false);
+    expect(Math.max(...sizes)).toBe(16);
+    expect(sizes.length).toBeLessThan(120);
+    await waitFor(
+      async () => (await metricValue(bus.metrics, 'hexcast_stale_dropped_total', { stage: 'batch' })) === 1,
+    );
+    await waitFor(
+      async () =>
+        (await metricValue(bus.metrics, 'hexcast_bus_dead_lettered_total', {
+          stage: 'batch',
+          code: 'HX_ENVELOPE_MALFORMED',
+        })) === 1,
+    );
+    expect(await metricValue(bus.metrics, 'hexcast_bus_batch_fallbacks_total', { stage: 'batch' })).toBe(0);
+    await runner.close();
+  });
+
+  it('batch mode: a batch that keeps failing is handled record by record, and only its bad record is dead-lettered', async () => {
+    const topic = 'runner-batch-poison';
+    const handled: string[] = [];
+    let batchCalls = 0;
+    const poison = click(bus.registry, 'q', 7);
+    const check = (env: Envelope) => {
+      if (env.id === poison.id) throw new HexcastError('HX_ENVELOPE_DATA_INVALID', 'business rule says no');
+    };
+    const runner = bus.runner({
+      groupId: 'g-runner-batch-poison',
+      topics: [topic],
+      stage: 'poison',
+      retry: { retries: 1, initialMs: 1 },
+      handler: async (env) => {
+        check(env);
+        handled.push(env.id);
+      },
+      batchHandler: async (records) => {
+        batchCalls++;
+        for (const { envelope } of records) check(envelope);
+        for (const { envelope } of records) handled.push(envelope.id);
+      },
+    });
+    const envelopes = Array.from({ length: 12 }, (_, n) => (n === 7 ? poison : click(bus.registry, 'q', n)));
+    for (const e of envelopes) await bus.producer.send(topic, e);
+    await runner.start();
+    await waitFor(
+      async () =>
+        (await metricValue(bus.metrics, 'hexcast_bus_dead_lettered_total', {
+          stage: 'poison',
+          code: 'HX_ENVELOPE_DATA_INVALID',
+        })) === 1,
+      { message: 'the poison record dead-lettered' },
+    );
+    await waitFor(() => envelopes.every((e) => e === poison || handled.includes(e.id)), {
+      message: '11 handled',
+    });
+    expect(handled).not.toContain(poison.id);
+    expect(batchCalls).toBeGreaterThan(0);
+    expect(
+      await metricValue(bus.metrics, 'hexcast_bus_batch_fallbacks_total', { stage: 'poison' }),
+    ).toBeGreaterThan(0);
+    await runner.close();
+  });
+
   it('refuses to send an invalid envelope', async () => {
     const bad = { ...click(createEventRegistry(), 'x', 1), ts: -5 };
     expect(() => bus.producer.send('runner-main', bad)).toThrow(HexcastError);
