@@ -58,6 +58,10 @@ export class Feed implements Component {
       maxWaitTimeMs: 200,
       concurrency: 1,
       handler: spec.handler,
+      // A fetched batch in one call, its records in order: no per-record scheduling.
+      batchHandler: async (records) => {
+        for (const { envelope, context } of records) await spec.handler(envelope, context);
+      },
       onSettled: (partition, offset) => this.#settled(partition, BigInt(offset)),
     });
   }
