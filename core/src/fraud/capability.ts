@@ -82,6 +82,8 @@ function fraudWorker(ctx: ServiceContext): Component[] {
     stage: 'fraud',
     concurrency: ctx.config.fraud.concurrency,
     handler: (envelope) => engine!.handle(envelope),
+    batchHandler: (records) => engine!.handleBatch(records),
+    partitionsConcurrently: 12,
   });
   return [wiring, new ModelFeed({ ...ctx, slots: [live, candidate] }), payments];
 }

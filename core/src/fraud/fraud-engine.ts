@@ -35,11 +35,19 @@ export interface FraudEngineOptions {
 /** The least risk a device carries after one of its payments is declined. */
 export const DECLINED_DEVICE_RISK = 0.9;
 
-/** Most decisions stored in one transaction. */
-const MAX_BATCH = 500;
-
 /** Reasons given per decision that is not an approval (model features beyond list and rule hits). */
 const TOP_REASONS = 3;
+
+/** Most decisions stored in one transaction. */
+const MAX_BATCH = 1000;
+
+/** A decision made and not yet stored. */
+interface Draft {
+  payment: Payment;
+  decision: FraudDecision;
+  webhook: WebhookEvent | null;
+  model: FraudScorer['kind'];
+}
 
 /**
  * `hx.payments` → one decision per payment on `hx.fraud-decisions`. A payment is checked (no
@@ -54,15 +62,16 @@ export class FraudEngine {
   readonly #o: FraudEngineOptions;
   readonly #clock: () => number;
   readonly #m;
-  readonly #batcher: TurnBatcher<
-    { payment: Payment; decision: FraudDecision; webhook: WebhookEvent | null },
-    { decision: FraudDecision; fresh: boolean }
-  >;
+  /**
+   * Decisions of one event-loop turn — the batches of the partitions handled at once — are stored
+   * together: one transaction, one upsert, one audit append per merchant.
+   */
+  readonly #batcher: TurnBatcher<Draft, { decision: FraudDecision; fresh: boolean }>;
 
   constructor(options: FraudEngineOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
-    this.#batcher = new TurnBatcher((items) => options.store.decideMany(items), MAX_BATCH);
+    this.#batcher = new TurnBatcher((drafts) => options.store.decideMany(drafts), MAX_BATCH);
     this.#m = {
       decisions: options.metrics.counter<'action' | 'model'>({
         name: 'fraud_decisions_total',
@@ -87,7 +96,24 @@ export class FraudEngine {
   }
 
   async handle(envelope: Envelope): Promise<void> {
-    const payment = envelope.data as Payment;
+    await this.handleBatch([{ envelope }]);
+  }
+
+  /**
+   * A fetched batch of payments: each checked, observed and scored (payments are independent:
+   * concurrently), the decisions stored in one transaction with those of the other partitions'
+   * batches in hand, then published together. One bad
+   * payment fails the batch; the consumer then handles the batch payment by payment and
+   * dead-letters only it (observations are idempotent, so the retry counts nothing twice).
+   */
+  async handleBatch(records: ReadonlyArray<{ envelope: Envelope }>): Promise<void> {
+    const drafts = await Promise.all(records.map(({ envelope }) => this.#decide(envelope.data as Payment)));
+    const stored = await Promise.all(drafts.map((draft) => this.#batcher.add(draft)));
+    await Promise.all(drafts.map((draft, i) => this.#announce(draft, stored[i]!)));
+  }
+
+  /** A payment's decision, not yet stored: checks, observations, features, the scores and the merchant's policy. */
+  async #decide(payment: Payment): Promise<Draft> {
     assertNoPan(payment);
     const merchant = await this.#o.store.requireMerchant(payment.merchantId);
     merchant.policy.assertAccepts(payment.currency);
@@ -113,7 +139,7 @@ export class FraudEngine {
       shadow = { score: shadowScore, version: candidate.version, action };
       this.#m.shadowAgree.inc({ agree: String(action === verdict.action) });
     }
-    const draft: FraudDecision = {
+    const decision: FraudDecision = {
       paymentId: payment.paymentId,
       merchantId: payment.merchantId,
       action: verdict.action,
@@ -129,11 +155,17 @@ export class FraudEngine {
     const webhook =
       merchant.policy.body.webhookUrl === undefined
         ? null
-        : { id: decidedEventId(draft), type: FraudDecided.type, data: decidedData(payment, draft) };
-    const { decision, fresh } = await this.#store(payment, draft, webhook);
+        : { id: decidedEventId(decision), type: FraudDecided.type, data: decidedData(payment, decision) };
+    return { payment, decision, webhook, model: live.kind };
+  }
+
+  /** After the store: the device's risk raised (a fresh decision), the stored decision published. */
+  async #announce(draft: Draft, stored: { decision: FraudDecision; fresh: boolean }): Promise<void> {
+    const { payment } = draft;
+    const { decision, fresh } = stored;
     if (fresh) {
-      if (webhook !== null) this.#o.onWebhook?.();
-      this.#m.decisions.inc({ action: decision.action, model: live.kind });
+      if (draft.webhook !== null) this.#o.onWebhook?.();
+      this.#m.decisions.inc({ action: decision.action, model: draft.model });
       this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
       // A declined payment makes its device risky whatever the score (a block list, a rule).
       const risk =
@@ -151,18 +183,6 @@ export class FraudEngine {
         data: decidedData(payment, decision),
       }),
     );
-  }
-
-  /**
-   * Decisions made during one turn of the event loop (the consumer's concurrent payments) are
-   * stored together: one transaction, one upsert, one audit append per merchant.
-   */
-  #store(
-    payment: Payment,
-    decision: FraudDecision,
-    webhook: WebhookEvent | null,
-  ): Promise<{ decision: FraudDecision; fresh: boolean }> {
-    return this.#batcher.add({ payment, decision, webhook });
   }
 
   async #position(payment: Payment): Promise<{ lat: number; lng: number; ts: number } | null> {

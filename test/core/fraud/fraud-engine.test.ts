@@ -175,6 +175,8 @@ describe('fraud engine (embedded broker, PGlite)', () => {
       stage: 'fraud',
       concurrency: 32,
       handler: (envelope) => engine.handle(envelope),
+      // As the fraud worker runs: a fetched batch at a time.
+      batchHandler: (records) => engine.handleBatch(records),
     });
     await runner.start();
     const n = 1200;
