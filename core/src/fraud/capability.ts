@@ -83,7 +83,8 @@ function fraudWorker(ctx: ServiceContext): Component[] {
     concurrency: ctx.config.fraud.concurrency,
     handler: (envelope) => engine!.handle(envelope),
     batchHandler: (records) => engine!.handleBatch(records),
-    partitionsConcurrently: 12,
+    // Every partition's batch at once: their decisions share one transaction.
+    partitionsConcurrently: TOPICS.payments.partitions,
   });
   return [wiring, new ModelFeed({ ...ctx, slots: [live, candidate] }), payments];
 }

@@ -142,6 +142,8 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
     concurrency: config.concurrency,
     handler: (envelope) => engine!.handle(envelope),
     batchHandler: (records) => engine!.handleBatch(records),
+    // Every partition's batch at once (a brand's posts stay on one partition, in order).
+    partitionsConcurrently: TOPICS.socialPosts.partitions,
   });
   const components: Component[] = [wiring, new ModelFeed({ ...ctx, slots: [slot] }), posts];
   if (config.xBearerToken !== undefined)
