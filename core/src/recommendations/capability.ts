@@ -105,6 +105,8 @@ function recsWorker(ctx: ServiceContext): Component[] {
     stage: 'recommendations',
     concurrency: config.concurrency,
     handler: (envelope) => engine!.handle(envelope),
+    batchHandler: (records) => engine!.handleBatch(records),
+    partitionsConcurrently: TOPICS.clicks.partitions,
   });
   return [wiring, clicks];
 }
