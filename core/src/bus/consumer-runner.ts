@@ -27,6 +27,26 @@ export interface BatchItem {
  */
 export type BatchHandler = (records: BatchItem[]) => Promise<void>;
 
+/**
+ * A batch handler from a record handler: each key's records in offset order, the keys at once —
+ * what record-by-record mode does, without scheduling each record.
+ */
+export function inKeyOrder(handler: EnvelopeHandler): BatchHandler {
+  return async (records) => {
+    const byKey = new Map<string, BatchItem[]>();
+    for (const record of records) {
+      const list = byKey.get(record.envelope.key);
+      if (list === undefined) byKey.set(record.envelope.key, [record]);
+      else list.push(record);
+    }
+    await Promise.all(
+      [...byKey.values()].map(async (list) => {
+        for (const { envelope, context } of list) await handler(envelope, context);
+      }),
+    );
+  };
+}
+
 export interface ConsumerRunnerOptions {
   kafka: Kafka;
   registry: EventRegistry;

@@ -4,6 +4,7 @@ export {
   ConsumerRunner,
   type ConsumerRunnerOptions,
   type EnvelopeHandler,
+  inKeyOrder,
   type RecordContext,
 } from './consumer-runner.js';
 export { Feed, type FeedOptions, type FeedSpec } from './feed.js';

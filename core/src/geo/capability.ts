@@ -1,4 +1,4 @@
-import { ConsumerRunner } from '../bus/index.js';
+import { ConsumerRunner, inKeyOrder } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
 import { deviceStateStore } from './device-state.engine.js';
@@ -33,6 +33,8 @@ function geoWorker(ctx: ServiceContext) {
       topics: [TOPICS.locations.name],
       stage: 'geo',
       handler: (envelope) => processor.handle(envelope),
+      batchHandler: inKeyOrder((envelope) => processor.handle(envelope)),
+      partitionsConcurrently: TOPICS.locations.partitions,
     }),
   ];
 }

@@ -1,4 +1,4 @@
-import { ConsumerRunner } from '../bus/index.js';
+import { ConsumerRunner, inKeyOrder } from '../bus/index.js';
 import { CampaignPublisher, CampaignRepository, FENCE_CATALOGUE } from '../campaigns/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
@@ -72,6 +72,8 @@ function offersWorker(ctx: ServiceContext): Component[] {
     stage: 'offers',
     concurrency: ctx.config.offers.concurrency,
     handler: (envelope) => engine!.handle(envelope),
+    batchHandler: inKeyOrder((envelope) => engine!.handle(envelope)),
+    partitionsConcurrently: TOPICS.geoEvents.partitions,
   });
   const feedbackRunner = new ConsumerRunner({
     ...ctx,
@@ -79,6 +81,7 @@ function offersWorker(ctx: ServiceContext): Component[] {
     topics: [TOPICS.receipts.name, TOPICS.clicks.name],
     stage: 'offers-feedback',
     handler: (envelope) => feedback!.handle(envelope),
+    batchHandler: inKeyOrder((envelope) => feedback!.handle(envelope)),
   });
   return [wiring, new ModelFeed({ ...ctx, slots: [slot] }), feedbackRunner, decisions];
 }
