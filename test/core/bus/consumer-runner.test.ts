@@ -7,6 +7,7 @@ import {
   DeviceClick,
   type Envelope,
   HexcastError,
+  inKeyOrder,
   TOPICS,
 } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -317,5 +318,33 @@ describe('consumer runner', () => {
   it('refuses to send an invalid envelope', async () => {
     const bad = { ...click(createEventRegistry(), 'x', 1), ts: -5 };
     expect(() => bus.producer.send('runner-main', bad)).toThrow(HexcastError);
+  });
+});
+
+describe('inKeyOrder', () => {
+  it("runs each key's records in order and the keys at once", async () => {
+    const registry = createEventRegistry();
+    const records = Array.from({ length: 12 }, (_, n) => ({
+      envelope: click(registry, `k${n % 3}`, n),
+      context: { topic: 't', partition: 0, offset: String(n) },
+    }));
+    const log: string[] = [];
+    let running = 0;
+    let most = 0;
+    const handled = inKeyOrder(async (env) => {
+      const n = Number((env.data as { productId: string }).productId.slice(1));
+      running++;
+      most = Math.max(most, running);
+      // Later records of a key finish first if nothing orders them: record n waits longest for small n.
+      await new Promise<void>((resolve) => setTimeout(resolve, 12 - n));
+      running--;
+      log.push(`${env.key}:${n}`);
+    })(records);
+    await handled;
+    for (const key of ['k0', 'k1', 'k2'])
+      expect(log.filter((l) => l.startsWith(`${key}:`))).toEqual(
+        records.filter((r) => r.envelope.key === key).map((r) => `${key}:${Number(r.context.offset)}`),
+      );
+    expect(most).toBe(3);
   });
 });
