@@ -123,7 +123,10 @@ export class CareAlerts {
     });
   }
 
-  /** The new alert, or null when the post already has one or joined an open one. */
+  /**
+   * The alert the post raised — new, or raised by this post before (a replay) — or null when it
+   * joined an open one (now or before).
+   */
   async raiseForPost(post: SocialPost, score: PostScore): Promise<CareAlert | null> {
     const [alert] = await this.raiseForPosts([{ post, score }]);
     return alert ?? null;
@@ -150,7 +153,7 @@ export class CareAlerts {
       b: string;
       id: string | null;
     }>(
-      `SELECT 'seen' AS kind, channel AS a, post_id AS b, NULL AS id FROM care_alert_posts
+      `SELECT 'seen' AS kind, channel AS a, post_id AS b, alert_id AS id FROM care_alert_posts
          WHERE (channel, post_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
        UNION ALL
        SELECT 'open', brand, group_key, id FROM care_alerts
@@ -201,7 +204,6 @@ export class CareAlerts {
       target.priority = Math.max(target.priority, priority);
       links.push([post.channel, post.postId, target.id]);
     }
-    if (links.length === 0) return items.map(() => null);
     const created = [...open.values()].filter((g) => g.values !== null);
     const joined = [...open.values()].filter((g) => g.values === null && g.added > 0);
     const column = <T>(rows: readonly T[], pick: (row: T) => unknown) => rows.map(pick);
@@ -242,7 +244,24 @@ export class CareAlerts {
       return alerts;
     };
     // With the care webhook, each new alert is queued for it in the same transaction.
-    const alerts = this.outbox === null ? await write(this.records) : await this.records.transaction(write);
+    const alerts =
+      links.length === 0
+        ? []
+        : this.outbox === null
+          ? await write(this.records)
+          : await this.records.transaction(write);
+    // A post seen again that raised its alert before (a replay of a post whose score and alert
+    // were never announced): its alert again, to be announced under the same id.
+    const before = [...new Set(known.filter((r) => r.kind === 'seen').map((r) => r.id!))];
+    if (before.length > 0)
+      alerts.push(
+        ...(
+          await this.records.query<Row>(
+            `SELECT * FROM care_alerts WHERE id = ANY($1::text[]) AND kind = 'negative-post'`,
+            [before],
+          )
+        ).map(view),
+      );
     const raised = new Map(
       alerts.map((alert) => {
         const detail = alert.detail as { post: { channel: string; postId: string } };

@@ -62,13 +62,15 @@ function careAlertsContract(
       expect(ann.priority).toBeCloseTo(p3, 3);
       expect((await alerts.get(first[3]!.id)).posts).toBe(2);
 
-      // Again (a replay), and a new post by ann: nothing new is raised; ann's alert grows by one.
+      // Again (a replay), and a new post by ann: nothing new is raised — a replayed post that raised
+      // an alert gets that alert back (to announce it again), p6 joins ann's, which grows by one.
       const again = await alerts.raiseForPosts([
         { post: post('p1', 'ann'), score: negative(-0.2) },
         { post: post('p6', 'ann'), score: negative(-0.3) },
         { post: post('p2', 'bob'), score: negative(-0.5) },
+        { post: post('p5', 'dan', 10, 'thread-1'), score: negative(-0.4) },
       ]);
-      expect(again).toEqual([null, null, null]);
+      expect(again.map((a) => a?.id ?? null)).toEqual([first[0]!.id, null, first[1]!.id, null]);
       expect((await alerts.get(first[0]!.id)).posts).toBe(3);
       expect((await alerts.get(first[1]!.id)).posts).toBe(1);
 
