@@ -320,6 +320,17 @@ async function pipeline(
       },
     ];
 
+    // The GETs are measured on a settled process: every consumer of the dev (the console's tails
+    // read hx.recommendations too) has caught up with the pipeline's records first.
+    const lagged = async () => {
+      const text = await (await fetch(`${bench.api}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('hexcast_bus_consumer_lag{'))
+        .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    const settleDeadline = Date.now() + 60_000;
+    while ((await lagged()) > 0 && Date.now() < settleDeadline) await new Promise((r) => setTimeout(r, 100));
     const getRate = Number(process.env.BENCH_RECS_GET_RATE ?? 2000);
     const getSeconds = context.quick ? 3 : 8;
     context.progress(`GET /v1/recommendations at ${getRate}/s for ${getSeconds} s`);
@@ -357,7 +368,7 @@ async function pipeline(
         cpu_us_per_request: ((bench.dev.cpuMs() - getCpu0) * 1000) / Math.max(latencies.length, 1),
       },
       notes:
-        'session list (stored) + the product page item-to-item list + union, n = 10; client in the bench process (fetch)',
+        'session list (stored) + the product page item-to-item list + union, n = 10; client in the bench process (fetch), after every consumer of the dev process caught up',
     });
     return out;
   } finally {
