@@ -35,6 +35,7 @@ import {
   trainTabular,
 } from '@hexcast/models';
 import { Kafka, logLevel } from 'kafkajs';
+import { atRate } from './pace.js';
 import { startBenchDev } from './processes.js';
 
 const ULB = new URL('../../shared/data/fraud/ulb_creditcard_dev.csv', import.meta.url);
@@ -248,43 +249,28 @@ async function devUnderLoad(
       );
       await new Promise((r) => setTimeout(r, 100));
     }
-    /**
-     * `count` payments at the rate, ids `<prefix><i>`, open loop: a tick's payments go out on time
-     * whether or not earlier sends are acknowledged (a generator waiting on its acks offers less
-     * than the rate as soon as the stack slows). `halfway` runs once half are out.
-     */
+    /** `count` payments at the rate (open loop), ids `<prefix><i>`; `halfway` runs once half are out. */
     const offer = async (count: number, prefix: string, halfway?: () => Promise<void>) => {
       const sends: Promise<void>[] = [];
-      const start = Date.now();
-      for (let i = 0; i < count; ) {
-        const wait = start + (i / rate) * 1000 - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        for (let k = 0; k < perTick && i < count; k++, i++) {
-          const p = source[i % source.length]!.payment;
-          const payment = { ...p, paymentId: `${prefix}${i}`, createdAt: Date.now() };
-          sentAt.set(payment.paymentId, payment.createdAt);
-          sends.push(
-            producer.send(
-              TOPICS.payments,
-              registry.create(PaymentSubmitted, {
-                key: payment.paymentId,
-                source: { kind: 'test', id: 'bench' },
-                data: payment,
-              }),
-            ),
-          );
-        }
-        if (halfway !== undefined && i >= count / 2) {
-          sends.push(halfway());
-          halfway = undefined;
-        }
-      }
-      const offeredS = (Date.now() - start) / 1000;
+      const offeredS = await atRate(count, rate, (i) => {
+        const p = source[i % source.length]!.payment;
+        const payment = { ...p, paymentId: `${prefix}${i}`, createdAt: Date.now() };
+        sentAt.set(payment.paymentId, payment.createdAt);
+        sends.push(
+          producer.send(
+            TOPICS.payments,
+            registry.create(PaymentSubmitted, {
+              key: payment.paymentId,
+              source: { kind: 'test', id: 'bench' },
+              data: payment,
+            }),
+          ),
+        );
+        if (halfway !== undefined && i === Math.floor(count / 2)) sends.push(halfway());
+      });
       await Promise.all(sends);
       return offeredS;
     };
-    const tickMs = 10;
-    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
     // Warm-up: 2 s at the rate (JIT, pools), every payment decided before the clock starts.
     const warm = 2 * rate;
     await offer(warm, 'w');

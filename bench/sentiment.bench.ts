@@ -19,6 +19,7 @@ import {
 } from '@hexcast/models';
 import { startXStandIn } from '@hexcast/simulator';
 import { Kafka, logLevel } from 'kafkajs';
+import { atRate } from './pace.js';
 import { startBenchDev } from './processes.js';
 
 const AIRLINE = new URL('../../shared/data/sentiment/airline/airline_tweets_dev.csv', import.meta.url);
@@ -135,30 +136,22 @@ async function pipeline(
   const alerts = new Map<string, number>();
   const sentAt = new Map<string, number>();
   /** `count` tweets at `rate`, ids `<prefix><i>`, texts from `from` on (round-robin, backwards for the warm-up). */
-  const feed = async (count: number, prefix: string, from: number) => {
-    const tickMs = 10;
-    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-    const start = Date.now();
-    for (let i = 0; i < count; ) {
-      const wait = start + (i / rate) * 1000 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      for (let k = 0; k < perTick && i < count; k++, i++) {
-        const p = posts[Math.abs(from - i) % posts.length]!;
-        const id = `${prefix}${i}`;
-        const now = Date.now();
-        sentAt.set(id, now);
-        x.tweet({
-          id,
-          text: p.text,
-          authorId: `${prefix}${i % 5000}`,
-          username: p.author ?? 'someone',
-          followers: (i * 7919) % 20_000,
-          createdAt: now,
-          likes: i % 13,
-        });
-      }
-    }
-  };
+  const feed = (count: number, prefix: string, from: number) =>
+    atRate(count, rate, (i) => {
+      const p = posts[Math.abs(from - i) % posts.length]!;
+      const id = `${prefix}${i}`;
+      const now = Date.now();
+      sentAt.set(id, now);
+      x.tweet({
+        id,
+        text: p.text,
+        authorId: `${prefix}${i % 5000}`,
+        username: p.author ?? 'someone',
+        followers: (i * 7919) % 20_000,
+        createdAt: now,
+        likes: i % 13,
+      });
+    });
   try {
     await x.waitForConnections(1);
     await consumer.connect();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PgRecords } from '@hexcast/core';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -88,6 +89,19 @@ export async function useMariadb(count: number): Promise<MariadbFixture> {
       const c = await mysql.createConnection({ uri: url.toString() });
       for (const name of names) await c.query(`DROP DATABASE IF EXISTS ${name}`);
       await c.end();
+    },
+  };
+}
+
+/** The records database on PostgreSQL, in a fresh schema of its own; cleanup closes it and drops the schema. */
+export async function usePgRecords(max = 2): Promise<{ records: PgRecords; cleanup(): Promise<void> }> {
+  const pg = await usePostgres();
+  const records = new PgRecords(pg.url, { schema: pg.schema, max });
+  return {
+    records,
+    async cleanup() {
+      await records.close();
+      await pg.cleanup();
     },
   };
 }

@@ -67,7 +67,11 @@ export interface ConsumerRunnerOptions {
   batchHandler?: BatchHandler;
   /** Records per `batchHandler` call. Default 500. */
   maxBatch?: number;
-  /** Records handled at once, over every partition in flight; records with the same key always run in order. */
+  /**
+   * Record by record: records handled at once, over every partition in flight; records with the
+   * same key always run in order. (With `batchHandler`: only when a batch is handled again record
+   * by record.)
+   */
   concurrency?: number;
   /**
    * Partitions whose batches are handled at the same time (kafkajs `partitionsConsumedConcurrently`);

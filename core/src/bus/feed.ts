@@ -58,7 +58,9 @@ export class Feed implements Component {
       maxWaitTimeMs: 200,
       concurrency: 1,
       handler: spec.handler,
-      // A fetched batch in one call, its records in order: no per-record scheduling.
+      // A fetched batch in one call, its records in order, one partition's batch at a time (one
+      // record at a time, as with `concurrency: 1`), without scheduling each record.
+      partitionsConcurrently: 1,
       batchHandler: async (records) => {
         for (const { envelope, context } of records) await spec.handler(envelope, context);
       },

@@ -102,9 +102,9 @@ export class FraudEngine {
   /**
    * A fetched batch of payments: each checked, observed and scored (payments are independent:
    * concurrently), the decisions stored in one transaction with those of the other partitions'
-   * batches in hand, then published together. One bad
-   * payment fails the batch; the consumer then handles the batch payment by payment and
-   * dead-letters only it (observations are idempotent, so the retry counts nothing twice).
+   * batches in hand, then published together. One bad payment fails the batch; the consumer then
+   * handles the batch payment by payment and dead-letters only it (observations are idempotent,
+   * so the retry counts nothing twice).
    */
   async handleBatch(records: ReadonlyArray<{ envelope: Envelope }>): Promise<void> {
     const drafts = await Promise.all(records.map(({ envelope }) => this.#decide(envelope.data as Payment)));

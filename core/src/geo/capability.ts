@@ -1,4 +1,4 @@
-import { ConsumerRunner, inKeyOrder } from '../bus/index.js';
+import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
 import { deviceStateStore } from './device-state.engine.js';
@@ -26,14 +26,15 @@ function geoWorker(ctx: ServiceContext) {
     maxSpeedMps: ctx.config.geo.maxSpeedMps,
     stateTtlMs: ctx.config.geo.stateTtlMs,
   });
+  const handle: EnvelopeHandler = (envelope) => processor.handle(envelope);
   return [
     new ConsumerRunner({
       ...ctx,
       groupId: 'hx-geo',
       topics: [TOPICS.locations.name],
       stage: 'geo',
-      handler: (envelope) => processor.handle(envelope),
-      batchHandler: inKeyOrder((envelope) => processor.handle(envelope)),
+      handler: handle,
+      batchHandler: inKeyOrder(handle),
       partitionsConcurrently: TOPICS.locations.partitions,
     }),
   ];

@@ -1,4 +1,4 @@
-import { ConsumerRunner, inKeyOrder } from '../bus/index.js';
+import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
 import { CampaignPublisher, CampaignRepository, FENCE_CATALOGUE } from '../campaigns/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
@@ -65,14 +65,16 @@ function offersWorker(ctx: ServiceContext): Component[] {
     },
     close: async () => undefined,
   };
+  const decide: EnvelopeHandler = (envelope) => engine!.handle(envelope);
+  const learn: EnvelopeHandler = (envelope) => feedback!.handle(envelope);
   const decisions = new ConsumerRunner({
     ...ctx,
     groupId: 'hx-offers',
     topics: [TOPICS.geoEvents.name],
     stage: 'offers',
     concurrency: ctx.config.offers.concurrency,
-    handler: (envelope) => engine!.handle(envelope),
-    batchHandler: inKeyOrder((envelope) => engine!.handle(envelope)),
+    handler: decide,
+    batchHandler: inKeyOrder(decide),
     partitionsConcurrently: TOPICS.geoEvents.partitions,
   });
   const feedbackRunner = new ConsumerRunner({
@@ -80,8 +82,8 @@ function offersWorker(ctx: ServiceContext): Component[] {
     groupId: 'hx-offers-feedback',
     topics: [TOPICS.receipts.name, TOPICS.clicks.name],
     stage: 'offers-feedback',
-    handler: (envelope) => feedback!.handle(envelope),
-    batchHandler: inKeyOrder((envelope) => feedback!.handle(envelope)),
+    handler: learn,
+    batchHandler: inKeyOrder(learn),
   });
   return [wiring, new ModelFeed({ ...ctx, slots: [slot] }), feedbackRunner, decisions];
 }

@@ -1,5 +1,5 @@
 import { type RecsArtifact, RecsModel } from '@hexcast/models';
-import { ConsumerRunner } from '../bus/index.js';
+import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
@@ -98,14 +98,16 @@ function recsWorker(ctx: ServiceContext): Component[] {
     },
     close: async () => undefined,
   };
+  const handle: EnvelopeHandler = (envelope) => engine!.handle(envelope);
   const clicks = new ConsumerRunner({
     ...ctx,
     groupId: 'hx-recommendations',
     topics: [TOPICS.clicks.name],
     stage: 'recommendations',
     concurrency: config.concurrency,
-    handler: (envelope) => engine!.handle(envelope),
-    batchHandler: (records) => engine!.handleBatch(records),
+    handler: handle,
+    // A device's clicks (its sessions') in order, the devices at once.
+    batchHandler: inKeyOrder(handle),
     partitionsConcurrently: TOPICS.clicks.partitions,
   });
   return [wiring, clicks];

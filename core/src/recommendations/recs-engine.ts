@@ -65,25 +65,6 @@ export class RecsEngine {
     });
   }
 
-  /**
-   * A fetched batch of clicks: each session's clicks in their order, the sessions at once (a
-   * session's clicks share its device's key, so they are never in two batches at the same time).
-   */
-  async handleBatch(records: ReadonlyArray<{ envelope: Envelope }>): Promise<void> {
-    const bySession = new Map<string, Envelope[]>();
-    for (const { envelope } of records) {
-      const session = (envelope.data as ClickData).sessionId;
-      const clicks = bySession.get(session);
-      if (clicks === undefined) bySession.set(session, [envelope]);
-      else clicks.push(envelope);
-    }
-    await Promise.all(
-      [...bySession.values()].map(async (clicks) => {
-        for (const click of clicks) await this.handle(click);
-      }),
-    );
-  }
-
   async handle(envelope: Envelope): Promise<void> {
     const data = envelope.data as ClickData;
     const product = this.#o.catalogue.get(data.productId);

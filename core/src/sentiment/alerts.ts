@@ -93,12 +93,12 @@ export function alertPriority(post: SocialPost, score: PostScore): number {
   );
 }
 
-/** An alert a batch of posts raises or joins: `values` are a new one's columns (null: already stored). */
+/** An alert a batch of posts raises or joins: `insert` holds a new one's columns (null: already stored). */
 interface Group {
   id: string;
   added: number;
   priority: number;
-  values: unknown[] | null;
+  insert: { brand: string; channel: string; group: string; reason: string | null; detail: string } | null;
 }
 
 /**
@@ -172,7 +172,7 @@ export class CareAlerts {
         .filter((r) => r.kind === 'open')
         .map((r): [string, Group] => [
           `${r.a}\u0000${r.b}`,
-          { id: r.id!, added: 0, priority: 0, values: null },
+          { id: r.id!, added: 0, priority: 0, insert: null },
         ]),
     );
     const links: Array<[string, string, string]> = [];
@@ -196,7 +196,13 @@ export class CareAlerts {
           id,
           added: 0,
           priority,
-          values: [id, post.brand, post.channel, group, score.reason ?? null, JSON.stringify(detail)],
+          insert: {
+            brand: post.brand,
+            channel: post.channel,
+            group,
+            reason: score.reason ?? null,
+            detail: JSON.stringify(detail),
+          },
         };
         open.set(key, target);
       }
@@ -204,9 +210,8 @@ export class CareAlerts {
       target.priority = Math.max(target.priority, priority);
       links.push([post.channel, post.postId, target.id]);
     }
-    const created = [...open.values()].filter((g) => g.values !== null);
-    const joined = [...open.values()].filter((g) => g.values === null && g.added > 0);
-    const column = <T>(rows: readonly T[], pick: (row: T) => unknown) => rows.map(pick);
+    const created = [...open.values()].filter((g) => g.insert !== null);
+    const joined = [...open.values()].filter((g) => g.insert === null && g.added > 0);
     const write = async (db: Queryable) => {
       // One statement: atomic, and the links' foreign keys are checked at its end, new alerts included.
       const rows = await db.query<Row>(
@@ -227,16 +232,21 @@ export class CareAlerts {
          )
          SELECT * FROM created`,
         [
-          ...[0, 1, 2, 3, 4, 5].map((i) => column(created, (g) => g.values![i])),
-          column(created, (g) => g.priority),
-          column(created, (g) => g.added),
+          created.map((g) => g.id),
+          created.map((g) => g.insert!.brand),
+          created.map((g) => g.insert!.channel),
+          created.map((g) => g.insert!.group),
+          created.map((g) => g.insert!.reason),
+          created.map((g) => g.insert!.detail),
+          created.map((g) => g.priority),
+          created.map((g) => g.added),
           this.clock(),
-          column(joined, (g) => g.id),
-          column(joined, (g) => g.added),
-          column(joined, (g) => g.priority),
-          column(links, (l) => l[0]),
-          column(links, (l) => l[1]),
-          column(links, (l) => l[2]),
+          joined.map((g) => g.id),
+          joined.map((g) => g.added),
+          joined.map((g) => g.priority),
+          links.map((l) => l[0]),
+          links.map((l) => l[1]),
+          links.map((l) => l[2]),
         ],
       );
       const alerts = rows.map(view);

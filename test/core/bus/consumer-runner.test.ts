@@ -52,6 +52,8 @@ describe('consumer runner', () => {
     await bus.close();
     await broker.close();
   });
+  const deadLettered = (stage: string, code: string) =>
+    metricValue(bus.metrics, 'hexcast_bus_dead_lettered_total', { stage, code });
 
   it('keeps per-key order under concurrency, dead-letters invalid records with a code, drops expired ones', async () => {
     const topic = 'runner-main';
@@ -259,13 +261,7 @@ describe('consumer runner', () => {
     await waitFor(
       async () => (await metricValue(bus.metrics, 'hexcast_stale_dropped_total', { stage: 'batch' })) === 1,
     );
-    await waitFor(
-      async () =>
-        (await metricValue(bus.metrics, 'hexcast_bus_dead_lettered_total', {
-          stage: 'batch',
-          code: 'HX_ENVELOPE_MALFORMED',
-        })) === 1,
-    );
+    await waitFor(async () => (await deadLettered('batch', 'HX_ENVELOPE_MALFORMED')) === 1);
     expect(await metricValue(bus.metrics, 'hexcast_bus_batch_fallbacks_total', { stage: 'batch' })).toBe(0);
     await runner.close();
   });
@@ -296,14 +292,9 @@ describe('consumer runner', () => {
     const envelopes = Array.from({ length: 12 }, (_, n) => (n === 7 ? poison : click(bus.registry, 'q', n)));
     for (const e of envelopes) await bus.producer.send(topic, e);
     await runner.start();
-    await waitFor(
-      async () =>
-        (await metricValue(bus.metrics, 'hexcast_bus_dead_lettered_total', {
-          stage: 'poison',
-          code: 'HX_ENVELOPE_DATA_INVALID',
-        })) === 1,
-      { message: 'the poison record dead-lettered' },
-    );
+    await waitFor(async () => (await deadLettered('poison', 'HX_ENVELOPE_DATA_INVALID')) === 1, {
+      message: 'the poison record dead-lettered',
+    });
     await waitFor(() => envelopes.every((e) => e === poison || handled.includes(e.id)), {
       message: '11 handled',
     });

@@ -1,7 +1,7 @@
-import { PgliteRecords, PgRecords } from '@hexcast/core';
+import { PgliteRecords } from '@hexcast/core';
 import { describe } from 'vitest';
 import { ledgerContract } from '../../contracts/ledger.contract.js';
-import { hasService, usePostgres } from '../../helpers/services.js';
+import { hasService, usePgRecords } from '../../helpers/services.js';
 
 ledgerContract('pglite', async () => {
   const records = await PgliteRecords.open(null);
@@ -9,15 +9,5 @@ ledgerContract('pglite', async () => {
 });
 
 describe.skipIf(!hasService('postgres'))('postgres', () => {
-  ledgerContract('postgres', async () => {
-    const pg = await usePostgres();
-    const records = new PgRecords(pg.url, { schema: pg.schema, max: 4 });
-    return {
-      records,
-      cleanup: async () => {
-        await records.close();
-        await pg.cleanup();
-      },
-    };
-  });
+  ledgerContract('postgres', () => usePgRecords(4));
 });

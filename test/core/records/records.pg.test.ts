@@ -1,18 +1,10 @@
-import { PgRecords } from '@hexcast/core';
 import { describe } from 'vitest';
 import { recordsContract } from '../../contracts/records.contract.js';
-import { hasService, usePostgres } from '../../helpers/services.js';
+import { hasService, usePgRecords } from '../../helpers/services.js';
 
 describe.skipIf(!hasService('postgres'))('postgres', () => {
   recordsContract('postgres', async () => {
-    const pg = await usePostgres();
-    const impl = new PgRecords(pg.url, { schema: pg.schema, max: 2 });
-    return {
-      impl,
-      cleanup: async () => {
-        await impl.close();
-        await pg.cleanup();
-      },
-    };
+    const { records: impl, cleanup } = await usePgRecords();
+    return { impl, cleanup };
   });
 });

@@ -3,12 +3,11 @@ import {
   CareAlerts,
   migrate,
   PgliteRecords,
-  PgRecords,
   type Records,
   type SocialPost,
 } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasService, usePostgres } from '../../helpers/services.js';
+import { hasService, usePgRecords } from '../../helpers/services.js';
 
 const post = (postId: string, authorId: string, followers = 100, conversationId?: string): SocialPost => ({
   channel: 'x',
@@ -93,15 +92,5 @@ careAlertsContract('PGlite', async () => {
 });
 
 describe.skipIf(!hasService('postgres'))('postgres', () => {
-  careAlertsContract('PostgreSQL', async () => {
-    const pg = await usePostgres();
-    const records = new PgRecords(pg.url, { schema: pg.schema, max: 2 });
-    return {
-      records,
-      cleanup: async () => {
-        await records.close();
-        await pg.cleanup();
-      },
-    };
-  });
+  careAlertsContract('PostgreSQL', () => usePgRecords());
 });
