@@ -158,6 +158,22 @@ const bench: Benchmark = {
 };
 export default bench;
 
+/** The worker's created → stored histogram (`hexcast_fraud_decision_seconds`), cumulative per bucket bound in seconds. */
+async function storedBuckets(api: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^hexcast_fraud_decision_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
+    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  return buckets;
+}
+
+/** Quantiles (ms, a bucket's upper bound) of what a histogram counted between two reads. */
+function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): (q: number) => number {
+  const deltas = [...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+  const total = deltas.at(-1)?.[1] ?? 0;
+  return (q) => (deltas.find(([, n]) => n >= q * total)?.[0] ?? Number.NaN) * 1000;
+}
+
 /** `hexcast dev` in its own process deciding payments at a fixed rate; a second model swapped in half-way. */
 async function devUnderLoad(
   context: { quick: boolean; progress(m: string): void },
@@ -277,6 +293,7 @@ async function devUnderLoad(
     const warmDeadline = Date.now() + 60_000;
     while (decided.size < warm && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 50));
     decided.clear();
+    const stored0 = await storedBuckets(api);
     const total = rate * seconds;
     const cpu0 = dev.cpuMs();
     const t0 = Date.now();
@@ -289,6 +306,7 @@ async function devUnderLoad(
     while (decided.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = dev.cpuMs() - cpu0;
+    const stored = bucketQuantiles(stored0, await storedBuckets(api));
     const list = [...decided.values()];
     const pct = (values: number[], q: number) => {
       const sorted = [...values].sort((a, b) => a - b);
@@ -309,6 +327,8 @@ async function devUnderLoad(
             list.map((d) => d.decidedMs),
             0.99,
           ),
+          p50_stored_le_ms: stored(0.5),
+          p99_stored_le_ms: stored(0.99),
           p99_received_ms: pct(
             list.map((d) => d.receivedMs),
             0.99,
@@ -318,7 +338,7 @@ async function devUnderLoad(
           cpu_us_per_payment: (cpuMs * 1000) / total,
           stale_after_swap: afterSwap.filter(([, d]) => d.version !== second.version).length,
         },
-        notes: `${total} payments on hx.payments; p50/p99: created → decision stored, p99_received: → decision read by a merchant consumer; stale_after_swap: decisions by the old model for payments sent 2 s after the swap`,
+        notes: `${total} payments on hx.payments; p50/p99: created → decided (scored, before the store); p50/p99_stored_le: created → decision stored, the bound of its bucket in the worker's fraud_decision_seconds histogram; p99_received: → decision read by a merchant consumer; stale_after_swap: decisions by the old model for payments sent 2 s after the swap`,
       },
     ];
   } finally {

@@ -49,39 +49,61 @@ export class AuditLog {
 
   /** Appends `entries` to the merchant's chain inside `tx` (the same transaction as their effect), at a prepared time. */
   async append(tx: Queryable, merchantId: string, entries: readonly AuditEntry[], at: Date): Promise<void> {
-    if (entries.length === 0) return;
+    await this.appendMany(tx, new Map([[merchantId, entries]]), at);
+  }
+
+  /**
+   * Appends to several merchants' chains at once, in two statements whatever their number: the
+   * heads created where missing, locked and read; then every row inserted and the heads moved on.
+   */
+  async appendMany(
+    tx: Queryable,
+    byMerchant: ReadonlyMap<string, readonly AuditEntry[]>,
+    at: Date,
+  ): Promise<void> {
+    const merchants = [...byMerchant.keys()].filter((m) => byMerchant.get(m)!.length > 0).sort();
+    if (merchants.length === 0) return;
     if (!this.#partitions.has(partitionName(at)))
       throw new Error(`audit partition for ${at.toISOString()} not prepared (AuditLog.prepare)`);
-    await tx.query(
-      `INSERT INTO fraud_audit_heads (merchant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (merchant_id) DO NOTHING`,
-      [merchantId, GENESIS],
+    const list = (n: number, first = 1) => Array.from({ length: n }, (_, i) => `$${first + i}`).join(', ');
+    // Created where missing, locked and read in one statement: the no-op update takes the row lock
+    // (rows in merchant order, so two appenders never deadlock) and returns the head as it stands.
+    const heads = await tx.query<{ merchant_id: string; seq: string | number; hash: string }>(
+      `INSERT INTO fraud_audit_heads AS h (merchant_id, seq, hash)
+       SELECT m, 0, $1 FROM (VALUES ${merchants.map((_, i) => `($${i + 2})`).join(', ')}) AS v(m)
+       ON CONFLICT (merchant_id) DO UPDATE SET seq = h.seq
+       RETURNING h.merchant_id, h.seq, h.hash`,
+      [GENESIS, ...merchants],
     );
-    const [head] = await tx.query<{ seq: string | number; hash: string }>(
-      'SELECT seq, hash FROM fraud_audit_heads WHERE merchant_id = $1 FOR UPDATE',
-      [merchantId],
-    );
-    let seq = Number(head!.seq);
-    let prev = head!.hash;
     const params: unknown[] = [];
-    const values: string[] = [];
-    for (const e of entries) {
-      seq++;
-      const body = e.text ?? JSON.stringify(e.body);
-      const hash = chainHash(prev, merchantId, seq, at.getTime(), e.kind, e.paymentId, body);
+    const rows: string[] = [];
+    const moved: string[] = [];
+    for (const head of heads) {
+      const merchantId = head.merchant_id;
+      let seq = Number(head.seq);
+      let prev = head.hash;
+      for (const e of byMerchant.get(merchantId)!) {
+        seq++;
+        const body = e.text ?? JSON.stringify(e.body);
+        const hash = chainHash(prev, merchantId, seq, at.getTime(), e.kind, e.paymentId, body);
+        rows.push(`(${list(8, params.length + 1)})`);
+        params.push(merchantId, seq, at, e.kind, e.paymentId, body, prev, hash);
+        prev = hash;
+      }
       const first = params.length + 1;
-      params.push(merchantId, seq, at, e.kind, e.paymentId, body, prev, hash);
-      values.push(`(${Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ')})`);
-      prev = hash;
+      moved.push(`($${first}, $${first + 1}::bigint, $${first + 2})`);
+      params.push(merchantId, seq, prev);
     }
+    // The rows and the heads' move in one statement.
     await tx.query(
-      `INSERT INTO fraud_audit (merchant_id, seq, at, kind, payment_id, body, prev_hash, hash) VALUES ${values.join(', ')}`,
+      `WITH appended AS (
+         INSERT INTO fraud_audit (merchant_id, seq, at, kind, payment_id, body, prev_hash, hash) VALUES ${rows.join(', ')}
+       )
+       UPDATE fraud_audit_heads AS h SET seq = v.seq, hash = v.hash
+       FROM (VALUES ${moved.join(', ')}) AS v(merchant_id, seq, hash)
+       WHERE h.merchant_id = v.merchant_id`,
       params,
     );
-    await tx.query('UPDATE fraud_audit_heads SET seq = $2, hash = $3 WHERE merchant_id = $1', [
-      merchantId,
-      seq,
-      prev,
-    ]);
   }
 
   /** Walks each merchant's chain (or one) from its anchor to its head; reports the first break. */

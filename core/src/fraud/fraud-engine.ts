@@ -64,7 +64,7 @@ export class FraudEngine {
   readonly #m;
   /**
    * Decisions of one event-loop turn — the batches of the partitions handled at once — are stored
-   * together: one transaction, one upsert, one audit append per merchant.
+   * together: one transaction, one upsert, one audit append for all their merchants.
    */
   readonly #batcher: TurnBatcher<Draft, { decision: FraudDecision; fresh: boolean }>;
 
@@ -89,8 +89,8 @@ export class FraudEngine {
       }),
       latency: options.metrics.histogram({
         name: 'fraud_decision_seconds',
-        help: 'payment created → decision stored',
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+        help: 'payment created → decision stored (observed once the store has answered)',
+        buckets: [0.005, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 5],
       }),
     };
   }
@@ -166,7 +166,7 @@ export class FraudEngine {
     if (fresh) {
       if (draft.webhook !== null) this.#o.onWebhook?.();
       this.#m.decisions.inc({ action: decision.action, model: draft.model });
-      this.#m.latency.observe(Math.max(0, decision.decidedAt - payment.createdAt) / 1000);
+      this.#m.latency.observe(Math.max(0, this.#clock() - payment.createdAt) / 1000);
       // A declined payment makes its device risky whatever the score (a block list, a rule).
       const risk =
         decision.action === 'decline' ? Math.max(decision.score, DECLINED_DEVICE_RISK) : decision.score;

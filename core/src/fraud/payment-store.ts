@@ -316,7 +316,7 @@ export class PaymentStore {
         );
         byMerchant.set(payment.merchantId, entries);
       }
-      for (const [merchantId, entries] of byMerchant) await this.audit.append(tx, merchantId, entries, at);
+      await this.audit.appendMany(tx, byMerchant, at);
       const stale = ordered.filter(([k]) => !freshKeys.has(k));
       if (stale.length > 0) {
         const rows = await tx.query<Row>(
