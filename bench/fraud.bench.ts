@@ -169,7 +169,9 @@ async function storedBuckets(api: string): Promise<Map<number, number>> {
 
 /** Quantiles (ms, a bucket's upper bound) of what a histogram counted between two reads. */
 function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): (q: number) => number {
-  const deltas = [...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+  const deltas = [...after]
+    .map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const)
+    .sort((a, b) => a[0] - b[0]);
   const total = deltas.at(-1)?.[1] ?? 0;
   return (q) => (deltas.find(([, n]) => n >= q * total)?.[0] ?? Number.NaN) * 1000;
 }
