@@ -35,6 +35,7 @@ import {
   trainTabular,
 } from '@hexcast/models';
 import { Kafka, logLevel } from 'kafkajs';
+import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { atRate } from './pace.js';
 import { startBenchDev } from './processes.js';
 
@@ -158,23 +159,8 @@ const bench: Benchmark = {
 };
 export default bench;
 
-/** The worker's created → stored histogram (`hexcast_fraud_decision_seconds`), cumulative per bucket bound in seconds. */
-async function storedBuckets(api: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const m of text.matchAll(/^hexcast_fraud_decision_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
-    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
-  return buckets;
-}
-
-/** Quantiles (ms, a bucket's upper bound) of what a histogram counted between two reads. */
-function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): (q: number) => number {
-  const deltas = [...after]
-    .map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const)
-    .sort((a, b) => a[0] - b[0]);
-  const total = deltas.at(-1)?.[1] ?? 0;
-  return (q) => (deltas.find(([, n]) => n >= q * total)?.[0] ?? Number.NaN) * 1000;
-}
+/** The worker's created → stored histogram. */
+const STORED = 'hexcast_fraud_decision_seconds';
 
 /** `hexcast dev` in its own process deciding payments at a fixed rate; a second model swapped in half-way. */
 async function devUnderLoad(
@@ -295,7 +281,7 @@ async function devUnderLoad(
     const warmDeadline = Date.now() + 60_000;
     while (decided.size < warm && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 50));
     decided.clear();
-    const stored0 = await storedBuckets(api);
+    const stored0 = await histogramBuckets(api, STORED);
     const total = rate * seconds;
     const cpu0 = dev.cpuMs();
     const t0 = Date.now();
@@ -308,7 +294,7 @@ async function devUnderLoad(
     while (decided.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = dev.cpuMs() - cpu0;
-    const stored = bucketQuantiles(stored0, await storedBuckets(api));
+    const stored = bucketQuantiles(stored0, await histogramBuckets(api, STORED));
     const list = [...decided.values()];
     const pct = (values: number[], q: number) => {
       const sorted = [...values].sort((a, b) => a - b);

@@ -56,6 +56,23 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app);
+  // Request → response on the server, per route pattern (a client's own figures include its stalls).
+  const requestSeconds = deps.metrics.histogram<'method' | 'route' | 'status'>({
+    name: 'http_request_seconds',
+    help: 'API requests, received → response sent, by method, route pattern and status class',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    requestSeconds.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: `${Math.floor(reply.statusCode / 100)}xx`,
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
   // Who may call each route, in the OpenAPI document too (before swagger reads the routes).
   app.addHook('onRoute', (route) => {
     const roles = (route.config as { roles?: readonly string[] } | undefined)?.roles;

@@ -428,6 +428,24 @@ describe('REST API', () => {
     expect(lookup.statusCode).toBe(200);
   });
 
+  it('times each request on the server, by route pattern (not the URL) and status class', async () => {
+    const count = async (labels: string) => {
+      const text = await bus.metrics.registry.metrics();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`hexcast_http_request_seconds_count{${labels}}`));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const ok = 'method="GET",route="/v1/fences/lookup",status="2xx"';
+    const refused = 'method="GET",route="/v1/fences/lookup",status="4xx"';
+    const [ok0, refused0] = [await count(ok), await count(refused)];
+    for (const lat of [1, 2, 3])
+      await app.inject({ method: 'GET', url: `/v1/fences/lookup?lat=${lat}&lng=1`, headers: auth('admin') });
+    await app.inject({ method: 'GET', url: '/v1/fences/lookup?lat=1&lng=1' });
+    expect(await count(ok)).toBe(ok0 + 3);
+    expect(await count(refused)).toBe(refused0 + 1);
+  });
+
   it('rate-limits per key with a coded 429', async () => {
     const codes: number[] = [];
     for (let i = 0; i < 4; i++)
