@@ -9,15 +9,16 @@ export async function histogramBuckets(
   labels = '',
 ): Promise<Map<number, number>> {
   const text = await (await fetch(`${api}/metrics`)).text();
-  const prefix = `${metric}_bucket{${labels === '' ? '' : `${labels},`}le="`;
+  const prefix = `${metric}_bucket{`;
   const buckets = new Map<number, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(prefix)) continue;
-    const le = line.slice(prefix.length, line.indexOf('"', prefix.length));
-    buckets.set(
-      le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le),
-      Number(line.slice(line.lastIndexOf(' ') + 1)),
-    );
+    const close = line.lastIndexOf('}');
+    // prom-client writes `le` first: le="…",the,series,labels
+    const [le, ...rest] = line.slice(prefix.length, close).split(/,(?=\w+=")/);
+    if (rest.join(',') !== labels || le === undefined) continue;
+    const bound = le.slice('le="'.length, -1);
+    buckets.set(bound === '+Inf' ? Number.POSITIVE_INFINITY : Number(bound), Number(line.slice(close + 2)));
   }
   return buckets;
 }

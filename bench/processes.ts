@@ -130,3 +130,33 @@ export async function startBenchDev(name: string, env: Record<string, string> = 
     },
   };
 }
+
+/** What `bench/get-load.ts` measured: each answered request's latency (ms) and its own loop's stalls. */
+export interface GetLoadResult {
+  latencies: number[];
+  failed: number;
+  seconds: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/** Runs an open-loop GET load (`bench/get-load.ts`) in a process of its own and waits for its figures. */
+export async function getLoad(job: {
+  base: string;
+  urls: string[];
+  rate: number;
+  seconds: number;
+  headers: Record<string, string>;
+}): Promise<GetLoadResult> {
+  const script = fileURLToPath(new URL('./get-load.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  child.stdin!.end(JSON.stringify(job));
+  const code = await exited;
+  if (code !== 0) throw new Error(`get-load exited with ${code}`);
+  return JSON.parse(out) as GetLoadResult;
+}

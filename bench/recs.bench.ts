@@ -29,7 +29,7 @@ import {
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
-import { startBenchDev } from './processes.js';
+import { getLoad, startBenchDev } from './processes.js';
 
 const DATA = new URL('../../shared/data/sessions/', import.meta.url);
 const read = async (file: string): Promise<ClickSession[]> =>
@@ -336,31 +336,21 @@ async function pipeline(
     const getSeconds = context.quick ? 3 : 8;
     context.progress(`GET /v1/recommendations at ${getRate}/s for ${getSeconds} s`);
     const sessionIds = sessions.slice(0, 5000).map((s) => `${s.id}-0`);
-    const latencies: number[] = [];
-    let failed = 0;
-    const gets: Array<Promise<void>> = [];
     const route = 'method="GET",route="/v1/recommendations",status="2xx"';
     const served0 = await histogramBuckets(bench.api, 'hexcast_http_request_seconds', route);
-    const g0 = Date.now();
     const getCpu0 = bench.dev.cpuMs();
-    for (let i = 0; i < getRate * getSeconds; i++) {
-      const wait = g0 + (i / getRate) * 1000 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const url = `/v1/recommendations?session=${encodeURIComponent(sessionIds[i % sessionIds.length]!)}&product=${clickAt(i).productId}&n=10`;
-      const t = performance.now();
-      gets.push(
-        fetch(`${bench.api}${url}`, { headers: { authorization: `Bearer ${admin}` } })
-          .then(async (res) => {
-            await res.arrayBuffer();
-            if (res.status !== 200) failed++;
-            latencies.push(performance.now() - t);
-          })
-          .catch(() => {
-            failed++;
-          }),
-      );
-    }
-    await Promise.all(gets);
+    const urls = Array.from(
+      { length: sessionIds.length },
+      (_, i) =>
+        `/v1/recommendations?session=${encodeURIComponent(sessionIds[i]!)}&product=${clickAt(i).productId}&n=10`,
+    );
+    const load = await getLoad({
+      base: bench.api,
+      urls,
+      rate: getRate,
+      seconds: getSeconds,
+      headers: { authorization: `Bearer ${admin}` },
+    });
     const served = bucketQuantiles(
       served0,
       await histogramBuckets(bench.api, 'hexcast_http_request_seconds', route),
@@ -368,16 +358,18 @@ async function pipeline(
     out.push({
       case: `GET /v1/recommendations at ${getRate}/s`,
       metrics: {
-        requests_per_s: latencies.length / ((Date.now() - g0) / 1000),
-        p50_ms: quantile(latencies, 0.5),
-        p99_ms: quantile(latencies, 0.99),
+        requests_per_s: load.latencies.length / load.seconds,
+        p50_ms: quantile(load.latencies, 0.5),
+        p99_ms: quantile(load.latencies, 0.99),
         server_p50_le_ms: served(0.5),
         server_p99_le_ms: served(0.99),
-        failed,
-        cpu_us_per_request: ((bench.dev.cpuMs() - getCpu0) * 1000) / Math.max(latencies.length, 1),
+        client_loop_delay_p99_ms: load.loopDelayP99Ms,
+        client_loop_delay_max_ms: load.loopDelayMaxMs,
+        failed: load.failed,
+        cpu_us_per_request: ((bench.dev.cpuMs() - getCpu0) * 1000) / Math.max(load.latencies.length, 1),
       },
       notes:
-        'session list (stored) + the product page item-to-item list + union, n = 10; client in the bench process (fetch), after every consumer of the dev process caught up; server_p50/p99_le: received → response sent in the API, the bound of its bucket in hexcast_http_request_seconds',
+        'session list (stored) + the product page item-to-item list + union, n = 10; client (fetch) in a process of its own (bench/get-load.ts), after every consumer of the dev process caught up; server_p50/p99_le: received → response sent in the API, the bound of its bucket in hexcast_http_request_seconds',
     });
     return out;
   } finally {
