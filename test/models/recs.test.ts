@@ -12,6 +12,7 @@ import {
   trainRecs,
   trainSessionNet,
 } from '@hexcast/models';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -40,6 +41,28 @@ describe('session recommenders', () => {
     expect(scores.top(10, (i) => i === 5)).toEqual([1, 0, 3]);
     scores.reset();
     expect(scores.top(3)).toEqual([]);
+  });
+
+  it('rank as a full sort would, for any scores, ties, n and skips (property)', () => {
+    const scores = new ItemScores(64);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(63), fc.integer({ min: -2, max: 6 })), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.nat(7),
+        (adds, n, skipEvery) => {
+          scores.reset();
+          for (const [item, s] of adds) scores.add(item, s / 2);
+          const skip = skipEvery === 0 ? undefined : (i: number) => i % (skipEvery + 1) === 0;
+          const expected = Array.from({ length: 64 }, (_, i) => i)
+            .filter((i) => scores.values[i]! > 0 && !skip?.(i))
+            .sort((a, b) => scores.values[b]! - scores.values[a]! || a - b)
+            .slice(0, n);
+          expect(scores.top(n, skip)).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it("V-SKNN weighs the current session's clicks 1, 0.9, 0.8 … from the last and votes with neighbour similarity", () => {

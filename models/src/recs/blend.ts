@@ -25,17 +25,25 @@ export class BlendedRecommender implements NextClickRecommender {
   }
 
   score(session: ArrayLike<number>, into: ItemScores): void {
+    // Into an empty `into`, the first component scores directly and is scaled in place (the same
+    // sums as adding its scaled scores, without the copy).
+    let direct = into.size === 0;
     for (const [c, component] of this.components.entries()) {
       const w = this.weights[c]!;
       if (w === 0) continue;
+      if (direct) {
+        direct = false;
+        component.score(session, into);
+        const max = into.max();
+        if (max > 0) into.scale(w, max);
+        else into.reset();
+        continue;
+      }
       const scratch = this.#scratch[c]!;
       scratch.reset();
       component.score(session, scratch);
       const max = scratch.max();
-      if (max > 0)
-        scratch.forEach((item, s) => {
-          into.add(item, (w * s) / max);
-        });
+      if (max > 0) scratch.addTo(into, w, max);
     }
   }
 }

@@ -37,6 +37,23 @@ export class ItemScores {
     return max;
   }
 
+  /** Sets every scored item's score to `(weight × score) / divisor`. */
+  scale(weight: number, divisor: number): void {
+    for (let i = 0; i < this.#count; i++) {
+      const item = this.#touched[i]!;
+      this.values[item] = (weight * this.values[item]!) / divisor;
+    }
+  }
+
+  /** Adds every scored item's `(weight × score) / divisor` to `into`. */
+  addTo(into: ItemScores, weight: number, divisor: number): void {
+    for (let i = 0; i < this.#count; i++) {
+      const item = this.#touched[i]!;
+      const v = this.values[item]!;
+      if (v !== 0) into.add(item, (weight * v) / divisor);
+    }
+  }
+
   /** Calls `f` for every scored item. */
   forEach(f: (item: number, score: number) => void): void {
     for (let i = 0; i < this.#count; i++) {
@@ -48,43 +65,69 @@ export class ItemScores {
 
   /** The `n` best items, best first (ties: the lower item number first), skipping `skip`'s items. */
   top(n: number, skip?: (item: number) => boolean): number[] {
-    const heap: number[] = []; // a min-heap of the best n so far, by (score, −item)
-    const worse = (a: number, b: number) => {
-      const d = this.values[a]! - this.values[b]!;
-      return d < 0 || (d === 0 && a > b);
-    };
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
-        if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
-        if (m === i) return;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    };
+    // A min-heap of the best n so far, worst (lowest score, then highest item number) at the root.
+    if (this.#heap.length < n) this.#heap = new Int32Array(n);
+    const heap = this.#heap;
+    const values = this.values;
+    let size = 0;
     for (let t = 0; t < this.#count; t++) {
       const item = this.#touched[t]!;
-      if (this.values[item]! <= 0) continue;
-      if (heap.length >= n && !worse(heap[0]!, item)) continue; // not among the best n
-      if (skip?.(item)) continue;
-      if (heap.length < n) {
-        heap.push(item);
-        for (let i = heap.length - 1; i > 0; ) {
-          const p = (i - 1) >> 1;
-          if (!worse(heap[i]!, heap[p]!)) break;
-          [heap[i], heap[p]] = [heap[p]!, heap[i]!];
-          i = p;
-        }
-      } else {
-        heap[0] = item;
-        down(0);
+      const v = values[item]!;
+      if (v <= 0) continue;
+      if (size === n) {
+        const root = heap[0]!;
+        const rv = values[root]!;
+        if (v < rv || (v === rv && item > root)) continue; // not among the best n
       }
+      if (skip?.(item)) continue;
+      if (size < n) siftUp(heap, size++, item, values);
+      else siftDown(heap, size, item, values);
     }
-    return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+    // Taken off worst first, so written from the back.
+    const out = new Array<number>(size);
+    for (let k = size - 1; k >= 0; k--) {
+      out[k] = heap[0]!;
+      size--;
+      if (size > 0) siftDown(heap, size, heap[size]!, values);
+    }
+    return out;
   }
+
+  #heap = new Int32Array(0);
+}
+
+/** Whether item `a` ranks below item `b`: a lower score, or the same score and a higher number. */
+function worse(values: Float64Array, a: number, b: number): boolean {
+  const va = values[a]!;
+  const vb = values[b]!;
+  return va < vb || (va === vb && a > b);
+}
+
+/** Puts `item` at `at` (the heap's end) and moves it up to its place. */
+function siftUp(heap: Int32Array, at: number, item: number, values: Float64Array): void {
+  let i = at;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (!worse(values, item, heap[p]!)) break;
+    heap[i] = heap[p]!;
+    i = p;
+  }
+  heap[i] = item;
+}
+
+/** Replaces the root of a heap of `size` with `item` and moves it down to its place. */
+function siftDown(heap: Int32Array, size: number, item: number, values: Float64Array): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const m = r < size && worse(values, heap[r]!, heap[l]!) ? r : l;
+    if (!worse(values, heap[m]!, item)) break;
+    heap[i] = heap[m]!;
+    i = m;
+  }
+  heap[i] = item;
 }
 
 /**

@@ -250,6 +250,10 @@ export class SessionNet implements NextClickRecommender {
   readonly #scratch: ItemScores;
   readonly #x: Float64Array;
   readonly #h: Float64Array;
+  /** recencyWeights(length, decay) by length, computed once each. */
+  readonly #recency: number[][] = [];
+  /** The network's logit per candidate, for the call in hand. */
+  readonly #logits: Float64Array;
 
   constructor(
     weights: SessionNetWeights,
@@ -271,6 +275,7 @@ export class SessionNet implements NextClickRecommender {
     this.#scratch = new ItemScores(weights.items);
     this.#x = new Float64Array(2 * weights.dim);
     this.#h = new Float64Array(weights.dim);
+    this.#logits = new Float64Array(this.#candidates);
   }
 
   /** The session's vector h, into `#h`. */
@@ -279,7 +284,9 @@ export class SessionNet implements NextClickRecommender {
     const x = this.#x;
     x.fill(0);
     const from = Math.max(0, session.length - WINDOW);
-    const weights = recencyWeights(session.length - from, decay);
+    const length = session.length - from;
+    this.#recency[length] ??= recencyWeights(length, decay);
+    const weights = this.#recency[length];
     for (let p = from; p < session.length; p++) {
       const w = weights[p - from]!;
       const row = session[p]! * dim;
@@ -305,20 +312,27 @@ export class SessionNet implements NextClickRecommender {
     const candidates = scratch.top(this.#candidates);
     if (candidates.length === 0) return;
     const best = scratch.values[candidates[0]!]!;
+    const mix = this.mix;
+    if (mix <= 0) {
+      for (const c of candidates) into.add(c, ((1 - mix) * scratch.values[c]!) / best);
+      return;
+    }
     const { dim, E, bias } = this.#w;
     const h = this.#h;
-    if (this.mix > 0) this.#encode(session);
-    const logits = candidates.map((c) => {
-      if (this.mix <= 0) return 0;
+    this.#encode(session);
+    const logits = this.#logits;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
       let s = bias[c]!;
       const row = c * dim;
       for (let k = 0; k < dim; k++) s += h[k]! * E[row + k]!;
-      return s;
-    });
-    const max = Math.max(...logits);
-    candidates.forEach((c, i) => {
-      const net = this.mix > 0 ? this.mix * Math.exp(logits[i]! - max) : 0;
-      into.add(c, ((1 - this.mix) * scratch.values[c]!) / best + net);
-    });
+      logits[i] = s;
+      if (s > max) max = s;
+    }
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      into.add(c, ((1 - mix) * scratch.values[c]!) / best + mix * Math.exp(logits[i]! - max));
+    }
   }
 }
