@@ -164,6 +164,7 @@ export class SessionKnn implements NextClickRecommender {
   readonly #itemStamp: Int32Array;
   #epoch = 0;
   readonly #candidates: number[] = [];
+  readonly #voters: number[] = [];
   #selection = new Float64Array(0);
 
   constructor(corpus: SessionCorpus, options: SessionKnnOptions = {}) {
@@ -242,7 +243,9 @@ export class SessionKnn implements NextClickRecommender {
   /** The candidates that vote: all with a similarity when they are `k` or fewer, else the `k` most similar (ties: the more recent). */
   #neighbours(): number[] {
     const sim = this.#similarity;
-    const voters = this.#candidates.filter((n) => sim[n]! > 0);
+    const voters = this.#voters; // reused: the caller reads it before the next call
+    voters.length = 0;
+    for (const n of this.#candidates) if (sim[n]! > 0) voters.push(n);
     if (voters.length <= this.#k) return voters; // every one votes: their order does not matter
     if (this.#selection.length < voters.length) this.#selection = new Float64Array(voters.length * 2);
     const sims = this.#selection.subarray(0, voters.length);

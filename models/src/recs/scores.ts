@@ -6,11 +6,14 @@
 export class ItemScores {
   readonly values: Float64Array;
   readonly #touched: Int32Array;
+  /** 1 for an item in `#touched` (a score that came back to 0 is still listed once). */
+  readonly #listed: Uint8Array;
   #count = 0;
 
   constructor(items: number) {
     this.values = new Float64Array(items);
     this.#touched = new Int32Array(items);
+    this.#listed = new Uint8Array(items);
   }
 
   get size(): number {
@@ -18,15 +21,20 @@ export class ItemScores {
   }
 
   add(item: number, score: number): void {
-    if (this.values[item] === 0) {
+    if (this.#listed[item] === 0) {
       if (score === 0) return;
+      this.#listed[item] = 1;
       this.#touched[this.#count++] = item;
     }
     this.values[item]! += score;
   }
 
   reset(): void {
-    for (let i = 0; i < this.#count; i++) this.values[this.#touched[i]!] = 0;
+    for (let i = 0; i < this.#count; i++) {
+      const item = this.#touched[i]!;
+      this.values[item] = 0;
+      this.#listed[item] = 0;
+    }
     this.#count = 0;
   }
 
