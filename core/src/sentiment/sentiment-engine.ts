@@ -3,6 +3,7 @@ import type { BusProducer } from '../bus/index.js';
 import { type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { ModelSlot } from '../model-feed/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import { TurnBatcher } from '../records/index.js';
 import type { CareAlert, CareAlerts } from './alerts.js';
 import { CareAlertRaised, PostScored } from './events.js';
 import { influence, type SocialPost } from './post.js';
@@ -26,6 +27,8 @@ export interface SentimentEngineOptions {
 
 /** Terms a scored post carries to the summary (the first few content words). */
 const TERMS_PER_POST = 8;
+/** Posts per statement at most (the upsert binds 15 parameters a post; PostgreSQL allows 65,535). */
+const MAX_POSTS = 2_000;
 
 /**
  * `hx.social-posts` → mined, scored, stored in the message DB → its score on `hx.sentiment` and,
@@ -37,10 +40,22 @@ export class SentimentEngine {
   readonly #o: SentimentEngineOptions;
   readonly #clock: () => number;
   readonly #m;
+  /**
+   * Rounds of one event-loop turn — one from each partition's batch handled at once — are handled
+   * together: one upsert, one alert read and write, one announce for all of them. Posts are keyed
+   * by brand, so rounds of different partitions never hold the same post.
+   */
+  readonly #turn: TurnBatcher<Envelope[], void>;
 
   constructor(options: SentimentEngineOptions) {
     this.#o = options;
     this.#clock = options.clock ?? Date.now;
+    this.#turn = new TurnBatcher(async (rounds) => {
+      const posts = rounds.flat();
+      for (let i = 0; i < posts.length; i += MAX_POSTS)
+        await this.#handlePosts(posts.slice(i, i + MAX_POSTS));
+      return rounds.map(() => undefined);
+    });
     this.#m = {
       scored: options.metrics.counter<'label' | 'model'>({
         name: 'sentiment_posts_scored_total',
@@ -70,8 +85,9 @@ export class SentimentEngine {
 
   /**
    * A fetched batch: its posts are stored in one statement, their alerts raised in one
-   * transaction, their scores produced together and marked announced in one statement. The same
-   * post twice in a batch (two rules, a retry) is handled in a later round, as if it came later.
+   * transaction, their scores produced together and marked announced in one statement — with the
+   * other partitions' batches in hand. The same post twice in a batch (two rules, a retry) is
+   * handled in a later round, as if it came later.
    */
   async handleBatch(records: ReadonlyArray<{ envelope: Envelope }>): Promise<void> {
     let round: Envelope[] = [];
@@ -80,14 +96,14 @@ export class SentimentEngine {
       const post = envelope.data as SocialPost;
       const key = `${post.channel}\u0000${post.postId}`;
       if (inRound.has(key)) {
-        await this.#handlePosts(round);
+        await this.#turn.add(round);
         round = [];
         inRound.clear();
       }
       inRound.add(key);
       round.push(envelope);
     }
-    if (round.length > 0) await this.#handlePosts(round);
+    if (round.length > 0) await this.#turn.add(round);
   }
 
   /** Distinct posts: mined, scored, stored → alerts raised → scores and alerts published → marked announced. */
