@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchCaseResult, Benchmark } from '@hexcast/core';
 import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
 import { measureStages } from './e2e-stages.js';
+import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { freePort, spawnService } from './processes.js';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
@@ -164,25 +165,22 @@ async function waitForMetrics(httpPort: number, done: (metrics: string) => boole
 
 /** p50 / p99 (bucket bounds) of a per-stage histogram, from the stack's /metrics (cumulative). */
 async function stageHistogram(httpPort: number, metric: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const buckets = new Map<string, Array<[number, number]>>();
-  for (const line of text.split('\n')) {
-    const m = new RegExp(`^${metric}_bucket\\{le="([^"]+)"(?:,stage="([^"]+)")?\\} (\\d+)`).exec(line);
-    if (m === null) continue;
-    m[2] ??= 'all';
-    const list = buckets.get(m[2]!) ?? [];
-    list.push([m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[3])]);
-    buckets.set(m[2]!, list);
+  const api = `http://127.0.0.1:${httpPort}`;
+  const out: string[] = [];
+  // The pipeline's stages, or the histogram's one series when it has no stage label.
+  for (const [stage, labels] of [
+    ['geo', 'stage="geo"'],
+    ['offers', 'stage="offers"'],
+    ['gateway-delivery', 'stage="gateway-delivery"'],
+    ['all', ''],
+  ] as const) {
+    const buckets = await histogramBuckets(api, metric, labels);
+    if ((buckets.get(Number.POSITIVE_INFINITY) ?? 0) === 0) continue;
+    const q = bucketQuantiles(new Map(), buckets);
+    const bound = (p: number) => (q(p) === Number.POSITIVE_INFINITY ? '>10s' : `≤${q(p)}`);
+    out.push(`${stage} ${bound(0.5)}/${bound(0.99)}`);
   }
-  const q = (list: Array<[number, number]>, p: number) => {
-    const total = list.at(-1)?.[1] ?? 0;
-    const hit = list.find(([, c]) => c >= p * total);
-    return hit === undefined ? 'n/a' : hit[0] === Number.POSITIVE_INFINITY ? '>10s' : `≤${hit[0] * 1000}`;
-  };
-  return [...buckets]
-    .filter(([stage]) => ['geo', 'offers', 'gateway-delivery', 'all'].includes(stage))
-    .map(([stage, list]) => `${stage} ${q(list, 0.5)}/${q(list, 0.99)}`)
-    .join(', ');
+  return out.join(', ');
 }
 
 async function eventLoop(httpPort: number): Promise<string> {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
@@ -150,13 +151,9 @@ export async function getLoad(job: {
 }): Promise<GetLoadResult> {
   const script = fileURLToPath(new URL('./get-load.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   child.stdin!.end(JSON.stringify(job));
-  const code = await exited;
+  const [out, code] = await Promise.all([text(child.stdout!), exited]);
   if (code !== 0) throw new Error(`get-load exited with ${code}`);
   return JSON.parse(out) as GetLoadResult;
 }

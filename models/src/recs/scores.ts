@@ -62,15 +62,6 @@ export class ItemScores {
     }
   }
 
-  /** Calls `f` for every scored item. */
-  forEach(f: (item: number, score: number) => void): void {
-    for (let i = 0; i < this.#count; i++) {
-      const item = this.#touched[i]!;
-      const v = this.values[item]!;
-      if (v !== 0) f(item, v);
-    }
-  }
-
   /** The `n` best items, best first (ties: the lower item number first), skipping `skip`'s items. */
   top(n: number, skip?: (item: number) => boolean): number[] {
     // A min-heap of the best n so far, worst (lowest score, then highest item number) at the root.
