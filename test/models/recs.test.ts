@@ -4,6 +4,7 @@ import {
   evaluateNextClick,
   ItemScores,
   ItemVocabulary,
+  loadTf,
   parseSessionsTsv,
   RecsModel,
   SessionKnn,
@@ -43,7 +44,7 @@ describe('session recommenders', () => {
     expect(scores.top(3)).toEqual([]);
   });
 
-  it('rank as a full sort would, for any scores, ties, n and skips (property)', () => {
+  it('rank as a full sort would, for any scores, ties, n and skips; best(n) holds the same items (property)', () => {
     const scores = new ItemScores(64);
     fc.assert(
       fc.property(
@@ -59,6 +60,13 @@ describe('session recommenders', () => {
             .sort((a, b) => scores.values[b]! - scores.values[a]! || a - b)
             .slice(0, n);
           expect(scores.top(n, skip)).toEqual(expected);
+          // best(n): top(n)'s items in any order, also from a new instance (its first call sizes
+          // the buffer it answers in).
+          const fresh = new ItemScores(64);
+          for (const [item, s] of adds) fresh.add(item, s / 2);
+          const top = scores.top(n);
+          for (const from of [scores, fresh])
+            expect([...from.best(n)].sort((a, b) => a - b)).toEqual(top.sort((a, b) => a - b));
         },
       ),
       { numRuns: 500 },
@@ -159,6 +167,28 @@ describe('the TF.js session network', () => {
     };
     expect(next(['i3'])).toBe('i4');
     expect(next(['i6', 'i7'])).toBe('i8');
+    // The served network (plain JS, each item's embedding projected through the encoder once)
+    // scores as TF.js's forward pass over the same 8-bit weights: h = tanh([mean ; last]·W + b),
+    // logit = h·e + bias, each item's score exp(logit − max) when the source scores all alike.
+    const tf = await loadTf();
+    const t = tf.io.decodeWeights(
+      Buffer.from(weights.weightData, 'base64').buffer.slice(0) as ArrayBuffer,
+      weights.weightSpecs,
+    ) as Record<string, import('@tensorflow/tfjs').Tensor>;
+    for (const clicks of [['i3'], ['i6', 'i7'], ['i1', 'i2', 'i1', 'i9', 'i0']]) {
+      const numbers = clicks.map((c) => v.numberOf(c)!);
+      const raw = numbers.map((_, i) => Math.exp(-(numbers.length - 1 - i) / weights.decay));
+      const sum = raw.reduce((a, b) => a + b, 0);
+      const rows = tf.gather(t.embeddings!, tf.tensor1d(numbers, 'int32'));
+      const mean = tf.matMul(tf.tensor2d([raw.map((w) => w / sum)]), rows);
+      const last = tf.gather(t.embeddings!, tf.tensor1d([numbers[numbers.length - 1]!], 'int32'));
+      const h = tf.tanh(tf.add(tf.matMul(tf.concat([mean, last], 1), t.encoder!), t.encoderBias!));
+      const logits = tf.add(tf.matMul(h, t.embeddings!, false, true), t.itemBias!);
+      const expected = tf.exp(tf.sub(logits, tf.max(logits))).dataSync();
+      const scores = new ItemScores(v.size);
+      net.score(numbers, scores);
+      for (let i = 0; i < v.size; i++) expect(scores.values[i]).toBeCloseTo(expected[i]!, 5);
+    }
     // Mixed at 0 it is its source alone.
     net.mix = 0;
     const flat = new ItemScores(v.size);

@@ -40,8 +40,13 @@ export class ItemScores {
 
   /** The largest score (0 when empty). */
   max(): number {
+    const values = this.values;
+    const touched = this.#touched;
     let max = 0;
-    for (let i = 0; i < this.#count; i++) max = Math.max(max, this.values[this.#touched[i]!]!);
+    for (let i = 0; i < this.#count; i++) {
+      const v = values[touched[i]!]!;
+      if (v > max) max = v;
+    }
     return max;
   }
 
@@ -64,6 +69,30 @@ export class ItemScores {
 
   /** The `n` best items, best first (ties: the lower item number first), skipping `skip`'s items. */
   top(n: number, skip?: (item: number) => boolean): number[] {
+    let size = this.#select(n, skip);
+    const heap = this.#heap;
+    const values = this.values;
+    // Taken off worst first, so written from the back.
+    const out = new Array<number>(size);
+    for (let k = size - 1; k >= 0; k--) {
+      out[k] = heap[0]!;
+      size--;
+      if (size > 0) siftDown(heap, size, heap[size]!, values);
+    }
+    return out;
+  }
+
+  /**
+   * The same items as `top(n)`, in no particular order: a view of a buffer reused by the next call
+   * (for a caller that re-scores them anyway).
+   */
+  best(n: number): Int32Array {
+    const size = this.#select(n); // may replace #heap with a larger one: read it after
+    return this.#heap.subarray(0, size);
+  }
+
+  /** Selects the best `n` into `#heap` (a min-heap, worst at the root); answers how many. */
+  #select(n: number, skip?: (item: number) => boolean): number {
     // A min-heap of the best n so far, worst (lowest score, then highest item number) at the root.
     if (this.#heap.length < n) this.#heap = new Int32Array(n);
     const heap = this.#heap;
@@ -82,14 +111,7 @@ export class ItemScores {
       if (size < n) siftUp(heap, size++, item, values);
       else siftDown(heap, size, item, values);
     }
-    // Taken off worst first, so written from the back.
-    const out = new Array<number>(size);
-    for (let k = size - 1; k >= 0; k--) {
-      out[k] = heap[0]!;
-      size--;
-      if (size > 0) siftDown(heap, size, heap[size]!, values);
-    }
-    return out;
+    return size;
   }
 
   #heap = new Int32Array(0);

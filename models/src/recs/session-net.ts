@@ -248,8 +248,12 @@ export class SessionNet implements NextClickRecommender {
   /** The network's share of the score (settable: the trainer sweeps it on validation sessions). */
   mix: number;
   readonly #scratch: ItemScores;
+  /** The session's pre-activation, for the call in hand. */
   readonly #x: Float64Array;
   readonly #h: Float64Array;
+  /** Per item, its embedding through the encoder (`#projection`), and whether it is computed yet. */
+  readonly #projections: Float64Array;
+  readonly #projected: Uint8Array;
   /** recencyWeights(length, decay) by length, computed once each. */
   readonly #recency: number[][] = [];
   /** The network's logit per candidate, for the call in hand. */
@@ -273,32 +277,56 @@ export class SessionNet implements NextClickRecommender {
     this.#candidates = options.candidates ?? 100;
     this.mix = options.mix ?? 1;
     this.#scratch = new ItemScores(weights.items);
-    this.#x = new Float64Array(2 * weights.dim);
+    this.#x = new Float64Array(weights.dim);
+    this.#projections = new Float64Array(weights.items * 2 * weights.dim);
+    this.#projected = new Uint8Array(weights.items);
     this.#h = new Float64Array(weights.dim);
     this.#logits = new Float64Array(this.#candidates);
   }
 
-  /** The session's vector h, into `#h`. */
+  /**
+   * Item `item`'s embedding through the encoder's two halves, computed on first use and kept:
+   * `[Wmeanᵀ·e ; Wlastᵀ·e]`. The mean is linear, so Wmeanᵀ·(Σ w·e) = Σ w·(Wmeanᵀ·e): a session's
+   * pre-activation is a weighted sum of its clicks' projections, `dim` multiply-adds a click
+   * instead of `2·dim²` a session.
+   */
+  #projection(item: number): number {
+    const { dim, E, W } = this.#w;
+    const at = item * 2 * dim;
+    if (this.#projected[item] === 1) return at;
+    const p = this.#projections;
+    const row = item * dim;
+    for (let j = 0; j < 2 * dim; j++) p[at + j] = 0;
+    for (let i = 0; i < dim; i++) {
+      const e = E[row + i]!;
+      const mean = i * dim; // W's row i: the mean's input i
+      const last = (dim + i) * dim; // W's row dim + i: the last click's input i
+      for (let j = 0; j < dim; j++) {
+        p[at + j]! += e * W[mean + j]!;
+        p[at + dim + j]! += e * W[last + j]!;
+      }
+    }
+    this.#projected[item] = 1;
+    return at;
+  }
+
+  /** The session's vector h = tanh(Wᵀ·[recency-weighted mean ; last] + b), into `#h`. */
   #encode(session: ArrayLike<number>): void {
-    const { dim, decay, E, W, b } = this.#w;
-    const x = this.#x;
-    x.fill(0);
+    const { dim, decay, b } = this.#w;
+    const p = this.#projections;
+    const s = this.#x;
+    for (let j = 0; j < dim; j++) s[j] = b[j]!;
     const from = Math.max(0, session.length - WINDOW);
     const length = session.length - from;
     this.#recency[length] ??= recencyWeights(length, decay);
     const weights = this.#recency[length];
-    for (let p = from; p < session.length; p++) {
-      const w = weights[p - from]!;
-      const row = session[p]! * dim;
-      for (let k = 0; k < dim; k++) x[k]! += w * E[row + k]!;
+    for (let q = from; q < session.length; q++) {
+      const w = weights[q - from]!;
+      const at = this.#projection(session[q]!);
+      for (let j = 0; j < dim; j++) s[j]! += w * p[at + j]!;
     }
-    const last = session[session.length - 1]! * dim;
-    for (let k = 0; k < dim; k++) x[dim + k] = E[last + k]!;
-    for (let j = 0; j < dim; j++) {
-      let s = b[j]!;
-      for (let i = 0; i < 2 * dim; i++) s += x[i]! * W[i * dim + j]!;
-      this.#h[j] = Math.tanh(s);
-    }
+    const last = this.#projection(session[session.length - 1]!) + dim;
+    for (let j = 0; j < dim; j++) this.#h[j] = Math.tanh(s[j]! + p[last + j]!);
   }
 
   score(session: ArrayLike<number>, into: ItemScores): void {
@@ -309,9 +337,10 @@ export class SessionNet implements NextClickRecommender {
     // Only the source's top candidates are scored: an item below them has a lower source score
     // than each of them and no network score, so it cannot rank above them (exact for lists of up
     // to `candidates`).
-    const candidates = scratch.top(this.#candidates);
+    const candidates = scratch.best(this.#candidates);
     if (candidates.length === 0) return;
-    const best = scratch.values[candidates[0]!]!;
+    let best = 0;
+    for (let i = 0; i < candidates.length; i++) best = Math.max(best, scratch.values[candidates[i]!]!);
     const mix = this.mix;
     if (mix <= 0) {
       for (const c of candidates) into.add(c, ((1 - mix) * scratch.values[c]!) / best);
@@ -324,9 +353,21 @@ export class SessionNet implements NextClickRecommender {
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
-      let s = bias[c]!;
       const row = c * dim;
-      for (let k = 0; k < dim; k++) s += h[k]! * E[row + k]!;
+      // Four running sums: the adds of one sum wait on each other, four sums' do not.
+      let s0 = bias[c]!;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let k = 0;
+      for (; k + 3 < dim; k += 4) {
+        s0 += h[k]! * E[row + k]!;
+        s1 += h[k + 1]! * E[row + k + 1]!;
+        s2 += h[k + 2]! * E[row + k + 2]!;
+        s3 += h[k + 3]! * E[row + k + 3]!;
+      }
+      for (; k < dim; k++) s0 += h[k]! * E[row + k]!;
+      const s = s0 + s1 + s2 + s3;
       logits[i] = s;
       if (s > max) max = s;
     }
