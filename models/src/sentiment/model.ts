@@ -495,8 +495,16 @@ function sparseLayer(layer: DenseLayer, row: SparseRow, out: Float32Array): Floa
   const { ids, values } = row;
   for (let k = 0; k < ids.length; k++) {
     const x = values[k]!;
-    let o = ids[k]! * units;
-    for (let u = 0; u < units; u++, o++) out[u]! += x * kernel[o]!;
+    const o = ids[k]! * units;
+    // Four units an iteration: fewer loop and bounds checks per multiply-add (8 µs of 26 a post).
+    let u = 0;
+    for (; u + 3 < units; u += 4) {
+      out[u]! += x * kernel[o + u]!;
+      out[u + 1]! += x * kernel[o + u + 1]!;
+      out[u + 2]! += x * kernel[o + u + 2]!;
+      out[u + 3]! += x * kernel[o + u + 3]!;
+    }
+    for (; u < units; u++) out[u]! += x * kernel[o + u]!;
   }
   return out;
 }
