@@ -100,16 +100,31 @@ export interface SparseRow {
 
 const CACHE_LIMIT = 100_000;
 
+/** What the vocabulary holds of one token: its unigram, its number as a bigram's half, its character n-grams (−1: none). */
+interface TokenIds {
+  unigram: number;
+  half: number;
+  chars: Int32Array;
+}
+
+/** A bigram's key from its halves' numbers. */
+const bigramKey = (first: number, second: number) => first * 0x100000 + second;
+
 /**
- * Turns mined posts into sparse rows for one vocabulary. The character n-grams of each distinct
- * token are looked up once and cached (tokens repeat: most of a tweet's words were seen before).
+ * Turns mined posts into sparse rows for one vocabulary. What the vocabulary holds of each
+ * distinct token is looked up once and cached (tokens repeat: most of a tweet's words were seen
+ * before); a bigram is then found by its halves' numbers, without building its text.
  */
 export class Featurizer {
   readonly width: number;
   readonly #words: Map<string, number>;
   readonly #chars: Map<string, number>;
+  /** Each word that is half of a vocabulary bigram, numbered; the bigrams by `bigramKey`. */
+  readonly #halves = new Map<string, number>();
+  readonly #bigrams = new Map<number, number>();
   readonly #idf: Float32Array;
-  readonly #charCache = new Map<string, Int32Array>();
+  readonly #tokenCache = new Map<string, TokenIds>();
+  #rowTokens: TokenIds[] = [];
   readonly #denseOffset: number;
   readonly #counts: Float32Array;
   readonly #touched: Int32Array;
@@ -120,6 +135,15 @@ export class Featurizer {
     readonly lexiconFeatures: boolean,
   ) {
     this.#words = new Map(vocabulary.words.map((w, i) => [w, i]));
+    const half = (word: string) => {
+      let n = this.#halves.get(word);
+      if (n === undefined) this.#halves.set(word, (n = this.#halves.size));
+      return n;
+    };
+    for (const [i, w] of vocabulary.words.entries()) {
+      const parts = w.split(' '); // tokens never hold a space: two parts are a bigram
+      if (parts.length === 2) this.#bigrams.set(bigramKey(half(parts[0]!), half(parts[1]!)), i);
+    }
     this.#chars = new Map(vocabulary.chars.map((c, i) => [c, vocabulary.words.length + i]));
     this.#idf = Float32Array.from(vocabulary.idf);
     this.#denseOffset = vocabulary.words.length + vocabulary.chars.length;
@@ -135,24 +159,31 @@ export class Featurizer {
     const touched = this.#touched;
     let n = 0;
     const tokens = m.tokens;
+    const known = this.#rowTokens;
+    let previous = -1;
     for (let i = 0; i < tokens.length; i++) {
-      const unigram = this.#words.get(tokens[i]!);
-      if (unigram !== undefined) {
-        if (counts[unigram] === 0) touched[n++] = unigram;
-        counts[unigram]!++;
+      const t = this.#token(tokens[i]!);
+      known[i] = t;
+      if (t.unigram >= 0) {
+        if (counts[t.unigram] === 0) touched[n++] = t.unigram;
+        counts[t.unigram]!++;
       }
-      const bigram = i === 0 ? undefined : this.#words.get(`${tokens[i - 1]} ${tokens[i]}`);
+      const bigram = previous < 0 || t.half < 0 ? undefined : this.#bigrams.get(bigramKey(previous, t.half));
       if (bigram !== undefined) {
         if (counts[bigram] === 0) touched[n++] = bigram;
         counts[bigram]!++;
       }
+      previous = t.half;
     }
     const wordIds = n;
-    for (const token of tokens)
-      for (const id of this.#charIds(token)) {
+    for (let i = 0; i < tokens.length; i++) {
+      const chars = known[i]!.chars;
+      for (let c = 0; c < chars.length; c++) {
+        const id = chars[c]!;
         if (counts[id] === 0) touched[n++] = id;
         counts[id]!++;
       }
+    }
     const dense = this.lexiconFeatures ? denseRow(m) : [];
     const ids = new Int32Array(n + dense.length);
     const values = new Float32Array(n + dense.length);
@@ -160,7 +191,8 @@ export class Featurizer {
     let charNorm = 0;
     for (let k = 0; k < n; k++) {
       const id = touched[k]!;
-      const v = (1 + Math.log(counts[id]!)) * this.#idf[id]!;
+      const count = counts[id]!;
+      const v = (count === 1 ? 1 : 1 + Math.log(count)) * this.#idf[id]!; // log 1 = 0
       counts[id] = 0;
       ids[k] = id;
       values[k] = v;
@@ -178,17 +210,21 @@ export class Featurizer {
     return { ids, values };
   }
 
-  #charIds(token: string): Int32Array {
-    let ids = this.#charCache.get(token);
+  #token(token: string): TokenIds {
+    let ids = this.#tokenCache.get(token);
     if (ids === undefined) {
       const found: number[] = [];
       for (const c of charNgrams(token)) {
         const id = this.#chars.get(c);
         if (id !== undefined) found.push(id);
       }
-      ids = Int32Array.from(found);
-      if (this.#charCache.size >= CACHE_LIMIT) this.#charCache.clear();
-      this.#charCache.set(token, ids);
+      ids = {
+        unigram: this.#words.get(token) ?? -1,
+        half: this.#halves.get(token) ?? -1,
+        chars: Int32Array.from(found),
+      };
+      if (this.#tokenCache.size >= CACHE_LIMIT) this.#tokenCache.clear();
+      this.#tokenCache.set(token, ids);
     }
     return ids;
   }

@@ -493,18 +493,27 @@ function sparseLayer(layer: DenseLayer, row: SparseRow, out: Float32Array): Floa
   out.set(layer.bias);
   const { kernel, units } = layer;
   const { ids, values } = row;
-  for (let k = 0; k < ids.length; k++) {
+  let k = 0;
+  // Two rows at a time, four units an iteration: half the loads and stores of `out`, fewer loop
+  // and bounds checks per multiply-add.
+  for (; k + 1 < ids.length; k += 2) {
     const x = values[k]!;
+    const y = values[k + 1]!;
     const o = ids[k]! * units;
-    // Four units an iteration: fewer loop and bounds checks per multiply-add (8 µs of 26 a post).
+    const p = ids[k + 1]! * units;
     let u = 0;
     for (; u + 3 < units; u += 4) {
-      out[u]! += x * kernel[o + u]!;
-      out[u + 1]! += x * kernel[o + u + 1]!;
-      out[u + 2]! += x * kernel[o + u + 2]!;
-      out[u + 3]! += x * kernel[o + u + 3]!;
+      out[u]! += x * kernel[o + u]! + y * kernel[p + u]!;
+      out[u + 1]! += x * kernel[o + u + 1]! + y * kernel[p + u + 1]!;
+      out[u + 2]! += x * kernel[o + u + 2]! + y * kernel[p + u + 2]!;
+      out[u + 3]! += x * kernel[o + u + 3]! + y * kernel[p + u + 3]!;
     }
-    for (; u < units; u++) out[u]! += x * kernel[o + u]!;
+    for (; u < units; u++) out[u]! += x * kernel[o + u]! + y * kernel[p + u]!;
+  }
+  for (; k < ids.length; k++) {
+    const x = values[k]!;
+    const o = ids[k]! * units;
+    for (let u = 0; u < units; u++) out[u]! += x * kernel[o + u]!;
   }
   return out;
 }

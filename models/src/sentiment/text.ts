@@ -77,11 +77,12 @@ export function mineText(text: string): MinedText {
     if (word === '') continue;
     const lower = word.toLowerCase();
     if (isNegation(lower)) negations++;
-    const boost = BOOSTERS.get(lower.replace(EDGE_PUNCTUATION, ''));
+    const stripped = stripEdges(lower);
+    const boost = BOOSTERS.get(stripped);
     if (boost !== undefined) boost > 0 ? intensifiers++ : dampeners++;
-    if (word.length >= 2 && !/^[$#@]/.test(word) && /\p{Lu}/u.test(word) && word === word.toUpperCase())
+    if (word.length >= 2 && word === word.toUpperCase() && !/^[$#@]/.test(word) && /\p{Lu}/u.test(word))
       capsWords++;
-    const token = normaliseToken(lower);
+    const token = normaliseToken(lower, stripped);
     if (token === '') continue;
     tokens.push(token);
     if (token.length > 1 && !STOP_WORDS.has(token) && !token.startsWith('<') && token !== '@user')
@@ -106,10 +107,20 @@ export function mineText(text: string): MinedText {
   };
 }
 
-function normaliseToken(lower: string): string {
+/** An ASCII letter or digit (a character the edge pattern never strips). */
+const isAsciiWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+
+/** `lower` without the punctuation around it; most words have none, and skip the pattern. */
+function stripEdges(lower: string): string {
+  if (isAsciiWordChar(lower.charCodeAt(0)) && isAsciiWordChar(lower.charCodeAt(lower.length - 1)))
+    return lower;
+  return lower.replace(EDGE_PUNCTUATION, '');
+}
+
+/** The token for a word (`stripped`: `stripEdges(lower)`). */
+function normaliseToken(lower: string, stripped: string): string {
   if (lower === '<url>') return lower;
   if (lower.startsWith('@') && lower.length > 1) return '@user';
-  const stripped = lower.replace(EDGE_PUNCTUATION, '');
   if (stripped === '')
     return (MAYBE_EMOJI.test(lower) && HAS_EMOJI.test(lower)) || /[:;=]/.test(lower) ? lower : '';
   if (NUMBER.test(stripped)) return '<num>';

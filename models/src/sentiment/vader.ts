@@ -24,11 +24,19 @@ export function vaderTokens(text: string): string[] {
   const out: string[] = [];
   for (const token of text.split(/\s+/)) {
     if (token === '') continue;
-    const stripped = token.replace(PUNCTUATION, '');
+    const stripped =
+      isPunctuation(token.charCodeAt(0)) || isPunctuation(token.charCodeAt(token.length - 1))
+        ? token.replace(PUNCTUATION, '')
+        : token; // nothing around it to strip (most words): no pattern run
     if (stripped.length <= 2 && lexicon.has(token.toLowerCase())) out.push(token);
     else if (stripped !== '') out.push(stripped);
   }
   return out;
+}
+
+/** An ASCII punctuation mark (what `PUNCTUATION` strips). */
+function isPunctuation(c: number): boolean {
+  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
 }
 
 function isUpper(word: string): boolean {
@@ -40,7 +48,8 @@ export function vaderScores(words: readonly string[], text: string): VaderScores
   const lexicon = vaderLexicon();
   const lower = words.map((w) => w.toLowerCase());
   let upper = 0;
-  for (const w of words) if (isUpper(w)) upper++;
+  for (let i = 0; i < words.length; i++)
+    if (words[i] !== lower[i] && words[i] === words[i]!.toUpperCase()) upper++;
   const capsDiff = upper > 0 && upper < words.length;
   const sentiments = new Array<number>(words.length).fill(0);
   for (let i = 0; i < words.length; i++) {
