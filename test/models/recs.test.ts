@@ -171,8 +171,10 @@ describe('the TF.js session network', () => {
     // scores as TF.js's forward pass over the same 8-bit weights: h = tanh([mean ; last]·W + b),
     // logit = h·e + bias, each item's score exp(logit − max) when the source scores all alike.
     const tf = await loadTf();
+    // A small Buffer lives inside Node's shared pool: its own bytes start at byteOffset.
+    const raw = Buffer.from(weights.weightData, 'base64');
     const t = tf.io.decodeWeights(
-      Buffer.from(weights.weightData, 'base64').buffer.slice(0) as ArrayBuffer,
+      raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer,
       weights.weightSpecs,
     ) as Record<string, import('@tensorflow/tfjs').Tensor>;
     for (const clicks of [['i3'], ['i6', 'i7'], ['i1', 'i2', 'i1', 'i9', 'i0']]) {

@@ -136,8 +136,10 @@ export class Featurizer {
   ) {
     this.#words = new Map(vocabulary.words.map((w, i) => [w, i]));
     const half = (word: string) => {
-      let n = this.#halves.get(word);
-      if (n === undefined) this.#halves.set(word, (n = this.#halves.size));
+      const known = this.#halves.get(word);
+      if (known !== undefined) return known;
+      const n = this.#halves.size;
+      this.#halves.set(word, n);
       return n;
     };
     for (const [i, w] of vocabulary.words.entries()) {
