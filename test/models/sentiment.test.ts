@@ -3,6 +3,7 @@ import {
   classOf,
   classReport,
   mineText,
+  mineWords,
   parseSentimentFile,
   pearson,
   ruleReason,
@@ -68,6 +69,17 @@ describe('text mining', () => {
     expect(ruleReason(m)).toBe('lost_item');
     expect(ruleReason(mineText('@delta cancelled my flight'))).toBe('cancellation');
     expect(ruleReason(mineText('@delta whatever'))).toBe('unknown');
+  });
+
+  it('mineWords (brand matching at ingest) reads the same handles, hashtags and tokens as mineText, on every airline tweet', () => {
+    const { posts } = parseSentimentFile(
+      readFileSync(sharedData('sentiment/airline/airline_tweets_dev.csv'), 'utf8'),
+    );
+    expect(posts.length).toBeGreaterThan(9000);
+    for (const { text } of posts) {
+      const { mentions, hashtags, tokens } = mineText(text);
+      expect(mineWords(text)).toEqual({ mentions, hashtags, tokens });
+    }
   });
 });
 

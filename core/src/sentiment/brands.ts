@@ -1,4 +1,4 @@
-import type { MinedText } from '@hexcast/models';
+import type { TextWords } from '@hexcast/models';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { HexcastError } from '../errors/index.js';
@@ -94,7 +94,7 @@ export class BrandMatcher {
   }
 
   /** Brand ids in the order the post names them, each once. */
-  match(text: string, mined: MinedText): string[] {
+  match(text: string, mined: TextWords): string[] {
     const found: string[] = [];
     const add = (id: string | undefined) => {
       if (id !== undefined && !found.includes(id)) found.push(id);

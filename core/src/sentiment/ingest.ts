@@ -1,4 +1,4 @@
-import { mineText } from '@hexcast/models';
+import { mineWords } from '@hexcast/models';
 import { eld } from 'eld/small';
 import type { BusProducer } from '../bus/index.js';
 import { type EventRegistry, TOPICS } from '../envelope/index.js';
@@ -53,7 +53,7 @@ export class PostIngest {
       throw new HexcastError('HX_POST_INVALID', `post ${String(raw.postId)} has no text`);
     const matched = [
       ...(named ?? []).filter((b) => this.o.matcher.has(b)),
-      ...this.o.matcher.match(raw.text, mineText(raw.text)),
+      ...this.o.matcher.match(raw.text, mineWords(raw.text)),
     ].filter((b, i, all) => all.indexOf(b) === i);
     if (matched.length === 0)
       throw new HexcastError('HX_POST_NO_BRAND', `post ${String(raw.postId)} names no watched brand`);

@@ -29,5 +29,5 @@ export {
   trainSentiment,
 } from './model.js';
 export { ruleReason } from './reasons.js';
-export { type MinedText, mineText } from './text.js';
+export { type MinedText, mineText, mineWords, type TextWords } from './text.js';
 export { type VaderScores, vaderScores, vaderTokens } from './vader.js';

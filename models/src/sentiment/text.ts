@@ -59,6 +59,14 @@ function matches(text: string, pattern: RegExp, group = 1): string[] {
   return out;
 }
 
+/** What brand matching reads of a text: its @handles, hashtags and normalised tokens. */
+export type TextWords = Pick<MinedText, 'mentions' | 'hashtags' | 'tokens'>;
+
+/** `mineText`'s handles, hashtags and tokens alone (no VADER, no counts): for brand matching at ingest. */
+export function mineWords(text: string): TextWords {
+  return { mentions: matches(text, MENTION), hashtags: matches(text, HASHTAG), tokens: words(text).tokens };
+}
+
 /** Mines one text. Pure and synchronous: tens of microseconds for a tweet. */
 export function mineText(text: string): MinedText {
   const urls = matches(text, URL, 0);
@@ -66,7 +74,30 @@ export function mineText(text: string): MinedText {
   const mentions = matches(text, MENTION);
   const cashtags = matches(text, CASHTAG);
   const emoji = MAYBE_EMOJI.test(text) ? [...text.matchAll(EMOJI)].map((m) => m[0]) : [];
-  const words = vaderTokens(text);
+  const { tokens, terms, negations, intensifiers, dampeners, capsWords } = words(text);
+  const { bangs: exclamations, questions } = punctuationMarks(text);
+  return {
+    hashtags,
+    mentions,
+    cashtags,
+    urls,
+    emoji,
+    tokens,
+    terms,
+    vader: vaderScores(vaderTokens(text), text),
+    negations,
+    intensifiers,
+    dampeners,
+    exclamations,
+    questions,
+    capsWords,
+  };
+}
+
+/** The text's words: normalised tokens, content terms, and the negation, booster and capitals counts. */
+function words(
+  text: string,
+): Pick<MinedText, 'tokens' | 'terms' | 'negations' | 'intensifiers' | 'dampeners' | 'capsWords'> {
   let negations = 0;
   let intensifiers = 0;
   let dampeners = 0;
@@ -88,23 +119,7 @@ export function mineText(text: string): MinedText {
     if (token.length > 1 && !STOP_WORDS.has(token) && !token.startsWith('<') && token !== '@user')
       terms.push(token);
   }
-  const { bangs: exclamations, questions } = punctuationMarks(text);
-  return {
-    hashtags,
-    mentions,
-    cashtags,
-    urls,
-    emoji,
-    tokens,
-    terms,
-    vader: vaderScores(words, text),
-    negations,
-    intensifiers,
-    dampeners,
-    exclamations,
-    questions,
-    capsWords,
-  };
+  return { tokens, terms, negations, intensifiers, dampeners, capsWords };
 }
 
 /** An ASCII letter or digit (a character the edge pattern never strips). */
