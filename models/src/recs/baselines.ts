@@ -144,7 +144,9 @@ export interface SessionKnnOptions {
  */
 export class SessionKnn implements NextClickRecommender {
   readonly name: string;
-  readonly #corpus: SessionCorpus;
+  /** Every past session's items in one array: session n is `#flat[#starts[n] … #starts[n+1])`. */
+  readonly #flat: Int32Array;
+  readonly #starts: Int32Array;
   readonly #bySession: ItemNeighbours;
   readonly #k: number;
   readonly #sample: number;
@@ -169,7 +171,10 @@ export class SessionKnn implements NextClickRecommender {
 
   constructor(corpus: SessionCorpus, options: SessionKnnOptions = {}) {
     this.name = options.name ?? 'v-sknn';
-    this.#corpus = corpus;
+    this.#starts = new Int32Array(corpus.sessions.length + 1);
+    for (const [n, items] of corpus.sessions.entries()) this.#starts[n + 1] = this.#starts[n]! + items.length;
+    this.#flat = new Int32Array(this.#starts[corpus.sessions.length]!);
+    for (const [n, items] of corpus.sessions.entries()) this.#flat.set(items, this.#starts[n]!);
     this.#k = options.k ?? 100;
     this.#sample = options.sample ?? 1000;
     this.#decay = options.decay ?? 'linear';
@@ -262,16 +267,21 @@ export class SessionKnn implements NextClickRecommender {
     if (session.length === 0) return;
     this.#gather(session);
     const sim = this.#similarity;
+    const flat = this.#flat;
+    const starts = this.#starts;
     for (const n of this.#neighbours()) {
       const s = sim[n]!;
-      const items = this.#corpus.sessions[n]!;
+      const start = starts[n]!;
+      const end = starts[n + 1]!;
       if (this.#position <= 0) {
-        for (const item of items) into.add(item, s);
+        for (let q = start; q < end; q++) into.add(flat[q]!, s);
         continue;
       }
-      const anchor = items.lastIndexOf(this.#anchor[n]!);
-      for (let q = 0; q < items.length; q++)
-        into.add(items[q]!, s * this.#positionWeight(Math.abs(q - anchor)));
+      // The shared click's last place in the neighbour; its items weigh less the farther from it.
+      const shared = this.#anchor[n]!;
+      let anchor = end - 1;
+      while (anchor > start && flat[anchor] !== shared) anchor--;
+      for (let q = start; q < end; q++) into.add(flat[q]!, s * this.#positionWeight(Math.abs(q - anchor)));
     }
   }
 }

@@ -164,6 +164,7 @@ export class RecsModel {
   readonly #itemKnn: ItemKnn;
   readonly #popular: MostPopular;
   readonly #scores: ItemScores;
+  #known = new Int32Array(32);
 
   constructor(artifact: RecsArtifact) {
     if (artifact.format !== RECS_FORMAT) throw new Error(`not a ${RECS_FORMAT} artifact`);
@@ -206,7 +207,10 @@ export class RecsModel {
   similarItems(item: string, n: number, skip: (item: string) => boolean = () => false): Recommended[] {
     this.#scores.reset();
     const number = this.vocabulary.numberOf(item);
-    if (number !== undefined) this.#itemKnn.score([number], this.#scores);
+    if (number !== undefined) {
+      this.#known[0] = number;
+      this.#itemKnn.score(this.#known.subarray(0, 1), this.#scores);
+    }
     return this.#top(n, (i) => i === item || skip(i));
   }
 
@@ -217,12 +221,15 @@ export class RecsModel {
     skip: (item: string) => boolean = () => false,
   ): Recommended[] {
     this.#scores.reset();
-    const known: number[] = [];
+    // The scorers read sessions as Int32Array, as the evaluation hands them over: one array type
+    // at their element loads keeps those loads monomorphic (a mix costs ~15% of a click).
+    if (this.#known.length < clicks.length) this.#known = new Int32Array(clicks.length * 2);
+    let length = 0;
     for (const c of clicks) {
       const number = this.vocabulary.numberOf(c);
-      if (number !== undefined) known.push(number);
+      if (number !== undefined) this.#known[length++] = number;
     }
-    if (known.length > 0) this.#session.score(known, this.#scores);
+    if (length > 0) this.#session.score(this.#known.subarray(0, length), this.#scores);
     return this.#top(n, skip);
   }
 
