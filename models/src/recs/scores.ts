@@ -9,6 +9,8 @@ export class ItemScores {
   /** 1 for an item in `#touched` (a score that came back to 0 is still listed once). */
   readonly #listed: Uint8Array;
   #count = 0;
+  /** `#select`'s min-heap, grown to the largest n asked for. */
+  #heap = new Int32Array(0);
 
   constructor(items: number) {
     this.values = new Float64Array(items);
@@ -113,8 +115,6 @@ export class ItemScores {
     }
     return size;
   }
-
-  #heap = new Int32Array(0);
 }
 
 /** Whether item `a` ranks below item `b`: a lower score, or the same score and a higher number. */

@@ -339,8 +339,7 @@ export class SessionNet implements NextClickRecommender {
     // to `candidates`).
     const candidates = scratch.best(this.#candidates);
     if (candidates.length === 0) return;
-    let best = 0;
-    for (let i = 0; i < candidates.length; i++) best = Math.max(best, scratch.values[candidates[i]!]!);
+    const best = scratch.max(); // the best item is among the candidates
     const mix = this.mix;
     if (mix <= 0) {
       for (const c of candidates) into.add(c, ((1 - mix) * scratch.values[c]!) / best);

@@ -124,7 +124,8 @@ export class Featurizer {
   readonly #bigrams = new Map<number, number>();
   readonly #idf: Float32Array;
   readonly #tokenCache = new Map<string, TokenIds>();
-  #rowTokens: TokenIds[] = [];
+  /** The row in hand's tokens, looked up once for both passes. */
+  readonly #rowTokens: TokenIds[] = [];
   readonly #denseOffset: number;
   readonly #counts: Float32Array;
   readonly #touched: Int32Array;

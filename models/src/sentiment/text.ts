@@ -62,7 +62,7 @@ function matches(text: string, pattern: RegExp, group = 1): string[] {
 /** What brand matching reads of a text: its @handles, hashtags and normalised tokens. */
 export type TextWords = Pick<MinedText, 'mentions' | 'hashtags' | 'tokens'>;
 
-/** `mineText`'s handles, hashtags and tokens alone (no VADER, no counts): for brand matching at ingest. */
+/** `mineText`'s handles, hashtags and tokens alone (without VADER's scoring): for brand matching at ingest. */
 export function mineWords(text: string): TextWords {
   return { mentions: matches(text, MENTION), hashtags: matches(text, HASHTAG), tokens: words(text).tokens };
 }

@@ -39,8 +39,9 @@ function isPunctuation(c: number): boolean {
   return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
 }
 
-function isUpper(word: string): boolean {
-  return word !== word.toLowerCase() && word === word.toUpperCase();
+/** A word in capitals (`lower`: the word lower-cased, which the caller has already). */
+function isUpper(word: string, lower: string): boolean {
+  return word !== lower && word === word.toUpperCase();
 }
 
 /** Scores VADER tokens (`vaderTokens`); `text` is read for its ! and ? only. */
@@ -48,8 +49,7 @@ export function vaderScores(words: readonly string[], text: string): VaderScores
   const lexicon = vaderLexicon();
   const lower = words.map((w) => w.toLowerCase());
   let upper = 0;
-  for (let i = 0; i < words.length; i++)
-    if (words[i] !== lower[i] && words[i] === words[i]!.toUpperCase()) upper++;
+  for (let i = 0; i < words.length; i++) if (isUpper(words[i]!, lower[i]!)) upper++;
   const capsDiff = upper > 0 && upper < words.length;
   const sentiments = new Array<number>(words.length).fill(0);
   for (let i = 0; i < words.length; i++) {
@@ -67,14 +67,15 @@ export function vaderScores(words: readonly string[], text: string): VaderScores
       (lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor'))
     )
       valence = base * NEGATION_SCALAR;
-    if (capsDiff && isUpper(words[i]!)) valence += valence > 0 ? CAPS_INCREMENT : -CAPS_INCREMENT;
+    if (capsDiff && isUpper(words[i]!, item)) valence += valence > 0 ? CAPS_INCREMENT : -CAPS_INCREMENT;
     for (let back = 1; back <= 3 && i - back >= 0; back++) {
       const before = lower[i - back]!;
       if (lexicon.has(before)) continue;
       let boost = BOOSTERS.get(before) ?? 0;
       if (boost !== 0) {
         if (valence < 0) boost = -boost;
-        if (capsDiff && isUpper(words[i - back]!)) boost += valence > 0 ? CAPS_INCREMENT : -CAPS_INCREMENT;
+        if (capsDiff && isUpper(words[i - back]!, before))
+          boost += valence > 0 ? CAPS_INCREMENT : -CAPS_INCREMENT;
         boost *= back === 1 ? 1 : back === 2 ? 0.95 : 0.9;
       }
       valence += boost;

@@ -36,22 +36,16 @@ const post = (brand: string, postId: string, text: string): SocialPost => ({
 /** The records, counting the statements that store posts. */
 function counting(records: Records): { records: Records; upserts(): number } {
   let upserts = 0;
-  const count = (sql: string) => {
-    if (sql.trimStart().startsWith('INSERT INTO social_posts')) upserts++;
-  };
   const wrap = (q: Queryable): Queryable => ({
     query: (sql, params) => {
-      count(sql);
+      if (sql.trimStart().startsWith('INSERT INTO social_posts')) upserts++;
       return q.query(sql, params);
     },
   });
   return {
     records: {
       engine: records.engine,
-      query: (sql, params) => {
-        count(sql);
-        return records.query(sql, params);
-      },
+      query: wrap(records).query,
       transaction: (fn) => records.transaction((tx) => fn(wrap(tx))),
       close: () => records.close(),
     },
