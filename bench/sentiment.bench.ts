@@ -137,6 +137,8 @@ async function pipeline(
   const scored = new Map<string, { copies: number; ms: number }>();
   const alerts = new Map<string, number>();
   const sentAt = new Map<string, number>();
+  /** The measured posts' id prefix, once the warm-up is over. */
+  let measured: string | null = null;
   /** `count` tweets at `rate`, ids `<prefix><i>`, texts from `from` on (round-robin, backwards for the warm-up). */
   const feed = (count: number, prefix: string, from: number) =>
     atRate(count, rate, (i) => {
@@ -163,6 +165,8 @@ async function pipeline(
         const received = Date.now();
         const e = registry.decode(message.value);
         const d = e.data as { postId?: string; post?: { postId: string } };
+        // Once measuring, a warm-up post's late score or alert is not counted.
+        if (measured !== null && !(d.postId ?? d.post?.postId ?? '').startsWith(measured)) return;
         if (e.type === 'sentiment.scored') {
           const seen = scored.get(d.postId!);
           if (seen !== undefined) seen.copies++;
@@ -190,6 +194,7 @@ async function pipeline(
     await feed(warm, 'w', posts.length - 1);
     const warmDeadline = Date.now() + 60_000;
     while (scored.size < warm && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 50));
+    measured = 'b';
     scored.clear();
     alerts.clear();
     const total = rate * seconds;

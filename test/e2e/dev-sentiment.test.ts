@@ -219,10 +219,13 @@ describe('social sentiment end to end on hexcast dev (X stand-in, signed webhook
         engagement: { likes: number };
         score: { label: string; reason?: string };
       }>;
-    await waitFor(async () => (await posts('united')).length === 3 && (await posts('delta')).length === 1, {
-      timeoutMs: 20_000,
-      message: 'posts stored',
-    });
+    await waitFor(
+      async () =>
+        (await posts('united')).length === 3 &&
+        (await posts('delta')).length === 1 &&
+        (await posts('southwest')).length === 1,
+      { timeoutMs: 20_000, message: 'posts stored' },
+    );
     const united = await posts('united');
     const t1 = united.find((p) => p.postId === 't1')!;
     expect(t1.score.label).toBe('negative');

@@ -104,6 +104,8 @@ export class Broker implements Component, BrokerContext {
   readonly #sasl: SaslUsers | undefined;
   readonly #connections = new Set<Connection>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Fetches parked for data (Kafka's fetch purgatory). */
+  #parked = 0;
   readonly #timers: NodeJS.Timeout[] = [];
   /** An interval flush is running (`#flushInBackground`). */
   #flushing = false;
@@ -147,6 +149,11 @@ export class Broker implements Component, BrokerContext {
         initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
       },
     );
+    this.metrics.gauge({
+      name: 'broker_fetches_waiting',
+      help: 'fetch requests parked until data (minBytes) arrives or their wait ends',
+      collect: (gauge) => gauge.set(this.#parked),
+    });
     const requests = this.metrics.counter<'api'>({
       name: 'broker_requests_total',
       help: 'requests by API',
@@ -283,7 +290,12 @@ export class Broker implements Component, BrokerContext {
   waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
+      this.#parked++;
+      let woken = false;
       const wake = () => {
+        if (woken) return;
+        woken = true;
+        this.#parked--;
         clearTimeout(timer);
         for (const key of keys) {
           const set = this.#waiters.get(key);

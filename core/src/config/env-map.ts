@@ -88,6 +88,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_RECS_CONCURRENCY', path: ['recommendations', 'concurrency'], parse: 'int' },
   { variable: 'HX_RECS_MAX_EVENTS', path: ['recommendations', 'maxEventsPerRequest'], parse: 'int' },
   { variable: 'HX_SENTIMENT_CONCURRENCY', path: ['sentiment', 'concurrency'], parse: 'int' },
+  { variable: 'HX_SENTIMENT_FETCH_MIN_BYTES', path: ['sentiment', 'fetchMinBytes'], parse: 'int' },
+  { variable: 'HX_SENTIMENT_FETCH_WAIT_MS', path: ['sentiment', 'fetchMaxWaitMs'], parse: 'int' },
   { variable: 'HX_SENTIMENT_BRANDS', path: ['sentiment', 'brands'], parse: 'string' },
   { variable: 'HX_SOCIAL_WEBHOOK_SECRETS', path: ['sentiment', 'webhookSecrets'], parse: 'list' },
   { variable: 'HX_GRAPH_APP_SECRET', path: ['sentiment', 'graphAppSecret'], parse: 'string' },

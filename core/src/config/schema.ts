@@ -178,6 +178,13 @@ export const ConfigSchema = Type.Object(
         /** Posts scored in parallel (per-key order is kept). */
         concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
         /**
+         * Bytes of posts the worker's fetch waits for, up to `fetchMaxWaitMs`, before it answers
+         * (~45 airline tweets): a busy stream is handled in bigger batches, fewer statements a post.
+         */
+        fetchMinBytes: Type.Integer({ minimum: 1, maximum: 16 << 20, default: 32_768 }),
+        /** How long a fetch waits for `fetchMinBytes` before it answers with what there is. */
+        fetchMaxWaitMs: Type.Integer({ minimum: 1, maximum: 30_000, default: 20 }),
+        /**
          * The brands to watch, as JSON: `[{"id", "name", "aliases"?, "handles"?, "misspellings"?,
          * "products"?}]`. Unset: the six US airlines of the demo data.
          */

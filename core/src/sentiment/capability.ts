@@ -144,6 +144,10 @@ function sentimentWorker(ctx: ServiceContext): Component[] {
     batchHandler: (records) => engine!.handleBatch(records),
     // Every partition's batch at once (a brand's posts stay on one partition, in order).
     partitionsConcurrently: TOPICS.socialPosts.partitions,
+    // A fetch waits for a batch's worth (or its short wait): the statements of a cycle are
+    // shared by more posts.
+    minBytes: config.fetchMinBytes,
+    maxWaitTimeMs: config.fetchMaxWaitMs,
   });
   const components: Component[] = [wiring, new ModelFeed({ ...ctx, slots: [slot] }), posts];
   if (config.xBearerToken !== undefined)

@@ -2,6 +2,7 @@ import type { Broker } from '@hexcast/core';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaFor, startBroker } from '../../helpers/broker.js';
+import { metricValue } from '../../helpers/bus.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 describe('kafkajs against the embedded broker', () => {
@@ -75,6 +76,57 @@ describe('kafkajs against the embedded broker', () => {
     expect(seen.map((m) => m.value)).toEqual(['one', 'two', 'three', 'no-ack', null]);
     expect(seen[2]?.headers).toEqual({ trace: 'abc', empty: '' });
     expect(seen[3]?.key).toBeNull();
+  });
+
+  it('a fetch waits for minBytes across several appends, and answers at maxWait with less', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'fetch-min-bytes', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const parked = () => metricValue(broker.metrics, 'hexcast_broker_fetches_waiting');
+    // Three appends of ~1 KB each, each made while the fetch is parked: two stay below minBytes,
+    // the third passes it. (The wait is short because disconnecting waits out the next fetch,
+    // parked for minBytes too.)
+    const value = 'x'.repeat(1000);
+    const consumer = kafka.consumer({ groupId: 'g-min-bytes', minBytes: 3000, maxWaitTimeInMs: 2_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'fetch-min-bytes', fromBeginning: true });
+    const batches: string[][] = [];
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        batches.push(batch.messages.map((m) => m.key?.toString() ?? ''));
+      },
+    });
+    for (const key of ['a', 'b', 'c']) {
+      await waitFor(async () => (await parked()) === 1, { message: `a parked fetch before ${key}` });
+      await producer.send({ topic: 'fetch-min-bytes', messages: [{ key, value }] });
+    }
+    await waitFor(() => batches.flat().length >= 3, { message: 'three messages' });
+    // Before the broker honoured minBytes, the first append answered the fetch on its own.
+    expect(batches[0]).toEqual(['a', 'b', 'c']);
+    await consumer.disconnect();
+
+    // Less than minBytes, ever: the fetch answers when its wait is over.
+    const patient = kafka.consumer({
+      groupId: 'g-min-bytes-wait',
+      minBytes: 1_000_000,
+      maxWaitTimeInMs: 200,
+    });
+    await patient.connect();
+    await patient.subscribe({ topic: 'fetch-min-bytes', fromBeginning: true });
+    const seen: string[] = [];
+    await patient.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.key?.toString() ?? '');
+      },
+    });
+    await producer.send({ topic: 'fetch-min-bytes', messages: [{ key: 'd', value: 'small' }] });
+    await waitFor(() => seen.length >= 4, { message: 'four messages, the last below minBytes' });
+    expect(seen).toEqual(['a', 'b', 'c', 'd']);
+    await patient.disconnect();
+    await producer.disconnect();
   });
 
   it('lists offsets: earliest, latest and by timestamp', async () => {
