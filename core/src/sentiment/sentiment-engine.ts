@@ -74,7 +74,7 @@ export class SentimentEngine {
       latency: options.metrics.histogram({
         name: 'sentiment_post_seconds',
         help: 'post received by a connector → stored, scored and its alert raised',
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 5],
       }),
     };
   }
