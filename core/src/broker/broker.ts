@@ -106,6 +106,7 @@ export class Broker implements Component, BrokerContext {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Fetches parked for data (Kafka's fetch purgatory). */
   #parked = 0;
+  #closing = false;
   readonly #timers: NodeJS.Timeout[] = [];
   /** An interval flush is running (`#flushInBackground`). */
   #flushing = false;
@@ -264,6 +265,7 @@ export class Broker implements Component, BrokerContext {
       ),
     );
     for (const connection of this.#connections) connection.close();
+    this.#closing = true;
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
     await closed;
     this.#sync();
@@ -287,7 +289,11 @@ export class Broker implements Component, BrokerContext {
     for (const wake of [...waiters]) wake();
   }
 
-  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<void> {
+  waitForAppend(
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    if (this.#closing) return Promise.resolve(false);
     return new Promise((resolve) => {
       const keys = partitions.map((p) => `${p.topic}/${p.partition}`);
       this.#parked++;
@@ -302,7 +308,7 @@ export class Broker implements Component, BrokerContext {
           set?.delete(wake);
           if (set?.size === 0) this.#waiters.delete(key);
         }
-        resolve();
+        resolve(!this.#closing);
       };
       const timer = setTimeout(wake, timeoutMs);
       for (const key of keys) {

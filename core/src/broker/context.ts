@@ -40,8 +40,11 @@ export interface BrokerContext {
   createTopic(name: string, config: Partial<TopicConfig>): Topic;
   /** Wakes parked fetches waiting on this partition. */
   notifyAppend(topic: string, partition: number): void;
-  /** Parks until an append to any of the partitions, or the timeout; resolves either way. */
-  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<void>;
+  /**
+   * Parks until an append to any of the partitions, or the timeout: then true. False when the
+   * broker is closing (at once if it already is): a fetch answers with what it has, never parks again.
+   */
+  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean>;
 }
 
 export interface ClientInfo {

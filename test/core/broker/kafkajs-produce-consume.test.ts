@@ -3,6 +3,7 @@ import { CompressionTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaFor, startBroker } from '../../helpers/broker.js';
 import { metricValue } from '../../helpers/bus.js';
+import { classic, RawKafkaClient } from '../../helpers/raw-kafka.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 describe('kafkajs against the embedded broker', () => {
@@ -127,6 +128,32 @@ describe('kafkajs against the embedded broker', () => {
     expect(seen).toEqual(['a', 'b', 'c', 'd']);
     await patient.disconnect();
     await producer.disconnect();
+  });
+
+  it('closing the broker answers a fetch parked for minBytes, and it does not park again', async () => {
+    const own = await startBroker();
+    own.createTopic('parked-at-close', { partitions: 1 });
+    const parked = () => metricValue(own.metrics, 'hexcast_broker_fetches_waiting');
+    const client = await RawKafkaClient.connect(own.port);
+    // Fetch v4: min_bytes 1 MB, max_wait 25 s, on an empty partition.
+    const body = Buffer.concat([
+      classic.i32(-1), // replica
+      classic.i32(25_000), // max_wait
+      classic.i32(1_000_000), // min_bytes
+      classic.i32(1 << 20), // max_bytes
+      classic.i8(0), // isolation
+      classic.arr([
+        Buffer.concat([
+          classic.str('parked-at-close'),
+          classic.arr([Buffer.concat([classic.i32(0), classic.i64(0), classic.i32(1 << 20)])]),
+        ]),
+      ]),
+    ]);
+    void client.request(1, 4, 1, body); // its connection closes with the broker: no answer comes
+    await waitFor(async () => (await parked()) === 1, { message: 'the fetch parked' });
+    await own.close();
+    expect(await parked()).toBe(0);
+    client.close();
   });
 
   it('lists offsets: earliest, latest and by timestamp', async () => {

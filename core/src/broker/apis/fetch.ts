@@ -63,10 +63,11 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
     );
     // Real time, as the wait's timer runs on it (the broker's clock may be a test's).
     const deadline = performance.now() + maxWaitMs;
+    let open: boolean;
     do {
-      await ctx.waitForAppend(wanted, deadline - performance.now());
+      open = await ctx.waitForAppend(wanted, deadline - performance.now());
       result = collect(ctx, topics, maxBytes);
-    } while (result.bytes < minBytes && !result.hasError && performance.now() < deadline);
+    } while (open && result.bytes < minBytes && !result.hasError && performance.now() < deadline);
   }
 
   const w = responseWriter(header, 1024);
