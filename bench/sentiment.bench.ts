@@ -107,14 +107,14 @@ const bench: Benchmark = {
 };
 export default bench;
 
+/** The worker's own latency histogram: post received by a connector → stored, alert raised, score published. */
+const HANDLED = 'hexcast_sentiment_post_seconds';
+
 /**
  * `hexcast dev` (own process, records in PGlite) fed tweets through the X stand-in at a fixed rate:
  * each post's time from being written to the stream to its score arriving on hx.sentiment (stored
  * first, its alert raised before), lost and duplicated posts, alerts per post, the dev's CPU.
  */
-/** The worker's own latency histogram: post received by a connector → stored, alert raised, score published. */
-const HANDLED = 'hexcast_sentiment_post_seconds';
-
 async function pipeline(
   context: { quick: boolean; progress(m: string): void },
   posts: LabelledPost[],
@@ -141,8 +141,9 @@ async function pipeline(
   const scored = new Map<string, { copies: number; ms: number }>();
   const alerts = new Map<string, number>();
   const sentAt = new Map<string, number>();
-  /** The measured posts' id prefix, once the warm-up is over. */
-  let measured: string | null = null;
+  /** The measured posts' ids start with this; once measuring, a warm-up post's late score or alert is not counted. */
+  const MEASURED = 'b';
+  let measuring = false;
   /** `count` tweets at `rate`, ids `<prefix><i>`, texts from `from` on (round-robin, backwards for the warm-up). */
   const feed = (count: number, prefix: string, from: number) =>
     atRate(count, rate, (i) => {
@@ -169,8 +170,7 @@ async function pipeline(
         const received = Date.now();
         const e = registry.decode(message.value);
         const d = e.data as { postId?: string; post?: { postId: string } };
-        // Once measuring, a warm-up post's late score or alert is not counted.
-        if (measured !== null && !(d.postId ?? d.post?.postId ?? '').startsWith(measured)) return;
+        if (measuring && !(d.postId ?? d.post?.postId ?? '').startsWith(MEASURED)) return;
         if (e.type === 'sentiment.scored') {
           const seen = scored.get(d.postId!);
           if (seen !== undefined) seen.copies++;
@@ -198,14 +198,14 @@ async function pipeline(
     await feed(warm, 'w', posts.length - 1);
     const warmDeadline = Date.now() + 60_000;
     while (scored.size < warm && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 50));
-    measured = 'b';
+    measuring = true;
     scored.clear();
     alerts.clear();
     const total = rate * seconds;
     const cpu0 = dev.cpuMs();
     const handled0 = await histogramBuckets(api, HANDLED);
     const t0 = Date.now();
-    await feed(total, 'b', 0);
+    await feed(total, MEASURED, 0);
     const deadline = Date.now() + 60_000;
     while (scored.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
