@@ -67,6 +67,9 @@ export function createMap(
         ).addTo(graticule);
     };
     map.on('moveend zoomend', draw);
+    // Leaflet may still fire a moveend after remove() (a window resize's is 200 ms late: a
+    // full-page screenshot, then the form leaving); drawing then reads the removed panes and throws.
+    map.on('unload', () => map.off('moveend zoomend', draw));
     draw();
   }
   return map;
