@@ -28,7 +28,7 @@ export class RedisFraudState implements FraudStateStore {
   }
 
   async observe(observations: readonly EntityObservation[]): Promise<EntityHistory[]> {
-    const { windowMs, stateMs, maxEvents, auxMs } = this.#retention;
+    const { windowMs, stateMs, maxEvents, auxMs, replayMs } = this.#retention;
     const answers = await Promise.all(
       observations.map((o) => {
         const tag = `${this.prefix}:{${o.kind}:${o.id}}`;
@@ -46,6 +46,7 @@ export class RedisFraudState implements FraudStateStore {
             stateMs,
             auxMs[o.kind] ?? windowMs,
             maxEvents,
+            replayMs,
           ],
         );
       }),

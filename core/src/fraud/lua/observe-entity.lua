@@ -1,12 +1,13 @@
 -- Records one payment against one fraud entity and returns the entity's history from just
 -- before it, as JSON. Idempotent per (entity, payment): a second call returns the first answer.
 -- KEYS[1] events   zset  member "<paymentId>|<amount>", score = payment time (ms)
--- KEYS[2] snapshot string, this payment's answer (expires with the window)
+-- KEYS[2] snapshot string, this payment's answer (kept for the replay window)
 -- KEYS[3] meta     hash  first, n, sum, sumsq, lat, lng, lastAt
 -- KEYS[4] aux      zset  member = aux id, score = last time seen with this entity
 -- ARGV[1] at (ms)        ARGV[2] paymentId    ARGV[3] amount
 -- ARGV[4] aux ('' none)  ARGV[5] lat ('' none) ARGV[6] lng
 -- ARGV[7] window ms      ARGV[8] state ms      ARGV[9] aux retention ms   ARGV[10] max events
+-- ARGV[11] replay ms (how long the snapshot answers a redelivery)
 local snap = redis.call('GET', KEYS[2])
 if snap then return snap end
 
@@ -62,5 +63,5 @@ if ARGV[5] ~= '' and ((not meta[7]) or at >= tonumber(meta[7])) then
   redis.call('HSET', KEYS[3], 'lat', ARGV[5], 'lng', ARGV[6], 'lastAt', at)
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[8])
-redis.call('SET', KEYS[2], history, 'PX', window)
+redis.call('SET', KEYS[2], history, 'PX', ARGV[11])
 return history
