@@ -53,6 +53,8 @@ export class MemoryFraudState implements FraudStateStore {
   async observe(observations: readonly EntityObservation[]): Promise<EntityHistory[]> {
     this.#sinceSweep += observations.length;
     if (this.#sinceSweep > 10_000) this.#sweep();
+    // Once per payment, not per entity: its observations come together.
+    this.#expireSnapshots(this.#clock());
     return observations.map((o) => this.#observe(o));
   }
 
@@ -74,7 +76,6 @@ export class MemoryFraudState implements FraudStateStore {
       };
       this.#entities.set(key, e);
     }
-    this.#expireSnapshots(now);
     const snapshotKey = `${key}|${o.paymentId}`;
     const snap = this.#snapshots.get(snapshotKey);
     if (snap !== undefined) return snap.history;
