@@ -1,6 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { v7 as uuidv7 } from 'uuid';
 import { HexcastError } from '../errors/index.js';
 import {
   ENVELOPE_VERSION,
@@ -9,6 +8,7 @@ import {
   type EnvelopeSource,
   type EventType,
 } from './envelope.js';
+import { newEnvelopeId } from './ids.js';
 import { type Clock, systemClock } from './ttl.js';
 
 export interface CreateEnvelopeInput<T> {
@@ -75,7 +75,7 @@ export class EventRegistry {
     const ts = input.ts ?? this.#clock();
     const envelope: Envelope = {
       v: ENVELOPE_VERSION,
-      id: input.id ?? uuidv7(),
+      id: input.id ?? newEnvelopeId(),
       type,
       key: input.key,
       ts,
