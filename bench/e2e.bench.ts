@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchCaseResult, Benchmark } from '@hexcast/core';
+import type { BenchCaseResult, BenchContext, Benchmark } from '@hexcast/core';
 import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
+import { type SplitStack, type StackProcess, startSplitStack } from './e2e-split.js';
 import { measureStages } from './e2e-stages.js';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { freePort, spawnService } from './processes.js';
@@ -13,14 +14,16 @@ const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
 const P99_LIMIT_MS = 50;
 
 /**
- * The whole path on one machine: `hexcast dev` (broker, geo and offers workers, API, gateway; the
- * seeded Paris demo, 300 campaigns) in its own process, and the simulator (virtual devices on the
- * real SDK, `continuous` mode: one fix per device per second) in this one, at increasing rates.
+ * The whole path on one machine, in both deployment modes: `hexcast dev` (broker, geo and offers
+ * workers, API, gateway; the seeded Paris demo, 300 campaigns) in its own process, then the same
+ * services split into processes of their own on PostgreSQL and Redis (`BENCH_E2E_MODES`); the
+ * simulator (virtual devices on the real SDK, `continuous` mode: one fix per device per second)
+ * runs in this one, at increasing rates.
  */
 const bench: Benchmark = {
   name: 'e2e',
   description:
-    'full embedded stack (hexcast dev, own process) + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device; CPU µs per location of the stack next to the sum of its stages measured alone',
+    'the whole stack, embedded (hexcast dev, own process) then split (broker, API, geo and offers workers, gateway: a process each, on PostgreSQL and Redis), + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device; CPU µs per location of the stack (and per process) next to the sum of its stages measured alone',
   baseline: 'stages measured alone (sum)',
   primary: { metric: 'cpu_us_per_location', higherIsBetter: false },
   async run(context) {
@@ -42,113 +45,209 @@ const bench: Benchmark = {
           'CPU µs per op in this process: gateway ingest, geo step (decode, state, lookup, events), decision per enter/dwell, produce per record (embedded broker in-process, as in dev)',
       },
     ];
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-e2e-'));
-    const [http, mqtt, gwHttp] = [await freePort(), await freePort(), await freePort()];
-    const dev = await spawnService<{ campaigns: number }>(BIN, ['dev'], 'seeded demo campaigns', {
-      HX_DATA_DIR: dataDir,
-      HX_BROKER_PORT: '0',
-      HX_HTTP_PORT: String(http),
-      HX_GATEWAY_MQTT_PORT: String(mqtt),
-      HX_GATEWAY_HTTP_PORT: String(gwHttp),
-      HX_DEV_SEED_CITY: 'paris',
-      // The load generator registers thousands of devices in seconds.
-      HX_API_RATE_LIMIT_PER_MINUTE: '10000000',
-    });
-    context.progress(`hexcast dev up (${dev.ready.campaigns} campaigns); steps ${steps.join(', ')} loc/s`);
-    // Ready (every feed caught up), then every seeded campaign live in the process's catalogue.
-    await waitForMetrics(http, (text) => {
-      const live = /^hexcast_campaigns_live_fences (\d+)/m.exec(text);
-      return live !== null && Number(live[1]) >= dev.ready.campaigns;
-    });
-    try {
-      for (const [i, rate] of steps.entries()) {
-        // CPU over the running phase only (registration and settling excluded).
-        let window: { stackMs: number; sim: NodeJS.CpuUsage; at: number } | undefined;
-        let measured: { stack: number; sim: number } | undefined;
-        const sim = new Simulator({
-          apiUrl: `http://127.0.0.1:${http}`,
-          gatewayUrl: `mqtt://127.0.0.1:${mqtt}`,
-          apiKey: readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim(),
-          devices: rate,
-          rate,
-          city: loadCity('paris'),
-          durationMs,
-          seed: 100 + i,
-          settleMs: 20_000,
-          onProgress: (p) => {
-            if (p.phase === 'running' && window === undefined)
-              window = { stackMs: dev.cpuMs(), sim: process.cpuUsage(), at: Date.now() };
-            if (p.phase === 'settling' && window !== undefined && measured === undefined) {
-              const wall = Date.now() - window.at;
-              const sim = process.cpuUsage(window.sim);
-              measured = {
-                stack: (dev.cpuMs() - window.stackMs) / wall,
-                sim: (sim.user + sim.system) / 1000 / wall,
-              };
-            }
-          },
-        });
-        let report: SimulationReport;
-        try {
-          report = await sim.run();
-        } catch (error) {
-          context.progress(`${rate} loc/s: failed: ${(error as Error).message}`);
-          break;
-        }
-        const cpuShare = measured?.stack ?? Number.NaN;
-        const simShare = measured?.sim ?? Number.NaN;
-        const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
-        const clean =
-          errors === 0 && report.lost === 0 && report.duplicates === 0 && report.fixesPerSecond >= rate * 0.9;
-        const ok = clean && report.latencyMs.p99 < P99_LIMIT_MS;
-        results.push({
-          case: `${rate.toLocaleString('en-US')} loc/s`,
-          metrics: {
-            cpu_us_per_location: Math.round((cpuShare * 1e6) / report.fixesPerSecond),
-            locations_per_s: report.fixesPerSecond,
-            devices: report.devices,
-            coupons: report.coupons.issued,
-            p50_ms: report.latencyMs.p50,
-            p95_ms: report.latencyMs.p95,
-            p99_ms: report.latencyMs.p99,
-            max_ms: report.latencyMs.max,
-            to_decision_p99_ms: report.decisionLatencyMs.p99,
-            to_device_p99_ms: report.deliveryLatencyMs.p99,
-            lost: report.lost,
-            duplicates: report.duplicates,
-            errors,
-            stack_cpu_cores: Number(cpuShare.toFixed(2)),
-            loadgen_cpu_cores: Number(simShare.toFixed(2)),
-            stack_rss_mb: Math.round(dev.rssBytes() / 2 ** 20),
-          },
-          notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
-        });
-        context.progress(
-          `${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores, load generator ${simShare.toFixed(2)} cores`,
-        );
-        context.progress(
-          `stage freshness (event time → handler start), p50/p99 ms: ${await stageHistogram(http, 'hexcast_bus_event_age_seconds')}`,
-        );
-        context.progress(
-          `handler time, p50/p99 ms: ${await stageHistogram(http, 'hexcast_bus_handler_seconds')}`,
-        );
-        context.progress(
-          `produce requests, p50/p99 ms: ${await stageHistogram(http, 'hexcast_bus_produce_request_seconds')}`,
-        );
-        context.progress(`stack event loop delay: ${await eventLoop(http)}`);
-        // Past the latency limit, keep climbing while the stack still carries the rate cleanly:
-        // the table then shows both the latency-bound and the throughput-bound rate.
-        if (!clean) break;
+    const modes = (process.env.BENCH_E2E_MODES ?? 'embedded,split').split(',');
+    for (const mode of modes) {
+      const stack = mode === 'split' ? await splitStack(context) : await embeddedStack(context);
+      if (stack === null) continue;
+      try {
+        results.push(...(await ladder(context, stack, steps, durationMs)));
+      } finally {
+        await stack.stop();
       }
-    } finally {
-      await dev.stop();
-      rmSync(dataDir, { recursive: true, force: true });
     }
-    const sustained = results.filter((r) => r.notes === 'sustained').at(-1);
-    context.progress(`sustainable: ${sustained?.case ?? 'none of the steps'}`);
     return results;
   },
 };
+
+/** A deployment the ladder drives: where devices and the API reach it, and its processes. */
+interface Stack {
+  mode: 'embedded' | 'split';
+  apiUrl: string;
+  gatewayUrl: string;
+  apiKey: string;
+  processes: StackProcess[];
+  /** HTTP ports whose /metrics hold the pipeline's stages. */
+  stagePorts: number[];
+  stop(): Promise<void>;
+}
+
+/** `hexcast dev` in its own process with the seeded Paris demo (300 campaigns). */
+async function embeddedStack(context: BenchContext): Promise<Stack> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-e2e-'));
+  const [http, mqtt, gwHttp] = [await freePort(), await freePort(), await freePort()];
+  const dev = await spawnService<{ campaigns: number }>(BIN, ['dev'], 'seeded demo campaigns', {
+    HX_DATA_DIR: dataDir,
+    HX_BROKER_PORT: '0',
+    HX_HTTP_PORT: String(http),
+    HX_GATEWAY_MQTT_PORT: String(mqtt),
+    HX_GATEWAY_HTTP_PORT: String(gwHttp),
+    HX_DEV_SEED_CITY: 'paris',
+    // The load generator registers thousands of devices in seconds.
+    HX_API_RATE_LIMIT_PER_MINUTE: '10000000',
+  });
+  context.progress(`hexcast dev up (${dev.ready.campaigns} campaigns)`);
+  // Ready (every feed caught up), then every seeded campaign live in the process's catalogue.
+  await waitForMetrics(http, (text) => liveFences(text) >= dev.ready.campaigns);
+  return {
+    mode: 'embedded',
+    apiUrl: `http://127.0.0.1:${http}`,
+    gatewayUrl: `mqtt://127.0.0.1:${mqtt}`,
+    apiKey: readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim(),
+    processes: [{ name: 'hexcast dev', cpuMs: dev.cpuMs, rssBytes: dev.rssBytes }],
+    stagePorts: [http],
+    stop: async () => {
+      await dev.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Broker, API, geo and offers workers and the gateway in processes of their own, on PostgreSQL and
+ * Redis; the campaigns (one per point of interest of the city, as the demo seeds) created through
+ * the API, then live in the geo worker before the first rung. Null when a service is missing.
+ */
+async function splitStack(context: BenchContext): Promise<Stack | null> {
+  let split: SplitStack;
+  try {
+    split = await startSplitStack(context.progress);
+  } catch (error) {
+    context.progress(`split processes: not run (${(error as Error).message})`);
+    return null;
+  }
+  try {
+    const city = loadCity('paris');
+    await new Simulator({
+      apiUrl: split.apiUrl,
+      gatewayUrl: split.gatewayUrl,
+      apiKey: split.apiKey,
+      devices: 1,
+      city,
+      durationMs: 1_000,
+      settleMs: 0,
+      campaigns: { ttlSeconds: 600, budget: 1_000_000 },
+    }).run();
+    await waitForMetrics(split.geoPort, (text) => liveFences(text) >= city.pois.length);
+    context.progress(`split: ${city.pois.length} campaigns live in the geo worker`);
+  } catch (error) {
+    await split.stop();
+    throw error;
+  }
+  return { mode: 'split', ...split };
+}
+
+const liveFences = (metrics: string) =>
+  Number(/^hexcast_campaigns_live_fences (\d+)/m.exec(metrics)?.[1] ?? 0);
+
+/** The rate ladder on one stack: each rung's latency, CPU per location per process, invariants. */
+async function ladder(
+  context: BenchContext,
+  stack: Stack,
+  steps: number[],
+  durationMs: number,
+): Promise<BenchCaseResult[]> {
+  const results: BenchCaseResult[] = [];
+  const prefix = stack.mode === 'embedded' ? '' : `${stack.mode}: `;
+  context.progress(`${stack.mode}: steps ${steps.join(', ')} loc/s`);
+  for (const [i, rate] of steps.entries()) {
+    // CPU over the running phase only (registration and settling excluded).
+    let window: { stack: number[]; sim: NodeJS.CpuUsage; at: number } | undefined;
+    let measured: { stack: number[]; sim: number } | undefined;
+    const cpu = () => stack.processes.map((p) => p.cpuMs());
+    const sim = new Simulator({
+      apiUrl: stack.apiUrl,
+      gatewayUrl: stack.gatewayUrl,
+      apiKey: stack.apiKey,
+      devices: rate,
+      rate,
+      city: loadCity('paris'),
+      durationMs,
+      seed: 100 + i,
+      settleMs: 20_000,
+      onProgress: (p) => {
+        if (p.phase === 'running' && window === undefined)
+          window = { stack: cpu(), sim: process.cpuUsage(), at: Date.now() };
+        if (p.phase === 'settling' && window !== undefined && measured === undefined) {
+          const wall = Date.now() - window.at;
+          const simCpu = process.cpuUsage(window.sim);
+          const before = window.stack;
+          measured = {
+            stack: cpu().map((ms, k) => (ms - before[k]!) / wall),
+            sim: (simCpu.user + simCpu.system) / 1000 / wall,
+          };
+        }
+      },
+    });
+    let report: SimulationReport;
+    try {
+      report = await sim.run();
+    } catch (error) {
+      context.progress(`${prefix}${rate} loc/s: failed: ${(error as Error).message}`);
+      break;
+    }
+    const shares = measured?.stack ?? stack.processes.map(() => Number.NaN);
+    const cpuShare = shares.reduce((a, b) => a + b, 0);
+    const simShare = measured?.sim ?? Number.NaN;
+    const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
+    const clean =
+      errors === 0 && report.lost === 0 && report.duplicates === 0 && report.fixesPerSecond >= rate * 0.9;
+    const ok = clean && report.latencyMs.p99 < P99_LIMIT_MS;
+    const perProcess =
+      stack.processes.length === 1
+        ? {}
+        : Object.fromEntries(
+            stack.processes.map((p, k) => [
+              `cpu_us_${p.name.replace(/^worker /, '')}`,
+              Math.round((shares[k]! * 1e6) / report.fixesPerSecond),
+            ]),
+          );
+    results.push({
+      case: `${prefix}${rate.toLocaleString('en-US')} loc/s`,
+      metrics: {
+        cpu_us_per_location: Math.round((cpuShare * 1e6) / report.fixesPerSecond),
+        ...perProcess,
+        locations_per_s: report.fixesPerSecond,
+        devices: report.devices,
+        coupons: report.coupons.issued,
+        p50_ms: report.latencyMs.p50,
+        p95_ms: report.latencyMs.p95,
+        p99_ms: report.latencyMs.p99,
+        max_ms: report.latencyMs.max,
+        to_decision_p99_ms: report.decisionLatencyMs.p99,
+        to_device_p99_ms: report.deliveryLatencyMs.p99,
+        lost: report.lost,
+        duplicates: report.duplicates,
+        errors,
+        stack_cpu_cores: Number(cpuShare.toFixed(2)),
+        loadgen_cpu_cores: Number(simShare.toFixed(2)),
+        stack_rss_mb: Math.round(stack.processes.reduce((a, p) => a + p.rssBytes(), 0) / 2 ** 20),
+      },
+      notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
+    });
+    context.progress(
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores`,
+    );
+    for (const port of stack.stagePorts) {
+      // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).
+      context.progress(`:${port} event loop delay since the last rung: ${await eventLoop(port)}`);
+      context.progress(
+        `:${port} stage freshness (event time → handler start), p50/p99 ms: ${await stageHistogram(port, 'hexcast_bus_event_age_seconds')}`,
+      );
+      context.progress(
+        `:${port} handler time, p50/p99 ms: ${await stageHistogram(port, 'hexcast_bus_handler_seconds')}`,
+      );
+      context.progress(
+        `:${port} produce requests, p50/p99 ms: ${await stageHistogram(port, 'hexcast_bus_produce_request_seconds')}`,
+      );
+    }
+    // Past the latency limit, keep climbing while the stack still carries the rate cleanly:
+    // the table then shows both the latency-bound and the throughput-bound rate.
+    if (!clean) break;
+  }
+  const sustained = results.filter((r) => r.notes === 'sustained').at(-1);
+  context.progress(`${stack.mode}: sustainable: ${sustained?.case ?? 'none of the steps'}`);
+  return results;
+}
 
 export default bench;
 
