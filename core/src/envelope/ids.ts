@@ -18,7 +18,8 @@ export function newEnvelopeId(now = Date.now()): string {
     randomFillSync(pool);
     used = 0;
   }
-  const random = pool.subarray(used, (used += 16));
+  const random = pool.subarray(used, used + 16);
+  used += 16;
   if (now > msecs) {
     msecs = now;
     seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
