@@ -14,15 +14,15 @@ export interface StackProcess {
   rssBytes(): number;
 }
 
-/** The split deployment on this machine: one process per service, the distributed engines. */
-export interface SplitStack {
+/** A deployment the e2e ladder drives: where devices and the API reach it, and its processes. */
+export interface Stack {
+  mode: 'embedded' | 'split';
   apiUrl: string;
   gatewayUrl: string;
   apiKey: string;
   processes: StackProcess[];
-  /** HTTP ports whose /metrics hold the pipeline's stages (geo worker, offers worker, gateway). */
+  /** HTTP ports whose /metrics hold the pipeline's stages. */
   stagePorts: number[];
-  geoPort: number;
   stop(): Promise<void>;
 }
 
@@ -30,18 +30,30 @@ export interface SplitStack {
  * `hexcast broker`, `api`, `worker geo`, `worker offers` and `gateway`, each in its own process,
  * over a fresh PostgreSQL database and a Redis database of the bench's own (BENCH_E2E_REDIS_URL,
  * default db 7 on the local Redis, emptied first). The broker keeps its log on disk as in dev.
+ * Null (with the reason) when PostgreSQL or Redis cannot be reached; a service that fails to start
+ * throws.
  */
-export async function startSplitStack(progress: (m: string) => void): Promise<SplitStack> {
+export async function startSplitStack(
+  progress: (m: string) => void,
+): Promise<(Stack & { geoPort: number }) | null> {
   const pgAdminUrl = process.env.BENCH_E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
   const database = `hx_bench_e2e_${process.pid}_${Date.now()}`;
   const admin = new PgRecords(pgAdminUrl, { max: 1 });
-  await admin.query(`CREATE DATABASE ${database}`);
+  const redis = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported through the failed connect below
+  try {
+    await redis.connect();
+    await redis.flushdb();
+    await admin.query(`CREATE DATABASE ${database}`);
+  } catch (error) {
+    await admin.close();
+    progress(`split processes: not run, PostgreSQL or Redis unreachable (${(error as Error).message})`);
+    return null;
+  } finally {
+    redis.disconnect();
+  }
   const databaseUrl = Object.assign(new URL(pgAdminUrl), { pathname: `/${database}` }).toString();
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  await redis.connect();
-  await redis.flushdb();
-  redis.disconnect();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-e2e-split-'));
   const started: Array<{
     name: string;
@@ -96,6 +108,7 @@ export async function startSplitStack(progress: (m: string) => void): Promise<Sp
       `split stack up: broker ${broker.bootstrap}, api :${apiPort}, geo :${geoPort}, offers :${offersPort}, gateway :${mqttPort}`,
     );
     return {
+      mode: 'split',
       apiUrl: `http://127.0.0.1:${apiPort}`,
       gatewayUrl: `mqtt://127.0.0.1:${mqttPort}`,
       apiKey: readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim(),

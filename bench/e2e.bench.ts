@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCaseResult, BenchContext, Benchmark } from '@hexcast/core';
 import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
-import { type SplitStack, type StackProcess, startSplitStack } from './e2e-split.js';
+import { type Stack, startSplitStack } from './e2e-split.js';
 import { measureStages } from './e2e-stages.js';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { freePort, spawnService } from './processes.js';
@@ -59,18 +59,6 @@ const bench: Benchmark = {
   },
 };
 
-/** A deployment the ladder drives: where devices and the API reach it, and its processes. */
-interface Stack {
-  mode: 'embedded' | 'split';
-  apiUrl: string;
-  gatewayUrl: string;
-  apiKey: string;
-  processes: StackProcess[];
-  /** HTTP ports whose /metrics hold the pipeline's stages. */
-  stagePorts: number[];
-  stop(): Promise<void>;
-}
-
 /** `hexcast dev` in its own process with the seeded Paris demo (300 campaigns). */
 async function embeddedStack(context: BenchContext): Promise<Stack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-e2e-'));
@@ -105,18 +93,15 @@ async function embeddedStack(context: BenchContext): Promise<Stack> {
 /**
  * Broker, API, geo and offers workers and the gateway in processes of their own, on PostgreSQL and
  * Redis; the campaigns (one per point of interest of the city, as the demo seeds) created through
- * the API, then live in the geo worker before the first rung. Null when a service is missing.
+ * the API, then live in the geo worker before the first rung. Null when an engine is missing.
  */
 async function splitStack(context: BenchContext): Promise<Stack | null> {
-  let split: SplitStack;
-  try {
-    split = await startSplitStack(context.progress);
-  } catch (error) {
-    context.progress(`split processes: not run (${(error as Error).message})`);
-    return null;
-  }
+  const split = await startSplitStack(context.progress);
+  if (split === null) return null;
   try {
     const city = loadCity('paris');
+    // The simulator's own campaign creation (what `hexcast simulate --create-campaigns` runs),
+    // through a run of one device for a second.
     await new Simulator({
       apiUrl: split.apiUrl,
       gatewayUrl: split.gatewayUrl,
@@ -133,7 +118,7 @@ async function splitStack(context: BenchContext): Promise<Stack | null> {
     await split.stop();
     throw error;
   }
-  return { mode: 'split', ...split };
+  return split;
 }
 
 const liveFences = (metrics: string) =>
