@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import {
   type BenchCaseResult,
@@ -37,7 +38,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { atRate } from './pace.js';
-import { startBenchDev } from './processes.js';
+import { machineCpuMs, startBenchDev } from './processes.js';
 
 const ULB = new URL('../../shared/data/fraud/ulb_creditcard_dev.csv', import.meta.url);
 
@@ -218,7 +219,7 @@ async function devUnderLoad(
     const sentAt = new Map<string, number>();
     const decided = new Map<
       string,
-      { ids: Set<string>; decidedMs: number; receivedMs: number; version: string }
+      { ids: Set<string>; decidedMs: number; publishedMs: number; receivedMs: number; version: string }
     >();
     await consumer.connect();
     await consumer.subscribe({ topic: TOPICS.fraudDecisions.name, fromBeginning: true });
@@ -234,6 +235,8 @@ async function devUnderLoad(
           decided.set(d.paymentId, {
             ids: new Set([e.id]),
             decidedMs: d.decidedAt - d.createdAt,
+            // The decision's envelope is created as it is published, after the store.
+            publishedMs: e.ts - d.createdAt,
             receivedMs: received - d.createdAt,
             version: d.modelVersion,
           });
@@ -284,6 +287,8 @@ async function devUnderLoad(
     const stored0 = await histogramBuckets(api, STORED);
     const total = rate * seconds;
     const cpu0 = dev.cpuMs();
+    const machine0 = machineCpuMs();
+    const own0 = process.cpuUsage();
     const t0 = Date.now();
     let swapAt = 0;
     const offeredS = await offer(total, 'b', async () => {
@@ -291,22 +296,28 @@ async function devUnderLoad(
       await publish(second);
     });
     const deadline = Date.now() + 60_000;
-    while (decided.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Only the measured payments: a warm-up payment decided after the clear above is not one of them.
+    const measured = () => [...decided.entries()].filter(([id]) => id.startsWith('b'));
+    while (measured().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = dev.cpuMs() - cpu0;
+    const machineBusyMs = machineCpuMs().busy - machine0.busy;
+    const ownCpu = process.cpuUsage(own0);
+    const wallMs = Date.now() - t0;
     const stored = bucketQuantiles(stored0, await histogramBuckets(api, STORED));
-    const list = [...decided.values()];
+    const entries = measured();
+    const list = entries.map(([, d]) => d);
     const pct = (values: number[], q: number) => {
       const sorted = [...values].sort((a, b) => a - b);
       return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
     };
-    const afterSwap = [...decided.entries()].filter(([id]) => (sentAt.get(id) ?? 0) > swapAt + 2000);
+    const afterSwap = entries.filter(([id]) => (sentAt.get(id) ?? 0) > swapAt + 2000);
     return [
       {
         case: `hexcast dev @ ${rate}/s, model swapped half-way`,
         metrics: {
           offered_per_s: total / offeredS,
-          payments_per_s: decided.size / elapsedS,
+          payments_per_s: list.length / elapsedS,
           p50_ms: pct(
             list.map((d) => d.decidedMs),
             0.5,
@@ -315,18 +326,29 @@ async function devUnderLoad(
             list.map((d) => d.decidedMs),
             0.99,
           ),
+          p50_published_ms: pct(
+            list.map((d) => d.publishedMs),
+            0.5,
+          ),
+          p99_published_ms: pct(
+            list.map((d) => d.publishedMs),
+            0.99,
+          ),
           p50_stored_le_ms: stored(0.5),
           p99_stored_le_ms: stored(0.99),
           p99_received_ms: pct(
             list.map((d) => d.receivedMs),
             0.99,
           ),
-          lost: total - decided.size,
+          lost: total - list.length,
           duplicates: list.filter((d) => d.ids.size > 1).length,
           cpu_us_per_payment: (cpuMs * 1000) / total,
+          dev_cores: cpuMs / wallMs,
+          bench_process_cores: (ownCpu.user + ownCpu.system) / 1000 / wallMs,
+          machine_cores_busy: machineBusyMs / wallMs,
           stale_after_swap: afterSwap.filter(([, d]) => d.version !== second.version).length,
         },
-        notes: `${total} payments on hx.payments; p50/p99: created → decided (scored, before the store); p50/p99_stored_le: created → decision stored, the bound of its bucket in the worker's fraud_decision_seconds histogram; p99_received: → decision read by a merchant consumer; stale_after_swap: decisions by the old model for payments sent 2 s after the swap`,
+        notes: `${total} payments on hx.payments; p50/p99: created → decided (scored, before the store); p50/p99_published: created → decision published (its envelope's ts, after the store); p50/p99_stored_le: created → decision stored, the bound of its bucket in the worker's fraud_decision_seconds histogram; p99_received: → decision read by a merchant consumer; stale_after_swap: decisions by the old model for payments sent 2 s after the swap; dev_cores / bench_process_cores / machine_cores_busy: CPU over the measured run of hexcast dev, of this process (load generator and merchant consumer), and of the whole machine (${cpus().length} cores, PostgreSQL included)`,
       },
     ];
   } finally {

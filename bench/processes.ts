@@ -157,3 +157,20 @@ export async function getLoad(job: {
   if (code !== 0) throw new Error(`get-load exited with ${code}`);
   return JSON.parse(out) as GetLoadResult;
 }
+
+/**
+ * The machine's CPU time so far, from /proc/stat's first line (every core, in clock ticks of
+ * 10 ms): `busy` is everything but idle and iowait. Two readings give the cores busy between them,
+ * whoever used them (the stack, the load generator, PostgreSQL, anything else running).
+ */
+export function machineCpuMs(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: (total - idle) * 10, total: total * 10 };
+}
