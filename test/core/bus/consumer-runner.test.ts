@@ -214,55 +214,6 @@ describe('consumer runner', () => {
     await runner.close();
   });
 
-  it('commits settled offsets together, at most once an interval, and what is settled when it closes', async () => {
-    const topic = 'runner-commit-interval';
-    const groupId = 'g-commit-interval';
-    const handled: string[] = [];
-    let calls = 0;
-    const runner = bus.runner({
-      groupId,
-      topics: [topic],
-      stage: 'commit-interval',
-      handler: async () => {},
-      batchHandler: async (records) => {
-        calls++;
-        for (const r of records) handled.push(r.envelope.id);
-      },
-      // Longer than the test: only the first settled batch and the close may commit.
-      commitIntervalMs: 600_000,
-    });
-    await runner.start();
-    const commits = () =>
-      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'OffsetCommit' });
-    const before = await commits();
-    // One record at a time, each handled before the next is sent: one batch (and, with kafkajs'
-    // auto-commit, one OffsetCommit) per record.
-    const sent: string[] = [];
-    for (let n = 0; n < 6; n++) {
-      const e = click(bus.registry, `ci${n}`, n);
-      sent.push(e.id);
-      await bus.producer.send(topic, e);
-      await waitFor(() => handled.includes(e.id), { message: `record ${n} handled` });
-    }
-    expect(calls).toBeGreaterThanOrEqual(6);
-    expect((await commits()) - before).toBeLessThanOrEqual(1);
-
-    await runner.close();
-    // Closing committed every settled record: the group's offsets are the partitions' ends.
-    const admin = bus.kafka.admin();
-    await admin.connect();
-    try {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const ends = broker.topics.get(topic)!.partitions.map((p) => p.highWatermark);
-      expect(committed!.partitions.map((p) => Number(p.offset)).sort((a, b) => a - b)).toEqual(
-        ends.map((end) => (end === 0 ? -1 : end)).sort((a, b) => a - b),
-      );
-    } finally {
-      await admin.disconnect();
-    }
-    expect(handled).toEqual(sent);
-  });
-
   it('batch mode: a fetched batch reaches the batch handler at once, in offset order per key; invalid and expired records never do', async () => {
     const topic = 'runner-batch';
     const seen = new Map<string, number[]>();
