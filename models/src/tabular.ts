@@ -1,5 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { loadLayers, normalise, packModel, standardisation } from './artifact.js';
+import { seededRandom } from './random.js';
 import { loadTf } from './tf.js';
 
 export const TABULAR_FORMAT = 'hexcast-tabular/1';
@@ -96,13 +97,27 @@ export async function trainTabular(
     Float32Array.from(labels, (l) => (l ? 1 : 0)),
     [labels.length, 1],
   );
-  await model.fit(xs, ys, {
-    epochs: options.epochs ?? 30,
-    batchSize: options.batchSize ?? 256,
-    shuffle: true,
-    verbose: 0,
-    classWeight: { 0: 1, 1: positiveWeight },
-  });
+  // Each epoch sees the rows in an order drawn from the seed (tf.js' own `shuffle` draws from
+  // Math.random): the same rows, options and seed give the same model.
+  const random = seededRandom(seed);
+  const order = Array.from({ length: rows.length }, (_, i) => i);
+  for (let epoch = 0; epoch < (options.epochs ?? 30); epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const indices = tf.tensor1d(order, 'int32');
+    const epochXs = tf.gather(xs, indices);
+    const epochYs = tf.gather(ys, indices);
+    await model.fit(epochXs, epochYs, {
+      epochs: 1,
+      batchSize: options.batchSize ?? 256,
+      shuffle: false,
+      verbose: 0,
+      classWeight: { 0: 1, 1: positiveWeight },
+    });
+    tf.dispose([indices, epochXs, epochYs]);
+  }
   xs.dispose();
   ys.dispose();
   const packed = await packModel(tf, model, options.name, options.now?.());

@@ -51,6 +51,24 @@ describe('tabular model', () => {
     await expect(TabularScorer.load({ ...artifact, format: 'other' } as never)).rejects.toThrow(/format/);
     scorer.dispose();
   }, 60_000);
+
+  it('is reproducible: the same rows, options and seed give the same weights; another seed does not', async () => {
+    const random = seededRandom(5);
+    const rows = Array.from({ length: 600 }, () => [random() * 4, random() * 10, random()]);
+    const labels = rows.map((r) => r[0]! + 0.3 * r[1]! > 4.5);
+    const train = (seed: number) =>
+      trainTabular(rows, labels, {
+        name: 'toy',
+        features: ['a', 'b', 'c'],
+        hidden: [8],
+        epochs: 5,
+        batchSize: 64,
+        seed,
+      });
+    const [a, b, c] = [await train(3), await train(3), await train(4)];
+    expect(a.weightData).toBe(b.weightData);
+    expect(c.weightData).not.toBe(a.weightData);
+  }, 60_000);
 });
 
 describe('synthetic payments', () => {
