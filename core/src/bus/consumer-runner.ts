@@ -98,6 +98,13 @@ export interface ConsumerRunnerOptions {
   minBytes?: number;
   /** Called once a record has had its effect (or was skipped or dead-lettered): feeds track catch-up with it. */
   onSettled?: (partition: number, offset: string) => void;
+  /**
+   * Offsets settled are committed at most this often (ms), in one OffsetCommit for every
+   * partition, and when the group rebalances or the runner closes. Default 200. (kafkajs' own
+   * auto-commit sends one after every partition's batch: several requests per fetch.) A crash
+   * hands at most this much again to the next owner; handlers are idempotent.
+   */
+  commitIntervalMs?: number;
 }
 
 /**
@@ -114,6 +121,15 @@ export class ConsumerRunner implements Component {
   readonly #clock: () => number;
   readonly #m;
   #paused = false;
+  /** Settled offsets (the next to read) not yet committed, by topic and partition. */
+  readonly #toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
+  #committing: Promise<void> | null = null;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #lastCommitAt = 0;
+  #closing = false;
+  /** `eachBatch` calls running, and who waits for them to end (close). */
+  #inBatch = 0;
+  readonly #batchDone: Array<() => void> = [];
 
   constructor(options: ConsumerRunnerOptions) {
     this.#options = options;
@@ -176,17 +192,32 @@ export class ConsumerRunner implements Component {
   }
 
   async start(): Promise<void> {
+    const { REBALANCING, GROUP_JOIN } = this.#consumer.events;
+    // Before the group rebalances, what is settled is committed (this generation may still commit).
+    this.#consumer.on(REBALANCING, () => void this.#flushCommits());
+    // A new generation reads from the committed offsets: settled ones of the last are re-read.
+    this.#consumer.on(GROUP_JOIN, () => this.#toCommit.clear());
     await this.#consumer.connect();
     for (const topic of this.#options.topics) {
       await this.#consumer.subscribe({ topic, fromBeginning: this.#options.fromBeginning ?? true });
     }
     await this.#consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
+      // Committed here, on a timer (see `commitIntervalMs`).
+      autoCommit: false,
       // One slow partition's batch (a handler waiting on the bus or a database) must not hold
       // the others' records back: batches of several partitions run at once.
       partitionsConsumedConcurrently: this.#options.partitionsConcurrently ?? 4,
-      eachBatch: (payload) => this.#eachBatch(payload),
+      eachBatch: async (payload) => {
+        if (this.#closing) return; // not resolved: read again by the partition's next owner
+        this.#inBatch++;
+        try {
+          await this.#eachBatch(payload);
+        } finally {
+          this.#inBatch--;
+          if (this.#inBatch === 0) for (const wake of this.#batchDone.splice(0)) wake();
+        }
+      },
     });
   }
 
@@ -207,7 +238,62 @@ export class ConsumerRunner implements Component {
 
   /** Finishes the batch in hand, commits, leaves the group. */
   async close(): Promise<void> {
+    this.#closing = true;
+    // No new batch starts; the ones in hand finish, their offsets are committed (kafkajs commits
+    // only while running), then the group is left.
+    try {
+      this.#consumer.pause(this.#options.topics.map((topic) => ({ topic })));
+    } catch {
+      // Not running yet (closed during its start): there is no batch in hand.
+    }
+    while (this.#inBatch > 0) await new Promise<void>((resolve) => this.#batchDone.push(resolve));
+    await this.#flushCommits();
     await this.#consumer.disconnect();
+  }
+
+  /** The partition's next offset to read, committed with the next OffsetCommit. */
+  #settledUpTo(topic: string, partition: number, offset: string): void {
+    this.#toCommit.set(`${topic}\u0000${partition}`, {
+      topic,
+      partition,
+      offset: (BigInt(offset) + 1n).toString(),
+    });
+    this.#scheduleCommit();
+  }
+
+  /** A commit of what is settled, one interval after the last (none while one is in flight: it schedules the next). */
+  #scheduleCommit(): void {
+    if (this.#closing || this.#committing !== null || this.#commitTimer !== undefined) return;
+    if (this.#toCommit.size === 0) return;
+    const wait = Math.max(0, this.#lastCommitAt + (this.#options.commitIntervalMs ?? 200) - this.#clock());
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      void this.#flushCommits();
+    }, wait);
+  }
+
+  /** Commits every settled offset now (after the commit in flight, if any). */
+  async #flushCommits(): Promise<void> {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    while (this.#committing !== null) await this.#committing;
+    if (this.#toCommit.size === 0) return;
+    const offsets = [...this.#toCommit.values()];
+    this.#toCommit.clear();
+    this.#lastCommitAt = this.#clock();
+    this.#committing = this.#consumer.commitOffsets(offsets).then(
+      () => {
+        this.#committing = null;
+      },
+      (error: unknown) => {
+        this.#committing = null;
+        // Not committed: these records are read again by whoever owns the partition next.
+        this.#options.logger.warn({ err: error, stage: this.#options.stage }, 'offset commit failed');
+      },
+    );
+    await this.#committing;
+    // Offsets settled while it ran go in the next one (the stream may have gone quiet since).
+    this.#scheduleCommit();
   }
 
   #slots = -1;
@@ -232,7 +318,7 @@ export class ConsumerRunner implements Component {
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     if (this.#options.batchHandler !== undefined)
       return this.#eachBatchAsBatch(payload, this.#options.batchHandler);
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const messages = batch.messages;
     const done = new Array<boolean>(messages.length).fill(false);
     let committedUpTo = 0;
@@ -277,8 +363,9 @@ export class ConsumerRunner implements Component {
     await Promise.all(chains.values());
     await Promise.all(running);
     advance();
-    await commitOffsetsIfNecessary();
-    this.#reportLag(batch, messages[committedUpTo - 1]);
+    const last = messages[committedUpTo - 1];
+    if (last !== undefined) this.#settledUpTo(batch.topic, batch.partition, last.offset);
+    this.#reportLag(batch, last);
   }
 
   #reportLag(batch: EachBatchPayload['batch'], last: KafkaMessage | undefined): void {
@@ -296,7 +383,7 @@ export class ConsumerRunner implements Component {
    * effect.
    */
   async #eachBatchAsBatch(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const stage = this.#options.stage;
     const maxBatch = Math.max(1, this.#options.maxBatch ?? 500);
     const messages = batch.messages;
@@ -332,7 +419,7 @@ export class ConsumerRunner implements Component {
       settled = chunk[chunk.length - 1];
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
+    if (settled !== undefined) this.#settledUpTo(batch.topic, batch.partition, settled.offset);
     this.#reportLag(batch, settled);
   }
 

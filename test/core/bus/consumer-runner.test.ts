@@ -10,6 +10,7 @@ import {
   inKeyOrder,
   TOPICS,
 } from '@hexcast/core';
+import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
@@ -212,6 +213,121 @@ describe('consumer runner', () => {
     runner.resume();
     await waitFor(() => handled.length === 2);
     await runner.close();
+  });
+
+  it('commits settled offsets together, at most once an interval, and what is settled when it closes', async () => {
+    const topic = 'runner-commit-interval';
+    const groupId = 'g-commit-interval';
+    const handled: string[] = [];
+    let calls = 0;
+    const runner = bus.runner({
+      groupId,
+      topics: [topic],
+      stage: 'commit-interval',
+      handler: async () => {},
+      batchHandler: async (records) => {
+        calls++;
+        for (const r of records) handled.push(r.envelope.id);
+      },
+      // Longer than the test: only the first settled batch and the close may commit.
+      commitIntervalMs: 600_000,
+    });
+    await runner.start();
+    const commits = () =>
+      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'OffsetCommit' });
+    const before = await commits();
+    // One record at a time, each handled before the next is sent: one batch (and, with kafkajs'
+    // auto-commit, one OffsetCommit) per record.
+    const sent: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      const e = click(bus.registry, `ci${n}`, n);
+      sent.push(e.id);
+      await bus.producer.send(topic, e);
+      await waitFor(() => handled.includes(e.id), { message: `record ${n} handled` });
+    }
+    expect(calls).toBeGreaterThanOrEqual(6);
+    expect((await commits()) - before).toBeLessThanOrEqual(1);
+
+    await runner.close();
+    // Closing committed every settled record: the group's offsets are the partitions' ends.
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = broker.topics.get(topic)!.partitions.map((p) => p.highWatermark);
+      expect(committed!.partitions.map((p) => Number(p.offset)).sort((a, b) => a - b)).toEqual(
+        ends.map((end) => (end === 0 ? -1 : end)).sort((a, b) => a - b),
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    expect(handled).toEqual(sent);
+  });
+
+  it('commits, without closing, a record settled while a commit was in flight once the stream is quiet', async () => {
+    const topic = 'runner-commit-quiet';
+    const groupId = 'g-commit-quiet';
+    // The runner's first OffsetCommit is held until the test lets it go.
+    let commitStarted!: () => void;
+    const started = new Promise<void>((resolve) => {
+      commitStarted = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const kafka: Kafka = Object.create(bus.kafka);
+    kafka.consumer = (config) => {
+      const consumer = bus.kafka.consumer(config);
+      const commit = consumer.commitOffsets;
+      consumer.commitOffsets = async (offsets) => {
+        if (first) {
+          first = false;
+          commitStarted();
+          await released;
+        }
+        return commit(offsets);
+      };
+      return consumer;
+    };
+    const handled: string[] = [];
+    const runner = bus.runner({
+      kafka,
+      groupId,
+      topics: [topic],
+      stage: 'commit-quiet',
+      handler: async () => {},
+      batchHandler: async (records) => {
+        for (const r of records) handled.push(r.envelope.id);
+      },
+      commitIntervalMs: 1,
+    });
+    await runner.start();
+    const a = click(bus.registry, 'cq', 1);
+    await bus.producer.send(topic, a);
+    await started; // a's commit is in flight
+    const b = click(bus.registry, 'cq', 2);
+    await bus.producer.send(topic, b);
+    await waitFor(() => handled.includes(b.id), { message: 'b handled while a commit is in flight' });
+    release();
+    // Nothing more arrives: b's offset must still be committed.
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    try {
+      const partition = broker.topics.get(topic)!.partitions.findIndex((p) => p.highWatermark === 2);
+      expect(partition).toBeGreaterThanOrEqual(0);
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return committed!.partitions.find((p) => p.partition === partition)?.offset === '2';
+        },
+        { message: "b's offset committed" },
+      );
+    } finally {
+      await admin.disconnect();
+      await runner.close();
+    }
   });
 
   it('batch mode: a fetched batch reaches the batch handler at once, in offset order per key; invalid and expired records never do', async () => {
