@@ -17,6 +17,7 @@ import {
   ModelFraudScorer,
   ModelPublished,
   PaymentSubmitted,
+  quantile,
   replayFeatures,
   rulesScorer,
   TOPICS,
@@ -301,20 +302,14 @@ async function devUnderLoad(
     while (measured().length < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = dev.cpuMs() - cpu0;
-    const machineBusyMs = machineCpuMs().busy - machine0.busy;
+    const machineBusyMs = machineCpuMs() - machine0;
     const ownCpu = process.cpuUsage(own0);
     const wallMs = Date.now() - t0;
     const stored = bucketQuantiles(stored0, await histogramBuckets(api, STORED));
     const entries = measured();
     const list = entries.map(([, d]) => d);
-    /** Quantiles of one of the decisions' latencies. */
-    const quantiles = (key: 'decidedMs' | 'publishedMs' | 'receivedMs') => {
-      const sorted = list.map((d) => d[key]).sort((a, b) => a - b);
-      return (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-    };
-    const decidedAt = quantiles('decidedMs');
-    const publishedAt = quantiles('publishedMs');
-    const receivedAt = quantiles('receivedMs');
+    const decidedMs = list.map((d) => d.decidedMs);
+    const publishedMs = list.map((d) => d.publishedMs);
     const afterSwap = entries.filter(([id]) => (sentAt.get(id) ?? 0) > swapAt + 2000);
     return [
       {
@@ -322,13 +317,16 @@ async function devUnderLoad(
         metrics: {
           offered_per_s: total / offeredS,
           payments_per_s: list.length / elapsedS,
-          p50_ms: decidedAt(0.5),
-          p99_ms: decidedAt(0.99),
-          p50_published_ms: publishedAt(0.5),
-          p99_published_ms: publishedAt(0.99),
+          p50_ms: quantile(decidedMs, 0.5),
+          p99_ms: quantile(decidedMs, 0.99),
+          p50_published_ms: quantile(publishedMs, 0.5),
+          p99_published_ms: quantile(publishedMs, 0.99),
           p50_stored_le_ms: stored(0.5),
           p99_stored_le_ms: stored(0.99),
-          p99_received_ms: receivedAt(0.99),
+          p99_received_ms: quantile(
+            list.map((d) => d.receivedMs),
+            0.99,
+          ),
           lost: total - list.length,
           duplicates: list.filter((d) => d.ids.size > 1).length,
           cpu_us_per_payment: (cpuMs * 1000) / total,

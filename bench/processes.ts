@@ -159,11 +159,11 @@ export async function getLoad(job: {
 }
 
 /**
- * The machine's CPU time so far, from /proc/stat's first line (every core, in clock ticks of
- * 10 ms): `busy` is everything but idle and iowait. Two readings give the cores busy between them,
+ * The machine's busy CPU time so far (ms), from /proc/stat's first line (every core, in clock ticks
+ * of 10 ms): everything but idle and iowait. Two readings give the cores busy between them,
  * whoever used them (the stack, the load generator, PostgreSQL, anything else running).
  */
-export function machineCpuMs(): { busy: number; total: number } {
+export function machineCpuMs(): number {
   const fields = readFileSync('/proc/stat', 'utf8')
     .split('\n', 1)[0]!
     .trim()
@@ -171,6 +171,5 @@ export function machineCpuMs(): { busy: number; total: number } {
     .slice(1)
     .map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: (total - idle) * 10, total: total * 10 };
+  return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) * 10;
 }
