@@ -1,4 +1,5 @@
 import {
+  attachLocalBus,
   type Broker,
   BusProducer,
   CampaignFeed,
@@ -7,6 +8,7 @@ import {
   createEventRegistry,
   type EventRegistry,
   type FenceCatalogue,
+  type LocalBus,
   Metrics,
   silentLogger,
 } from '@hexcast/core';
@@ -22,13 +24,87 @@ export interface BusFixture {
     options: Pick<ConsumerRunnerOptions, 'groupId' | 'topics' | 'stage' | 'handler'> &
       Partial<ConsumerRunnerOptions>,
   ): ConsumerRunner;
+  /** How the fixture's runners consume: kafkajs over TCP, or in the broker's process (`LocalConsumer`). */
+  mode: ConsumeMode;
+  /** Heartbeats the runners' members sent (requests over TCP, calls in-process). */
+  heartbeats(): Promise<number>;
+  /** Offset commits the runners sent (requests over TCP, calls in-process). */
+  commits(): Promise<number>;
+  /** A client whose runners' first offset commit waits until `release` (`started` once it is held). */
+  holdingFirstCommit(): { kafka: Kafka; started: Promise<void>; release(): void };
   /** A started campaign feed into `catalogue`, closed with the fixture. */
   campaignFeed(catalogue: FenceCatalogue): Promise<CampaignFeed>;
   close(): Promise<void>;
 }
 
-export async function busFor(broker: Broker): Promise<BusFixture> {
+export type ConsumeMode = 'kafkajs' | 'in-process';
+
+/**
+ * The broker seen as a `LocalBus`, counting the calls a wire client would send as requests, with
+ * an optional gate on offset commits.
+ */
+function countingLocalBus(broker: Broker, gate?: () => Promise<void>) {
+  const calls = { heartbeats: 0, commits: 0 };
+  const groups = broker.groups;
+  const bus: LocalBus = {
+    topics: broker.topics,
+    topicOrAutoCreate: (name) => broker.topicOrAutoCreate(name),
+    waitForAppend: (partitions, timeoutMs) => broker.waitForAppend(partitions, timeoutMs),
+    groups: {
+      join: (request) => groups.join(request),
+      sync: (groupId, generationId, memberId, assignments) =>
+        groups.sync(groupId, generationId, memberId, assignments),
+      heartbeat: (groupId, generationId, memberId) => {
+        calls.heartbeats++;
+        return groups.heartbeat(groupId, generationId, memberId);
+      },
+      leave: (groupId, memberId) => groups.leave(groupId, memberId),
+      commit: async (groupId, generationId, memberId, entries) => {
+        calls.commits++;
+        await gate?.();
+        return groups.commit(groupId, generationId, memberId, entries);
+      },
+      fetchOffset: (groupId, topic, partition) => groups.fetchOffset(groupId, topic, partition),
+    },
+  };
+  return { bus, calls };
+}
+
+export async function busFor(broker: Broker, mode: ConsumeMode = 'kafkajs'): Promise<BusFixture> {
   const kafka = kafkaFor(broker);
+  const local = countingLocalBus(broker);
+  if (mode === 'in-process') attachLocalBus(kafka, local.bus);
+  const requests = (api: string) => metricValue(broker.metrics, 'hexcast_broker_requests_total', { api });
+  const held = () => {
+    let started!: () => void;
+    const startedP = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const gate = async () => {
+      if (!first) return;
+      first = false;
+      started();
+      await released;
+    };
+    const client: Kafka = Object.create(kafka);
+    if (mode === 'in-process') attachLocalBus(client, countingLocalBus(broker, gate).bus);
+    else
+      client.consumer = (config) => {
+        const consumer = kafka.consumer(config);
+        const commit = consumer.commitOffsets;
+        consumer.commitOffsets = async (offsets) => {
+          await gate();
+          return commit(offsets);
+        };
+        return consumer;
+      };
+    return { kafka: client, started: startedP, release };
+  };
   const registry = createEventRegistry();
   const metrics = new Metrics();
   const producer = new BusProducer({ brokers: [broker.bootstrap], registry, metrics });
@@ -40,6 +116,10 @@ export async function busFor(broker: Broker): Promise<BusFixture> {
     registry,
     metrics,
     producer,
+    mode,
+    heartbeats: async () => (mode === 'in-process' ? local.calls.heartbeats : requests('Heartbeat')),
+    commits: async () => (mode === 'in-process' ? local.calls.commits : requests('OffsetCommit')),
+    holdingFirstCommit: held,
     runner(options) {
       const runner = new ConsumerRunner({
         kafka,

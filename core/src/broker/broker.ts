@@ -7,6 +7,7 @@ import { HexcastError } from '../errors/index.js';
 import type { SaslMechanism } from '../kafka-protocol/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { type Logger, Metrics, silentLogger } from '../observability/index.js';
+import { resolveTopic } from './apis/metadata.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './groups/coordinator.js';
@@ -281,6 +282,11 @@ export class Broker implements Component, BrokerContext {
       ...(config.retentionMs === undefined ? {} : { retentionMs: config.retentionMs }),
       ...(config.retentionBytes === undefined ? {} : { retentionBytes: config.retentionBytes }),
     });
+  }
+
+  /** A topic as a client's Metadata request finds it: created with the defaults when auto-creation is on. */
+  topicOrAutoCreate(name: string): Topic | undefined {
+    return resolveTopic(this, name, true).topic;
   }
 
   notifyAppend(topic: string, partition: number): void {

@@ -1,8 +1,15 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { DeadLetter, type Envelope, type EventRegistry, isExpired, TOPICS } from '../envelope/index.js';
 import { type ErrorCode, HexcastError, isHexcastError } from '../errors/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import {
+  LocalConsumer,
+  localBusOf,
+  type RunnerBatchPayload,
+  type RunnerConsumer,
+  type RunnerMessage,
+} from './local-consumer.js';
 import type { BusProducer } from './producer.js';
 import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
 
@@ -116,7 +123,7 @@ export interface ConsumerRunnerOptions {
 export class ConsumerRunner implements Component {
   readonly name: string;
   readonly #options: ConsumerRunnerOptions;
-  readonly #consumer: Consumer;
+  readonly #consumer: RunnerConsumer;
   readonly #retry: RetryPolicy;
   readonly #clock: () => number;
   readonly #m;
@@ -136,13 +143,20 @@ export class ConsumerRunner implements Component {
     this.name = `consumer-${options.stage}`;
     this.#clock = options.clock ?? Date.now;
     this.#retry = { retries: 3, initialMs: 100, maxMs: 5_000, ...options.retry };
-    this.#consumer = options.kafka.consumer({
+    const settings = {
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
       minBytes: options.minBytes ?? 1,
-    });
+    };
+    // In the embedded broker's own process (`hexcast dev`) the group is joined and the logs read
+    // by function call; anywhere else, kafkajs over the wire. Same group, same committed offsets.
+    const local = localBusOf(options.kafka);
+    this.#consumer =
+      local === undefined
+        ? options.kafka.consumer(settings)
+        : new LocalConsumer(local, { ...settings, clientId: options.stage, logger: options.logger });
     const labels = ['stage'] as const;
     this.#m = {
       processed: options.metrics.counter<'stage'>({
@@ -315,7 +329,7 @@ export class ConsumerRunner implements Component {
     else this.#slots++;
   }
 
-  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+  async #eachBatch(payload: RunnerBatchPayload): Promise<void> {
     if (this.#options.batchHandler !== undefined)
       return this.#eachBatchAsBatch(payload, this.#options.batchHandler);
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
@@ -368,7 +382,7 @@ export class ConsumerRunner implements Component {
     this.#reportLag(batch, last);
   }
 
-  #reportLag(batch: EachBatchPayload['batch'], last: KafkaMessage | undefined): void {
+  #reportLag(batch: RunnerBatchPayload['batch'], last: RunnerMessage | undefined): void {
     if (last === undefined) return;
     const lag = Number(batch.highWatermark) - Number(last.offset) - 1;
     this.#m.lag.set(
@@ -382,16 +396,16 @@ export class ConsumerRunner implements Component {
    * go to the batch handler `maxBatch` at a time; an offset is resolved once its chunk has had its
    * effect.
    */
-  async #eachBatchAsBatch(payload: EachBatchPayload, handle: BatchHandler): Promise<void> {
+  async #eachBatchAsBatch(payload: RunnerBatchPayload, handle: BatchHandler): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const stage = this.#options.stage;
     const maxBatch = Math.max(1, this.#options.maxBatch ?? 500);
     const messages = batch.messages;
-    let settled: KafkaMessage | undefined;
+    let settled: RunnerMessage | undefined;
     for (let start = 0; start < messages.length; start += maxBatch) {
       if (!isRunning() || isStale()) break;
       const chunk = messages.slice(start, start + maxBatch);
-      const records: Array<BatchItem & { message: KafkaMessage }> = [];
+      const records: Array<BatchItem & { message: RunnerMessage }> = [];
       const now = this.#clock();
       for (const message of chunk) {
         const context: RecordContext = {
@@ -449,7 +463,7 @@ export class ConsumerRunner implements Component {
   }
 
   /** The record's envelope, or null once it has been dead-lettered as undecodable. */
-  async #decode(context: RecordContext, message: KafkaMessage): Promise<Envelope | null> {
+  async #decode(context: RecordContext, message: RunnerMessage): Promise<Envelope | null> {
     try {
       return this.#options.registry.decode(message.value);
     } catch (error) {
@@ -459,7 +473,7 @@ export class ConsumerRunner implements Component {
     }
   }
 
-  async #process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  async #process(topic: string, partition: number, message: RunnerMessage): Promise<void> {
     const stage = this.#options.stage;
     const context: RecordContext = { topic, partition, offset: message.offset };
     const envelope = await this.#decode(context, message);
@@ -473,7 +487,7 @@ export class ConsumerRunner implements Component {
   }
 
   /** Runs the record handler with retries; dead-letters the record when it still fails. */
-  async #handleRecord(envelope: Envelope, context: RecordContext, message: KafkaMessage): Promise<void> {
+  async #handleRecord(envelope: Envelope, context: RecordContext, message: RunnerMessage): Promise<void> {
     const stage = this.#options.stage;
     for (let attempt = 0; ; attempt++) {
       const stop = this.#m.latency.startTimer({ stage });
@@ -511,7 +525,7 @@ export class ConsumerRunner implements Component {
 
   async #deadLetter(
     context: RecordContext,
-    message: KafkaMessage,
+    message: RunnerMessage,
     code: ErrorCode,
     reason: string,
     original: Envelope | null,

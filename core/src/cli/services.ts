@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, SessionSealer } from '../api/index.js';
 import { ApiKeyRepository } from '../auth/index.js';
+import type { LocalBus } from '../bus/index.js';
 import { dataDirSecret, type HexcastConfig } from '../config/index.js';
 import { listenOn } from '../http/index.js';
 import { type Component, readinessChecks } from '../lifecycle/index.js';
@@ -17,8 +18,9 @@ export function serviceContext(
   logger: Logger,
   metrics: Metrics,
   embeddedBootstrap?: string,
+  local?: LocalBus,
 ): ServiceContext {
-  return new ServiceContext(config, logger, metrics, CAPABILITIES, embeddedBootstrap);
+  return new ServiceContext(config, logger, metrics, CAPABILITIES, embeddedBootstrap, local);
 }
 
 export function capability(name: string): Capability | undefined {

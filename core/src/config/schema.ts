@@ -70,6 +70,11 @@ export const ConfigSchema = Type.Object(
         advertisedHost: Type.Optional(Type.String({ minLength: 1 })),
         /** Keep logs only in memory (tests). */
         inMemory: Type.Boolean({ default: false }),
+        /**
+         * `hexcast dev`: its consumers join the in-process broker's groups and read its logs by
+         * function call instead of speaking Kafka to it over TCP (same groups, same offsets).
+         */
+        inProcessConsumers: Type.Boolean({ default: true }),
         autoCreateTopics: Type.Boolean({ default: true }),
         defaultPartitions: Type.Integer({ minimum: 1, maximum: 1024, default: 3 }),
         maxFrameBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 100 * 1024 * 1024 }),

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import { BusProducer, busSecurity, createKafka, ensureTopics, kafkaBrokers } from '../bus/index.js';
+import {
+  attachLocalBus,
+  BusProducer,
+  busSecurity,
+  createKafka,
+  ensureTopics,
+  kafkaBrokers,
+  type LocalBus,
+} from '../bus/index.js';
 import type { HexcastConfig } from '../config/index.js';
 import {
   createEventRegistry,
@@ -44,11 +52,14 @@ export class ServiceContext {
     readonly metrics: Metrics,
     capabilities: readonly Wiring[] = [],
     embeddedBootstrap?: string,
+    /** The broker of this process, when there is one: consumers then read it in-process. */
+    local?: LocalBus,
   ) {
     const bootstrap = embeddedBootstrap ? { embeddedBootstrap } : {};
     // Read once (PEM files) for both clients: kafkajs and the producer.
     const security = busSecurity(config);
     this.kafka = createKafka({ config, logger, security, ...bootstrap });
+    if (local !== undefined) attachLocalBus(this.kafka, local);
     this.registry = createEventRegistry();
     for (const c of capabilities) {
       for (const e of c.events ?? []) this.registry.register(e);

@@ -10,7 +10,6 @@ import {
   inKeyOrder,
   TOPICS,
 } from '@hexcast/core';
-import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
@@ -42,12 +41,14 @@ async function readDlq(bus: BusFixture, groupId: string, count: number) {
   return letters;
 }
 
-describe('consumer runner', () => {
+// Every behaviour holds for both ways a runner consumes: kafkajs over TCP (a worker of its own,
+// KAFKA_BROKERS) and in the broker's process (`hexcast dev`).
+describe.each(['kafkajs', 'in-process'] as const)('consumer runner (%s)', (mode) => {
   let broker: Broker;
   let bus: BusFixture;
   beforeAll(async () => {
     broker = await startBroker({ defaultPartitions: 2 });
-    bus = await busFor(broker);
+    bus = await busFor(broker, mode);
   });
   afterAll(async () => {
     await bus.close();
@@ -205,10 +206,8 @@ describe('consumer runner', () => {
     await bus.producer.send(topic, b);
     // The record is in the log and the member stays alive (heartbeats) for a while, yet nothing is handled.
     await waitFor(() => broker.topics.get(topic)!.partitions.reduce((n, p) => n + p.highWatermark, 0) === 2);
-    const heartbeats = () =>
-      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'Heartbeat' });
-    const before = await heartbeats();
-    await waitFor(async () => (await heartbeats()) >= before + 3, { message: 'heartbeats while paused' });
+    const before = await bus.heartbeats();
+    await waitFor(async () => (await bus.heartbeats()) >= before + 3, { message: 'heartbeats while paused' });
     expect(handled).toEqual([a.id]);
     runner.resume();
     await waitFor(() => handled.length === 2);
@@ -233,8 +232,7 @@ describe('consumer runner', () => {
       commitIntervalMs: 600_000,
     });
     await runner.start();
-    const commits = () =>
-      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'OffsetCommit' });
+    const commits = () => bus.commits();
     const before = await commits();
     // One record at a time, each handled before the next is sent: one batch (and, with kafkajs'
     // auto-commit, one OffsetCommit) per record.
@@ -267,30 +265,8 @@ describe('consumer runner', () => {
   it('commits, without closing, a record settled while a commit was in flight once the stream is quiet', async () => {
     const topic = 'runner-commit-quiet';
     const groupId = 'g-commit-quiet';
-    // The runner's first OffsetCommit is held until the test lets it go.
-    let commitStarted!: () => void;
-    const started = new Promise<void>((resolve) => {
-      commitStarted = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let first = true;
-    const kafka: Kafka = Object.create(bus.kafka);
-    kafka.consumer = (config) => {
-      const consumer = bus.kafka.consumer(config);
-      const commit = consumer.commitOffsets;
-      consumer.commitOffsets = async (offsets) => {
-        if (first) {
-          first = false;
-          commitStarted();
-          await released;
-        }
-        return commit(offsets);
-      };
-      return consumer;
-    };
+    // The runner's first offset commit is held until the test lets it go.
+    const { kafka, started, release } = bus.holdingFirstCommit();
     const handled: string[] = [];
     const runner = bus.runner({
       kafka,
@@ -426,6 +402,76 @@ describe('consumer runner', () => {
     const bad = { ...click(createEventRegistry(), 'x', 1), ts: -5 };
     expect(() => bus.producer.send('runner-main', bad)).toThrow(HexcastError);
   });
+});
+
+describe('one group, in-process and kafkajs members together', () => {
+  let broker: Broker;
+  let wire: BusFixture;
+  let inProcess: BusFixture;
+  beforeAll(async () => {
+    broker = await startBroker({ defaultPartitions: 4 });
+    wire = await busFor(broker, 'kafkajs');
+    inProcess = await busFor(broker, 'in-process');
+  });
+  afterAll(async () => {
+    await Promise.all([wire.close(), inProcess.close()]);
+    await broker.close();
+  });
+
+  // Either member may lead the group and assign: each must read the other's encoding.
+  it.each([
+    ['the in-process member leads', ['in-process', 'kafkajs']],
+    ['the kafkajs member leads', ['kafkajs', 'in-process']],
+  ] as const)(
+    'share the partitions and hand them over when one leaves (%s)',
+    async (_, order) => {
+      const topic = `runner-mixed-${order[0]}`;
+      const groupId = `g-mixed-${order[0]}`;
+      const byMember = { kafkajs: new Set<number>(), 'in-process': new Set<number>() };
+      const handled = new Set<string>();
+      const start = async (mode: 'kafkajs' | 'in-process') => {
+        const fixture = mode === 'kafkajs' ? wire : inProcess;
+        const runner = fixture.runner({
+          groupId,
+          topics: [topic],
+          stage: `mixed-${mode}`,
+          handler: async (env, context) => {
+            byMember[mode].add(context.partition);
+            handled.add(env.id);
+          },
+        });
+        await runner.start();
+        return runner;
+      };
+      const first = await start(order[0]);
+      const second = await start(order[1]);
+      const sent: string[] = [];
+      // Keys over all four partitions, until each member has handled records of a partition of its own.
+      for (let n = 0; byMember.kafkajs.size === 0 || byMember['in-process'].size === 0; n++) {
+        const e = click(inProcess.registry, `m${n % 16}`, n);
+        sent.push(e.id);
+        await inProcess.producer.send(topic, e);
+        await waitFor(() => handled.has(e.id), { message: `record ${n} handled` });
+        if (n > 400) throw new Error('one member never got a partition');
+      }
+      expect([...byMember.kafkajs].some((p) => byMember['in-process'].has(p))).toBe(false);
+
+      // The first member leaves: the second takes every partition, nothing sent is left unhandled.
+      await first.close();
+      const stayed = order[1];
+      byMember[stayed].clear();
+      for (let n = 0; byMember[stayed].size < 4; n++) {
+        const e = click(inProcess.registry, `after${n % 16}`, n);
+        sent.push(e.id);
+        await inProcess.producer.send(topic, e);
+        await waitFor(() => handled.has(e.id), { message: `record ${n} handled after the leave` });
+        if (n > 400) throw new Error('the remaining member never took every partition');
+      }
+      expect(sent.every((id) => handled.has(id))).toBe(true);
+      await second.close();
+    },
+    60_000,
+  );
 });
 
 describe('inKeyOrder', () => {

@@ -61,7 +61,8 @@ export const metadata: ApiHandler = (ctx, r, header, client) => {
   return w;
 };
 
-function resolveTopic(
+/** A topic as a client's Metadata finds it: created with the defaults when asked and allowed. */
+export function resolveTopic(
   ctx: BrokerContext,
   name: string,
   allowAutoCreate: boolean,
