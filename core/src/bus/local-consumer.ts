@@ -329,6 +329,9 @@ export class LocalConsumer implements RunnerConsumer {
           await this.#join();
           continue;
         }
+        // A turn of the event loop between fetches, as a fetch over the wire gives: a handler that
+        // settles in microtasks alone must not keep sockets and timers waiting while records flow.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const fetched = await this.#fetch();
         if (fetched.length === 0) continue;
         const generation = this.#generation;
