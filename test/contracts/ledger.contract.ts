@@ -80,17 +80,29 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await ledger.applyReceipt({ itemId: c.id, status: 'rejected', reason: 'queue-full' }, T + 10);
       await ledger.applyReceipt({ itemId: 'not-an-offer', status: 'delivered' }, T); // touches nothing
       // Receipts arriving together are applied in arrival order in one commit: the first terminal wins.
+      // The first receipt starts a commit alone; the rest arrive while it runs and share the next
+      // one, where two terminal receipts of one offer and two opens of another meet.
       const d = offer();
+      const e = offer();
       await ledger.insert(d);
+      await ledger.insert(e);
       await Promise.all([
         ledger.applyReceipt({ itemId: d.id, status: 'expired', where: 'in-flight' }, T + 20),
         ledger.applyReceipt({ itemId: d.id, status: 'delivered', channel: 'mqtt' }, T + 21),
         ledger.applyReceipt({ itemId: d.id, status: 'opened' }, T + 22),
+        ledger.applyReceipt({ itemId: e.id, status: 'delivered', channel: 'webpush' }, T + 23),
+        ledger.applyReceipt({ itemId: e.id, status: 'rejected', reason: 'queue-full' }, T + 24),
+        ledger.applyReceipt({ itemId: d.id, status: 'opened' }, T + 25),
       ]);
       expect(await ledger.byId(d.id)).toMatchObject({
         status: 'expired',
         expiredWhere: 'in-flight',
         openedAt: T + 22,
+      });
+      expect(await ledger.byId(e.id)).toMatchObject({
+        status: 'delivered',
+        channel: 'webpush',
+        rejectedReason: null,
       });
       expect(await ledger.byId(a.id)).toMatchObject({
         status: 'delivered',
@@ -103,9 +115,9 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       expect(await ledger.byId(b.id)).toMatchObject({ status: 'expired', expiredWhere: 'queue' });
       expect(await ledger.byId(c.id)).toMatchObject({ status: 'rejected', rejectedReason: 'queue-full' });
       expect(await ledger.stats('camp-1')).toEqual({
-        issued: 4,
+        issued: 5,
         pending: 0,
-        delivered: 1,
+        delivered: 2,
         expired: { total: 2, transit: 0, queue: 1, 'in-flight': 1, push: 0 },
         rejected: { total: 1, byReason: { 'queue-full': 1 } },
         pushed: 1,

@@ -213,7 +213,7 @@ export class LocalConsumer implements RunnerConsumer {
       })),
     );
     if (code !== KafkaError.NONE)
-      throw new HexcastError('HX_BUS_CONNECT_FAILED', `offset commit refused (Kafka error ${code})`, {
+      throw new HexcastError('HX_BUS_COMMIT_FAILED', `offset commit refused (Kafka error ${code})`, {
         details: { groupId: this.#options.groupId, errorCode: code },
       });
   }

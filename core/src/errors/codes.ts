@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   HX_BUS_TOPIC_MISMATCH: { status: 500, retriable: false },
   HX_BUS_HANDLER_FAILED: { status: 500, retriable: true },
   HX_BUS_PRODUCE_FAILED: { status: 503, retriable: true },
+  HX_BUS_COMMIT_FAILED: { status: 503, retriable: true },
   HX_BUS_GROUP_NOT_EMPTY: { status: 409, retriable: true },
   HX_BUS_REPLAY_INVALID: { status: 400, retriable: false },
   HX_GEO_COORDINATE_RANGE: { status: 400, retriable: false },

@@ -117,21 +117,58 @@ function toRecord(r: Row): OfferRecord {
 
 const TERMINAL = new Set(['delivered', 'expired', 'rejected']);
 
-async function applyOne(db: Queryable, r: LedgerReceipt, at: number): Promise<void> {
-  const when = new Date(at).toISOString();
-  if (TERMINAL.has(r.status)) {
-    await db.query(
-      `UPDATE offers SET status = $2, expired_where = $3, rejected_reason = $4,
-         channel = COALESCE($5, channel), settled_at = $6
-       WHERE id = $1 AND status = 'issued'`,
-      [r.itemId, r.status, r.where ?? null, r.reason ?? null, r.channel ?? null, when],
-    );
-    return;
+const STAMPS: Record<string, string | undefined> = {
+  pushed: 'pushed_at',
+  received: 'received_at',
+  opened: 'opened_at',
+};
+
+/**
+ * Applies receipts in arrival order, as one statement per kind rather than one per receipt (a
+ * statement costs PGlite ~0.3–0.5 ms whatever its rows): the first terminal receipt of an offer
+ * settles it, the first of each timestamp stands, so only those go in.
+ */
+async function applyReceipts(db: Queryable, batch: ReadonlyArray<{ receipt: LedgerReceipt; at: number }>) {
+  const terminal = new Map<string, { r: LedgerReceipt; when: string }>();
+  const stamps = new Map<string, Map<string, string>>();
+  for (const { receipt: r, at } of batch) {
+    const when = new Date(at).toISOString();
+    if (TERMINAL.has(r.status)) {
+      if (!terminal.has(r.itemId)) terminal.set(r.itemId, { r, when });
+      continue;
+    }
+    // A device's own `redeemed` ack is not a redemption: only a merchant's POST redeems.
+    const column = STAMPS[r.status];
+    if (column === undefined) continue;
+    const byId = stamps.get(column) ?? new Map<string, string>();
+    stamps.set(column, byId);
+    if (!byId.has(r.itemId)) byId.set(r.itemId, when);
   }
-  const column = { pushed: 'pushed_at', received: 'received_at', opened: 'opened_at' }[r.status];
-  // A device's own `redeemed` ack is not a redemption: only a merchant's POST redeems.
-  if (column === undefined) return;
-  await db.query(`UPDATE offers SET ${column} = COALESCE(${column}, $2) WHERE id = $1`, [r.itemId, when]);
+  if (terminal.size > 0) {
+    const rows = [...terminal.values()];
+    await db.query(
+      `UPDATE offers AS o SET status = r.status, expired_where = r.expired_where,
+         rejected_reason = r.rejected_reason, channel = COALESCE(r.channel, o.channel),
+         settled_at = r.settled_at::timestamptz
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         AS r(id, status, expired_where, rejected_reason, channel, settled_at)
+       WHERE o.id = r.id AND o.status = 'issued'`,
+      [
+        rows.map((t) => t.r.itemId),
+        rows.map((t) => t.r.status),
+        rows.map((t) => t.r.where ?? null),
+        rows.map((t) => t.r.reason ?? null),
+        rows.map((t) => t.r.channel ?? null),
+        rows.map((t) => t.when),
+      ],
+    );
+  }
+  for (const [column, byId] of stamps)
+    await db.query(
+      `UPDATE offers AS o SET ${column} = COALESCE(o.${column}, r.at::timestamptz)
+       FROM unnest($1::text[], $2::text[]) AS r(id, at) WHERE o.id = r.id`,
+      [[...byId.keys()], [...byId.values()]],
+    );
 }
 
 export type LedgerInsert = 'inserted' | 'exists' | 'conflict';
@@ -196,9 +233,7 @@ export class OfferLedger {
     while (this.#receipts.length > 0) {
       const batch = this.#receipts.splice(0, 500);
       try {
-        await this.records.transaction(async (tx) => {
-          for (const { receipt, at } of batch) await applyOne(tx, receipt, at);
-        });
+        await this.records.transaction((tx) => applyReceipts(tx, batch));
         for (const item of batch) item.resolve();
       } catch (error) {
         for (const item of batch) item.reject(error);
