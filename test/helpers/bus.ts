@@ -28,6 +28,8 @@ export interface BusFixture {
   mode: ConsumeMode;
   /** Heartbeats the runners' members sent (requests over TCP, calls in-process). */
   heartbeats(): Promise<number>;
+  /** JoinGroup calls of in-process runners. */
+  localJoins(): number;
   /** Offset commits the runners sent (requests over TCP, calls in-process). */
   commits(): Promise<number>;
   /** A client whose runners' first offset commit waits until `release` (`started` once it is held). */
@@ -44,14 +46,17 @@ export type ConsumeMode = 'kafkajs' | 'in-process';
  * an optional gate on offset commits.
  */
 function countingLocalBus(broker: Broker, gate?: () => Promise<void>) {
-  const calls = { heartbeats: 0, commits: 0 };
+  const calls = { heartbeats: 0, commits: 0, joins: 0 };
   const groups = broker.groups;
   const bus: LocalBus = {
     topics: broker.topics,
     topicOrAutoCreate: (name) => broker.topicOrAutoCreate(name),
     waitForAppend: (partitions, timeoutMs) => broker.waitForAppend(partitions, timeoutMs),
     groups: {
-      join: (request) => groups.join(request),
+      join: (request) => {
+        calls.joins++;
+        return groups.join(request);
+      },
       sync: (groupId, generationId, memberId, assignments) =>
         groups.sync(groupId, generationId, memberId, assignments),
       heartbeat: (groupId, generationId, memberId) => {
@@ -120,6 +125,7 @@ export async function busFor(broker: Broker, mode: ConsumeMode = 'kafkajs'): Pro
     heartbeats: async () => (mode === 'in-process' ? local.calls.heartbeats : requests('Heartbeat')),
     commits: async () => (mode === 'in-process' ? local.calls.commits : requests('OffsetCommit')),
     holdingFirstCommit: held,
+    localJoins: () => local.calls.joins,
     runner(options) {
       const runner = new ConsumerRunner({
         kafka,

@@ -165,6 +165,7 @@ export class LocalConsumer implements RunnerConsumer {
   #loop: Promise<void> | null = null;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #interrupt: (() => void) | null = null;
+  #joining = false;
 
   constructor(bus: LocalBus, options: LocalConsumerOptions) {
     this.#bus = bus;
@@ -223,6 +224,12 @@ export class LocalConsumer implements RunnerConsumer {
     this.#running = false;
     this.#wake();
     clearInterval(this.#heartbeatTimer);
+    // A rejoin parked until the other members rejoin (up to the rebalance timeout) ends now: the
+    // coordinator answers a member that leaves UNKNOWN_MEMBER_ID, and the loop sees it stopped.
+    if (this.#joining && this.#memberId !== '') {
+      this.#bus.groups.leave(this.#options.groupId, this.#memberId);
+      this.#memberId = '';
+    }
     await this.#loop;
     if (this.#memberId !== '') this.#bus.groups.leave(this.#options.groupId, this.#memberId);
     this.#memberId = '';
@@ -245,6 +252,15 @@ export class LocalConsumer implements RunnerConsumer {
 
   /** JoinGroup then SyncGroup until this member has a generation and an assignment. */
   async #join(): Promise<void> {
+    this.#joining = true;
+    try {
+      await this.#joinOnce();
+    } finally {
+      this.#joining = false;
+    }
+  }
+
+  async #joinOnce(): Promise<void> {
     const { groupId, clientId, sessionTimeout } = this.#options;
     // What kafkajs' Metadata request does before it joins (a topic no one has produced to yet).
     for (const topic of this.#topics) this.#bus.topicOrAutoCreate(topic);

@@ -474,6 +474,50 @@ describe('one group, in-process and kafkajs members together', () => {
   );
 });
 
+describe('an in-process member closing while its rejoin waits on another member', () => {
+  it('leaves at once instead of waiting out the rebalance', async () => {
+    const broker = await startBroker({ defaultPartitions: 2 });
+    const wire = await busFor(broker, 'kafkajs');
+    const inProcess = await busFor(broker, 'in-process');
+    const topic = 'runner-parked';
+    const groupId = 'g-parked';
+    const options = { groupId, topics: [topic], handler: async () => {} };
+    try {
+      const local = inProcess.runner({ ...options, stage: 'parked-local' });
+      await local.start();
+      // A member that heartbeats rarely: it learns of the next rebalance only at its next beat.
+      const slow = wire.runner({
+        ...options,
+        stage: 'parked-slow',
+        heartbeatIntervalMs: 20_000,
+        sessionTimeoutMs: 60_000,
+      });
+      await slow.start();
+      await waitFor(() => broker.groups.describe(groupId).state === 'Stable', {
+        message: 'two members, stable',
+      });
+      // A third member joins: the group waits for both members to rejoin; the slow one will not for a while.
+      const joins = inProcess.localJoins();
+      const late = wire.runner({ ...options, stage: 'parked-late' });
+      const lateStarted = late.start();
+      await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member rejoins' });
+      expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
+      const wireJoins = () =>
+        metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'JoinGroup' });
+      const before = await wireJoins();
+      await local.close();
+      // Closed before the slow member rejoined (it would have, at its next heartbeat).
+      expect(await wireJoins()).toBe(before);
+      expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
+      await slow.close();
+      await lateStarted;
+    } finally {
+      await Promise.all([wire.close(), inProcess.close()]);
+      await broker.close();
+    }
+  }, 60_000);
+});
+
 describe('inKeyOrder', () => {
   it("runs each key's records in order and the keys at once", async () => {
     const registry = createEventRegistry();
