@@ -210,13 +210,18 @@ export class OfferLedger {
 
   /**
    * Applies a delivery receipt; receipts for items that are not offers touch nothing. Like
-   * inserts, receipts are group-committed: those that arrive while a transaction runs go in the
-   * next one, in arrival order, so concurrent receipts share one commit.
+   * inserts, receipts are group-committed: those of one turn of the event loop go in one
+   * transaction, those that arrive while it runs in the next, in arrival order.
    */
   applyReceipt(r: LedgerReceipt, at: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#receipts.push({ receipt: r, at, resolve, reject });
-      if (!this.#applying) void this.#applyPending();
+      if (!this.#applying) {
+        this.#applying = true;
+        // The receipts of this turn (a fetched batch's, over its keys and partitions) share the
+        // first commit instead of the first of them going alone.
+        setImmediate(() => void this.#applyPending());
+      }
     });
   }
 
