@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Kafka } from 'kafkajs';
+import type { JoinRequest, JoinResponse, SyncResponse } from '../broker/index.js';
 import { HexcastError } from '../errors/index.js';
 import { decodeRecords, KafkaError, Reader, readBatchHeader, Writer } from '../kafka-protocol/index.js';
 import type { Logger } from '../observability/index.js';
@@ -25,30 +26,13 @@ export interface LocalBus {
   /** The topic as a client's Metadata request finds it: created when the broker auto-creates topics. */
   topicOrAutoCreate(name: string): { readonly partitions: readonly LocalPartitionLog[] } | undefined;
   readonly groups: {
-    join(request: {
-      groupId: string;
-      sessionTimeoutMs: number;
-      rebalanceTimeoutMs: number;
-      memberId: string;
-      groupInstanceId: string | null;
-      protocolType: string;
-      protocols: Array<{ name: string; metadata: Buffer }>;
-      clientId: string;
-      clientHost: string;
-      requireKnownMemberId: boolean;
-    }): Promise<{
-      errorCode: number;
-      generationId: number;
-      leader: string;
-      memberId: string;
-      members: Array<{ memberId: string; metadata: Buffer }>;
-    }>;
+    join(request: JoinRequest): Promise<JoinResponse>;
     sync(
       groupId: string,
       generationId: number,
       memberId: string,
       assignments: Array<{ memberId: string; assignment: Buffer }>,
-    ): Promise<{ errorCode: number; assignment: Buffer }>;
+    ): Promise<SyncResponse>;
     heartbeat(groupId: string, generationId: number, memberId: string): number;
     leave(groupId: string, memberId: string): number;
     commit(
