@@ -49,7 +49,7 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await f.cleanup();
     });
 
-    it('concurrent inserts are group-committed and each offer is new exactly once', async () => {
+    it('concurrent inserts: each offer is new exactly once, a repeat is told it exists', async () => {
       const f = await factory();
       await migrate(f.records);
       const ledger = new OfferLedger(f.records);

@@ -209,9 +209,9 @@ export class OfferLedger {
   }
 
   /**
-   * Applies a delivery receipt; receipts for items that are not offers touch nothing. Like
-   * inserts, receipts are group-committed: those of one turn of the event loop go in one
-   * transaction, those that arrive while it runs in the next, in arrival order.
+   * Applies a delivery receipt; receipts for items that are not offers touch nothing. Receipts
+   * are group-committed: those of one turn of the event loop go in one transaction, those that
+   * arrive while it runs in the next, in arrival order.
    */
   applyReceipt(r: LedgerReceipt, at: number): Promise<void> {
     return new Promise((resolve, reject) => {
