@@ -1,3 +1,4 @@
+import { shuffle } from './random.js';
 /**
  * Area under the ROC curve by ranks (Mann–Whitney U), ties averaged: the probability that a
  * random positive scores above a random negative. 0.5 is chance.
@@ -95,11 +96,7 @@ export function stratifiedFoldOf<L>(labels: readonly L[], k: number, random: () 
   });
   const fold = new Array<number>(labels.length).fill(0);
   for (const members of byClass.values()) {
-    for (let i = members.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [members[i], members[j]] = [members[j]!, members[i]!];
-    }
-    members.forEach((index, n) => {
+    shuffle(members, random).forEach((index, n) => {
       fold[index] = n % k;
     });
   }

@@ -10,6 +10,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Shuffles `items` in place (Fisher–Yates) with draws from `random`; returns it. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
 /** Standard normal draw (Box–Muller). */
 export function normal(random: () => number): number {
   const u = 1 - random();

@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { loadLayers, normalise, packModel, standardisation } from './artifact.js';
-import { seededRandom } from './random.js';
+import { seededRandom, shuffle } from './random.js';
 import { loadTf } from './tf.js';
 
 export const TABULAR_FORMAT = 'hexcast-tabular/1';
@@ -102,11 +102,7 @@ export async function trainTabular(
   const random = seededRandom(seed);
   const order = Array.from({ length: rows.length }, (_, i) => i);
   for (let epoch = 0; epoch < (options.epochs ?? 30); epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const indices = tf.tensor1d(order, 'int32');
+    const indices = tf.tensor1d(shuffle(order, random), 'int32');
     const epochXs = tf.gather(xs, indices);
     const epochYs = tf.gather(ys, indices);
     await model.fit(epochXs, epochYs, {

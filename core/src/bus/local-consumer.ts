@@ -116,6 +116,8 @@ export interface LocalConsumerOptions {
  */
 const PROTOCOL = 'RoundRobinAssigner';
 const REBALANCE_TIMEOUT_MS = 60_000;
+/** Backoff between refused joins and after a failed batch (kafkajs' client defaults). */
+const RETRY = { retries: 8, initialMs: 100, maxMs: 5_000 };
 
 interface Fetched {
   topic: string;
@@ -210,11 +212,12 @@ export class LocalConsumer implements RunnerConsumer {
     clearInterval(this.#heartbeatTimer);
     // A rejoin parked until the other members rejoin (up to the rebalance timeout) ends now: the
     // coordinator answers a member that leaves UNKNOWN_MEMBER_ID, and the loop sees it stopped.
-    if (this.#joining && this.#memberId !== '') {
-      this.#bus.groups.leave(this.#options.groupId, this.#memberId);
-      this.#memberId = '';
-    }
+    if (this.#joining) this.#leave();
     await this.#loop;
+    this.#leave();
+  }
+
+  #leave(): void {
     if (this.#memberId !== '') this.#bus.groups.leave(this.#options.groupId, this.#memberId);
     this.#memberId = '';
   }
@@ -267,7 +270,7 @@ export class LocalConsumer implements RunnerConsumer {
       }
       if (joined.errorCode !== KafkaError.NONE) {
         this.#options.logger.warn({ groupId, errorCode: joined.errorCode }, 'join refused; retrying');
-        await sleep(backoffMs({ retries: 8, initialMs: 100, maxMs: 5_000 }, Math.min(attempt, 8)));
+        await sleep(backoffMs(RETRY, Math.min(attempt, RETRY.retries)));
         continue;
       }
       this.#memberId = joined.memberId;
@@ -346,7 +349,7 @@ export class LocalConsumer implements RunnerConsumer {
           { err: error, groupId: this.#options.groupId },
           'local consumer batch failed',
         );
-        await sleep(backoffMs({ retries: 8, initialMs: 100, maxMs: 5_000 }, 3));
+        await sleep(backoffMs(RETRY, 3));
       }
     }
   }

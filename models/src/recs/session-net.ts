@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { quantizeUint8 } from '../artifact.js';
-import { seededRandom } from '../random.js';
+import { seededRandom, shuffle } from '../random.js';
 import { loadTf } from '../tf.js';
 import { clickCounts } from './baselines.js';
 import { ItemScores, type NextClickRecommender } from './scores.js';
@@ -155,10 +155,7 @@ export async function trainSessionNet(
     return lo;
   };
   for (let epoch = 0; epoch < (options.epochs ?? 6); epoch++) {
-    for (let i = examples.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [examples[i], examples[j]] = [examples[j]!, examples[i]!];
-    }
+    shuffle(examples, random);
     let total = 0;
     let batches = 0;
     for (let start = 0; start < examples.length; start += batchSize) {

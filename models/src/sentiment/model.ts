@@ -1,6 +1,6 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { loadLayers, type ModelArtifact, packModel, standardisation } from '../artifact.js';
-import { seededRandom } from '../random.js';
+import { seededRandom, shuffle } from '../random.js';
 import { loadTf } from '../tf.js';
 import { NEGATIVE_REASONS, type NegativeReason, SENTIMENT_CLASSES, type SentimentClass } from './corpus.js';
 import {
@@ -147,10 +147,7 @@ export async function trainSentiment(
   const reasonWeight = options.reasonWeight ?? 0.5;
   const order = Array.from(rows.keys());
   for (let epoch = 0; epoch < (options.epochs ?? 10); epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffle(order, random);
     for (let start = 0; start < order.length; start += batchSize) {
       const batch = order.slice(start, start + batchSize).map((i) => rows[i]!);
       const members = order.slice(start, start + batchSize);
