@@ -174,6 +174,10 @@ export class LocalConsumer implements RunnerConsumer {
   async run(options: Parameters<RunnerConsumer['run']>[0]): Promise<void> {
     this.#running = true;
     await this.#join();
+    // Closed while its first join waited (its member id unknown until the join answered): it
+    // leaves now, instead of holding partitions nobody reads until its session times out and
+    // starting a heartbeat timer nobody would clear.
+    if (!this.#running) return this.#leave();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#options.heartbeatInterval);
     this.#loop = this.#fetchLoop(options.eachBatch, Math.max(1, options.partitionsConsumedConcurrently));
   }

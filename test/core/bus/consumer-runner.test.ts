@@ -518,6 +518,43 @@ describe('an in-process member closing while its rejoin waits on another member'
   }, 60_000);
 });
 
+describe('an in-process member closed during its first join', () => {
+  it('leaves the group once the join ends, instead of staying on as a member nobody runs', async () => {
+    const broker = await startBroker({ defaultPartitions: 2 });
+    const wire = await busFor(broker, 'kafkajs');
+    const inProcess = await busFor(broker, 'in-process');
+    const groupId = 'g-first-join';
+    const options = { groupId, topics: ['runner-first-join'], handler: async () => {} };
+    try {
+      // A member that learns of the rebalance the newcomer causes only at its next heartbeat.
+      const slow = wire.runner({
+        ...options,
+        stage: 'first-join-slow',
+        heartbeatIntervalMs: 2_000,
+        sessionTimeoutMs: 10_000,
+      });
+      await slow.start();
+      const joins = inProcess.localJoins();
+      const local = inProcess.runner({ ...options, stage: 'first-join-local' });
+      const started = local.start();
+      await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member is joining' });
+      await local.close();
+      await started; // the join completes once the slow member rejoins
+      expect(broker.groups.describe(groupId).members.map((m) => m.clientId)).toEqual(
+        broker.groups
+          .describe(groupId)
+          .members.filter((m) => m.clientId !== 'first-join-local')
+          .map((m) => m.clientId),
+      );
+      expect(broker.groups.describe(groupId).members).toHaveLength(1);
+      await slow.close();
+    } finally {
+      await Promise.all([wire.close(), inProcess.close()]);
+      await broker.close();
+    }
+  }, 60_000);
+});
+
 describe('inKeyOrder', () => {
   it("runs each key's records in order and the keys at once", async () => {
     const registry = createEventRegistry();
