@@ -8,7 +8,6 @@ import type { SaslMechanism } from '../kafka-protocol/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { type Logger, Metrics, silentLogger } from '../observability/index.js';
 import { resolveTopic } from './apis/metadata.js';
-import { appendAndCommit } from './apis/produce.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './groups/coordinator.js';
@@ -288,31 +287,6 @@ export class Broker implements Component, BrokerContext {
   /** A topic as a client's Metadata request finds it: created with the defaults when auto-creation is on. */
   topicOrAutoCreate(name: string): Topic | undefined {
     return resolveTopic(this, name, true).topic;
-  }
-
-  /** A new idempotent producer's id and epoch, for a producer in this process (InitProducerId). */
-  initProducerId(): { producerId: number; producerEpoch: number } {
-    return this.producers.allocate();
-  }
-
-  /**
-   * A producer in this process (`hexcast dev`): what a Produce request with acks=all does — the
-   * same checks, idempotence and commit — without encoding, sending and parsing one. Resolves with
-   * each partition's Kafka error code (0 = accepted) once the partitions written are committed;
-   * rejects once the broker is closing.
-   */
-  async produce(
-    topics: ReadonlyArray<{ name: string; partitions: ReadonlyArray<{ index: number; records: Buffer }> }>,
-  ): Promise<Array<{ name: string; partitions: Array<{ index: number; errorCode: number }> }>> {
-    if (this.#closing)
-      throw new HexcastError('HX_BUS_PRODUCE_FAILED', 'the in-process broker is closed', {
-        retriable: false,
-      });
-    const results = await appendAndCommit(this, topics, null);
-    return results.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({ index: p.index, errorCode: p.errorCode })),
-    }));
   }
 
   notifyAppend(topic: string, partition: number): void {

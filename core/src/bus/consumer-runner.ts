@@ -3,9 +3,9 @@ import { DeadLetter, type Envelope, type EventRegistry, isExpired, TOPICS } from
 import { type ErrorCode, HexcastError, isHexcastError } from '../errors/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
-import { localBusOf } from './local-bus.js';
 import {
   LocalConsumer,
+  localBusOf,
   type RunnerBatchPayload,
   type RunnerConsumer,
   type RunnerMessage,

@@ -16,8 +16,12 @@ export {
   type KafkaFactoryOptions,
   kafkaBrokers,
 } from './kafka.js';
-export { attachLocalBus, type LocalBus, type LocalProduceTopics, localBusOf } from './local-bus.js';
-export { LocalConsumer } from './local-consumer.js';
+export {
+  attachLocalBus,
+  type LocalBus,
+  LocalConsumer,
+  localBusOf,
+} from './local-consumer.js';
 export { BusProducer, type BusProducerOptions, type SendCallback } from './producer.js';
 export { parseReplayFrom, type ReplayFrom, replayGroup } from './replay.js';
 export { backoffMs, isRetriable, type RetryPolicy } from './retry.js';

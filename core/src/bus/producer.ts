@@ -2,13 +2,7 @@ import type { Envelope, EventRegistry, TopicSpec } from '../envelope/index.js';
 import type { Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/index.js';
 import type { BusSecurity } from './kafka.js';
-import {
-  groupBy,
-  type LocalProducerBus,
-  WireProducer,
-  type WireProducerOptions,
-  type WireRecord,
-} from './wire-producer.js';
+import { groupBy, WireProducer, type WireProducerOptions, type WireRecord } from './wire-producer.js';
 
 /** Records per produce request at most (keeps each partition's batch well under the message limit). */
 const MAX_REQUEST_RECORDS = 5000;
@@ -27,8 +21,6 @@ export interface BusProducerOptions {
   maxBatch?: number;
   /** Idempotent producer (acks=-1, retries without duplicates); on by default. */
   idempotent?: boolean;
-  /** The broker of this process (`hexcast dev`): records go to it in-process, not over TCP. */
-  local?: LocalProducerBus;
   /** Retries, timeouts, sockets of the produce client (`WireProducer`). */
   wire?: Partial<
     Pick<WireProducerOptions, 'retries' | 'retryBackoffMs' | 'requestTimeoutMs' | 'socketFactory'>
@@ -72,7 +64,6 @@ export class BusProducer implements Component {
       idempotent,
       ...options.security,
       ...options.wire,
-      ...(options.local === undefined ? {} : { local: options.local }),
     });
     this.#requestSeconds = options.metrics.histogram({
       name: 'bus_produce_request_seconds',

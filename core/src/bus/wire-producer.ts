@@ -13,7 +13,6 @@ import {
   Writer,
 } from '../kafka-protocol/index.js';
 import { TLS_ERROR } from './kafka.js';
-import type { LocalBus } from './local-bus.js';
 import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
 
 /**
@@ -23,10 +22,6 @@ import { backoffMs, isRetriable, type RetryPolicy, sleep } from './retry.js';
  * rebuilt per message): here a partition's records are written straight into one record-batch
  * buffer. Plaintext, TLS, and SASL (PLAIN, SCRAM-SHA-256/512) as `busSecurity` configures.
  * Consumers and the admin client stay on kafkajs.
- *
- * In the embedded broker's own process (`local`), the same batches go to the broker by function
- * call: no request is encoded, sent or parsed, and the broker checks, appends and commits them as
- * it does a Produce request (sequence numbers included).
  *
  * Wire: Metadata v4, InitProducerId v0, Produce v7 (record batch v2), SaslHandshake v1 and
  * SaslAuthenticate v1 — all supported by Kafka 2.1 through 4.x and by the embedded broker.
@@ -52,15 +47,7 @@ export interface WireProducerOptions {
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   /** Opens the socket to a broker (tests route it through a fault proxy); `net.connect` or `tls.connect` by default. */
   socketFactory?: (host: string, port: number) => Socket;
-  /** The broker of this process (`hexcast dev`): produce to it in-process instead of over TCP. */
-  local?: LocalProducerBus;
 }
-
-/** What an in-process producer uses of the broker. */
-export type LocalProducerBus = Pick<LocalBus, 'topicOrAutoCreate' | 'initProducerId' | 'produce'>;
-
-/** The node id standing for the in-process broker in the leader map. */
-const LOCAL_NODE = 0;
 
 const API_PRODUCE = 0;
 const API_METADATA = 3;
@@ -93,8 +80,8 @@ export class ProduceError extends HexcastError {
   }
 }
 
-type ConnectOptions = Required<Omit<WireProducerOptions, 'tls' | 'sasl' | 'local'>> &
-  Pick<WireProducerOptions, 'tls' | 'sasl' | 'local'>;
+type ConnectOptions = Required<Omit<WireProducerOptions, 'tls' | 'sasl'>> &
+  Pick<WireProducerOptions, 'tls' | 'sasl'>;
 
 /** A connection refused at the SASL step: our credentials or mechanism; retrying will not help. */
 function authError(address: string, why: string, cause?: unknown): HexcastError {
@@ -138,8 +125,7 @@ export class WireProducer {
   }
 
   async connect(): Promise<void> {
-    if (this.#o.local !== undefined) this.#brokers = new Map([[LOCAL_NODE, 'in-process']]);
-    else await this.#withRetries(() => this.#refreshMetadata([]));
+    await this.#withRetries(() => this.#refreshMetadata([]));
     if (this.#o.idempotent) await this.#withRetries(() => this.#initProducerId());
   }
 
@@ -212,11 +198,6 @@ export class WireProducer {
           error: new ProduceError(5, `no leader for ${b.topic}/${b.partition}`, true),
         });
     }
-    const local = this.#o.local;
-    if (local !== undefined) {
-      await this.#sendLocal(local, byLeader.get(LOCAL_NODE) ?? [], failed);
-      return failed;
-    }
     await Promise.all(
       [...byLeader].map(async ([leader, list]) => {
         try {
@@ -226,7 +207,19 @@ export class WireProducer {
             7,
             produceRequest(list, this.#o.requestTimeoutMs),
           );
-          this.#collectFailures(list, readProduceResponse(response), failed);
+          const errors = readProduceResponse(response);
+          for (const b of list) {
+            const code = errors.get(`${b.topic}:${b.partition}`) ?? -1;
+            if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) continue;
+            failed.push({
+              batch: b,
+              error: new ProduceError(
+                code,
+                `produce to ${b.topic}/${b.partition} failed: Kafka error ${code}`,
+                RETRIABLE.has(code),
+              ),
+            });
+          }
         } catch (cause) {
           const error =
             cause instanceof ProduceError
@@ -237,50 +230,6 @@ export class WireProducer {
       }),
     );
     return failed;
-  }
-
-  /** The batches handed to the broker of this process: the failures are added to `failed`. */
-  async #sendLocal(
-    local: LocalProducerBus,
-    batches: PartitionBatch[],
-    failed: Array<{ batch: PartitionBatch; error: ProduceError }>,
-  ): Promise<void> {
-    if (batches.length === 0) return;
-    const topics = [...groupBy(batches, (b) => b.topic)].map(([name, list]) => ({
-      name,
-      partitions: list.map((b) => ({ index: b.partition, records: b.batch })),
-    }));
-    let results: Awaited<ReturnType<LocalProducerBus['produce']>>;
-    try {
-      results = await local.produce(topics);
-    } catch (cause) {
-      const error = new ProduceError(-1, `in-process produce failed: ${(cause as Error).message}`, false);
-      for (const b of batches) failed.push({ batch: b, error });
-      return;
-    }
-    const codes = new Map<string, number>();
-    for (const t of results) for (const p of t.partitions) codes.set(`${t.name}:${p.index}`, p.errorCode);
-    this.#collectFailures(batches, codes, failed);
-  }
-
-  /** The batches whose partition answered an error, with whether retrying may help. */
-  #collectFailures(
-    batches: PartitionBatch[],
-    codes: ReadonlyMap<string, number>,
-    failed: Array<{ batch: PartitionBatch; error: ProduceError }>,
-  ): void {
-    for (const b of batches) {
-      const code = codes.get(`${b.topic}:${b.partition}`) ?? -1;
-      if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) continue;
-      failed.push({
-        batch: b,
-        error: new ProduceError(
-          code,
-          `produce to ${b.topic}/${b.partition} failed: Kafka error ${code}`,
-          RETRIABLE.has(code),
-        ),
-      });
-    }
   }
 
   async #connection(address: string): Promise<Connection> {
@@ -316,18 +265,6 @@ export class WireProducer {
 
   /** Metadata for `topics` (all known ones too; none = brokers only), auto-creating as kafkajs did. */
   async #refreshMetadata(topics: string[]): Promise<void> {
-    const local = this.#o.local;
-    if (local !== undefined) {
-      for (const name of topics) {
-        const topic = local.topicOrAutoCreate(name);
-        if (topic !== undefined)
-          this.#leaders.set(
-            name,
-            topic.partitions.map(() => LOCAL_NODE),
-          );
-      }
-      return;
-    }
     const names = [...new Set([...this.#leaders.keys(), ...topics])];
     const w = new Writer();
     w.array(names, (w, name) => w.string(name)).bool(true);
@@ -364,11 +301,6 @@ export class WireProducer {
   }
 
   async #initProducerId(): Promise<void> {
-    if (this.#o.local !== undefined) {
-      ({ producerId: this.#producerId, producerEpoch: this.#epoch } = this.#o.local.initProducerId());
-      this.#sequences.clear();
-      return;
-    }
     const w = new Writer();
     w.nullableString(null).int32(60_000);
     const connection = await this.#anyConnection();

@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, SessionSealer } from '../api/index.js';
 import { ApiKeyRepository } from '../auth/index.js';
+import type { LocalBus } from '../bus/index.js';
 import { dataDirSecret, type HexcastConfig } from '../config/index.js';
 import { listenOn } from '../http/index.js';
 import { type Component, readinessChecks } from '../lifecycle/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Queryable } from '../records/index.js';
-import { type Capability, type LocalClients, ServiceContext } from '../runtime/index.js';
+import { type Capability, ServiceContext } from '../runtime/index.js';
 import { CAPABILITIES } from './capabilities.js';
 
 /** The process's context, with every capability's events and ports. */
@@ -17,7 +18,7 @@ export function serviceContext(
   logger: Logger,
   metrics: Metrics,
   embeddedBootstrap?: string,
-  local?: LocalClients,
+  local?: LocalBus,
 ): ServiceContext {
   return new ServiceContext(config, logger, metrics, CAPABILITIES, embeddedBootstrap, local);
 }

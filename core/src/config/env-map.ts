@@ -45,7 +45,6 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_BROKER_SASL_MECHANISMS', path: ['broker', 'sasl', 'mechanisms'], parse: 'list' },
   { variable: 'HX_BROKER_IN_MEMORY', path: ['broker', 'inMemory'], parse: 'bool' },
   { variable: 'HX_BROKER_IN_PROCESS_CONSUMERS', path: ['broker', 'inProcessConsumers'], parse: 'bool' },
-  { variable: 'HX_BROKER_IN_PROCESS_PRODUCERS', path: ['broker', 'inProcessProducers'], parse: 'bool' },
   { variable: 'HX_BROKER_AUTO_CREATE_TOPICS', path: ['broker', 'autoCreateTopics'], parse: 'bool' },
   { variable: 'HX_BROKER_DEFAULT_PARTITIONS', path: ['broker', 'defaultPartitions'], parse: 'int' },
   { variable: 'HX_BROKER_MAX_FRAME_BYTES', path: ['broker', 'maxFrameBytes'], parse: 'int' },

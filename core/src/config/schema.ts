@@ -75,8 +75,6 @@ export const ConfigSchema = Type.Object(
          * function call instead of speaking Kafka to it over TCP (same groups, same offsets).
          */
         inProcessConsumers: Type.Boolean({ default: true }),
-        /** `hexcast dev`: its producer hands record batches to the in-process broker by function call. */
-        inProcessProducers: Type.Boolean({ default: true }),
         autoCreateTopics: Type.Boolean({ default: true }),
         defaultPartitions: Type.Integer({ minimum: 1, maximum: 1024, default: 3 }),
         maxFrameBytes: Type.Integer({ minimum: 1024, maximum: 1 << 30, default: 100 * 1024 * 1024 }),

@@ -29,14 +29,6 @@ export interface Wiring {
   readonly provides?: readonly Provision<unknown, ServiceContext>[];
 }
 
-/** Which clients of a process reach the broker running in it by function call (`hexcast dev`). */
-export interface LocalClients {
-  /** Every `ConsumerRunner` of the process (through its kafkajs client). */
-  consumers?: LocalBus;
-  /** The process's `BusProducer`. */
-  producer?: LocalBus;
-}
-
 /**
  * What every service of one process shares: config, logging, metrics, the bus, the records
  * database and Redis (opened on first use, one each), and the ports capabilities provide to each
@@ -60,14 +52,14 @@ export class ServiceContext {
     readonly metrics: Metrics,
     capabilities: readonly Wiring[] = [],
     embeddedBootstrap?: string,
-    /** The broker of this process, when there is one: the clients it names then reach it in-process. */
-    local: LocalClients = {},
+    /** The broker of this process, when there is one: consumers then read it in-process. */
+    local?: LocalBus,
   ) {
     const bootstrap = embeddedBootstrap ? { embeddedBootstrap } : {};
     // Read once (PEM files) for both clients: kafkajs and the producer.
     const security = busSecurity(config);
     this.kafka = createKafka({ config, logger, security, ...bootstrap });
-    if (local.consumers !== undefined) attachLocalBus(this.kafka, local.consumers);
+    if (local !== undefined) attachLocalBus(this.kafka, local);
     this.registry = createEventRegistry();
     for (const c of capabilities) {
       for (const e of c.events ?? []) this.registry.register(e);
@@ -81,7 +73,6 @@ export class ServiceContext {
       clientId: config.kafka.clientId,
       registry: this.registry,
       metrics,
-      ...(local.producer === undefined ? {} : { local: local.producer }),
     });
   }
 

@@ -1,5 +1,5 @@
 export type { Capability } from './capability.js';
-export { type LocalClients, ServiceContext, type Wiring } from './context.js';
+export { ServiceContext, type Wiring } from './context.js';
 export type { CliPlugin } from './plugin.js';
 export { type Port, type Provided, type Provision, port, provide } from './ports.js';
 export { runUntilSignal } from './run.js';

@@ -6,14 +6,12 @@ import {
   encodeRecordBatch,
   murmur2,
   murmur2Text,
-  readBatchHeader,
   WireProducer,
   type WireProducerOptions,
 } from '@hexcast/core';
 import type { Kafka } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kafkaFor, startBroker } from '../../helpers/broker.js';
-import { metricValue } from '../../helpers/bus.js';
 import { startStallProxy } from '../../helpers/stall-proxy.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -66,7 +64,7 @@ describe('WireProducer pieces', () => {
   });
 });
 
-describe('WireProducer against the embedded broker', () => {
+describe('WireProducer against the embedded broker over TCP', () => {
   let broker: Broker;
   let kafka: Kafka;
 
@@ -109,120 +107,60 @@ describe('WireProducer against the embedded broker', () => {
     return seen;
   }
 
-  /** Produce requests the broker answered over TCP. */
-  const produceRequests = () =>
-    metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'Produce' });
-
-  it.each(['tcp', 'in-process'] as const)(
-    '%s: lands every record once, on the partition kafkajs would pick, in per-key order; kcat reads them',
-    async (mode) => {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.createTopics({
-        topics: [
-          { topic: 'wire-a', numPartitions: 4 },
-          { topic: 'wire-b', numPartitions: 1 },
-        ],
-      });
-      await admin.disconnect();
-      const producer = new WireProducer({
-        brokers: [broker.bootstrap],
-        clientId: 'wire-test',
-        ...(mode === 'in-process' ? { local: broker } : {}),
-      });
-      await producer.connect();
-      for (let round = 0; round < 5; round++) {
-        await producer.send(
-          new Map([
-            [
-              'wire-a',
-              Array.from({ length: 40 }, (_, i) => ({
-                key: `dev-${i % 10}`,
-                value: Buffer.from(`${round}:${i}`),
-                timestamp: Date.now(),
-              })),
-            ],
-            ['wire-b', [{ key: 'only', value: Buffer.from(`b${round}`), timestamp: Date.now() }]],
-            // Never created: auto-created on first use, as a Metadata request would.
-            ['wire-auto', [{ key: 'auto', value: Buffer.from(`c${round}`), timestamp: Date.now() }]],
-          ]),
-        );
-      }
-      await producer.disconnect();
-      // In-process, not one Produce request reached the broker's listener.
-      if (mode === 'in-process') expect(await produceRequests()).toBe(0);
-      else expect(await produceRequests()).toBeGreaterThanOrEqual(5);
-      const a = await readAll('wire-a');
-      expect(a).toHaveLength(200);
-      expect(new Set(a.map((r) => r.value)).size).toBe(200);
-      for (const r of a) expect(r.partition).toBe((murmur2(Buffer.from(r.key)) & 0x7fffffff) % 4);
-      for (let d = 0; d < 10; d++) {
-        const order = a.filter((r) => r.key === `dev-${d}`).map((r) => r.value);
-        const sorted = [...order].sort((x, y) => {
-          const [rx, ix] = x.split(':').map(Number);
-          const [ry, iy] = y.split(':').map(Number);
-          return rx! - ry! || ix! - iy!;
-        });
-        expect(order).toEqual(sorted);
-      }
-      expect((await readAll('wire-b')).map((r) => r.value)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
-      expect((await readAll('wire-auto')).map((r) => r.value)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
-      // Idempotent either way: each batch carries the producer's id and the next sequence number.
-      const log = broker.topics.get('wire-b')!.partitions[0]!;
-      const { chunks } = log.read(0, 1 << 20);
-      const headers = chunks.flatMap((chunk) => {
-        const out = [];
-        for (let pos = 0; pos < chunk.length; ) {
-          const header = readBatchHeader(chunk, pos)!;
-          out.push(header);
-          pos += header.size;
-        }
-        return out;
-      });
-      expect(headers.map((h) => h.baseSequence)).toEqual([0, 1, 2, 3, 4]);
-      expect(new Set(headers.map((h) => h.producerId)).size).toBe(1);
-      expect(headers[0]!.producerId).toBeGreaterThanOrEqual(0);
-      const { stdout } = await run('kcat', [
-        '-C',
-        '-b',
-        broker.bootstrap,
-        '-t',
-        'wire-b',
-        '-e',
-        '-q',
-        '-f',
-        '%k=%s\\n',
-      ]);
-      expect(stdout.trim().split('\n')).toEqual(['only=b0', 'only=b1', 'only=b2', 'only=b3', 'only=b4']);
-    },
-  );
-
-  it('in-process: a batch the broker refuses fails with its Kafka code; a closed broker fails at once, not retriable', async () => {
-    const producer = new WireProducer({
-      brokers: [broker.bootstrap],
-      clientId: 'wire-local-refused',
-      local: broker,
-      retries: 1,
-      retryBackoffMs: 10,
+  it('lands every record once, on the partition kafkajs would pick, in per-key order; kcat reads them', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: 'wire-a', numPartitions: 4 },
+        { topic: 'wire-b', numPartitions: 1 },
+      ],
     });
+    await admin.disconnect();
+    const producer = new WireProducer({ brokers: [broker.bootstrap], clientId: 'wire-test' });
     await producer.connect();
-    const huge = Buffer.alloc(broker.settings.maxMessageBytes + 1);
-    await expect(
-      producer.send(new Map([['wire-refused', [{ key: 'k', value: huge, timestamp: Date.now() }]]])),
-    ).rejects.toMatchObject({ code: 'HX_BUS_PRODUCE_FAILED', kafkaCode: 10, retriable: false });
-    // The refused batch spent no sequence the broker expects: the producer starts over and goes on.
-    await producer.send(
-      new Map([['wire-refused', [{ key: 'k', value: Buffer.from('ok'), timestamp: Date.now() }]]]),
-    );
-    expect((await readAll('wire-refused')).map((r) => r.value)).toEqual(['ok']);
-    await broker.close();
-    await expect(
-      producer.send(
-        new Map([['wire-refused', [{ key: 'k', value: Buffer.from('late'), timestamp: Date.now() }]]]),
-      ),
-    ).rejects.toMatchObject({ code: 'HX_BUS_PRODUCE_FAILED', retriable: false });
+    for (let round = 0; round < 5; round++) {
+      await producer.send(
+        new Map([
+          [
+            'wire-a',
+            Array.from({ length: 40 }, (_, i) => ({
+              key: `dev-${i % 10}`,
+              value: Buffer.from(`${round}:${i}`),
+              timestamp: Date.now(),
+            })),
+          ],
+          ['wire-b', [{ key: 'only', value: Buffer.from(`b${round}`), timestamp: Date.now() }]],
+        ]),
+      );
+    }
     await producer.disconnect();
-    broker = await startBroker(); // afterEach closes it
+    const a = await readAll('wire-a');
+    expect(a).toHaveLength(200);
+    expect(new Set(a.map((r) => r.value)).size).toBe(200);
+    for (const r of a) expect(r.partition).toBe((murmur2(Buffer.from(r.key)) & 0x7fffffff) % 4);
+    for (let d = 0; d < 10; d++) {
+      const order = a.filter((r) => r.key === `dev-${d}`).map((r) => r.value);
+      const sorted = [...order].sort((x, y) => {
+        const [rx, ix] = x.split(':').map(Number);
+        const [ry, iy] = y.split(':').map(Number);
+        return rx! - ry! || ix! - iy!;
+      });
+      expect(order).toEqual(sorted);
+    }
+    expect((await readAll('wire-b')).map((r) => r.value)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4']);
+    const { stdout } = await run('kcat', [
+      '-C',
+      '-b',
+      broker.bootstrap,
+      '-t',
+      'wire-b',
+      '-e',
+      '-q',
+      '-f',
+      '%k=%s\\n',
+    ]);
+    expect(stdout.trim().split('\n')).toEqual(['only=b0', 'only=b1', 'only=b2', 'only=b3', 'only=b4']);
   });
 
   it('retries a request whose response was lost with the same sequence: the broker keeps one copy', async () => {

@@ -28,47 +28,19 @@ export const produce: ApiHandler = (ctx, r, header) => {
     }),
     6,
   );
-  const refused =
-    acks !== 0 && acks !== 1 && acks !== -1
-      ? KafkaError.INVALID_REQUIRED_ACKS
-      : transactionalId !== null
-        ? KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-        : null;
-  const committed = appendAndCommit(ctx, topics, refused);
-  // With acks=0 there is no response to hold back; the commit happens all the same.
-  return acks === 0 ? null : committed.then((results) => produceResponse(results, header));
-};
-
-export interface TopicResults {
-  name: string;
-  partitions: PartitionResult[];
-}
-
-/**
- * Appends each partition's batch (now, before returning) and resolves once every partition written
- * is committed, waking the consumers waiting on it; a failed fsync turns its partitions into
- * KAFKA_STORAGE_ERROR. `refused`, when set, is every partition's error and nothing is written.
- * The Produce handler and in-process producers (`Broker.produce`) share it.
- */
-export function appendAndCommit(
-  ctx: BrokerContext,
-  topics: ReadonlyArray<{
-    name: string;
-    partitions: ReadonlyArray<{ index: number; records: Buffer | null }>;
-  }>,
-  refused: number | null,
-): Promise<TopicResults[]> {
   const results = topics.map((topic) => ({
     name: topic.name,
-    partitions: topic.partitions.map(
-      (p): PartitionResult =>
-        refused === null ? appendPartition(ctx, topic.name, p.index, p.records) : fail(p.index, refused),
-    ),
+    partitions: topic.partitions.map((p): PartitionResult => {
+      if (acks !== 0 && acks !== 1 && acks !== -1) return fail(p.index, KafkaError.INVALID_REQUIRED_ACKS);
+      if (transactionalId !== null) return fail(p.index, KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      return appendPartition(ctx, topic.name, p.index, p.records);
+    }),
   }));
+  // The response waits for every partition's commit; with acks=0 there is none to hold back.
   let waiting = 1;
-  return new Promise((resolve) => {
+  const response = new Promise<Writer | null>((resolve) => {
     const committed = () => {
-      if (--waiting === 0) resolve(results);
+      if (--waiting === 0) resolve(acks === 0 ? null : produceResponse(results, header));
     };
     for (const topic of results) {
       for (const p of topic.partitions) {
@@ -88,9 +60,13 @@ export function appendAndCommit(
     }
     committed();
   });
-}
+  return acks === 0 ? null : response;
+};
 
-function produceResponse(results: TopicResults[], header: RequestHeader): Writer {
+function produceResponse(
+  results: Array<{ name: string; partitions: PartitionResult[] }>,
+  header: RequestHeader,
+): Writer {
   const v = header.apiVersion;
   const w = responseWriter(header);
   w.structs(results, (w, t) => {

@@ -45,13 +45,7 @@ export function registerDev(program: Command, plugins: readonly CliPlugin[] = []
               'HX_CONFIG_INVALID',
               'KAFKA_SSL with the embedded broker needs HX_BROKER_TLS_PORT',
             );
-          const local =
-            broker === undefined
-              ? {}
-              : {
-                  ...(config.broker.inProcessConsumers ? { consumers: broker } : {}),
-                  ...(config.broker.inProcessProducers ? { producer: broker } : {}),
-                };
+          const local = broker !== undefined && config.broker.inProcessConsumers ? broker : undefined;
           const ctx = serviceContext(config, logger, metrics, bootstrap, local);
           const services = [
             apiComponent(ctx, () => started),
