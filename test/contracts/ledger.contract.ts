@@ -62,6 +62,32 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await f.cleanup();
     });
 
+    it('inserts asked together (one statement): clashes among them and with the table are conflicts', async () => {
+      const f = await factory();
+      await migrate(f.records);
+      const ledger = new OfferLedger(f.records);
+      const old = offer({ campaignId: 'camp-mix' });
+      expect(await ledger.insert(old)).toBe('inserted');
+      const fresh = Array.from({ length: 5 }, () => offer({ campaignId: 'camp-mix' }));
+      const asked = [
+        ...fresh,
+        offer({ campaignId: 'camp-mix', code: fresh[0]!.code }), // a code another new one takes
+        offer({ campaignId: 'camp-mix', decisionId: old.decisionId }), // a decision already recorded
+        old, // a replay
+        fresh[2]!, // the same new offer twice
+      ];
+      const results = await Promise.all(asked.map((o) => ledger.insert(o)));
+      // One of the two offers sharing a code is in; the other is a conflict, and the code is the winner's.
+      const sharing = [results[0], results[5]].sort();
+      expect(sharing).toEqual(['conflict', 'inserted']);
+      const winner = results[0] === 'inserted' ? asked[0]! : asked[5]!;
+      expect((await ledger.byCode(fresh[0]!.code))?.id).toBe(winner.id);
+      expect(results.slice(1, 5)).toEqual(['inserted', 'inserted', 'inserted', 'inserted']);
+      expect(results.slice(6)).toEqual(['conflict', 'exists', 'exists']);
+      expect((await ledger.stats('camp-mix')).issued).toBe(6);
+      await f.cleanup();
+    });
+
     it('moves once to the first terminal receipt; timestamps beside it; a device’s own “redeemed” is not a redemption', async () => {
       const f = await factory();
       await migrate(f.records);

@@ -134,5 +134,18 @@ export function recordsContract(name: string, factory: () => Promise<RecordsFixt
       expect(await devices.get('nope')).toBeNull();
       await f.cleanup();
     });
+
+    it('reads several devices in one call, in the order asked, null for unknown ones', async () => {
+      const f = await factory();
+      await migrate(f.impl);
+      const devices = new DeviceRepository(f.impl);
+      await devices.register({ id: 'd1', region: 'eu', platform: 'ios', tags: ['vip'] }, 'k');
+      await devices.register({ id: 'd2', region: 'us', platform: 'android', timezone: 'UTC' }, 'k');
+      const many = await devices.getMany(['d2', 'nope', 'd1', 'd2']);
+      expect(many).toEqual([await devices.get('d2'), null, await devices.get('d1'), await devices.get('d2')]);
+      expect(many[2]).toMatchObject({ id: 'd1', tags: ['vip'] });
+      expect(await devices.getMany([])).toEqual([]);
+      await f.cleanup();
+    });
   });
 }

@@ -55,4 +55,14 @@ export class DeviceRepository {
     );
     return rows[0] === undefined ? null : toDevice(rows[0]);
   }
+
+  /** Several devices in one statement: each id's device, or null, in the order asked. */
+  async getMany(ids: readonly string[]): Promise<Array<Device | null>> {
+    const rows = await this.db.query<Row>(
+      'SELECT id, region, platform, timezone, tags FROM devices WHERE id = ANY($1::text[])',
+      [[...new Set(ids)]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, toDevice(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
 }

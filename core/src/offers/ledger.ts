@@ -1,6 +1,6 @@
 import { HexcastError } from '../errors/index.js';
 import { localTime } from '../local-time/index.js';
-import type { Queryable, Records } from '../records/index.js';
+import { type Queryable, type Records, TurnBatcher } from '../records/index.js';
 import { DECISION_TTL_MS, type EligibilityHistory } from './eligibility.js';
 
 export type OfferStatus = 'issued' | 'delivered' | 'expired' | 'rejected';
@@ -173,6 +173,47 @@ async function applyReceipts(db: Queryable, batch: ReadonlyArray<{ receipt: Ledg
 
 export type LedgerInsert = 'inserted' | 'exists' | 'conflict';
 
+/** Offers as one INSERT of many rows; each answered as `OfferLedger.insert` says. */
+async function insertOffers(db: Queryable, offers: readonly LedgerOffer[]): Promise<LedgerInsert[]> {
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO offers (id, code, decision_id, campaign_id, device_id, region, issued_at, expires_at, score, scorer)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::timestamptz[], $8::timestamptz[], $9::float8[], $10::text[])
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [
+      offers.map((o) => o.id),
+      offers.map((o) => o.code),
+      offers.map((o) => o.decisionId),
+      offers.map((o) => o.campaignId),
+      offers.map((o) => o.deviceId),
+      offers.map((o) => o.region),
+      offers.map((o) => new Date(o.issuedAt).toISOString()),
+      offers.map((o) => new Date(o.expiresAt).toISOString()),
+      offers.map((o) => o.score),
+      offers.map((o) => o.scorer),
+    ],
+  );
+  const inserted = new Set(rows.map((r) => r.id));
+  const missing = offers.filter((o) => !inserted.has(o.id)).map((o) => o.id);
+  const present =
+    missing.length === 0
+      ? new Set<string>()
+      : new Set(
+          (await db.query<{ id: string }>('SELECT id FROM offers WHERE id = ANY($1::text[])', [missing])).map(
+            (r) => r.id,
+          ),
+        );
+  // The same offer twice in one batch: the first asker inserted it, the second finds it there.
+  const answered = new Set<string>();
+  return offers.map((o) => {
+    if (inserted.has(o.id) && !answered.has(o.id)) {
+      answered.add(o.id);
+      return 'inserted';
+    }
+    return inserted.has(o.id) || present.has(o.id) ? 'exists' : 'conflict';
+  });
+}
+
 /**
  * The coupon ledger (records engine): one row per issued offer. Its status moves once from
  * `issued` to a terminal state — `delivered`, `expired` (with where) or `rejected` (with why) —
@@ -185,28 +226,16 @@ export class OfferLedger {
   /**
    * Records an issued offer: `inserted`; `exists` when this very offer is there already (a
    * replay); `conflict` when another offer holds its decision or its code (nothing is written).
+   * The offers of one turn of the event loop go in one statement (a statement's fixed cost is
+   * most of a single row's on PGlite).
    */
-  async insert(o: LedgerOffer): Promise<LedgerInsert> {
-    const rows = await this.records.query(
-      `INSERT INTO offers (id, code, decision_id, campaign_id, device_id, region, issued_at, expires_at, score, scorer)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING id`,
-      [
-        o.id,
-        o.code,
-        o.decisionId,
-        o.campaignId,
-        o.deviceId,
-        o.region,
-        new Date(o.issuedAt).toISOString(),
-        new Date(o.expiresAt).toISOString(),
-        o.score,
-        o.scorer,
-      ],
-    );
-    if (rows.length === 1) return 'inserted';
-    const same = await this.records.query('SELECT 1 FROM offers WHERE id = $1', [o.id]);
-    return same.length === 1 ? 'exists' : 'conflict';
+  insert(o: LedgerOffer): Promise<LedgerInsert> {
+    return this.#inserts.add(o);
   }
+
+  readonly #inserts = new TurnBatcher<LedgerOffer, LedgerInsert>((offers) =>
+    insertOffers(this.records, offers),
+  );
 
   /**
    * Applies a delivery receipt; receipts for items that are not offers touch nothing. Receipts
