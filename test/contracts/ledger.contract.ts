@@ -88,6 +88,33 @@ export function ledgerContract(name: string, factory: () => Promise<LedgerFixtur
       await f.cleanup();
     });
 
+    it('receipts that arrive within the linger, over several turns, share one transaction', async () => {
+      const f = await factory();
+      await migrate(f.records);
+      let transactions = 0;
+      const counted: Records = {
+        engine: f.records.engine,
+        query: (sql, params) => f.records.query(sql, params),
+        transaction: (fn) => {
+          transactions++;
+          return f.records.transaction(fn);
+        },
+        close: () => f.records.close(),
+      };
+      const ledger = new OfferLedger(counted, { receiptLingerMs: 200 });
+      const offers = [offer(), offer(), offer()];
+      for (const o of offers) expect(await ledger.insert(o)).toBe('inserted');
+      const applied: Array<Promise<void>> = [];
+      for (const o of offers) {
+        applied.push(ledger.applyReceipt({ itemId: o.id, status: 'delivered', channel: 'mqtt' }, T + 1_000));
+        await new Promise((turn) => setImmediate(turn)); // the next receipt comes a turn later
+      }
+      await Promise.all(applied);
+      expect(transactions).toBe(1);
+      for (const o of offers) expect((await ledger.byId(o.id))?.status).toBe('delivered');
+      await f.cleanup();
+    });
+
     it('moves once to the first terminal receipt; timestamps beside it; a device’s own “redeemed” is not a redemption', async () => {
       const f = await factory();
       await migrate(f.records);
