@@ -472,86 +472,61 @@ describe('one group, in-process and kafkajs members together', () => {
     },
     60_000,
   );
-});
 
-describe('an in-process member closing while its rejoin waits on another member', () => {
-  it('leaves at once instead of waiting out the rebalance', async () => {
-    const broker = await startBroker({ defaultPartitions: 2 });
-    const wire = await busFor(broker, 'kafkajs');
-    const inProcess = await busFor(broker, 'in-process');
+  /** A started kafkajs member that heartbeats rarely: it learns of a rebalance only at its next beat. */
+  async function slowMember(
+    options: Parameters<BusFixture['runner']>[0],
+    heartbeatIntervalMs: number,
+    sessionTimeoutMs: number,
+  ) {
+    const runner = wire.runner({ ...options, heartbeatIntervalMs, sessionTimeoutMs });
+    await runner.start();
+    return runner;
+  }
+
+  it('a member closing while its rejoin waits on another member leaves at once instead of waiting out the rebalance', async () => {
     const topic = 'runner-parked';
     const groupId = 'g-parked';
     const options = { groupId, topics: [topic], handler: async () => {} };
-    try {
-      const local = inProcess.runner({ ...options, stage: 'parked-local' });
-      await local.start();
-      // A member that heartbeats rarely: it learns of the next rebalance only at its next beat.
-      const slow = wire.runner({
-        ...options,
-        stage: 'parked-slow',
-        heartbeatIntervalMs: 20_000,
-        sessionTimeoutMs: 60_000,
-      });
-      await slow.start();
-      await waitFor(() => broker.groups.describe(groupId).state === 'Stable', {
-        message: 'two members, stable',
-      });
-      // A third member joins: the group waits for both members to rejoin; the slow one will not for a while.
-      const joins = inProcess.localJoins();
-      const late = wire.runner({ ...options, stage: 'parked-late' });
-      const lateStarted = late.start();
-      await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member rejoins' });
-      expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
-      const wireJoins = () =>
-        metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'JoinGroup' });
-      const before = await wireJoins();
-      await local.close();
-      // Closed before the slow member rejoined (it would have, at its next heartbeat).
-      expect(await wireJoins()).toBe(before);
-      expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
-      await slow.close();
-      await lateStarted;
-    } finally {
-      await Promise.all([wire.close(), inProcess.close()]);
-      await broker.close();
-    }
+    const local = inProcess.runner({ ...options, stage: 'parked-local' });
+    await local.start();
+    const slow = await slowMember({ ...options, stage: 'parked-slow' }, 20_000, 60_000);
+    await waitFor(() => broker.groups.describe(groupId).state === 'Stable', {
+      message: 'two members, stable',
+    });
+    // A third member joins: the group waits for both members to rejoin; the slow one will not for a while.
+    const joins = inProcess.localJoins();
+    const late = wire.runner({ ...options, stage: 'parked-late' });
+    const lateStarted = late.start();
+    await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member rejoins' });
+    expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
+    const wireJoins = () =>
+      metricValue(broker.metrics, 'hexcast_broker_requests_total', { api: 'JoinGroup' });
+    const before = await wireJoins();
+    await local.close();
+    // Closed before the slow member rejoined (it would have, at its next heartbeat).
+    expect(await wireJoins()).toBe(before);
+    expect(broker.groups.describe(groupId).state).toBe('PreparingRebalance');
+    await slow.close();
+    await lateStarted;
+    await late.close();
   }, 60_000);
-});
 
-describe('an in-process member closed during its first join', () => {
-  it('leaves the group once the join ends, instead of staying on as a member nobody runs', async () => {
-    const broker = await startBroker({ defaultPartitions: 2 });
-    const wire = await busFor(broker, 'kafkajs');
-    const inProcess = await busFor(broker, 'in-process');
+  it('a member closed during its first join leaves the group once the join ends, instead of staying on as a member nobody runs', async () => {
     const groupId = 'g-first-join';
     const options = { groupId, topics: ['runner-first-join'], handler: async () => {} };
-    try {
-      // A member that learns of the rebalance the newcomer causes only at its next heartbeat.
-      const slow = wire.runner({
-        ...options,
-        stage: 'first-join-slow',
-        heartbeatIntervalMs: 2_000,
-        sessionTimeoutMs: 10_000,
-      });
-      await slow.start();
-      const joins = inProcess.localJoins();
-      const local = inProcess.runner({ ...options, stage: 'first-join-local' });
-      const started = local.start();
-      await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member is joining' });
-      await local.close();
-      await started; // the join completes once the slow member rejoins
-      expect(broker.groups.describe(groupId).members.map((m) => m.clientId)).toEqual(
-        broker.groups
-          .describe(groupId)
-          .members.filter((m) => m.clientId !== 'first-join-local')
-          .map((m) => m.clientId),
-      );
-      expect(broker.groups.describe(groupId).members).toHaveLength(1);
-      await slow.close();
-    } finally {
-      await Promise.all([wire.close(), inProcess.close()]);
-      await broker.close();
-    }
+    // It learns of the rebalance the newcomer causes only at its next heartbeat.
+    const slow = await slowMember({ ...options, stage: 'first-join-slow' }, 2_000, 10_000);
+    const joins = inProcess.localJoins();
+    const local = inProcess.runner({ ...options, stage: 'first-join-local' });
+    const started = local.start();
+    await waitFor(() => inProcess.localJoins() > joins, { message: 'the in-process member is joining' });
+    await local.close();
+    await started; // the join completes once the slow member rejoins
+    const members = broker.groups.describe(groupId).members.map((m) => m.clientId);
+    expect(members).not.toContain('first-join-local');
+    expect(members).toHaveLength(1);
+    await slow.close();
   }, 60_000);
 });
 
