@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type BenchCaseResult, type Benchmark, DeviceTokens, quantile } from '@hexcast/core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { spawnBroker } from './broker-process.js';
-import { type ServiceProcess, spawnHexcast, spawnService } from './processes.js';
+import { freePort, type ServiceProcess, spawnHexcast, spawnProcess, spawnService } from './processes.js';
 
 const DEVICES = 100;
 /** QoS1 publishes each device keeps in flight in the throughput phase. */
@@ -14,11 +14,14 @@ const FLOOD_FACTOR = Number(process.env.BENCH_FLOOD_FACTOR ?? 10);
 const SECRET = 'bench-ingest-secret-0123456789abcdef012345';
 const REGION = 'bench';
 const RELAY_SCRIPT = new URL('./ingest-relay.ts', import.meta.url).pathname;
+const MOSQUITTO = process.env.BENCH_MOSQUITTO ?? '/usr/sbin/mosquitto';
 
 interface Server {
   url: string;
   /** The process whose memory the flood phase watches. */
   front: ServiceProcess<unknown>;
+  /** The hexcast gateway's broker: its CPU counts with the gateway's (a relay has none). */
+  broker?: { cpuMs(): number };
   stop(): Promise<void>;
 }
 
@@ -154,6 +157,43 @@ async function bareRelay(): Promise<Server> {
   };
 }
 
+/**
+ * Mosquitto (C), the broker a user would pick for a plain MQTT relay: its own process on a free
+ * port, anonymous, no persistence, no limit on the subscriber's queue (its default of 1,000 would
+ * drop what the flood phase sends beyond it, and a dropped message costs less than one relayed),
+ * relaying to the same QoS1 subscriber in a third process.
+ */
+async function mosquittoRelay(): Promise<Server> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hx-bench-mosquitto-'));
+  const port = await freePort();
+  const config = path.join(dir, 'mosquitto.conf');
+  writeFileSync(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'max_queued_messages 0',
+      'log_dest stdout',
+      'log_type information',
+    ].join('\n'),
+  );
+  // Through stdbuf (which execs it: the same pid): Mosquitto's stdout to a pipe is block-buffered,
+  // and its "running" line would come only at exit.
+  const relay = await spawnProcess('stdbuf', ['-oL', MOSQUITTO, '-c', config], 'running', {}, (line) => line);
+  const url = `mqtt://127.0.0.1:${port}`;
+  const sink = await spawnService(RELAY_SCRIPT, ['sink', url], 'sink subscribed');
+  return {
+    url,
+    front: relay,
+    stop: async () => {
+      await sink.stop();
+      await relay.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** `flush`: the broker's flush policy, `interval` (its default) or `batch` (fsync before acking). */
 async function hexcastGateway(flush: 'interval' | 'batch'): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-ingest-'));
@@ -174,6 +214,7 @@ async function hexcastGateway(flush: 'interval' | 'batch'): Promise<Server> {
   return {
     url: gateway.ready.mqtt,
     front: gateway,
+    broker,
     stop: async () => {
       await gateway.stop();
       await broker.stop();
@@ -200,6 +241,12 @@ const bench: Benchmark = {
         'aedes defaults, no auth/validation; PUBACK before relaying to one QoS1 subscriber in a third process',
       ],
       [
+        'mosquitto relay (C)',
+        mosquittoRelay,
+        false,
+        'Mosquitto 2 in its own process, anonymous, no persistence, unlimited subscriber queue; PUBACK before relaying to one QoS1 subscriber in a third process',
+      ],
+      [
         'hexcast gateway',
         () => hexcastGateway('interval'),
         true,
@@ -213,7 +260,7 @@ const bench: Benchmark = {
       ],
     ];
     type Sample = Awaited<ReturnType<typeof throughput>> &
-      Awaited<ReturnType<typeof flood>> & { cpu_us_per_msg: number };
+      Awaited<ReturnType<typeof flood>> & { cpu_us_per_msg: number; broker_cpu_us_per_msg: number };
     // BENCH_ONLY: a case's exact name, else every case whose name contains it.
     const only = process.env.BENCH_ONLY;
     const exact = cases.filter(([name]) => name === only);
@@ -229,12 +276,15 @@ const bench: Benchmark = {
         const clients = await connectDevices(server.url, auth);
         await throughput(clients, 1); // warm-up: JIT, producer batches, metadata
         const cpuBefore = server.front.cpuMs();
+        const brokerBefore = server.broker?.cpuMs() ?? 0;
         const steadyRun = await throughput(clients, seconds);
-        // CPU the server process spent per acknowledged message (user + system).
-        const cpu_us_per_msg = ((server.front.cpuMs() - cpuBefore) * 1000) / (steadyRun.msgs_per_s * seconds);
-        const steady = { ...steadyRun, cpu_us_per_msg };
+        // CPU the server process (and the gateway's broker) spent per acknowledged message (user + system).
+        const acked = steadyRun.msgs_per_s * seconds;
+        const cpu_us_per_msg = ((server.front.cpuMs() - cpuBefore) * 1000) / acked;
+        const broker_cpu_us_per_msg = (((server.broker?.cpuMs() ?? 0) - brokerBefore) * 1000) / acked;
+        const steady = { ...steadyRun, cpu_us_per_msg, broker_cpu_us_per_msg };
         context.progress(
-          `${name}: ${Math.round(steady.msgs_per_s)} msgs/s, ${Math.round(cpu_us_per_msg)} µs server CPU per msg; flooding`,
+          `${name}: ${Math.round(steady.msgs_per_s)} msgs/s, ${Math.round(cpu_us_per_msg)} µs server CPU per msg (+ ${Math.round(broker_cpu_us_per_msg)} µs broker); flooding`,
         );
         const flooded = await flood(clients, server, steady.msgs_per_s, floodSeconds);
         samplesOf.get(name)!.push({ ...steady, ...flooded });
@@ -257,6 +307,13 @@ const bench: Benchmark = {
           p50_ack_ms: med('p50_ms'),
           p99_ack_ms: med('p99_ms'),
           server_cpu_us_per_msg: med('cpu_us_per_msg'),
+          broker_cpu_us_per_msg: med('broker_cpu_us_per_msg'),
+          // What accepting a message costs the whole server side: a relay is one process, the
+          // gateway two (the gateway and the broker it produces to).
+          stack_cpu_us_per_msg: quantile(
+            samples.map((s) => s.cpu_us_per_msg + s.broker_cpu_us_per_msg),
+            0.5,
+          ),
           errors: med('errors'),
           flood_msgs: med('flood_msgs'),
           rss_before_mb: med('rss_before_mb'),

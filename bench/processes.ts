@@ -35,14 +35,30 @@ export async function spawnService<T>(
     : [];
   // BENCH_NODE_ARGS: extra V8/Node flags for every service process (e.g. --max-semi-space-size=64).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(
+  return spawnProcess<T>(
     process.execPath,
     [...profile, ...extra, '--conditions=source', '--import', 'tsx', script, ...args],
-    {
-      env: { ...process.env, HX_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    readyMessage,
+    { HX_LOG_LEVEL: 'info', ...env },
+    (line) => JSON.parse(line) as T,
   );
+}
+
+/**
+ * Runs a program in its own process and resolves once a line of its standard output contains
+ * `readyMessage` (`ready` is that line, parsed by `parse`).
+ */
+export async function spawnProcess<T>(
+  command: string,
+  args: string[],
+  readyMessage: string,
+  env: Record<string, string>,
+  parse: (line: string) => T,
+): Promise<ServiceProcess<T>> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = await new Promise<T>((resolve, reject) => {
     let text = '';
     const onData = (chunk: Buffer) => {
@@ -51,13 +67,13 @@ export async function spawnService<T>(
         if (!line.includes(readyMessage)) continue;
         child.stdout?.off('data', onData);
         child.stdout?.resume();
-        resolve(JSON.parse(line) as T);
+        resolve(parse(line));
         return;
       }
     };
     child.stdout?.on('data', onData);
     child.once('exit', (code) =>
-      reject(new Error(`${args.join(' ')} exited with ${code} before "${readyMessage}"`)),
+      reject(new Error(`${[command, ...args].join(' ')} exited with ${code} before "${readyMessage}"`)),
     );
   });
   return {
