@@ -29,6 +29,7 @@ import {
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
+import { atRate } from './pace.js';
 import { getLoad, startBenchDev } from './processes.js';
 
 const DATA = new URL('../../shared/data/sessions/', import.meta.url);
@@ -298,17 +299,8 @@ async function pipeline(
     const offer = async (count: number) => {
       const from = next;
       next += count;
-      const tickMs = 10;
-      const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-      const start = Date.now();
       const pending: Array<Promise<void>> = [];
-      for (let i = 0; i < count; ) {
-        const wait = start + (i / rate) * 1000 - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const now = Date.now();
-        for (let k = 0; k < perTick && i < count; k++, i++) pending.push(send(from + i, now));
-        if (pending.length > 5000) await Promise.all(pending.splice(0));
-      }
+      await atRate(count, rate, (i) => pending.push(send(from + i, Date.now())));
       await Promise.all(pending);
     };
     const received = async (count: number) => {
