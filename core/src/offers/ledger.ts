@@ -125,8 +125,8 @@ const STAMPS: Record<string, string | undefined> = {
 
 /**
  * Applies receipts in arrival order, as one statement per kind rather than one per receipt (a
- * PGlite statement's CPU is mostly fixed, ~200 µs and up, whatever its rows): the first terminal receipt of an offer
- * settles it, the first of each timestamp stands, so only those go in.
+ * PGlite statement's CPU is mostly fixed, ~200 µs and up, whatever its rows): the first terminal
+ * receipt of an offer settles it, the first of each timestamp stands, so only those go in.
  */
 async function applyReceipts(db: Queryable, batch: ReadonlyArray<{ receipt: LedgerReceipt; at: number }>) {
   const terminal = new Map<string, { r: LedgerReceipt; when: string }>();
