@@ -119,14 +119,34 @@ function lookupsPerSecond(
   points: Array<[number, number]>,
   rounds: number,
 ): number[] {
-  const results: number[] = [];
+  return interleavedLookups([lookup], points, rounds)[0]!;
+}
+
+/**
+ * Lookups per second of each lookup, round by round, the lookups taking turns within each round
+ * (after one unmeasured round each): on this noisy machine a slower stretch then falls on all of
+ * them alike, and the ratio of two lookups within a round is the comparison that holds.
+ */
+function interleavedLookups(
+  lookups: ReadonlyArray<(lat: number, lng: number) => unknown>,
+  points: Array<[number, number]>,
+  rounds: number,
+): number[][] {
+  const results = lookups.map(() => [] as number[]);
   for (let r = -1; r < rounds; r++) {
-    const start = performance.now();
-    for (const [lat, lng] of points) lookup(lat, lng);
-    const seconds = (performance.now() - start) / 1000;
-    if (r >= 0) results.push(points.length / seconds);
+    for (const [i, lookup] of lookups.entries()) {
+      const start = performance.now();
+      for (const [lat, lng] of points) lookup(lat, lng);
+      const seconds = (performance.now() - start) / 1000;
+      if (r >= 0) results[i]!.push(points.length / seconds);
+    }
   }
   return results;
+}
+
+/** The median over rounds of `a[r] / b[r]`. */
+function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, r) => x / b[r]!));
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -155,9 +175,27 @@ const bench: Benchmark = {
     gc?.();
     const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
 
+    context.progress('flatbush R-tree + exact test: build');
+    gc?.();
+    const flatStart = performance.now();
+    const flat = flatbushIndex(fences);
+    const flatBuildSeconds = (performance.now() - flatStart) / 1000;
+    // flatbush is static: a changed fence means a rebuild of the whole tree.
+    const flatUpserts = 1 / flatBuildSeconds;
+
+    context.progress('rbush R-tree + exact test: bulk load');
+    const dynamic = rbushIndex();
+    const rbushStart = performance.now();
+    dynamic.load(fences);
+    const rbushBuildSeconds = (performance.now() - rbushStart) / 1000;
+
     const points = randomPoints(100_000, 7);
-    context.progress('h3 index lookups');
-    const indexed = lookupsPerSecond((lat, lng) => index.lookup(lat, lng), points, rounds);
+    context.progress('lookups: the h3 index, flatbush and rbush taking turns');
+    const [indexed, flatRate, rbushRate] = interleavedLookups(
+      [(lat, lng) => index.lookup(lat, lng), flat, (lat, lng) => dynamic.lookup(lat, lng)],
+      points,
+      rounds,
+    ) as [number[], number[], number[]];
     const finest = index.resolutionsInUse.at(-1)!;
     context.progress('latLngToCell alone (h3-js, and the plain-JS one the index uses)');
     const cellOnly = lookupsPerSecond((lat, lng) => latLngToCell(lat, lng, finest), points, rounds);
@@ -184,21 +222,7 @@ const bench: Benchmark = {
     context.progress('h3 index upserts');
     const indexUpserts = upsertsPerSecond((f) => index.upsert(f), moved);
 
-    context.progress('flatbush R-tree + exact test');
-    gc?.();
-    const flatStart = performance.now();
-    const flat = flatbushIndex(fences);
-    const flatBuildSeconds = (performance.now() - flatStart) / 1000;
-    const flatRate = lookupsPerSecond(flat, points, rounds);
-    // flatbush is static: a changed fence means a rebuild of the whole tree.
-    const flatUpserts = 1 / flatBuildSeconds;
-
-    context.progress('rbush R-tree + exact test');
-    const dynamic = rbushIndex();
-    const rbushStart = performance.now();
-    dynamic.load(fences);
-    const rbushBuildSeconds = (performance.now() - rbushStart) / 1000;
-    const rbushRate = lookupsPerSecond((lat, lng) => dynamic.lookup(lat, lng), points, rounds);
+    context.progress('rbush upserts');
     const rbushUpserts = upsertsPerSecond((f) => dynamic.upsert(f), moved);
 
     // All three answer the same question (after the same upserts): check on a sample.
@@ -244,8 +268,11 @@ const bench: Benchmark = {
           heap_mib: heapMiB,
           cells: index.cellCount,
           fences_per_point: hits,
+          lookups_vs_flatbush: pairedRatio(indexed, flatRate),
+          lookups_vs_rbush: pairedRatio(indexed, rbushRate),
         },
         rounds: indexed,
+        notes: 'lookups_vs_*: the median over rounds of the ratio within a round (the lookups take turns)',
       },
       {
         case: 'h3-js latLngToCell only',

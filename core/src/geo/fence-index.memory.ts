@@ -1,7 +1,7 @@
 import { HexcastError } from '../errors/index.js';
 import { CellTable } from './cell-table.js';
 import { bbox, circleParams, encodePolygons, inCircle, inPolygonsAt } from './contains.js';
-import { coverFence, resolutionFor } from './cover.js';
+import { coverFence, indexResolution, MAX_DIRECT_CELLS } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
 import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
 import { latLngToCellTail } from './lat-lng-cell.js';
@@ -50,6 +50,7 @@ const LIST_REC = 5;
  */
 export class MemoryFenceIndex implements FenceIndex {
   readonly #finest: number;
+  readonly #maxDirectCells: number;
   readonly #byRes: CellTable[] = Array.from({ length: 16 }, () => new CellTable(16));
   #lists = new Float64Array(1 << 14);
   #listsUsed = 0;
@@ -73,11 +74,14 @@ export class MemoryFenceIndex implements FenceIndex {
   readonly #slotOf = new Map<string, number>();
 
   /**
-   * @param options.finestResolution the resolution every lookup computes its cell at: fences
-   *   smaller than a cover at this resolution are covered at it, without a margin (see `coverFence`).
+   * @param options.finestResolution the resolution every lookup computes its cell at: fences are
+   *   covered at it, without a margin (see `coverFence`), unless they would take more than
+   *   `maxDirectCells` cells there (see `indexResolution`).
+   * @param options.maxDirectCells see `indexResolution`.
    */
-  constructor(options: { finestResolution?: number } = {}) {
+  constructor(options: { finestResolution?: number; maxDirectCells?: number } = {}) {
     this.#finest = options.finestResolution ?? FINEST_RESOLUTION;
+    this.#maxDirectCells = options.maxDirectCells ?? MAX_DIRECT_CELLS;
   }
 
   get size(): number {
@@ -105,7 +109,7 @@ export class MemoryFenceIndex implements FenceIndex {
 
   upsert(fence: Fence): void {
     validateFenceShape(fence.shape);
-    const resolution = Math.min(resolutionFor(fence.shape), this.#finest);
+    const resolution = indexResolution(fence.shape, this.#finest, this.#maxDirectCells);
     const cover = coverFence(fence.shape, resolution, resolution === this.#finest);
     this.remove(fence.id);
     const slotIndex = this.#free.pop() ?? this.#slots.length;

@@ -1,7 +1,7 @@
 export { DEVICE_STATE, geo, LIVE_FENCES } from './capability.js';
 export { CellTable } from './cell-table.js';
 export { bbox, exactTest, haversineM, type ShapeTest } from './contains.js';
-export { coverFence, type FenceCover, resolutionFor } from './cover.js';
+export { coverFence, type FenceCover, indexResolution, MAX_DIRECT_CELLS, resolutionFor } from './cover.js';
 export { deviceStateStore } from './device-state.engine.js';
 export type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
 export { MemoryDeviceStateStore } from './device-state.memory.js';

@@ -1,4 +1,4 @@
-import { coverFence, exactTest, resolutionFor } from '@hexcast/core';
+import { coverFence, exactTest, indexResolution, resolutionFor } from '@hexcast/core';
 import { cellToBoundary, cellToChildren, cellToParent, getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { pointsAround, prng, randomFences } from '../../fixtures/random-fences.js';
@@ -66,4 +66,24 @@ describe('coverFence', () => {
       expect(wrongInterior, wrongInterior.slice(0, 5).join('\n')).toEqual([]);
     },
   );
+});
+
+describe('indexResolution', () => {
+  const circle = (radiusM: number) => ({
+    type: 'Circle' as const,
+    center: [2.35, 48.85] as [number, number],
+    radiusM,
+  });
+
+  it('covers a fence at the finest resolution unless it takes more than maxDirectCells cells there', () => {
+    // Resolution-9 cells average 0.105 km²: 4,096 of them are ~431 km², a circle of ~11.7 km.
+    expect(indexResolution(circle(20), 9)).toBe(9);
+    expect(indexResolution(circle(1_000), 9)).toBe(9);
+    expect(indexResolution(circle(11_000), 9)).toBe(9);
+    expect(indexResolution(circle(12_500), 9)).toBe(resolutionFor(circle(12_500)));
+    expect(resolutionFor(circle(12_500))).toBeLessThan(9);
+    // With no direct cells allowed, the resolution `resolutionFor` gives, never finer than the finest.
+    expect(indexResolution(circle(1_000), 9, 0)).toBe(resolutionFor(circle(1_000)));
+    expect(indexResolution(circle(20), 9, 0)).toBe(9);
+  });
 });
