@@ -232,10 +232,11 @@ const ROUND7_BIAS = 2 ** 26;
 
 /**
  * `Math.round(n / 7)` for an integer n with |n| < 2^26 (the loop's combinations of lattice
- * coordinates stay below 1.8·10^7 at resolution 15), in int32 arithmetic: n/7 is never halfway, so it is ⌊(n + 3) / 7⌋, and the bias
- * makes the dividend positive so that truncation is that floor. V8 turns an int32 division by a
- * constant into a multiply: the ancestor loop took 40% of a lookup's cell with two float divisions
- * and `Math.round`s per step (315 → 190 ns a cell at resolution 9, measured).
+ * coordinates stay below 1.8·10^7 at resolution 15), in int32 arithmetic: n/7 is never halfway,
+ * so it is ⌊(n + 3) / 7⌋, and the bias makes the dividend positive so that truncation is that
+ * floor. V8 turns an int32 division by a constant into a multiply: the ancestor loop took 40% of a
+ * lookup's cell with two float divisions and `Math.round`s per step (315 → 190 ns a cell at
+ * resolution 9, measured).
  */
 function round7(n: number): number {
   return (((n + 3 + 7 * ROUND7_BIAS) / 7) | 0) - ROUND7_BIAS;

@@ -1,4 +1,4 @@
-import { inQuietHours, localTime } from '@hexcast/core';
+import { checkTimeZone, inQuietHours, localTime } from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 
 const at = (iso: string) => Date.parse(iso);
@@ -42,5 +42,16 @@ describe('quiet hours in the device’s local time', () => {
     expect(inQuietHours(at('2026-03-30T05:30:00Z'), 'Europe/Paris', quiet)).toBe(false); // 07:30 CEST
     expect(inQuietHours(at('2026-10-24T20:30:00Z'), 'Europe/Paris', quiet)).toBe(true); // 22:30 CEST
     expect(inQuietHours(at('2026-10-26T20:30:00Z'), 'Europe/Paris', quiet)).toBe(false); // 21:30 CET
+  });
+});
+
+describe('checkTimeZone', () => {
+  it('accepts a zone the runtime knows, again and again, and still refuses an unknown one with its code', () => {
+    for (let i = 0; i < 3; i++)
+      expect(() => checkTimeZone('Europe/Paris', 'HX_DEVICE_INVALID')).not.toThrow();
+    for (let i = 0; i < 2; i++)
+      expect(() => checkTimeZone('Mars/Olympus', 'HX_CAMPAIGN_INVALID')).toThrow(
+        expect.objectContaining({ code: 'HX_CAMPAIGN_INVALID' }),
+      );
   });
 });
