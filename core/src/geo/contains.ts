@@ -122,3 +122,175 @@ export function bbox(shape: FenceShape): [number, number, number, number] {
   }
   return [minLng, minLat, maxLng, maxLat];
 }
+
+/**
+ * Grid marks. A cell's frame ([minLat, minLng, latScale, lngScale]: a point's square is row
+ * ⌊(lat − minLat) · latScale⌋, column ⌊(lng − minLng) · lngScale⌋) is cut into CELL_GRID ×
+ * CELL_GRID squares, and a fence's marks say which squares lie wholly inside it and which wholly
+ * outside, by the exact tests' own answers: a point in a marked square has its answer without the
+ * test. Four numbers: the inside bits (squares 0–31, 32–63), then the outside bits. Squares are
+ * taken grown by `SQUARE_MARGIN` of a square, past any rounding in a point's square.
+ */
+export const CELL_GRID = 8;
+const SQUARE_MARGIN = 1e-6;
+
+/** Writes the marks of the circle whose `circleParams` sit in `p` from `at`, for the frame at `f[fAt…]`. */
+export function circleMarks(
+  p: Float64Array,
+  at: number,
+  f: Float64Array,
+  fAt: number,
+  out: Float64Array,
+  outAt: number,
+): void {
+  const lat0 = p[at]!;
+  const lng0 = p[at + 1]!;
+  const kx = p[at + 2]!;
+  const ky = p[at + 3]!;
+  const inner = p[at + 4]!;
+  const outer = p[at + 5]!;
+  let in0 = 0;
+  let in1 = 0;
+  let out0 = 0;
+  let out1 = 0;
+  for (let row = 0; row < CELL_GRID; row++) {
+    const south = (f[fAt]! + (row - SQUARE_MARGIN) / f[fAt + 2]! - lat0) * ky;
+    const north = (f[fAt]! + (row + 1 + SQUARE_MARGIN) / f[fAt + 2]! - lat0) * ky;
+    const nearY = Math.max(south, Math.min(0, north));
+    const farY = Math.max(-south, north);
+    for (let column = 0; column < CELL_GRID; column++) {
+      const west = (f[fAt + 1]! + (column - SQUARE_MARGIN) / f[fAt + 3]! - lng0) * kx;
+      const east = (f[fAt + 1]! + (column + 1 + SQUARE_MARGIN) / f[fAt + 3]! - lng0) * kx;
+      // inCircle: inside below `inner` (squared flat metres), outside above `outer`.
+      const nearX = Math.max(west, Math.min(0, east));
+      const farX = Math.max(-west, east);
+      const square = row * CELL_GRID + column;
+      const bit = 1 << (square & 31);
+      if (farX * farX + farY * farY < inner) {
+        if (square < 32) in0 |= bit;
+        else in1 |= bit;
+      } else if (nearX * nearX + nearY * nearY > outer) {
+        if (square < 32) out0 |= bit;
+        else out1 |= bit;
+      }
+    }
+  }
+  out[outAt] = in0 >>> 0;
+  out[outAt + 1] = in1 >>> 0;
+  out[outAt + 2] = out0 >>> 0;
+  out[outAt + 3] = out1 >>> 0;
+}
+
+/** Squares of the grid, per square: 1 when a ring edge touches it, then its component's answer. */
+const squareState = new Int8Array(CELL_GRID * CELL_GRID);
+const squareStack = new Int32Array(CELL_GRID * CELL_GRID);
+const TOUCHED = 1;
+const INSIDE = 2;
+const OUTSIDE = 3;
+
+/**
+ * Writes the marks of the `encodePolygons` run at `at` in `c`, for the frame at `f[fAt…]`. The
+ * even-odd answer changes only across a ring's edge: squares no edge touches (or comes within the
+ * margin of) and that neighbour each other share an answer, the exact test's at one centre among
+ * them; squares an edge touches stay unmarked.
+ */
+export function polygonMarks(
+  c: Float64Array,
+  at: number,
+  f: Float64Array,
+  fAt: number,
+  out: Float64Array,
+  outAt: number,
+): void {
+  const minLat = f[fAt]!;
+  const minLng = f[fAt + 1]!;
+  const latScale = f[fAt + 2]!;
+  const lngScale = f[fAt + 3]!;
+  squareState.fill(0);
+  let p = at;
+  const polygons = c[p++]!;
+  for (let i = 0; i < polygons; i++) {
+    const rings = c[p++]!;
+    for (let r = 0; r < rings; r++) {
+      const len = c[p++]!;
+      for (let k = p; k + 2 < p + len; k += 2) {
+        // The edge in grid units: x from longitude, y from latitude.
+        const x0 = (c[k]! - minLng) * lngScale;
+        const y0 = (c[k + 1]! - minLat) * latScale;
+        const x1 = (c[k + 2]! - minLng) * lngScale;
+        const y1 = (c[k + 3]! - minLat) * latScale;
+        // Most of a big fence's edges pass beside the cell.
+        if (Math.max(x0, x1) < -SQUARE_MARGIN || Math.min(x0, x1) > CELL_GRID + SQUARE_MARGIN) continue;
+        // Row by row: the part of the edge within the row's strip (grown by the margin), and the
+        // squares its x-range (grown too) spans.
+        const low = Math.min(y0, y1);
+        const high = Math.max(y0, y1);
+        const toRow = Math.min(CELL_GRID - 1, Math.floor(high + SQUARE_MARGIN));
+        for (let row = Math.max(0, Math.floor(low - SQUARE_MARGIN)); row <= toRow; row++) {
+          let xa = Math.min(x0, x1);
+          let xb = Math.max(x0, x1);
+          if (y1 !== y0) {
+            const slope = (x1 - x0) / (y1 - y0);
+            const xLow = x0 + (Math.max(low, row - SQUARE_MARGIN) - y0) * slope;
+            const xHigh = x0 + (Math.min(high, row + 1 + SQUARE_MARGIN) - y0) * slope;
+            xa = Math.min(xLow, xHigh);
+            xb = Math.max(xLow, xHigh);
+          }
+          const toColumn = Math.min(CELL_GRID - 1, Math.floor(xb + SQUARE_MARGIN));
+          for (let column = Math.max(0, Math.floor(xa - SQUARE_MARGIN)); column <= toColumn; column++)
+            squareState[row * CELL_GRID + column] = TOUCHED;
+        }
+      }
+      p += len;
+    }
+  }
+  // Untouched squares that share a side share an answer (an edge between them would touch both).
+  for (let seed = 0; seed < CELL_GRID * CELL_GRID; seed++) {
+    if (squareState[seed] !== 0) continue;
+    const lat = minLat + (Math.floor(seed / CELL_GRID) + 0.5) / latScale;
+    const lng = minLng + ((seed % CELL_GRID) + 0.5) / lngScale;
+    const state = inPolygonsAt(c, at, lat, lng) ? INSIDE : OUTSIDE;
+    squareState[seed] = state;
+    let top = 0;
+    squareStack[top++] = seed;
+    while (top > 0) {
+      const square = squareStack[--top]!;
+      const column = square % CELL_GRID;
+      if (column > 0 && squareState[square - 1] === 0) {
+        squareState[square - 1] = state;
+        squareStack[top++] = square - 1;
+      }
+      if (column < CELL_GRID - 1 && squareState[square + 1] === 0) {
+        squareState[square + 1] = state;
+        squareStack[top++] = square + 1;
+      }
+      if (square >= CELL_GRID && squareState[square - CELL_GRID] === 0) {
+        squareState[square - CELL_GRID] = state;
+        squareStack[top++] = square - CELL_GRID;
+      }
+      if (square < CELL_GRID * (CELL_GRID - 1) && squareState[square + CELL_GRID] === 0) {
+        squareState[square + CELL_GRID] = state;
+        squareStack[top++] = square + CELL_GRID;
+      }
+    }
+  }
+  let in0 = 0;
+  let in1 = 0;
+  let out0 = 0;
+  let out1 = 0;
+  for (let square = 0; square < CELL_GRID * CELL_GRID; square++) {
+    const bit = 1 << (square & 31);
+    const state = squareState[square];
+    if (state === INSIDE) {
+      if (square < 32) in0 |= bit;
+      else in1 |= bit;
+    } else if (state === OUTSIDE) {
+      if (square < 32) out0 |= bit;
+      else out1 |= bit;
+    }
+  }
+  out[outAt] = in0 >>> 0;
+  out[outAt + 1] = in1 >>> 0;
+  out[outAt + 2] = out0 >>> 0;
+  out[outAt + 3] = out1 >>> 0;
+}

@@ -1,7 +1,7 @@
 import turfArea from '@turf/area';
 import { multiPolygon, polygon } from '@turf/helpers';
 import { cellToBoundary, compactCells, getHexagonAreaAvg, gridDisk, latLngToCell, UNITS } from 'h3-js';
-import { bbox, encodePolygons, inPolygonsAt } from './contains.js';
+import { bbox, CELL_GRID, encodePolygons, inPolygonsAt } from './contains.js';
 import type { FenceShape, PolygonShape } from './shapes.js';
 
 export interface FenceCover {
@@ -11,6 +11,26 @@ export interface FenceCover {
   interior: string[];
   /** Cells the fence's edge may cross: a point there needs the exact test. */
   boundary: string[];
+}
+
+/**
+ * The box of a cell's grown hexagon (see `coverFence`), which holds every point a direct lookup
+ * finds in the cell, as a grid frame (`CELL_GRID`, contains.ts): [minLat, minLng,
+ * CELL_GRID / height, CELL_GRID / width].
+ */
+export function gridFrame(cell: string): Float64Array {
+  const hexagon = grown(cell);
+  let minLat = Infinity;
+  let maxLat = -Infinity;
+  let minLng = Infinity;
+  let maxLng = -Infinity;
+  for (let k = 0; k < hexagon.length; k += 2) {
+    minLat = Math.min(minLat, hexagon[k]!);
+    maxLat = Math.max(maxLat, hexagon[k]!);
+    minLng = Math.min(minLng, hexagon[k + 1]!);
+    maxLng = Math.max(maxLng, hexagon[k + 1]!);
+  }
+  return Float64Array.of(minLat, minLng, CELL_GRID / (maxLat - minLat), CELL_GRID / (maxLng - minLng));
 }
 
 /** Average H3 hexagon edge length per resolution, metres (h3geo.org). */

@@ -1,7 +1,16 @@
 import { HexcastError } from '../errors/index.js';
 import { CellTable } from './cell-table.js';
-import { bbox, circleParams, encodePolygons, inCircle, inPolygonsAt } from './contains.js';
-import { coverFence, indexResolution, MAX_DIRECT_CELLS } from './cover.js';
+import {
+  bbox,
+  CELL_GRID,
+  circleMarks,
+  circleParams,
+  encodePolygons,
+  inCircle,
+  inPolygonsAt,
+  polygonMarks,
+} from './contains.js';
+import { coverFence, gridFrame, indexResolution, MAX_DIRECT_CELLS } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
 import { ancestorKey, cellRes, cellTail } from './h3-cells.js';
 import { latLngToCellTail } from './lat-lng-cell.js';
@@ -26,15 +35,27 @@ const POLYGONS = 1;
 
 /** The resolution lookups compute their cell at unless told otherwise: see the constructor. */
 const FINEST_RESOLUTION = 9;
+/** The frame of a list with no grid (not at the finest resolution). */
+const NO_FRAME = new Float64Array(4);
+/** A fence gets marks in a cell when its box spans more squares than this (see `#appendEntry`). */
+const MARK_SPAN = 4;
 
 /**
  * Lists live back to back in one Float64Array (`#lists`), so a cell's candidates are one read
  * from the table's value, not a pointer to an object and another to its buffer. A list: a header
  * (count, capacity, resolution and key of its cell — a compaction finds the table entry to move
- * from it; count -1 marks a dead list), then per entry the entry and its fence's box.
+ * from it; count -1 marks a dead list — then, at the finest resolution, the cell's `gridFrame`,
+ * else zeros), then per entry the entry, its fence's box and its grid marks in this cell.
+ *
+ * The marks: 95% of lookups land in a cell several fences share (the geofence bench's 100,000
+ * fences: 4.9 candidates a lookup), and a boundary candidate whose box holds the point needed the
+ * exact test. A point in a square of the cell's 8 × 8 grid marked inside (or outside) the fence
+ * has its answer without it.
  */
-const HEAD = 4;
-const LIST_REC = 5;
+const HEAD = 8;
+const FRAME = 4;
+const LIST_REC = 9;
+const MARKS = 5;
 
 /**
  * An entry is `slot * 2 + exact`: exact 1 for an interior cell (a hit is an answer), 0 for a
@@ -134,7 +155,8 @@ export class MemoryFenceIndex implements FenceIndex {
       const table = this.#byRes[res]!;
       const current = table.get(key);
       if (current === -1) table.set(key, entry);
-      else if (current >= 0) this.#newList(res, key, [current, entry]);
+      else if (current >= 0)
+        this.#newList(res, key, [current, entry], 2, res === this.#finest ? gridFrame(cell) : NO_FRAME);
       else this.#pushEntry(res, key, -2 - current, entry);
       this.#resCount[res]!++;
     }
@@ -194,6 +216,19 @@ export class MemoryFenceIndex implements FenceIndex {
         const list = this.#lists;
         const start = -2 - value;
         const end = start + HEAD + list[start]! * LIST_REC;
+        // The point's square in the cell's grid, as a mark word's offset and bit (-1: no grid).
+        let word = -1;
+        let bit = 0;
+        const latScale = list[start + FRAME + 2]!;
+        if (latScale > 0) {
+          const y = Math.floor((lat - list[start + FRAME]!) * latScale);
+          const x = Math.floor((lng - list[start + FRAME + 1]!) * list[start + FRAME + 3]!);
+          if (y >= 0 && y < CELL_GRID && x >= 0 && x < CELL_GRID) {
+            const square = y * CELL_GRID + x;
+            word = square >> 5;
+            bit = 1 << (square & 31);
+          }
+        }
         for (let at = start + HEAD; at < end; at += LIST_REC) {
           const entry = list[at]!;
           if ((entry & 1) === 1) out.push(this.#ids[entry >> 1]!);
@@ -202,8 +237,11 @@ export class MemoryFenceIndex implements FenceIndex {
             lat <= list[at + 2]! &&
             lng >= list[at + 3]! &&
             lng <= list[at + 4]!
-          )
-            this.#exact(entry >> 1, lat, lng, out);
+          ) {
+            if (word >= 0 && (list[at + MARKS + word]! & bit) !== 0) out.push(this.#ids[entry >> 1]!);
+            else if (word < 0 || (list[at + MARKS + 2 + word]! & bit) === 0)
+              this.#exact(entry >> 1, lat, lng, out);
+          }
         }
       }
     }
@@ -233,15 +271,19 @@ export class MemoryFenceIndex implements FenceIndex {
     if (inside) out.push(this.#ids[index]!);
   }
 
-  /** A new list for the cell (res, key) holding `entries`, pointed at by its table. */
-  #newList(res: number, key: number, entries: number[]): void {
-    const capacity = Math.max(4, entries.length * 2);
+  /**
+   * A new list for the cell (res, key) holding `entries` (room for `room`), pointed at by its
+   * table. `frame`: the cell's `gridFrame` at the finest resolution, else `NO_FRAME`.
+   */
+  #newList(res: number, key: number, entries: number[], room: number, frame: Float64Array): void {
+    const capacity = Math.max(4, room * 2);
     const at = this.#allocList(HEAD + capacity * LIST_REC);
     const list = this.#lists;
     list[at] = 0;
     list[at + 1] = capacity;
     list[at + 2] = res;
     list[at + 3] = key;
+    list.set(frame, at + FRAME);
     for (const entry of entries) this.#appendEntry(at, entry);
     this.#byRes[res]!.set(key, -2 - at);
   }
@@ -252,19 +294,42 @@ export class MemoryFenceIndex implements FenceIndex {
       this.#appendEntry(at, entry);
       return;
     }
-    const entries: number[] = [];
-    for (let i = 0; i < list[at]!; i++) entries.push(list[at + HEAD + i * LIST_REC]!);
-    entries.push(entry);
+    // A bigger list, the records (and their marks) copied over: a copy first, as allocating may
+    // compact `#lists` and move this one.
+    const count = list[at]!;
+    const records = list.slice(at + HEAD, at + HEAD + count * LIST_REC);
+    const frame = list.slice(at + FRAME, at + HEAD);
     this.#killList(at);
-    this.#newList(res, key, entries);
+    this.#newList(res, key, [], count + 1, frame);
+    const moved = -2 - this.#byRes[res]!.get(key);
+    this.#lists.set(records, moved + HEAD);
+    this.#lists[moved] = count;
+    this.#appendEntry(moved, entry);
   }
 
   #appendEntry(at: number, entry: number): void {
     const list = this.#lists;
     const to = at + HEAD + list[at]! * LIST_REC;
-    const box = (entry >> 1) * GEO;
+    const index = entry >> 1;
+    const g = this.#geo;
+    const box = index * GEO;
     list[to] = entry;
-    list.set(this.#geo.subarray(box, box + 4), to + 1);
+    list.set(g.subarray(box, box + 4), to + 1);
+    list.fill(0, to + MARKS, to + LIST_REC);
+    // A boundary entry in a cell with a grid: its marks there, unless its box spans at most
+    // MARK_SPAN squares each way (most shops, ~180 m at resolution 9): the box then rejects most of
+    // what marks would, and the lookups' gain comes from the big fences (measured: the same with
+    // 2, 4 or 8) while marks for every small one cost build time.
+    const latScale = list[at + FRAME + 2]!;
+    if (
+      (entry & 1) === 0 &&
+      latScale > 0 &&
+      ((g[box + 1]! - g[box]!) * latScale > MARK_SPAN ||
+        (g[box + 3]! - g[box + 2]!) * list[at + FRAME + 3]! > MARK_SPAN)
+    ) {
+      if (g[box + KIND] === CIRCLE) circleMarks(g, box + SHAPE, list, at + FRAME, list, to + MARKS);
+      else polygonMarks(this.#coords, g[box + SHAPE]!, list, at + FRAME, list, to + MARKS);
+    }
     list[at]!++;
   }
 

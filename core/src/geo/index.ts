@@ -1,7 +1,24 @@
 export { DEVICE_STATE, geo, LIVE_FENCES } from './capability.js';
 export { CellTable } from './cell-table.js';
-export { bbox, exactTest, haversineM, type ShapeTest } from './contains.js';
-export { coverFence, type FenceCover, indexResolution, MAX_DIRECT_CELLS, resolutionFor } from './cover.js';
+export {
+  bbox,
+  CELL_GRID,
+  circleMarks,
+  circleParams,
+  encodePolygons,
+  exactTest,
+  haversineM,
+  polygonMarks,
+  type ShapeTest,
+} from './contains.js';
+export {
+  coverFence,
+  type FenceCover,
+  gridFrame,
+  indexResolution,
+  MAX_DIRECT_CELLS,
+  resolutionFor,
+} from './cover.js';
 export { deviceStateStore } from './device-state.engine.js';
 export type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
 export { MemoryDeviceStateStore } from './device-state.memory.js';

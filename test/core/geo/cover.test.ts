@@ -1,4 +1,15 @@
-import { coverFence, exactTest, indexResolution, resolutionFor } from '@hexcast/core';
+import {
+  CELL_GRID,
+  circleMarks,
+  circleParams,
+  coverFence,
+  encodePolygons,
+  exactTest,
+  gridFrame,
+  indexResolution,
+  polygonMarks,
+  resolutionFor,
+} from '@hexcast/core';
 import { cellToBoundary, cellToChildren, cellToParent, getResolution, latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { pointsAround, prng, randomFences } from '../../fixtures/random-fences.js';
@@ -85,5 +96,59 @@ describe('indexResolution', () => {
     // With no direct cells allowed, the resolution `resolutionFor` gives, never finer than the finest.
     expect(indexResolution(circle(1_000), 9, 0)).toBe(resolutionFor(circle(1_000)));
     expect(indexResolution(circle(20), 9, 0)).toBe(9);
+  });
+});
+
+describe('grid marks', () => {
+  it('mark a square inside only when every point of it tests inside, and outside only when none does', () => {
+    const rand = prng(41);
+    const fences = randomFences(300, 2029);
+    const marks = new Float64Array(4);
+    let inside = 0;
+    let outside = 0;
+    let points = 0;
+    const wrong: string[] = [];
+    for (const fence of fences) {
+      const shape = fence.shape;
+      const test = exactTest(shape);
+      const circle =
+        shape.type === 'Circle' ? circleParams(shape.center as [number, number], shape.radiusM) : null;
+      const run = shape.type === 'Circle' ? null : Float64Array.from(encodePolygons(shape));
+      // The cells of its direct cover at resolution 9, as the index's lists hold them.
+      for (const cell of coverFence(shape, 9, true).boundary) {
+        const frame = gridFrame(cell);
+        if (circle !== null) circleMarks(circle, 0, frame, 0, marks, 0);
+        else polygonMarks(run!, 0, frame, 0, marks, 0);
+        const [minLat, minLng, latScale, lngScale] = frame as unknown as number[];
+        for (let square = 0; square < CELL_GRID * CELL_GRID; square++) {
+          const bit = 1 << (square & 31);
+          const isIn = (marks[square >> 5]! & bit) !== 0;
+          const isOut = (marks[2 + (square >> 5)]! & bit) !== 0;
+          if (isIn && isOut) wrong.push(`${fence.id} ${cell} square ${square}: marked both`);
+          if (!isIn && !isOut) continue;
+          inside += isIn ? 1 : 0;
+          outside += isOut ? 1 : 0;
+          const [row, column] = [Math.floor(square / CELL_GRID), square % CELL_GRID];
+          // Its corners (a hair inside) and two random points.
+          for (const [fy, fx] of [
+            [1e-9, 1e-9],
+            [1 - 1e-9, 1e-9],
+            [1e-9, 1 - 1e-9],
+            [1 - 1e-9, 1 - 1e-9],
+            [rand(), rand()],
+            [rand(), rand()],
+          ]) {
+            const lat = minLat! + (row + fy!) / latScale!;
+            const lng = minLng! + (column + fx!) / lngScale!;
+            points++;
+            if (test(lat, lng) !== isIn) wrong.push(`${fence.id} ${cell} square ${square}: ${lat},${lng}`);
+          }
+        }
+      }
+    }
+    expect(inside).toBeGreaterThan(10_000);
+    expect(outside).toBeGreaterThan(10_000);
+    expect(points).toBeGreaterThan(100_000);
+    expect(wrong, wrong.slice(0, 5).join('\n')).toEqual([]);
   });
 });
