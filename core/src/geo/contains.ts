@@ -134,45 +134,46 @@ export function bbox(shape: FenceShape): [number, number, number, number] {
 export const CELL_GRID = 8;
 const SQUARE_MARGIN = 1e-6;
 
-/** Writes the marks of the circle whose `circleParams` sit in `p` from `at`, for the frame at `f[fAt…]`. */
-export function circleMarks(
-  p: Float64Array,
+/** Per square of the grid being marked: unknown, touched by a ring edge, inside, outside. */
+const squareState = new Int8Array(CELL_GRID * CELL_GRID);
+const squareStack = new Int32Array(CELL_GRID * CELL_GRID);
+const TOUCHED = 1;
+const INSIDE = 2;
+const OUTSIDE = 3;
+
+/**
+ * Writes at `out[outAt…]` the marks of a shape held at `shape[at…]` — `circleParams` when
+ * `circle`, else an `encodePolygons` run — over the frame at `frame[frameAt…]`.
+ */
+export function gridMarks(
+  shape: Float64Array,
   at: number,
-  f: Float64Array,
-  fAt: number,
+  circle: boolean,
+  frame: Float64Array,
+  frameAt: number,
   out: Float64Array,
   outAt: number,
 ): void {
-  const lat0 = p[at]!;
-  const lng0 = p[at + 1]!;
-  const kx = p[at + 2]!;
-  const ky = p[at + 3]!;
-  const inner = p[at + 4]!;
-  const outer = p[at + 5]!;
+  const minLat = frame[frameAt]!;
+  const minLng = frame[frameAt + 1]!;
+  const latScale = frame[frameAt + 2]!;
+  const lngScale = frame[frameAt + 3]!;
+  squareState.fill(0);
+  if (circle) circleSquares(shape, at, minLat, minLng, latScale, lngScale);
+  else polygonSquares(shape, at, minLat, minLng, latScale, lngScale);
   let in0 = 0;
   let in1 = 0;
   let out0 = 0;
   let out1 = 0;
-  for (let row = 0; row < CELL_GRID; row++) {
-    const south = (f[fAt]! + (row - SQUARE_MARGIN) / f[fAt + 2]! - lat0) * ky;
-    const north = (f[fAt]! + (row + 1 + SQUARE_MARGIN) / f[fAt + 2]! - lat0) * ky;
-    const nearY = Math.max(south, Math.min(0, north));
-    const farY = Math.max(-south, north);
-    for (let column = 0; column < CELL_GRID; column++) {
-      const west = (f[fAt + 1]! + (column - SQUARE_MARGIN) / f[fAt + 3]! - lng0) * kx;
-      const east = (f[fAt + 1]! + (column + 1 + SQUARE_MARGIN) / f[fAt + 3]! - lng0) * kx;
-      // inCircle: inside below `inner` (squared flat metres), outside above `outer`.
-      const nearX = Math.max(west, Math.min(0, east));
-      const farX = Math.max(-west, east);
-      const square = row * CELL_GRID + column;
-      const bit = 1 << (square & 31);
-      if (farX * farX + farY * farY < inner) {
-        if (square < 32) in0 |= bit;
-        else in1 |= bit;
-      } else if (nearX * nearX + nearY * nearY > outer) {
-        if (square < 32) out0 |= bit;
-        else out1 |= bit;
-      }
+  for (let square = 0; square < CELL_GRID * CELL_GRID; square++) {
+    const bit = 1 << (square & 31);
+    const state = squareState[square];
+    if (state === INSIDE) {
+      if (square < 32) in0 |= bit;
+      else in1 |= bit;
+    } else if (state === OUTSIDE) {
+      if (square < 32) out0 |= bit;
+      else out1 |= bit;
     }
   }
   out[outAt] = in0 >>> 0;
@@ -181,32 +182,54 @@ export function circleMarks(
   out[outAt + 3] = out1 >>> 0;
 }
 
-/** Squares of the grid, per square: 1 when a ring edge touches it, then its component's answer. */
-const squareState = new Int8Array(CELL_GRID * CELL_GRID);
-const squareStack = new Int32Array(CELL_GRID * CELL_GRID);
-const TOUCHED = 1;
-const INSIDE = 2;
-const OUTSIDE = 3;
+/**
+ * A circle's squares (`circleParams` at `p[at…]`), by `inCircle`'s own thresholds: inside when the
+ * square's farthest point is within the inner radius, outside when its nearest is beyond the outer.
+ */
+function circleSquares(
+  p: Float64Array,
+  at: number,
+  minLat: number,
+  minLng: number,
+  latScale: number,
+  lngScale: number,
+): void {
+  const lat0 = p[at]!;
+  const lng0 = p[at + 1]!;
+  const kx = p[at + 2]!;
+  const ky = p[at + 3]!;
+  const inner = p[at + 4]!;
+  const outer = p[at + 5]!;
+  for (let row = 0; row < CELL_GRID; row++) {
+    const south = (minLat + (row - SQUARE_MARGIN) / latScale - lat0) * ky;
+    const north = (minLat + (row + 1 + SQUARE_MARGIN) / latScale - lat0) * ky;
+    const nearY = Math.max(south, Math.min(0, north));
+    const farY = Math.max(-south, north);
+    for (let column = 0; column < CELL_GRID; column++) {
+      const west = (minLng + (column - SQUARE_MARGIN) / lngScale - lng0) * kx;
+      const east = (minLng + (column + 1 + SQUARE_MARGIN) / lngScale - lng0) * kx;
+      const nearX = Math.max(west, Math.min(0, east));
+      const farX = Math.max(-west, east);
+      if (farX * farX + farY * farY < inner) squareState[row * CELL_GRID + column] = INSIDE;
+      else if (nearX * nearX + nearY * nearY > outer) squareState[row * CELL_GRID + column] = OUTSIDE;
+    }
+  }
+}
 
 /**
- * Writes the marks of the `encodePolygons` run at `at` in `c`, for the frame at `f[fAt…]`. The
- * even-odd answer changes only across a ring's edge: squares no edge touches (or comes within the
- * margin of) and that neighbour each other share an answer, the exact test's at one centre among
- * them; squares an edge touches stay unmarked.
+ * A polygon run's squares (`encodePolygons` at `c[at…]`). The even-odd answer changes only across a
+ * ring's edge: squares no edge touches (or comes within the margin of) and that neighbour each
+ * other share an answer, the exact test's at one centre among them; squares an edge touches stay
+ * unmarked.
  */
-export function polygonMarks(
+function polygonSquares(
   c: Float64Array,
   at: number,
-  f: Float64Array,
-  fAt: number,
-  out: Float64Array,
-  outAt: number,
+  minLat: number,
+  minLng: number,
+  latScale: number,
+  lngScale: number,
 ): void {
-  const minLat = f[fAt]!;
-  const minLng = f[fAt + 1]!;
-  const latScale = f[fAt + 2]!;
-  const lngScale = f[fAt + 3]!;
-  squareState.fill(0);
   let p = at;
   const polygons = c[p++]!;
   for (let i = 0; i < polygons; i++) {
@@ -274,23 +297,4 @@ export function polygonMarks(
       }
     }
   }
-  let in0 = 0;
-  let in1 = 0;
-  let out0 = 0;
-  let out1 = 0;
-  for (let square = 0; square < CELL_GRID * CELL_GRID; square++) {
-    const bit = 1 << (square & 31);
-    const state = squareState[square];
-    if (state === INSIDE) {
-      if (square < 32) in0 |= bit;
-      else in1 |= bit;
-    } else if (state === OUTSIDE) {
-      if (square < 32) out0 |= bit;
-      else out1 |= bit;
-    }
-  }
-  out[outAt] = in0 >>> 0;
-  out[outAt + 1] = in1 >>> 0;
-  out[outAt + 2] = out0 >>> 0;
-  out[outAt + 3] = out1 >>> 0;
 }

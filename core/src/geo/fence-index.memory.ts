@@ -3,12 +3,11 @@ import { CellTable } from './cell-table.js';
 import {
   bbox,
   CELL_GRID,
-  circleMarks,
   circleParams,
   encodePolygons,
+  gridMarks,
   inCircle,
   inPolygonsAt,
-  polygonMarks,
 } from './contains.js';
 import { coverFence, gridFrame, indexResolution, MAX_DIRECT_CELLS } from './cover.js';
 import type { FenceIndex } from './fence-index.js';
@@ -327,8 +326,9 @@ export class MemoryFenceIndex implements FenceIndex {
       ((g[box + 1]! - g[box]!) * latScale > MARK_SPAN ||
         (g[box + 3]! - g[box + 2]!) * list[at + FRAME + 3]! > MARK_SPAN)
     ) {
-      if (g[box + KIND] === CIRCLE) circleMarks(g, box + SHAPE, list, at + FRAME, list, to + MARKS);
-      else polygonMarks(this.#coords, g[box + SHAPE]!, list, at + FRAME, list, to + MARKS);
+      const circle = g[box + KIND] === CIRCLE;
+      const shape = circle ? g : this.#coords;
+      gridMarks(shape, circle ? box + SHAPE : g[box + SHAPE]!, circle, list, at + FRAME, list, to + MARKS);
     }
     list[at]!++;
   }

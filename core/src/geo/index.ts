@@ -3,12 +3,11 @@ export { CellTable } from './cell-table.js';
 export {
   bbox,
   CELL_GRID,
-  circleMarks,
   circleParams,
   encodePolygons,
   exactTest,
+  gridMarks,
   haversineM,
-  polygonMarks,
   type ShapeTest,
 } from './contains.js';
 export {

@@ -1,13 +1,12 @@
 import {
   CELL_GRID,
-  circleMarks,
   circleParams,
   coverFence,
   encodePolygons,
   exactTest,
   gridFrame,
+  gridMarks,
   indexResolution,
-  polygonMarks,
   resolutionFor,
 } from '@hexcast/core';
 import { cellToBoundary, cellToChildren, cellToParent, getResolution, latLngToCell } from 'h3-js';
@@ -117,8 +116,7 @@ describe('grid marks', () => {
       // The cells of its direct cover at resolution 9, as the index's lists hold them.
       for (const cell of coverFence(shape, 9, true).boundary) {
         const frame = gridFrame(cell);
-        if (circle !== null) circleMarks(circle, 0, frame, 0, marks, 0);
-        else polygonMarks(run!, 0, frame, 0, marks, 0);
+        gridMarks(circle ?? run!, 0, circle !== null, frame, 0, marks, 0);
         const [minLat, minLng, latScale, lngScale] = frame as unknown as number[];
         for (let square = 0; square < CELL_GRID * CELL_GRID; square++) {
           const bit = 1 << (square & 31);
