@@ -134,6 +134,8 @@ export function bbox(shape: FenceShape): [number, number, number, number] {
 export const CELL_GRID = 8;
 const SQUARE_MARGIN = 1e-6;
 
+/** The frame of the grid being marked (set by `gridMarks`): its origin and squares per degree. */
+const grid = { minLat: 0, minLng: 0, latScale: 0, lngScale: 0 };
 /** Per square of the grid being marked: unknown, touched by a ring edge, inside, outside. */
 const squareState = new Int8Array(CELL_GRID * CELL_GRID);
 const squareStack = new Int32Array(CELL_GRID * CELL_GRID);
@@ -154,13 +156,13 @@ export function gridMarks(
   out: Float64Array,
   outAt: number,
 ): void {
-  const minLat = frame[frameAt]!;
-  const minLng = frame[frameAt + 1]!;
-  const latScale = frame[frameAt + 2]!;
-  const lngScale = frame[frameAt + 3]!;
+  grid.minLat = frame[frameAt]!;
+  grid.minLng = frame[frameAt + 1]!;
+  grid.latScale = frame[frameAt + 2]!;
+  grid.lngScale = frame[frameAt + 3]!;
   squareState.fill(0);
-  if (circle) circleSquares(shape, at, minLat, minLng, latScale, lngScale);
-  else polygonSquares(shape, at, minLat, minLng, latScale, lngScale);
+  if (circle) circleSquares(shape, at);
+  else polygonSquares(shape, at);
   let in0 = 0;
   let in1 = 0;
   let out0 = 0;
@@ -186,14 +188,8 @@ export function gridMarks(
  * A circle's squares (`circleParams` at `p[at…]`), by `inCircle`'s own thresholds: inside when the
  * square's farthest point is within the inner radius, outside when its nearest is beyond the outer.
  */
-function circleSquares(
-  p: Float64Array,
-  at: number,
-  minLat: number,
-  minLng: number,
-  latScale: number,
-  lngScale: number,
-): void {
+function circleSquares(p: Float64Array, at: number): void {
+  const { minLat, minLng, latScale, lngScale } = grid;
   const lat0 = p[at]!;
   const lng0 = p[at + 1]!;
   const kx = p[at + 2]!;
@@ -222,14 +218,8 @@ function circleSquares(
  * other share an answer, the exact test's at one centre among them; squares an edge touches stay
  * unmarked.
  */
-function polygonSquares(
-  c: Float64Array,
-  at: number,
-  minLat: number,
-  minLng: number,
-  latScale: number,
-  lngScale: number,
-): void {
+function polygonSquares(c: Float64Array, at: number): void {
+  const { minLat, minLng, latScale, lngScale } = grid;
   let p = at;
   const polygons = c[p++]!;
   for (let i = 0; i < polygons; i++) {
