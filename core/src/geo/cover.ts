@@ -19,18 +19,31 @@ export interface FenceCover {
  * CELL_GRID / height, CELL_GRID / width].
  */
 export function gridFrame(cell: string): Float64Array {
-  const hexagon = grown(cell);
+  const b = hexagonBox(grown(cell));
+  return Float64Array.of(b[0]!, b[2]!, CELL_GRID / (b[1]! - b[0]!), CELL_GRID / (b[3]! - b[2]!));
+}
+
+const box = new Float64Array(4);
+
+/** A flat hexagon's box, [minLat, maxLat, minLng, maxLng], in one reused array (read it at once). */
+function hexagonBox(hexagon: Hexagon): Float64Array {
   let minLat = Infinity;
   let maxLat = -Infinity;
   let minLng = Infinity;
   let maxLng = -Infinity;
   for (let k = 0; k < hexagon.length; k += 2) {
-    minLat = Math.min(minLat, hexagon[k]!);
-    maxLat = Math.max(maxLat, hexagon[k]!);
-    minLng = Math.min(minLng, hexagon[k + 1]!);
-    maxLng = Math.max(maxLng, hexagon[k + 1]!);
+    const lat = hexagon[k]!;
+    const lng = hexagon[k + 1]!;
+    if (lat < minLat) minLat = lat;
+    if (lat > maxLat) maxLat = lat;
+    if (lng < minLng) minLng = lng;
+    if (lng > maxLng) maxLng = lng;
   }
-  return Float64Array.of(minLat, minLng, CELL_GRID / (maxLat - minLat), CELL_GRID / (maxLng - minLng));
+  box[0] = minLat;
+  box[1] = maxLat;
+  box[2] = minLng;
+  box[3] = maxLng;
+  return box;
 }
 
 /** Average H3 hexagon edge length per resolution, metres (h3geo.org). */
@@ -136,19 +149,8 @@ function regionOf(shape: FenceShape): Region {
   const prepared = prepare(polygons);
   const [west, south, east, north] = bbox(shape);
   const outsideBox = (hexagon: Hexagon) => {
-    let minLat = Infinity;
-    let maxLat = -Infinity;
-    let minLng = Infinity;
-    let maxLng = -Infinity;
-    for (let k = 0; k < hexagon.length; k += 2) {
-      const lat = hexagon[k]!;
-      const lng = hexagon[k + 1]!;
-      if (lat < minLat) minLat = lat;
-      if (lat > maxLat) maxLat = lat;
-      if (lng < minLng) minLng = lng;
-      if (lng > maxLng) maxLng = lng;
-    }
-    return maxLat < south || minLat > north || maxLng < west || minLng > east;
+    const b = hexagonBox(hexagon);
+    return b[1]! < south || b[0]! > north || b[3]! < west || b[2]! > east;
   };
   return {
     seeds: polygons.map((rings) => [rings[0]![0]![1]!, rings[0]![0]![0]!]),

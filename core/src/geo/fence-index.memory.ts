@@ -36,6 +36,7 @@ const POLYGONS = 1;
 const FINEST_RESOLUTION = 9;
 /** The frame of a list with no grid (not at the finest resolution). */
 const NO_FRAME = new Float64Array(4);
+const NO_RECORDS = new Float64Array(0);
 /** A fence gets marks in a cell when its box spans more squares than this (see `#appendEntry`). */
 const MARK_SPAN = 4;
 
@@ -155,7 +156,7 @@ export class MemoryFenceIndex implements FenceIndex {
       const current = table.get(key);
       if (current === -1) table.set(key, entry);
       else if (current >= 0)
-        this.#newList(res, key, [current, entry], 2, res === this.#finest ? gridFrame(cell) : NO_FRAME);
+        this.#newList(res, key, [current, entry], res === this.#finest ? gridFrame(cell) : NO_FRAME);
       else this.#pushEntry(res, key, -2 - current, entry);
       this.#resCount[res]!++;
     }
@@ -271,18 +272,21 @@ export class MemoryFenceIndex implements FenceIndex {
   }
 
   /**
-   * A new list for the cell (res, key) holding `entries` (room for `room`), pointed at by its
-   * table. `frame`: the cell's `gridFrame` at the finest resolution, else `NO_FRAME`.
+   * A new list for the cell (res, key), pointed at by its table: `records` (whole, marks and all,
+   * from the list it replaces) and then `entries`, with room for twice as many. `frame`: the cell's
+   * `gridFrame` at the finest resolution, else `NO_FRAME`.
    */
-  #newList(res: number, key: number, entries: number[], room: number, frame: Float64Array): void {
-    const capacity = Math.max(4, room * 2);
+  #newList(res: number, key: number, entries: number[], frame: Float64Array, records = NO_RECORDS): void {
+    const count = records.length / LIST_REC;
+    const capacity = Math.max(4, (count + entries.length) * 2);
     const at = this.#allocList(HEAD + capacity * LIST_REC);
     const list = this.#lists;
-    list[at] = 0;
+    list[at] = count;
     list[at + 1] = capacity;
     list[at + 2] = res;
     list[at + 3] = key;
     list.set(frame, at + FRAME);
+    list.set(records, at + HEAD);
     for (const entry of entries) this.#appendEntry(at, entry);
     this.#byRes[res]!.set(key, -2 - at);
   }
@@ -299,11 +303,7 @@ export class MemoryFenceIndex implements FenceIndex {
     const records = list.slice(at + HEAD, at + HEAD + count * LIST_REC);
     const frame = list.slice(at + FRAME, at + HEAD);
     this.#killList(at);
-    this.#newList(res, key, [], count + 1, frame);
-    const moved = -2 - this.#byRes[res]!.get(key);
-    this.#lists.set(records, moved + HEAD);
-    this.#lists[moved] = count;
-    this.#appendEntry(moved, entry);
+    this.#newList(res, key, [entry], frame, records);
   }
 
   #appendEntry(at: number, entry: number): void {
