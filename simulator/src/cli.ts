@@ -227,6 +227,7 @@ function registerSimulate(program: Command): void {
     .option('--seed <n>', 'random seed (device ids and behaviour)', (v) => Number.parseInt(v, 10), 1)
     .option('--create-campaigns', 'first create one campaign per point of interest through the API')
     .option('--ttl <seconds>', 'coupon TTL of created campaigns', (v) => Number.parseInt(v, 10), 600)
+    .option('--warmup <time>', 'before the measured duration, how long the devices run unmeasured', '0s')
     .option('--settle <time>', 'after the run, how long to wait for coupons on their way', '20s')
     .option(
       '--report <file>',
@@ -247,6 +248,7 @@ function registerSimulate(program: Command): void {
         createCampaigns?: boolean;
         ttl: number;
         settle: string;
+        warmup: string;
         report?: string;
       }) => {
         const config = loadConfig();
@@ -276,6 +278,7 @@ function registerSimulate(program: Command): void {
           region: o.region ?? config.region,
           seed: o.seed,
           settleMs: parseDuration(o.settle),
+          warmupMs: parseDuration(o.warmup),
           campaigns: o.createCampaigns ? { ttlSeconds: o.ttl, budget: 1_000_000 } : false,
           onProgress: (p) => bar.update(p),
         });

@@ -33,6 +33,18 @@ export function formatReport(r: SimulationReport, colour = true): string {
       `${n(r.latencyMs.p50)} · ${n(r.latencyMs.p95)} · ${n(r.latencyMs.p99)} · ${n(r.latencyMs.max)} (n=${n(r.latencyMs.count)})`,
     ],
     [
+      '  p99 of the worst second · of the median second',
+      `${n(r.latencyBySecondMs.worstP99)} · ${n(r.latencyBySecondMs.medianP99)}`,
+    ],
+    ...(r.warmup === null
+      ? []
+      : [
+          [
+            `warm-up (${r.warmup.durationS} s, not measured): fixes · coupon latency ms (p50 · p99)`,
+            `${n(r.warmup.fixes)} · ${n(r.warmup.latencyMs.p50)} · ${n(r.warmup.latencyMs.p99)} (n=${n(r.warmup.latencyMs.count)})`,
+          ],
+        ]),
+    [
       '  of which fix → decision · decision → device (p50 / p99)',
       `${n(r.decisionLatencyMs.p50)} / ${n(r.decisionLatencyMs.p99)} · ${n(r.deliveryLatencyMs.p50)} / ${n(r.deliveryLatencyMs.p99)}`,
     ],

@@ -20,6 +20,12 @@ export interface SimulatorOptions {
   mode?: TrackingModeName;
   region?: string;
   seed?: number;
+  /**
+   * Before the measured `durationMs`: how long the devices run unmeasured (default 0). Every device
+   * starts in the same second, so the first seconds carry each one's first fix (geofences entered
+   * at once, devices new to every cache); the report gives those seconds' latency apart.
+   */
+  warmupMs?: number;
   /** After the run: how long to wait for coupons on their way to settle. */
   settleMs?: number;
   /** One campaign per point of interest, created through the API before the run. */
@@ -33,7 +39,7 @@ export interface Progress {
   online: number;
   fixes: number;
   coupons: number;
-  phase: 'registering' | 'running' | 'settling';
+  phase: 'registering' | 'warming' | 'running' | 'settling';
 }
 
 /** The ledger's totals, as `GET /v1/offers/stats` answers them. */
@@ -43,6 +49,7 @@ export interface SimulationReport {
   city: string;
   devices: number;
   mode: TrackingModeName;
+  /** The measured seconds (after the warm-up), and the fixes made in them. */
   durationS: number;
   fixesGenerated: number;
   fixesPerSecond: number;
@@ -59,7 +66,12 @@ export interface SimulationReport {
   lost: number;
   /** Every issued coupon ended delivered, expired or rejected — exactly one (terminal sum = issued). */
   terminalConsistent: boolean;
+  /** Fix → coupon on the device, of the fixes made in the measured seconds (after the warm-up). */
   latencyMs: { count: number; p50: number; p95: number; p99: number; max: number };
+  /** The p99 of each measured second's fixes: the worst second's and the median second's. */
+  latencyBySecondMs: { worstP99: number; medianP99: number };
+  /** The warm-up's fixes and their coupons (null without one). */
+  warmup: { durationS: number; fixes: number; latencyMs: { count: number; p50: number; p99: number } } | null;
   /** The same split in two: fix → decision (gateway, geo worker, offer worker) and decision → device (delivery). */
   decisionLatencyMs: { p50: number; p99: number };
   deliveryLatencyMs: { p50: number; p99: number };
@@ -105,6 +117,7 @@ export class Simulator {
       region: 'local',
       seed: 1,
       settleMs: 20_000,
+      warmupMs: 0,
       campaigns: false,
       ...options,
     };
@@ -148,7 +161,7 @@ export class Simulator {
       );
     }
     await pool(this.#devices, 32, (d) => d.start().catch((e: unknown) => this.#error(e)));
-    const runStart = Date.now();
+    const ticksFrom = Date.now();
     const rate = o.rate ?? o.devices;
     const intervalMs = Math.max(1000, (o.devices * 1000) / Math.max(rate, 1));
     const offlinePerTick = (0.03 * intervalMs) / 60_000;
@@ -167,16 +180,23 @@ export class Simulator {
       );
       this.#timers.push(start);
     }
+    const fixesNow = () => this.#devices.reduce((a, d) => a + d.fixes, 0);
+    if (o.warmupMs > 0) {
+      const warming = setInterval(() => this.#progress('warming', ticksFrom), 1000);
+      await this.#sleep(o.warmupMs);
+      clearInterval(warming);
+    }
+    const runStart = Date.now();
+    const fixesBefore = fixesNow();
+    // Said at once: a caller measuring the run (CPU) starts its window here.
+    this.#progress('running', runStart);
     const progress = setInterval(() => this.#progress('running', runStart), 1000);
-    await new Promise<void>((r) => {
-      this.#wake = r;
-      this.#timers.push(setTimeout(r, o.durationMs));
-      if (this.#stopped) r();
-    });
+    await this.#sleep(o.durationMs);
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     clearInterval(progress);
     const runMs = Date.now() - runStart;
+    const runFixes = fixesNow() - fixesBefore;
 
     // Settle: every device comes back and stays; wait until no coupon is on its way.
     const settleStart = Date.now();
@@ -199,22 +219,39 @@ export class Simulator {
     await pool(this.#devices, 64, (d) => d.stop().catch(() => undefined));
     const sdk = (k: keyof VirtualDevice['sdk']) => this.#devices.reduce((a, d) => a + d.sdk[k], 0);
 
-    const fixes = this.#devices.reduce((a, d) => a + d.fixes, 0);
-    const latencies = [...this.#received.values()]
-      .map((r) => r.receivedAt - r.triggeredAt)
-      .sort((a, b) => a - b);
+    const received = [...this.#received.values()];
+    const measured = received.filter((r) => r.triggeredAt >= runStart);
+    const warm = received.filter((r) => r.triggeredAt < runStart);
+    const sorted = (rs: Received[], f: (r: Received) => number) => rs.map(f).sort((a, b) => a - b);
+    const latencies = sorted(measured, (r) => r.receivedAt - r.triggeredAt);
     const split = (f: (r: Received) => number) => {
-      const v = [...this.#received.values()].map(f).sort((a, b) => a - b);
+      const v = sorted(measured, f);
       return { p50: quantile(v, 0.5), p99: quantile(v, 0.99) };
     };
+    const bySecond = new Map<number, Received[]>();
+    for (const r of measured) {
+      const second = Math.floor((r.triggeredAt - runStart) / 1000);
+      const list = bySecond.get(second);
+      if (list === undefined) bySecond.set(second, [r]);
+      else list.push(r);
+    }
+    const secondP99s = [...bySecond.values()]
+      .map((rs) =>
+        quantile(
+          sorted(rs, (r) => r.receivedAt - r.triggeredAt),
+          0.99,
+        ),
+      )
+      .sort((a, b) => a - b);
+    const warmLatencies = sorted(warm, (r) => r.receivedAt - r.triggeredAt);
     const terminal = totals.delivered + totals.expired.total + totals.rejected.total;
     return {
       city: o.city.name,
       devices: o.devices,
       mode: o.mode,
       durationS: Math.round(runMs / 100) / 10,
-      fixesGenerated: fixes,
-      fixesPerSecond: Math.round(fixes / (runMs / 1000)),
+      fixesGenerated: runFixes,
+      fixesPerSecond: Math.round(runFixes / (runMs / 1000)),
       messagesSent: sdk('sent'),
       messagesAcked: sdk('acknowledged'),
       clicks: this.#devices.reduce((a, d) => a + d.clicks, 0),
@@ -239,6 +276,19 @@ export class Simulator {
         p99: quantile(latencies, 0.99),
         max: latencies.at(-1) ?? Number.NaN,
       },
+      latencyBySecondMs: { worstP99: secondP99s.at(-1) ?? Number.NaN, medianP99: quantile(secondP99s, 0.5) },
+      warmup:
+        o.warmupMs > 0
+          ? {
+              durationS: Math.round((runStart - ticksFrom) / 100) / 10,
+              fixes: fixesBefore,
+              latencyMs: {
+                count: warmLatencies.length,
+                p50: quantile(warmLatencies, 0.5),
+                p99: quantile(warmLatencies, 0.99),
+              },
+            }
+          : null,
       decisionLatencyMs: split((r) => r.issuedAt - r.triggeredAt),
       deliveryLatencyMs: split((r) => r.receivedAt - r.issuedAt),
       recommendations: (() => {
@@ -256,6 +306,15 @@ export class Simulator {
     };
   }
 
+  /** Waits `ms`, or less when stopped. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      this.#wake = r;
+      this.#timers.push(setTimeout(r, ms));
+      if (this.#stopped) r();
+    });
+  }
+
   /** Stops early (Ctrl-C): the run ends and settles as if its duration had passed. */
   stop(): void {
     this.#stopped = true;
@@ -266,7 +325,8 @@ export class Simulator {
     this.#o.onProgress?.({
       phase,
       elapsedMs: Date.now() - since,
-      durationMs: phase === 'settling' ? this.#o.settleMs : this.#o.durationMs,
+      durationMs:
+        phase === 'settling' ? this.#o.settleMs : phase === 'warming' ? this.#o.warmupMs : this.#o.durationMs,
       online: this.#devices.filter((d) => d.online).length,
       fixes: this.#devices.reduce((a, d) => a + d.fixes, 0),
       coupons: this.#received.size,
