@@ -1,4 +1,4 @@
-import type { DevicePosition, DeviceStateStore } from '@hexcast/core';
+import type { DeviceGeoState, DevicePosition, DeviceStateStore } from '@hexcast/core';
 import { describe, expect, it } from 'vitest';
 
 export interface DeviceStateFixture {
@@ -47,6 +47,43 @@ export function deviceStateContract(name: string, factory: () => Promise<DeviceS
         'ok',
       );
       expect((await f.impl.load('d1')).position?.lat).toBe(48.9);
+      await f.cleanup();
+    });
+
+    it('stores each commit as it was given: fences added, changed and dropped; later changes to the objects handed in or out touch nothing stored', async () => {
+      const f = await factory();
+      const visit = (state: 'inside' | 'leaving' | 'cooldown', since: number, dwellEmitted = false) => ({
+        state,
+        enteredAt: 1000,
+        since,
+        dwellEmitted,
+      });
+      const steps: Array<DeviceGeoState & { position: DevicePosition }> = [
+        { position: fix(1000), membership: { a: visit('inside', 1000) } },
+        {
+          position: { ...fix(2000, 48.9), h3: '8b1fb46ee933fff' },
+          membership: { a: visit('inside', 1000), b: visit('inside', 2000) },
+        },
+        { position: fix(3000), membership: { b: visit('leaving', 3000, true) } },
+        { position: fix(4000, 48.7), membership: {} },
+        { position: fix(5000), membership: { a: visit('cooldown', 5000) } },
+      ];
+      let expectedTs: number | null = null;
+      for (const step of steps) {
+        const given = structuredClone(step);
+        expect(await f.impl.commit('d1', expectedTs, given, 60_000)).toBe('ok');
+        expectedTs = step.position.ts;
+        // The caller reuses what it gave, and what it loaded.
+        given.position.lat = 0;
+        for (const v of Object.values(given.membership)) v.since = -1;
+        given.membership.z = visit('inside', 0);
+        const loaded = await f.impl.load('d1');
+        expect(loaded).toEqual(step);
+        loaded.position!.h3 = 'x';
+        for (const v of Object.values(loaded.membership)) v.dwellEmitted = !v.dwellEmitted;
+        loaded.membership.y = visit('inside', 0);
+        expect(await f.impl.load('d1')).toEqual(step);
+      }
       await f.cleanup();
     });
 
