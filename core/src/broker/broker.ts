@@ -328,9 +328,15 @@ export class Broker implements Component, BrokerContext {
 
   #waitList(topic: string, partition: number): Array<() => void> {
     let byPartition = this.#waiters.get(topic);
-    if (byPartition === undefined) this.#waiters.set(topic, (byPartition = []));
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.#waiters.set(topic, byPartition);
+    }
     let list = byPartition[partition];
-    if (list === undefined) byPartition[partition] = list = [];
+    if (list === undefined) {
+      list = [];
+      byPartition[partition] = list;
+    }
     return list;
   }
 
