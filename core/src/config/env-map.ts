@@ -77,6 +77,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_OFFERS_MAX_DECISION_LAG_MS', path: ['offers', 'maxDecisionLagMs'], parse: 'int' },
   { variable: 'HX_OFFERS_DEVICE_CACHE_MS', path: ['offers', 'deviceCacheMs'], parse: 'int' },
   { variable: 'HX_OFFERS_CONCURRENCY', path: ['offers', 'concurrency'], parse: 'int' },
+  { variable: 'HX_OFFERS_RECEIPT_LINGER_MS', path: ['offers', 'receiptLingerMs'], parse: 'int' },
   { variable: 'HX_FRAUD_CONCURRENCY', path: ['fraud', 'concurrency'], parse: 'int' },
   { variable: 'HX_FRAUD_DEVICE_RISK_TTL_MS', path: ['fraud', 'deviceRiskTtlMs'], parse: 'int' },
   { variable: 'HX_FRAUD_REVIEW_LEASE_MS', path: ['fraud', 'reviewLeaseMs'], parse: 'int' },

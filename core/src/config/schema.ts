@@ -160,6 +160,8 @@ export const ConfigSchema = Type.Object(
         deviceCacheMs: Type.Integer({ minimum: 0, default: 60_000 }),
         /** Geo events decided in parallel (per-device order is kept). */
         concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+        /** How long a delivery receipt waits for others to share the ledger's transaction. */
+        receiptLingerMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 100 }),
       },
       { default: {} },
     ),

@@ -41,7 +41,7 @@ function offersWorker(ctx: ServiceContext): Component[] {
     name: 'offer-engine',
     start: async () => {
       const records = await ctx.records();
-      const ledger = new OfferLedger(records);
+      const ledger = new OfferLedger(records, { receiptLingerMs: ctx.config.offers.receiptLingerMs });
       // The embedded store starts empty: budgets and caps come back from the ledger before any decision.
       if (eligibility instanceof MemoryEligibilityStore) {
         eligibility.restore(await ledger.eligibilityHistory(Date.now()));

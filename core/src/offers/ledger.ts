@@ -215,7 +215,7 @@ async function insertOffers(db: Queryable, offers: readonly LedgerOffer[]): Prom
 }
 
 /** How long a receipt waits, by default, for others to share its transaction. */
-const RECEIPT_LINGER_MS = 20;
+const RECEIPT_LINGER_MS = 100;
 
 /**
  * The coupon ledger (records engine): one row per issued offer. Its status moves once from
@@ -228,8 +228,9 @@ export class OfferLedger {
 
   /**
    * @param options.receiptLingerMs how long a receipt waits for others to share its transaction
-   *   (default 20 ms): a PGlite transaction costs ~1 ms of CPU whatever it holds, and receipts come
-   *   a few per fetch; no decision reads them, so a ledger a few milliseconds behind costs nothing.
+   *   (default 100 ms): a PGlite transaction costs ~1 ms of CPU whatever it holds, and receipts come
+   *   a few per fetch; no decision reads them, so a ledger that far behind costs nothing (redemption
+   *   reads only the code, the expiry and whether it was redeemed).
    */
   constructor(
     readonly records: Records,
