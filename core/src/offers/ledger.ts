@@ -306,10 +306,20 @@ export class OfferLedger {
    * another redemption of a redeemed coupon, an unknown, expired or void code is a coded error.
    */
   async redeem(code: string, redemptionId: string, by: string, now: number): Promise<Redemption> {
-    return this.records.transaction(async (tx) => {
-      const rows = await tx.query<Row>('SELECT * FROM offers WHERE code = $1 FOR UPDATE', [code]);
-      const row = rows[0];
-      if (row === undefined) throw new HexcastError('HX_COUPON_UNKNOWN', 'no coupon has this code');
+    const at = new Date(now).toISOString();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // The usual case is one statement (on PGlite a statement's fixed cost is most of it): the row
+      // changes only while it may be redeemed, and concurrent redemptions queue on its lock.
+      const updated = await this.records.query<Row>(
+        `UPDATE offers SET redeemed_at = $2, redeemed_by = $3, redemption_id = $4
+          WHERE code = $1 AND redeemed_at IS NULL AND expires_at > $2 AND status <> 'rejected'
+          RETURNING *`,
+        [code, at, by, redemptionId],
+      );
+      if (updated[0] !== undefined) return { offer: toRecord(updated[0]), first: true };
+      // Why not: each reason below, once true, stays true.
+      const row = (await this.records.query<Row>('SELECT * FROM offers WHERE code = $1', [code]))[0];
+      if (row === undefined) break;
       if (row.redeemed_at !== null) {
         if (row.redemption_id === redemptionId) return { offer: toRecord(row), first: false };
         throw new HexcastError('HX_COUPON_ALREADY_REDEEMED', 'this coupon was redeemed before', {
@@ -324,12 +334,9 @@ export class OfferLedger {
         throw new HexcastError('HX_COUPON_VOID', 'this coupon never reached its device', {
           details: { reason: row.rejected_reason },
         });
-      const updated = await tx.query<Row>(
-        `UPDATE offers SET redeemed_at = $2, redeemed_by = $3, redemption_id = $4 WHERE id = $1 RETURNING *`,
-        [row.id, new Date(now).toISOString(), by, redemptionId],
-      );
-      return { offer: toRecord(updated[0]!), first: true };
-    });
+      // Issued between the two statements: redeemable now, so once more.
+    }
+    throw new HexcastError('HX_COUPON_UNKNOWN', 'no coupon has this code');
   }
 
   /**
