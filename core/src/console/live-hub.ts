@@ -43,7 +43,8 @@ export function mayReceive(role: Role, type: LiveEventType): boolean {
  * in a ring so a tab that reconnects with `Last-Event-ID` misses nothing still held, and fanned
  * out to every open stream. High-rate inputs are folded before they reach a page: locations become
  * per-cell device counts and coupon traffic becomes the set of campaigns that changed, each sent
- * at most once per `flush()` (the capability calls it every second).
+ * at most once per `flush()` (the capability calls it every second), coupon traffic once more at
+ * the flush after.
  */
 export class LiveHub {
   readonly #capacity: number;
@@ -57,6 +58,8 @@ export class LiveHub {
   readonly #changedCells = new Set<string>();
   readonly #changedCampaigns = new Set<string>();
   #couponTraffic = false;
+  /** The campaigns the last flush announced (null: it announced none): announced once more. */
+  #announcedLast: string[] | null = null;
   readonly #changedBrands = new Set<string>();
   #densityWatchers = 0;
 
@@ -191,8 +194,13 @@ export class LiveHub {
       this.emit('sentiment', { brands: [...this.#changedBrands] });
       this.#changedBrands.clear();
     }
-    if (this.#couponTraffic) {
-      this.emit('campaigns', { ids: [...this.#changedCampaigns] });
+    // Coupon traffic is announced at the flush after it and again at the next one: the ledger
+    // applies receipts some time after they are on the bus (HX_OFFERS_RECEIPT_LINGER_MS), so a page
+    // that refetched at the first announcement may have read the ledger before they were in it.
+    if (this.#couponTraffic || this.#announcedLast !== null) {
+      const ids = new Set([...this.#changedCampaigns, ...(this.#announcedLast ?? [])]);
+      this.emit('campaigns', { ids: [...ids] });
+      this.#announcedLast = this.#couponTraffic ? [...this.#changedCampaigns] : null;
       this.#changedCampaigns.clear();
       this.#couponTraffic = false;
     }

@@ -251,6 +251,24 @@ describe('the console routes: session cookies, CSRF, the live stream, dead lette
     folded.flush();
     expect(folded.density()).toEqual([]);
     expect(new Map((seen[2]!.data as { cells: Array<[string, number]> }).cells).size).toBe(2);
+
+    // Coupon traffic: announced at the next flush and once more at the one after (the ledger
+    // applies receipts after they are on the bus), then no more.
+    const traffic = (type: string, data: Record<string, unknown>) =>
+      folded.onRecord({ type, data, key: 'd1', ts: t } as unknown as Envelope);
+    const campaigns = () => seen.filter((e) => e.type === 'campaigns').map((e) => e.data);
+    await traffic('offer.issued', { campaignId: 'c1' });
+    await traffic('delivery.receipt', { itemId: 'o1', status: 'delivered' }); // names no campaign
+    folded.flush();
+    expect(campaigns()).toEqual([{ ids: ['c1'] }]);
+    await traffic('offer.issued', { campaignId: 'c2' });
+    folded.flush();
+    expect(campaigns().at(-1)).toEqual({ ids: ['c2', 'c1'] });
+    folded.flush();
+    expect(campaigns().at(-1)).toEqual({ ids: ['c2'] });
+    folded.flush();
+    folded.flush();
+    expect(campaigns()).toHaveLength(3);
   });
 
   it('holds the newest dead letters and replays one once; a failed send can be retried; an unreadable record is not replayable', async () => {
