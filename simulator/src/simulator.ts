@@ -223,7 +223,8 @@ export class Simulator {
     const measured = received.filter((r) => r.triggeredAt >= runStart);
     const warm = received.filter((r) => r.triggeredAt < runStart);
     const sorted = (rs: Received[], f: (r: Received) => number) => rs.map(f).sort((a, b) => a - b);
-    const latencies = sorted(measured, (r) => r.receivedAt - r.triggeredAt);
+    const latency = (r: Received) => r.receivedAt - r.triggeredAt;
+    const latencies = sorted(measured, latency);
     const split = (f: (r: Received) => number) => {
       const v = sorted(measured, f);
       return { p50: quantile(v, 0.5), p99: quantile(v, 0.99) };
@@ -236,14 +237,9 @@ export class Simulator {
       else list.push(r);
     }
     const secondP99s = [...bySecond.values()]
-      .map((rs) =>
-        quantile(
-          sorted(rs, (r) => r.receivedAt - r.triggeredAt),
-          0.99,
-        ),
-      )
+      .map((rs) => quantile(sorted(rs, latency), 0.99))
       .sort((a, b) => a - b);
-    const warmLatencies = sorted(warm, (r) => r.receivedAt - r.triggeredAt);
+    const warmLatencies = sorted(warm, latency);
     const terminal = totals.delivered + totals.expired.total + totals.rejected.total;
     return {
       city: o.city.name,
