@@ -16,12 +16,15 @@ export class RedisDeviceStateStore implements DeviceStateStore {
     return [`${this.prefix}pos:{${deviceId}}`, `${this.prefix}mem:{${deviceId}}`];
   }
 
+  /**
+   * Two plain reads, not a MULTI: the client's auto-pipelining writes every read a batch issues in
+   * one tick as one request, where each MULTI was a write of its own (one a fix). The position is
+   * read first: a commit landing between the two reads changes the stored fix's time, so the
+   * compare-and-set in `commit` refuses a state built on the mixed pair.
+   */
   async load(deviceId: string): Promise<DeviceGeoState> {
     const [pos, mem] = this.#keys(deviceId);
-    const [[, fix], [, membership]] = (await this.redis.multi().hget(pos, 'fix').get(mem).exec()) as [
-      [unknown, string | null],
-      [unknown, string | null],
-    ];
+    const [fix, membership] = await Promise.all([this.redis.hget(pos, 'fix'), this.redis.get(mem)]);
     return {
       position: fix === null ? null : (JSON.parse(fix) as DevicePosition),
       membership: membership === null ? {} : (JSON.parse(membership) as Membership),
