@@ -358,15 +358,18 @@ export class LocalConsumer implements RunnerConsumer {
     }
   }
 
-  /** The partitions' records from their positions; waits (Kafka's long poll) while under `minBytes`. */
+  /**
+   * The partitions' records from their positions; waits (Kafka's long poll) while under `minBytes`.
+   * Each append wakes the wait, which reads only once the logs' indexes say enough is there.
+   */
   async #fetch(): Promise<Fetched[]> {
     const deadline = performance.now() + this.#options.maxWaitTimeInMs;
+    const minBytes = Math.max(1, this.#options.minBytes);
     for (;;) {
       const active = this.#assigned.filter((p) => !this.#paused.has(p.topic));
-      const { batches, bytes } = this.#collect(active);
       const left = deadline - performance.now();
-      if (bytes >= Math.max(1, this.#options.minBytes) || left <= 0 || !this.#running || this.#rejoin)
-        return batches;
+      if (left <= 0 || !this.#running || this.#rejoin || this.#readable(active) >= minBytes)
+        return this.#collect(active).batches;
       const interrupted = new Promise<boolean>((resolve) => {
         this.#interrupt = () => resolve(false);
       });
@@ -374,6 +377,25 @@ export class LocalConsumer implements RunnerConsumer {
       this.#interrupt = null;
       if (!open) return this.#collect(active).batches;
     }
+  }
+
+  /** What `#collect` would read in bytes, from the logs' indexes (infinite where it would reset a position). */
+  #readable(active: Array<{ topic: string; partition: number }>): number {
+    const perPartition = this.#options.maxBytesPerPartition ?? 1 << 20;
+    let budget = this.#options.maxBytes ?? 10 << 20;
+    let total = 0;
+    for (const { topic, partition } of active) {
+      if (budget <= 0) break;
+      const log = this.#log(topic, partition);
+      const position = this.#positions.get(key(topic, partition));
+      if (log === undefined || position === undefined) continue;
+      if (position < log.logStartOffset || position > log.highWatermark) return Number.POSITIVE_INFINITY;
+      if (position >= log.highWatermark) continue;
+      const bytes = log.readableBytes(position, Math.min(perPartition, budget));
+      budget -= bytes;
+      total += bytes;
+    }
+    return total;
   }
 
   #collect(active: Array<{ topic: string; partition: number }>): { batches: Fetched[]; bytes: number } {

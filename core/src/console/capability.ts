@@ -15,6 +15,14 @@ const DEFAULT_DIR = fileURLToPath(new URL('../../../console/dist', import.meta.u
 /** Dead letters the console holds for the operator's view. */
 const DEAD_LETTERS_HELD = 1_000;
 const FLUSH_MS = 1_000;
+/**
+ * How the tails fetch: each fetch waits its full 100 ms (the minimum bytes are past what that
+ * gathers), so a tail costs ten fetches a second however busy its topics are. With the minimum at
+ * one byte a busy bus answered every fetch at once with a few records, and the API process spent
+ * a fifth of a core fetching them at 5,000 locations a second. The live stream folds what it
+ * reads into a flush a second; alerts and reviews arrive at most 100 ms later.
+ */
+const TAIL_FETCH = { maxWaitTimeMs: 100, minBytes: 4 << 20 } as const;
 
 /** Locations are read only while someone watches the density map, and this long after the last leaves. */
 const DENSITY_LINGER_MS = 60_000;
@@ -85,7 +93,7 @@ class DensityTail {
       topics: [topic],
       stage: 'console-density',
       concurrency: 64,
-      maxWaitTimeMs: 100,
+      ...TAIL_FETCH,
       handler: (envelope) => this.#hub.onRecord(envelope),
     });
     await runner.start();
@@ -116,7 +124,7 @@ function shared(ctx: ServiceContext) {
     topics: TAILED,
     stage: 'console-live',
     concurrency: 64,
-    maxWaitTimeMs: 100,
+    ...TAIL_FETCH,
     handler: (envelope) => hub.onRecord(envelope),
   });
   // hx.dlq is read once: the feed holds the letters, and once caught up announces each new one.

@@ -1,6 +1,6 @@
-import type { Broker } from '@hexcast/core';
+import { type Broker, PartitionLog } from '@hexcast/core';
 import { CompressionTypes, type Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kafkaFor, startBroker } from '../../helpers/broker.js';
 import { metricValue } from '../../helpers/bus.js';
 import { classic, RawKafkaClient } from '../../helpers/raw-kafka.js';
@@ -100,6 +100,7 @@ describe('kafkajs against the embedded broker', () => {
         batches.push(batch.messages.map((m) => m.key?.toString() ?? ''));
       },
     });
+    const reads = vi.spyOn(PartitionLog.prototype, 'read');
     for (const key of ['a', 'b', 'c']) {
       await waitFor(async () => (await parked()) === 1, { message: `a parked fetch before ${key}` });
       await producer.send({ topic: 'fetch-min-bytes', messages: [{ key, value }] });
@@ -107,6 +108,9 @@ describe('kafkajs against the embedded broker', () => {
     await waitFor(() => batches.flat().length >= 3, { message: 'three messages' });
     // Before the broker honoured minBytes, the first append answered the fetch on its own.
     expect(batches[0]).toEqual(['a', 'b', 'c']);
+    // The appends below minBytes were weighed by the index: the log was read once, for the answer.
+    expect(reads.mock.contexts.filter((log) => log.topic === 'fetch-min-bytes')).toHaveLength(1);
+    reads.mockRestore();
     await consumer.disconnect();
 
     // Less than minBytes, ever: the fetch answers when its wait is over.

@@ -82,6 +82,34 @@ describe('partition log', () => {
     tmp.remove();
   });
 
+  it('readableBytes is what read returns, from any offset and limit, over segments and up to the high watermark', async () => {
+    const tmp = tempDir();
+    const log = new PartitionLog('t', 0, path.join(tmp.dir, 't-0'), SETTINGS);
+    for (let i = 0; i < 30; i++)
+      append(
+        log,
+        batchOf(Array.from({ length: 1 + (i % 3) }, (_, j) => [`k${i}`, `v${j}-${'y'.repeat(i)}`])),
+      );
+    log.append(batchOf([['late', 'not yet committed']]), readBatchHeader(batchOf([['late', 'x']]))!);
+    expect(log.segmentCount).toBeGreaterThan(2);
+    const end = log.logEndOffset;
+    let nonEmpty = 0;
+    for (let offset = 0; offset <= end; offset++)
+      for (const limit of [0, 1, 100, 700, 1500, 1 << 20]) {
+        const bytes = log.read(offset, limit).bytes;
+        expect(log.readableBytes(offset, limit), `offset ${offset}, limit ${limit}`).toBe(bytes);
+        if (bytes > 0) nonEmpty++;
+      }
+    expect(nonEmpty).toBeGreaterThan(100);
+    await commit(log);
+    expect(log.readableBytes(log.highWatermark - 1, 1 << 20)).toBe(
+      log.read(log.highWatermark - 1, 1 << 20).bytes,
+    );
+    expect(log.readableBytes(log.highWatermark - 1, 1 << 20)).toBeGreaterThan(0);
+    log.close();
+    tmp.remove();
+  });
+
   it('group commit: an appended batch is readable and under the high watermark only once committed, and one fsync serves the appends made before it', async () => {
     const tmp = tempDir();
     const log = new PartitionLog('t', 0, path.join(tmp.dir, 't-0'), { ...SETTINGS, segmentBytes: 1 << 20 });

@@ -8,9 +8,10 @@ import {
   type Envelope,
   HexcastError,
   inKeyOrder,
+  PartitionLog,
   TOPICS,
 } from '@hexcast/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -356,6 +357,51 @@ describe.each(['kafkajs', 'in-process'] as const)('consumer runner (%s)', (mode)
     await waitFor(async () => (await deadLettered('batch', 'HX_ENVELOPE_MALFORMED')) === 1);
     expect(await metricValue(bus.metrics, 'hexcast_bus_batch_fallbacks_total', { stage: 'batch' })).toBe(0);
     await runner.close();
+  });
+
+  it('minBytes: records appended while a fetch waits reach the handler together, and the log is not read once per append', async () => {
+    const topic = 'runner-min-bytes';
+    // One record's batch, as the bus producer writes it (same lengths: only the ids differ).
+    await bus.producer.send('runner-min-bytes-probe', click(bus.registry, 'm', 0));
+    const batchBytes = broker.topics
+      .get('runner-min-bytes-probe')!
+      .partitions.reduce((n, l) => n + l.sizeBytes, 0);
+    broker.createTopic(topic, { partitions: 1 });
+    const batches: number[][] = [];
+    const runner = bus.runner({
+      groupId: 'g-runner-min-bytes',
+      topics: [topic],
+      stage: 'min-bytes',
+      fromBeginning: true,
+      minBytes: 6 * batchBytes - 1,
+      // Long enough for the six appends; closing (kafkajs) waits out the next fetch's wait.
+      maxWaitTimeMs: 5_000,
+      handler: async () => {
+        throw new Error('the record handler runs only when a batch fails');
+      },
+      batchHandler: async (records) => {
+        batches.push(
+          records.map(({ envelope }) => Number((envelope.data as { productId: string }).productId.slice(1))),
+        );
+      },
+    });
+    await runner.start();
+    const parked = () => metricValue(broker.metrics, 'hexcast_broker_fetches_waiting');
+    const reads = vi.spyOn(PartitionLog.prototype, 'read');
+    try {
+      for (let n = 0; n < 6; n++) {
+        await waitFor(async () => (await parked()) >= 1, { message: `a parked fetch before append ${n}` });
+        await bus.producer.send(topic, click(bus.registry, 'm', n));
+      }
+      await waitFor(() => batches.flat().length === 6, { message: 'six records handled' });
+      expect(batches).toEqual([[0, 1, 2, 3, 4, 5]]);
+      // Once for the answer (and once more if the fetch began after the first append): a read per
+      // append below minBytes was the cost the index check removes.
+      expect(reads.mock.contexts.filter((log) => log.topic === topic).length).toBeLessThanOrEqual(2);
+    } finally {
+      reads.mockRestore();
+      await runner.close();
+    }
   });
 
   it('batch mode: a batch that keeps failing is handled record by record, and only its bad record is dead-lettered', async () => {

@@ -192,6 +192,27 @@ export class PartitionLog {
   /** Whole batches from the one containing `offset`, up to `maxBytes`; with `minOne` at least one batch. */
   read(offset: number, maxBytes: number, minOne = true): ReadResult {
     const chunks: Buffer[] = [];
+    const bytes = this.#walk(offset, maxBytes, minOne, (seg, position, length) => {
+      chunks.push(seg.file.read(position, length));
+    });
+    return { chunks, bytes };
+  }
+
+  /**
+   * The bytes `read(offset, maxBytes)` would return, from the index alone: a long poll checks it
+   * after each append instead of reading what it has not yet decided to send.
+   */
+  readableBytes(offset: number, maxBytes: number): number {
+    return this.#walk(offset, maxBytes, true);
+  }
+
+  /** Runs of whole readable batches from the one containing `offset`, one run per segment; their total. */
+  #walk(
+    offset: number,
+    maxBytes: number,
+    minOne: boolean,
+    run?: (seg: Segment, position: number, length: number) => void,
+  ): number {
     let bytes = 0;
     let s = this.#segmentFor(offset);
     let i = s < this.#segments.length ? this.#segments[s]!.index.findByOffset(offset) : 0;
@@ -207,14 +228,14 @@ export class PartitionLog {
         end++;
       }
       if (end > start) {
-        chunks.push(seg.file.read(seg.index.position(start), runBytes));
+        run?.(seg, seg.index.position(start), runBytes);
         bytes += runBytes;
       }
       if (end < seg.index.count) break;
       s++;
       i = 0;
     }
-    return { chunks, bytes };
+    return bytes;
   }
 
   /** The first record whose timestamp ≥ ts, or null when none. */
