@@ -21,7 +21,10 @@ export interface RecsEngineOptions {
   store: SessionStore;
   catalogue: Catalogue;
   model: RecsModelRef;
-  /** A device's region, for app users (web visitors have none: their list is stored, not pushed). */
+  /**
+   * A device's region, for app users whose click did not come through a gateway (web visitors have
+   * none: their list is stored, not pushed).
+   */
   regionOf: (deviceId: string) => Promise<string | null>;
   metrics: Metrics;
   listSize: number;
@@ -109,7 +112,15 @@ export class RecsEngine {
         }),
       ),
     ];
-    const region = items.length === 0 ? null : await this.#o.regionOf(data.deviceId);
+    // A click through a gateway names its region: the one the device's token is for and where it
+    // is connected now, so no lookup (at a click a minute per device, a cache would miss nearly
+    // every time). Clicks from elsewhere ask the device directory (web visitors have no region).
+    const region =
+      items.length === 0
+        ? null
+        : envelope.source.kind === 'gateway' && envelope.source.region !== undefined
+          ? envelope.source.region
+          : await this.#o.regionOf(data.deviceId);
     if (region !== null) {
       // The envelope id follows the click: a redelivered click re-sends the same inbox item.
       sends.push(
