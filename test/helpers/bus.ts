@@ -51,7 +51,7 @@ function countingLocalBus(broker: Broker, gate?: () => Promise<void>) {
   const bus: LocalBus = {
     topics: broker.topics,
     topicOrAutoCreate: (name) => broker.topicOrAutoCreate(name),
-    waitForAppend: (partitions, timeoutMs) => broker.waitForAppend(partitions, timeoutMs),
+    waitForAppend: (partitions, timeoutMs, minBytes) => broker.waitForAppend(partitions, timeoutMs, minBytes),
     groups: {
       join: (request) => {
         calls.joins++;

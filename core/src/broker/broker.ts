@@ -108,7 +108,7 @@ export class Broker implements Component, BrokerContext {
    * Parked fetches' wake-ups by topic, then partition. The lists stay once made and a wake-up leaves
    * them by swapping with the last: parking allocates no table, at thousands of parks a second.
    */
-  readonly #waiters = new Map<string, Array<Array<() => void>>>();
+  readonly #waiters = new Map<string, Array<Array<(bytes: number) => void>>>();
   /** Fetches parked for data (Kafka's fetch purgatory). */
   #parked = 0;
   #closing = false;
@@ -272,7 +272,7 @@ export class Broker implements Component, BrokerContext {
     for (const connection of this.#connections) connection.close();
     this.#closing = true;
     for (const byPartition of this.#waiters.values())
-      for (const list of byPartition) if (list !== undefined) wakeAll(list);
+      for (const list of byPartition) if (list !== undefined) wakeAll(list, 0);
     await closed;
     this.#sync();
     this.groups.close();
@@ -294,21 +294,23 @@ export class Broker implements Component, BrokerContext {
     return resolveTopic(this, name, true).topic;
   }
 
-  notifyAppend(topic: string, partition: number): void {
+  notifyAppend(topic: string, partition: number, bytes = 1): void {
     const list = this.#waiters.get(topic)?.[partition];
-    if (list !== undefined) wakeAll(list);
+    if (list !== undefined) wakeAll(list, bytes);
   }
 
   waitForAppend(
     partitions: Array<{ topic: string; partition: number }>,
     timeoutMs: number,
+    minBytes = 1,
   ): Promise<boolean> {
     if (this.#closing) return Promise.resolve(false);
     return new Promise((resolve) => {
       const lists = partitions.map((p) => this.#waitList(p.topic, p.partition));
       this.#parked++;
       let woken = false;
-      const wake = () => {
+      let appended = 0;
+      const finish = () => {
         if (woken) return;
         woken = true;
         this.#parked--;
@@ -321,12 +323,18 @@ export class Broker implements Component, BrokerContext {
         }
         resolve(!this.#closing);
       };
-      const timer = setTimeout(wake, timeoutMs);
+      // Each append adds its bytes; the wait stays parked (no unpark, no re-park) until they
+      // reach `minBytes`, whatever the number of appends.
+      const wake = (bytes: number) => {
+        appended += bytes;
+        if (appended >= minBytes || this.#closing) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
       for (const list of lists) list.push(wake);
     });
   }
 
-  #waitList(topic: string, partition: number): Array<() => void> {
+  #waitList(topic: string, partition: number): Array<(bytes: number) => void> {
     let byPartition = this.#waiters.get(topic);
     if (byPartition === undefined) {
       byPartition = [];
@@ -400,7 +408,7 @@ export class Broker implements Component, BrokerContext {
   }
 }
 
-/** Calls every wake-up of a list; each removes itself (from the end: the swap moves none still due). */
-function wakeAll(list: Array<() => void>): void {
-  for (let i = list.length - 1; i >= 0; i--) list[Math.min(i, list.length - 1)]?.();
+/** Calls every wake-up of a list; each one done removes itself (from the end: the swap moves none still due). */
+function wakeAll(list: Array<(bytes: number) => void>, bytes: number): void {
+  for (let i = list.length - 1; i >= 0; i--) list[Math.min(i, list.length - 1)]?.(bytes);
 }

@@ -38,13 +38,18 @@ export interface BrokerContext {
   };
   now(): number;
   createTopic(name: string, config: Partial<TopicConfig>): Topic;
-  /** Wakes parked fetches waiting on this partition. */
-  notifyAppend(topic: string, partition: number): void;
+  /** Tells fetches parked on this partition that `bytes` were appended (and are readable). */
+  notifyAppend(topic: string, partition: number, bytes?: number): void;
   /**
-   * Parks until an append to any of the partitions, or the timeout: then true. False when the
-   * broker is closing (at once if it already is): a fetch answers with what it has, never parks again.
+   * Parks until appends to the partitions add up to `minBytes` (default 1: any append), or the
+   * timeout: then true. False when the broker is closing (at once if it already is): a fetch
+   * answers with what it has, never parks again.
    */
-  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean>;
+  waitForAppend(
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs: number,
+    minBytes?: number,
+  ): Promise<boolean>;
 }
 
 export interface ClientInfo {

@@ -43,8 +43,15 @@ export interface LocalBus {
     ): number | Promise<number>;
     fetchOffset(groupId: string, topic: string, partition: number): { offset: number } | undefined;
   };
-  /** Resolves once any of the partitions is appended to (true), the timeout passes (true) or the broker closes (false). */
-  waitForAppend(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves once appends to the partitions add up to `minBytes` (true; default 1), the timeout
+   * passes (true) or the broker closes (false).
+   */
+  waitForAppend(
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs: number,
+    minBytes?: number,
+  ): Promise<boolean>;
 }
 
 const LOCAL = new WeakMap<Kafka, LocalBus>();
@@ -360,7 +367,8 @@ export class LocalConsumer implements RunnerConsumer {
 
   /**
    * The partitions' records from their positions; waits (Kafka's long poll) while under `minBytes`.
-   * Each append wakes the wait, which reads only once the logs' indexes say enough is there.
+   * The wait counts what is appended to the partitions from then on, and returns once that makes
+   * up what was missing (or at `maxWaitTimeInMs`): no read until there is enough to send.
    */
   async #fetch(): Promise<Fetched[]> {
     const deadline = performance.now() + this.#options.maxWaitTimeInMs;
@@ -368,30 +376,37 @@ export class LocalConsumer implements RunnerConsumer {
     for (;;) {
       const active = this.#assigned.filter((p) => !this.#paused.has(p.topic));
       const left = deadline - performance.now();
-      if (left <= 0 || !this.#running || this.#rejoin || this.#readable(active) >= minBytes)
-        return this.#collect(active).batches;
+      const readable =
+        left <= 0 || !this.#running || this.#rejoin ? minBytes : this.#readable(active, minBytes);
+      if (readable >= minBytes) return this.#collect(active).batches;
       const interrupted = new Promise<boolean>((resolve) => {
         this.#interrupt = () => resolve(false);
       });
-      const open = await Promise.race([this.#bus.waitForAppend(active, left), interrupted]);
+      const open = await Promise.race([
+        this.#bus.waitForAppend(active, left, minBytes - readable),
+        interrupted,
+      ]);
       this.#interrupt = null;
       if (!open) return this.#collect(active).batches;
     }
   }
 
-  /** What `#collect` would read in bytes, from the logs' indexes (infinite where it would reset a position). */
-  #readable(active: Array<{ topic: string; partition: number }>): number {
+  /**
+   * What `#collect` would read in bytes, from the logs' indexes, counted up to `enough`
+   * (infinite where it would reset a position).
+   */
+  #readable(active: Array<{ topic: string; partition: number }>, enough: number): number {
     const perPartition = this.#options.maxBytesPerPartition ?? 1 << 20;
     let budget = this.#options.maxBytes ?? 10 << 20;
     let total = 0;
     for (const { topic, partition } of active) {
-      if (budget <= 0) break;
+      if (budget <= 0 || total >= enough) break;
       const log = this.#log(topic, partition);
       const position = this.#positions.get(key(topic, partition));
       if (log === undefined || position === undefined) continue;
       if (position < log.logStartOffset || position > log.highWatermark) return Number.POSITIVE_INFINITY;
       if (position >= log.highWatermark) continue;
-      const bytes = log.readableBytes(position, Math.min(perPartition, budget));
+      const bytes = log.readableBytes(position, Math.min(perPartition, budget, enough - total));
       budget -= bytes;
       total += bytes;
     }

@@ -48,3 +48,26 @@ it('parked fetches: an append to any partition of a fetch wakes it (and only tho
     await broker.close().catch(() => undefined);
   }
 });
+
+it('a wait for minBytes stays parked through appends that add up to less, counting only its partitions, and answers once they reach it', async () => {
+  const broker = await startBroker();
+  try {
+    const wait = broker.waitForAppend(
+      [
+        { topic: 'a', partition: 0 },
+        { topic: 'a', partition: 1 },
+      ],
+      60_000,
+      100,
+    );
+    broker.notifyAppend('a', 0, 40);
+    broker.notifyAppend('a', 1, 40);
+    broker.notifyAppend('b', 0, 500); // not one of its partitions
+    expect(await waiting(broker)).toBe(1);
+    broker.notifyAppend('a', 0, 20);
+    expect(await wait).toBe(true);
+    expect(await waiting(broker)).toBe(0);
+  } finally {
+    await broker.close();
+  }
+});

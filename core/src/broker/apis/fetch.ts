@@ -61,14 +61,10 @@ export const fetch: ApiHandler = async (ctx, r, header) => {
     const wanted = topics.flatMap(({ name, partitions }) =>
       name === null ? [] : partitions.map((p) => ({ topic: name, partition: p.partition })),
     );
-    // Real time, as the wait's timer runs on it (the broker's clock may be a test's).
-    const deadline = performance.now() + maxWaitMs;
-    // Each append wakes the fetch; it reads again only once the index says enough is there (or the
-    // wait is over), so a busy topic under a large `minBytes` costs a check per append, not a read.
-    let open: boolean;
-    do {
-      open = await ctx.waitForAppend(wanted, deadline - performance.now());
-    } while (open && performance.now() < deadline && readable(ctx, topics, maxBytes) < minBytes);
+    // The wait counts the bytes appended to these partitions from now (each append adds its
+    // batch, at no other cost) and answers once they make up what `minBytes` still lacks, or at
+    // `maxWait`: a busy topic under a large `minBytes` costs an addition per append.
+    await ctx.waitForAppend(wanted, maxWaitMs, minBytes - result.bytes);
     result = collect(ctx, topics, maxBytes);
   }
 
@@ -140,29 +136,6 @@ function collect(
     };
   });
   return { topics: out, bytes, hasError };
-}
-
-/** What `collect` would return in bytes, from the logs' indexes; infinite when it would answer an error. */
-function readable(
-  ctx: BrokerContext,
-  topics: Array<{ name: string | null; partitions: FetchPartition[] }>,
-  maxBytes: number,
-): number {
-  let budget = Math.max(0, maxBytes);
-  let bytes = 0;
-  for (const t of topics) {
-    const topic = t.name === null ? undefined : ctx.topics.get(t.name);
-    for (const p of t.partitions) {
-      const log = topic?.partitions[p.partition];
-      if (log === undefined || p.fetchOffset < log.logStartOffset || p.fetchOffset > log.highWatermark)
-        return Number.POSITIVE_INFINITY;
-      if (p.fetchOffset === log.highWatermark || (budget <= 0 && bytes > 0)) continue;
-      const n = log.readableBytes(p.fetchOffset, Math.max(0, Math.min(p.maxBytes, budget)));
-      bytes += n;
-      budget -= n;
-    }
-  }
-  return bytes;
 }
 
 /** ListOffsets v1–v8: -1 latest (HWM = LSO), -2 earliest, -3 max timestamp, -4 earliest local, -5 latest tiered, t ≥ 0 by timestamp. */

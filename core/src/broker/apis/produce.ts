@@ -6,6 +6,8 @@ interface PartitionResult {
   index: number;
   /** The log written to (or holding the duplicate), whose commit the response waits for. */
   log: PartitionLog | null;
+  /** Bytes this request appended (0 for a duplicate): what parked fetches are told once committed. */
+  appended: number;
   errorCode: number;
   baseOffset: number;
   logAppendTime: number;
@@ -49,7 +51,7 @@ export const produce: ApiHandler = (ctx, r, header) => {
         waiting++;
         log.commit((error) => {
           if (error === null) {
-            ctx.notifyAppend(topic.name, p.index); // consumers see it from now
+            ctx.notifyAppend(topic.name, p.index, p.appended); // consumers see it from now
           } else {
             ctx.logger.error({ err: error, topic: topic.name, partition: p.index }, 'log fsync failed');
             Object.assign(p, fail(p.index, KafkaError.KAFKA_STORAGE_ERROR));
@@ -83,7 +85,7 @@ function produceResponse(
 }
 
 function fail(index: number, errorCode: number): PartitionResult {
-  return { index, log: null, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
+  return { index, log: null, appended: 0, errorCode, baseOffset: -1, logAppendTime: -1, logStartOffset: -1 };
 }
 
 function appendPartition(
@@ -116,6 +118,7 @@ function appendPartition(
       return {
         index,
         log,
+        appended: 0,
         errorCode: KafkaError.NONE,
         baseOffset: seq.baseOffset,
         logAppendTime: -1,
@@ -141,6 +144,7 @@ function appendPartition(
   return {
     index,
     log,
+    appended: records.length,
     errorCode: KafkaError.NONE,
     baseOffset,
     logAppendTime,
