@@ -199,8 +199,8 @@ export class PartitionLog {
   }
 
   /**
-   * The bytes `read(offset, maxBytes)` would return, from the index alone: a long poll checks it
-   * after each append instead of reading what it has not yet decided to send.
+   * The bytes `read(offset, maxBytes)` would return, from the index alone: a long poll weighs what
+   * is there before it decides to wait, without reading it.
    */
   readableBytes(offset: number, maxBytes: number): number {
     return this.#walk(offset, maxBytes, true);
