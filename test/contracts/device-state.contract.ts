@@ -96,6 +96,38 @@ export function deviceStateContract(name: string, factory: () => Promise<DeviceS
       await f.cleanup();
     });
 
+    it('loads and commits several devices at once, answering each in order; a conflict of one leaves the others committed', async () => {
+      const f = await factory();
+      expect(await f.impl.loadMany([])).toEqual([]);
+      expect(await f.impl.commitMany([])).toEqual([]);
+      const inside = { a: { state: 'inside' as const, enteredAt: 900, since: 900, dwellEmitted: false } };
+      expect(await f.impl.commit('d2', null, { position: fix(900), membership: inside }, 60_000)).toBe('ok');
+      expect(await f.impl.loadMany(['d1', 'd2', 'd3'])).toEqual([
+        { position: null, membership: {} },
+        { position: fix(900), membership: inside },
+        { position: null, membership: {} },
+      ]);
+      expect(
+        await f.impl.commitMany([
+          { deviceId: 'd1', expectedTs: null, state: { position: fix(1000), membership: {} }, ttlMs: 60_000 },
+          // d2's stored fix is at 900: this writer read an older one.
+          { deviceId: 'd2', expectedTs: 800, state: { position: fix(1000), membership: {} }, ttlMs: 60_000 },
+          {
+            deviceId: 'd3',
+            expectedTs: null,
+            state: { position: fix(1100, 48.9), membership: inside },
+            ttlMs: 60_000,
+          },
+        ]),
+      ).toEqual(['ok', 'conflict', 'ok']);
+      expect(await f.impl.loadMany(['d3', 'd2', 'd1'])).toEqual([
+        { position: fix(1100, 48.9), membership: inside },
+        { position: fix(900), membership: inside },
+        { position: fix(1000), membership: {} },
+      ]);
+      await f.cleanup();
+    });
+
     it('lets exactly one of two concurrent writers win', async () => {
       const f = await factory();
       await f.impl.commit('d1', null, { position: fix(1000), membership: {} }, 60_000);

@@ -1,4 +1,4 @@
-import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
+import { ConsumerRunner, type EnvelopeHandler } from '../bus/index.js';
 import { TOPICS } from '../envelope/index.js';
 import { type Capability, port, provide, type ServiceContext } from '../runtime/index.js';
 import { deviceStateStore } from './device-state.engine.js';
@@ -34,7 +34,7 @@ function geoWorker(ctx: ServiceContext) {
       topics: [TOPICS.locations.name],
       stage: 'geo',
       handler: handle,
-      batchHandler: inKeyOrder(handle),
+      batchHandler: (records) => processor.handleBatch(records.map((r) => r.envelope)),
       partitionsConcurrently: TOPICS.locations.partitions,
     }),
   ];

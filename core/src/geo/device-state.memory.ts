@@ -1,5 +1,5 @@
 import type { Clock } from '../envelope/index.js';
-import type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
+import type { DeviceGeoState, DevicePosition, DeviceStateStore, StateCommit } from './device-state.js';
 
 interface Entry {
   state: DeviceGeoState & { position: DevicePosition };
@@ -18,6 +18,14 @@ export class MemoryDeviceStateStore implements DeviceStateStore {
   async load(deviceId: string): Promise<DeviceGeoState> {
     const entry = this.#live(deviceId);
     return entry === undefined ? { position: null, membership: {} } : copy(entry.state);
+  }
+
+  async loadMany(deviceIds: readonly string[]): Promise<DeviceGeoState[]> {
+    return Promise.all(deviceIds.map((id) => this.load(id)));
+  }
+
+  async commitMany(commits: readonly StateCommit[]): Promise<Array<'ok' | 'conflict'>> {
+    return Promise.all(commits.map((c) => this.commit(c.deviceId, c.expectedTs, c.state, c.ttlMs)));
   }
 
   async commit(

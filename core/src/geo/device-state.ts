@@ -17,12 +17,23 @@ export interface DeviceGeoState {
   membership: Membership;
 }
 
+/** One device's commit: its new state, if the stored position's ts still equals `expectedTs`. */
+export interface StateCommit {
+  deviceId: string;
+  expectedTs: number | null;
+  state: DeviceGeoState & { position: DevicePosition };
+  ttlMs: number;
+}
+
 /**
  * Per-device geo state: last position and fence membership, written together. `commit` is a
  * compare-and-set on the previous fix's time, so a stale or concurrent writer cannot go back in time.
+ * The `…Many` forms do the same for several devices at once (a fetched batch's), in one round trip
+ * where the store has them; each device's answer is its own.
  */
 export interface DeviceStateStore {
   load(deviceId: string): Promise<DeviceGeoState>;
+  loadMany(deviceIds: readonly string[]): Promise<DeviceGeoState[]>;
   /**
    * Stores the new state if the stored position's ts still equals `expectedTs` (null: no position)
    * and the new fix is newer. Both keys expire after `ttlMs` without fixes.
@@ -33,4 +44,6 @@ export interface DeviceStateStore {
     state: DeviceGeoState & { position: DevicePosition },
     ttlMs: number,
   ): Promise<'ok' | 'conflict'>;
+  /** `commit` for each, answered in order; one device's conflict leaves the others' commits alone. */
+  commitMany(commits: readonly StateCommit[]): Promise<Array<'ok' | 'conflict'>>;
 }

@@ -4,7 +4,7 @@ import type { BusProducer } from '../bus/index.js';
 import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { Metrics } from '../observability/index.js';
 import { haversineM } from './contains.js';
-import type { DeviceStateStore } from './device-state.js';
+import type { DeviceGeoState, DevicePosition, DeviceStateStore, StateCommit } from './device-state.js';
 import { GeoDwell, GeoEnter, GeoExit } from './events.js';
 import { advanceMembership, type FenceTiming } from './transitions.js';
 
@@ -37,7 +37,7 @@ const EVENT_NAMESPACE = '1b671a64-40d5-491e-99b0-da01ff1f3341';
 /**
  * `hx.locations` → `hx.geo-events`. Per fix: load the device's state, ignore it if older than the
  * last fix, compute the containing fences, advance membership, publish enter / dwell / exit, then
- * store the state. Events are published before the state is stored, and their ids are derived from
+ * store the state (a batch's fixes: loads, publishes and stores grouped, see `handleBatch`). Events are published before the state is stored, and their ids are derived from
  * (device, fence, kind, visit start), so a crash or a replay re-sends the same ids at worst and a
  * replay after the commit sends nothing: effectively once.
  */
@@ -71,15 +71,62 @@ export class GeoProcessor {
   }
 
   async handle(envelope: Envelope): Promise<void> {
-    if (envelope.type !== 'device.location') return;
+    return this.handleBatch([envelope]);
+  }
+
+  /**
+   * A fetched batch: every device's state loaded at once, its fixes applied in order in memory,
+   * the batch's events published, then every changed state committed at once (each device's
+   * compare-and-set its own). The same events and final states as handling the fixes one by one.
+   */
+  async handleBatch(envelopes: readonly Envelope[]): Promise<void> {
+    const byDevice = new Map<string, Envelope[]>();
+    for (const envelope of envelopes) {
+      if (envelope.type !== 'device.location') continue;
+      const deviceId = (envelope.data as Fix).deviceId;
+      const list = byDevice.get(deviceId);
+      if (list === undefined) byDevice.set(deviceId, [envelope]);
+      else list.push(envelope);
+    }
+    if (byDevice.size === 0) return;
+    const deviceIds = [...byDevice.keys()];
+    const loaded = await this.#o.state.loadMany(deviceIds);
+    const sends: Promise<void>[] = [];
+    const commits: StateCommit[] = [];
+    const ttlMs = this.#o.stateTtlMs ?? 24 * 3600 * 1000;
+    for (let d = 0; d < deviceIds.length; d++) {
+      const expectedTs = loaded[d]!.position?.ts ?? null;
+      let state = loaded[d]!;
+      let changed = false;
+      for (const envelope of byDevice.get(deviceIds[d]!)!) {
+        const next = this.#advance(envelope, state, sends);
+        if (next === null) continue;
+        state = next;
+        changed = true;
+      }
+      if (changed)
+        commits.push({
+          deviceId: deviceIds[d]!,
+          expectedTs,
+          state: state as DeviceGeoState & { position: DevicePosition },
+          ttlMs,
+        });
+    }
+    // Events before states: a crash between the two re-sends the same event ids at worst.
+    await Promise.all(sends);
+    for (const result of await this.#o.state.commitMany(commits))
+      if (result === 'conflict') this.#m.conflicts.inc();
+  }
+
+  /** One fix applied to a device's state: its events sent (pushed on `sends`), the new state; null if ignored. */
+  #advance(envelope: Envelope, state: DeviceGeoState, sends: Promise<void>[]): DeviceGeoState | null {
     const fix = envelope.data as Fix;
     const deviceId = fix.deviceId;
     const ts = envelope.ts;
-    const state = await this.#o.state.load(deviceId);
     const previous = state.position;
     if (previous !== null && ts <= previous.ts) {
       this.#m.outOfOrder.inc();
-      return;
+      return null;
     }
     let impliedSpeedMps: number | undefined;
     if (previous !== null) {
@@ -97,45 +144,35 @@ export class GeoProcessor {
     );
     const h3 = fix.h3 ?? '';
     const region = envelope.source.region;
-    await Promise.all(
-      events.map((event) => {
-        const type = event.kind === 'enter' ? GeoEnter : event.kind === 'exit' ? GeoExit : GeoDwell;
-        const geo = this.#o.registry.create(type, {
-          id: uuidv5(`${deviceId}|${event.fenceId}|${event.kind}|${event.visitStartedAt}`, EVENT_NAMESPACE),
-          key: deviceId,
-          ts,
-          source: { kind: 'processor', id: 'geo' },
-          data: {
-            deviceId,
-            fenceId: event.fenceId,
-            campaignId: fences.ownerOf(event.fenceId),
-            ...(region === undefined ? {} : { region }),
-            fences: containing,
-            lat: fix.lat,
-            lng: fix.lng,
-            h3,
-            accuracy: fix.accuracy,
-            visitStartedAt: event.visitStartedAt,
-            ...(event.dwellMs === undefined ? {} : { dwellMs: event.dwellMs }),
-            impossibleTravel,
-            ...(impliedSpeedMps === undefined || !Number.isFinite(impliedSpeedMps)
-              ? {}
-              : { impliedSpeedMps }),
-          },
-        });
-        this.#m.events.inc({ kind: event.kind });
-        return this.#o.producer.send(TOPICS.geoEvents, geo);
-      }),
-    );
-    const result = await this.#o.state.commit(
-      deviceId,
-      previous?.ts ?? null,
-      {
-        position: { lat: fix.lat, lng: fix.lng, accuracy: fix.accuracy, h3, ts, seenAt: this.#clock() },
-        membership,
-      },
-      this.#o.stateTtlMs ?? 24 * 3600 * 1000,
-    );
-    if (result === 'conflict') this.#m.conflicts.inc();
+    for (const event of events) {
+      const type = event.kind === 'enter' ? GeoEnter : event.kind === 'exit' ? GeoExit : GeoDwell;
+      const geo = this.#o.registry.create(type, {
+        id: uuidv5(`${deviceId}|${event.fenceId}|${event.kind}|${event.visitStartedAt}`, EVENT_NAMESPACE),
+        key: deviceId,
+        ts,
+        source: { kind: 'processor', id: 'geo' },
+        data: {
+          deviceId,
+          fenceId: event.fenceId,
+          campaignId: fences.ownerOf(event.fenceId),
+          ...(region === undefined ? {} : { region }),
+          fences: containing,
+          lat: fix.lat,
+          lng: fix.lng,
+          h3,
+          accuracy: fix.accuracy,
+          visitStartedAt: event.visitStartedAt,
+          ...(event.dwellMs === undefined ? {} : { dwellMs: event.dwellMs }),
+          impossibleTravel,
+          ...(impliedSpeedMps === undefined || !Number.isFinite(impliedSpeedMps) ? {} : { impliedSpeedMps }),
+        },
+      });
+      this.#m.events.inc({ kind: event.kind });
+      sends.push(this.#o.producer.send(TOPICS.geoEvents, geo));
+    }
+    return {
+      position: { lat: fix.lat, lng: fix.lng, accuracy: fix.accuracy, h3, ts, seenAt: this.#clock() },
+      membership,
+    };
   }
 }

@@ -19,7 +19,7 @@ export {
   resolutionFor,
 } from './cover.js';
 export { deviceStateStore } from './device-state.engine.js';
-export type { DeviceGeoState, DevicePosition, DeviceStateStore } from './device-state.js';
+export type { DeviceGeoState, DevicePosition, DeviceStateStore, StateCommit } from './device-state.js';
 export { MemoryDeviceStateStore } from './device-state.memory.js';
 export { RedisDeviceStateStore } from './device-state.redis.js';
 export { GEO_EVENTS, GeoDwell, GeoEnter, GeoEventDataSchema, GeoExit } from './events.js';

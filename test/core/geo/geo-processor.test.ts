@@ -3,6 +3,7 @@ import {
   CAMPAIGN_EVENTS,
   type Campaign,
   CampaignPublisher,
+  createEventRegistry,
   DeviceLocation,
   type Envelope,
   FenceCatalogue,
@@ -10,12 +11,15 @@ import {
   type GeoEventDataSchema,
   GeoExit,
   GeoProcessor,
+  type LiveFences,
   MemoryDeviceStateStore,
   MemoryFenceIndex,
+  Metrics,
   replayGroup,
   TOPICS,
 } from '@hexcast/core';
 import type { Static } from '@sinclair/typebox';
+import fc from 'fast-check';
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
@@ -183,5 +187,84 @@ describe('geo processor over the bus', () => {
     );
     expect(geoEvents.some((e) => (e.data as { deviceId: string }).deviceId === 'late-visitor')).toBe(false);
     await runner.close();
+  });
+});
+
+describe('GeoProcessor.handleBatch', () => {
+  it('gives the events and final states of handling the fixes one by one, whatever the batches (fast-check)', async () => {
+    const registry = createEventRegistry();
+    for (const e of GEO_EVENTS) registry.register(e);
+    // Two overlapping circles 100 m across, 150 m apart: a walk north goes in and out of both.
+    const fences: LiveFences = {
+      lookup: (lat) =>
+        [
+          ['f1', 0],
+          ['f2', 150],
+        ]
+          .filter(([, at]) => Math.abs((lat - CENTER.lat) * M_PER_DEG - (at as number)) <= 100)
+          .map(([id]) => id as string),
+      timing: () => ({ dwellMs: 3_000, exitDebounceMs: 2_000 }),
+      ownerOf: (id) => `c-${id}`,
+    };
+    const run = async (fixes: Envelope[], batches: number[] | null) => {
+      const sent: Envelope[] = [];
+      const producer = { send: async (_topic: unknown, e: Envelope) => void sent.push(e) } as never;
+      const state = new MemoryDeviceStateStore(() => 0);
+      const metrics = new Metrics();
+      const processor = new GeoProcessor({ registry, producer, fences, state, metrics, clock: () => 0 });
+      if (batches === null) for (const f of fixes) await processor.handle(f);
+      else
+        for (let i = 0, b = 0; i < fixes.length; i += batches[b % batches.length]!, b++)
+          await processor.handleBatch(fixes.slice(i, i + batches[b % batches.length]!));
+      const devices = [...new Set(fixes.map((f) => f.key))].sort();
+      return {
+        events: devices.map((d) => sent.filter((e) => e.key === d).map((e) => [e.id, e.type, e.ts])),
+        states: await state.loadMany(devices),
+        outOfOrder: await metricValue(metrics, 'hexcast_geo_out_of_order_total'),
+        conflicts: await metricValue(metrics, 'hexcast_geo_state_conflicts_total'),
+      };
+    };
+    const seen = { events: 0, outOfOrder: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        // Per fix: a device, metres north of the first fence's centre, seconds after the previous
+        // fix (0 repeats a time: ignored as out of order).
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 3 }),
+            fc.integer({ min: -50, max: 300 }),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+          {
+            minLength: 1,
+            maxLength: 80,
+          },
+        ),
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 5 }),
+        async (steps, batches) => {
+          let ts = 1_000_000;
+          const fixes = steps.map(([device, metres, seconds]) => {
+            ts += seconds * 1000;
+            const lat = north(metres);
+            return registry.create(DeviceLocation, {
+              key: `d${device}`,
+              ts,
+              source: { kind: 'gateway', id: 'gw-test', region: 'eu' },
+              data: { deviceId: `d${device}`, lat, lng: CENTER.lng, accuracy: 5 },
+            });
+          });
+          const one = await run(fixes, null);
+          const batched = await run(fixes, batches);
+          expect(batched).toEqual(one);
+          expect(one.conflicts).toBe(0);
+          seen.events += one.events.flat().length;
+          seen.outOfOrder += one.outOfOrder;
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // The walks did cross fences and repeat times.
+    expect(seen.events).toBeGreaterThan(200);
+    expect(seen.outOfOrder).toBeGreaterThan(20);
   });
 });
