@@ -12,6 +12,8 @@ export interface LocalPartitionLog {
   readonly logStartOffset: number;
   /** Whole record batches from the one holding `offset`, up to `maxBytes` (at least one). */
   read(offset: number, maxBytes: number, minOne?: boolean): { chunks: Buffer[]; bytes: number };
+  /** The bytes `read(offset, maxBytes)` would return, without reading them. */
+  readableBytes(offset: number, maxBytes: number): number;
 }
 
 /**

@@ -109,7 +109,9 @@ describe('kafkajs against the embedded broker', () => {
     // Before the broker honoured minBytes, the first append answered the fetch on its own.
     expect(batches[0]).toEqual(['a', 'b', 'c']);
     // The appends below minBytes were weighed by the index: the log was read once, for the answer.
-    expect(reads.mock.contexts.filter((log) => log.topic === 'fetch-min-bytes')).toHaveLength(1);
+    expect(
+      (reads.mock.contexts as PartitionLog[]).filter((log) => log.topic === 'fetch-min-bytes'),
+    ).toHaveLength(1);
     reads.mockRestore();
     await consumer.disconnect();
 

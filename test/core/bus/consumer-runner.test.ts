@@ -397,7 +397,9 @@ describe.each(['kafkajs', 'in-process'] as const)('consumer runner (%s)', (mode)
       expect(batches).toEqual([[0, 1, 2, 3, 4, 5]]);
       // Once for the answer (and once more if the fetch began after the first append): a read per
       // append below minBytes was the cost the index check removes.
-      expect(reads.mock.contexts.filter((log) => log.topic === topic).length).toBeLessThanOrEqual(2);
+      expect(
+        (reads.mock.contexts as PartitionLog[]).filter((log) => log.topic === topic).length,
+      ).toBeLessThanOrEqual(2);
     } finally {
       reads.mockRestore();
       await runner.close();
