@@ -37,9 +37,10 @@ const EVENT_NAMESPACE = '1b671a64-40d5-491e-99b0-da01ff1f3341';
 /**
  * `hx.locations` → `hx.geo-events`. Per fix: load the device's state, ignore it if older than the
  * last fix, compute the containing fences, advance membership, publish enter / dwell / exit, then
- * store the state (a batch's fixes: loads, publishes and stores grouped, see `handleBatch`). Events are published before the state is stored, and their ids are derived from
- * (device, fence, kind, visit start), so a crash or a replay re-sends the same ids at worst and a
- * replay after the commit sends nothing: effectively once.
+ * store the state (a batch's loads, publishes and stores grouped: see `handleBatch`). Events are
+ * published before the state is stored, and their ids are derived from (device, fence, kind, visit
+ * start), so a crash or a replay re-sends the same ids at worst and a replay after the commit sends
+ * nothing: effectively once.
  */
 export class GeoProcessor {
   readonly #o: GeoProcessorOptions;
