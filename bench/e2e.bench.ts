@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCaseResult, BenchContext, Benchmark } from '@hexcast/core';
@@ -7,7 +7,7 @@ import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
 import { type Stack, startSplitStack } from './e2e-split.js';
 import { measureStages } from './e2e-stages.js';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
-import { freePort, spawnService } from './processes.js';
+import { freePort, machineCpuMs, spawnService } from './processes.js';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
 
@@ -142,8 +142,8 @@ async function ladder(
   context.progress(`${stack.mode}: steps ${steps.join(', ')} loc/s`);
   for (const [i, rate] of steps.entries()) {
     // CPU over the running phase only (registration and settling excluded).
-    let window: { stack: number[]; sim: NodeJS.CpuUsage; at: number } | undefined;
-    let measured: { stack: number[]; sim: number } | undefined;
+    let window: { stack: number[]; sim: NodeJS.CpuUsage; machine: number; at: number } | undefined;
+    let measured: { stack: number[]; sim: number; machine: number } | undefined;
     const cpu = () => stack.processes.map((p) => p.cpuMs());
     const sim = new Simulator({
       apiUrl: stack.apiUrl,
@@ -158,7 +158,7 @@ async function ladder(
       settleMs: 20_000,
       onProgress: (p) => {
         if (p.phase === 'running' && window === undefined)
-          window = { stack: cpu(), sim: process.cpuUsage(), at: Date.now() };
+          window = { stack: cpu(), sim: process.cpuUsage(), machine: machineCpuMs(), at: Date.now() };
         if (p.phase === 'settling' && window !== undefined && measured === undefined) {
           const wall = Date.now() - window.at;
           const simCpu = process.cpuUsage(window.sim);
@@ -166,6 +166,7 @@ async function ladder(
           measured = {
             stack: cpu().map((ms, k) => (ms - before[k]!) / wall),
             sim: (simCpu.user + simCpu.system) / 1000 / wall,
+            machine: (machineCpuMs() - window.machine) / wall,
           };
         }
       },
@@ -215,12 +216,15 @@ async function ladder(
         errors,
         stack_cpu_cores: Number(cpuShare.toFixed(2)),
         loadgen_cpu_cores: Number(simShare.toFixed(2)),
+        // Every core's busy time in the measured seconds: the stack, the load generator, and what
+        // neither counts (PostgreSQL, Redis, the kernel's network work, anything else running).
+        machine_cpu_cores: Number((measured?.machine ?? Number.NaN).toFixed(2)),
         stack_rss_mb: Math.round(stack.processes.reduce((a, p) => a + p.rssBytes(), 0) / 2 ** 20),
       },
       notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
     });
     context.progress(
-      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (seconds' p99 worst ${report.latencyBySecondMs.worstP99} median ${report.latencyBySecondMs.medianP99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores`,
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (seconds' p99 worst ${report.latencyBySecondMs.worstP99} median ${report.latencyBySecondMs.medianP99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${(measured?.machine ?? Number.NaN).toFixed(2)} of ${availableParallelism()} cores busy`,
     );
     for (const port of stack.stagePorts) {
       // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).
