@@ -181,6 +181,7 @@ async function ladder(
     const shares = measured?.stack ?? stack.processes.map(() => Number.NaN);
     const cpuShare = shares.reduce((a, b) => a + b, 0);
     const simShare = measured?.sim ?? Number.NaN;
+    const machineShare = measured?.machine ?? Number.NaN;
     const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
     const clean =
       errors === 0 && report.lost === 0 && report.duplicates === 0 && report.fixesPerSecond >= rate * 0.9;
@@ -218,13 +219,13 @@ async function ladder(
         loadgen_cpu_cores: Number(simShare.toFixed(2)),
         // Every core's busy time in the measured seconds: the stack, the load generator, and what
         // neither counts (PostgreSQL, Redis, the kernel's network work, anything else running).
-        machine_cpu_cores: Number((measured?.machine ?? Number.NaN).toFixed(2)),
+        machine_cpu_cores: Number(machineShare.toFixed(2)),
         stack_rss_mb: Math.round(stack.processes.reduce((a, p) => a + p.rssBytes(), 0) / 2 ** 20),
       },
       notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
     });
     context.progress(
-      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (seconds' p99 worst ${report.latencyBySecondMs.worstP99} median ${report.latencyBySecondMs.medianP99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${(measured?.machine ?? Number.NaN).toFixed(2)} of ${availableParallelism()} cores busy`,
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (seconds' p99 worst ${report.latencyBySecondMs.worstP99} median ${report.latencyBySecondMs.medianP99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
     );
     for (const port of stack.stagePorts) {
       // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).

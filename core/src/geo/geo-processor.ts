@@ -90,16 +90,16 @@ export class GeoProcessor {
       else list.push(envelope);
     }
     if (byDevice.size === 0) return;
-    const deviceIds = [...byDevice.keys()];
-    const loaded = await this.#o.state.loadMany(deviceIds);
+    const devices = [...byDevice];
+    const loaded = await this.#o.state.loadMany(devices.map(([deviceId]) => deviceId));
     const sends: Promise<void>[] = [];
     const commits: StateCommit[] = [];
     const ttlMs = this.#o.stateTtlMs ?? 24 * 3600 * 1000;
-    for (let d = 0; d < deviceIds.length; d++) {
+    for (const [d, [deviceId, fixes]] of devices.entries()) {
       const expectedTs = loaded[d]!.position?.ts ?? null;
       let state = loaded[d]!;
       let changed = false;
-      for (const envelope of byDevice.get(deviceIds[d]!)!) {
+      for (const envelope of fixes) {
         const next = this.#advance(envelope, state, sends);
         if (next === null) continue;
         state = next;
@@ -107,7 +107,7 @@ export class GeoProcessor {
       }
       if (changed)
         commits.push({
-          deviceId: deviceIds[d]!,
+          deviceId,
           expectedTs,
           state: state as DeviceGeoState & { position: DevicePosition },
           ttlMs,

@@ -101,18 +101,21 @@ describe('kafkajs against the embedded broker', () => {
       },
     });
     const reads = vi.spyOn(PartitionLog.prototype, 'read');
-    for (const key of ['a', 'b', 'c']) {
-      await waitFor(async () => (await parked()) === 1, { message: `a parked fetch before ${key}` });
-      await producer.send({ topic: 'fetch-min-bytes', messages: [{ key, value }] });
+    try {
+      for (const key of ['a', 'b', 'c']) {
+        await waitFor(async () => (await parked()) === 1, { message: `a parked fetch before ${key}` });
+        await producer.send({ topic: 'fetch-min-bytes', messages: [{ key, value }] });
+      }
+      await waitFor(() => batches.flat().length >= 3, { message: 'three messages' });
+      // Before the broker honoured minBytes, the first append answered the fetch on its own.
+      expect(batches[0]).toEqual(['a', 'b', 'c']);
+      // The appends below minBytes were counted, not read: the log was read once, for the answer.
+      expect(
+        (reads.mock.contexts as PartitionLog[]).filter((log) => log.topic === 'fetch-min-bytes'),
+      ).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
     }
-    await waitFor(() => batches.flat().length >= 3, { message: 'three messages' });
-    // Before the broker honoured minBytes, the first append answered the fetch on its own.
-    expect(batches[0]).toEqual(['a', 'b', 'c']);
-    // The appends below minBytes were weighed by the index: the log was read once, for the answer.
-    expect(
-      (reads.mock.contexts as PartitionLog[]).filter((log) => log.topic === 'fetch-min-bytes'),
-    ).toHaveLength(1);
-    reads.mockRestore();
     await consumer.disconnect();
 
     // Less than minBytes, ever: the fetch answers when its wait is over.
