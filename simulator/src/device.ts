@@ -1,4 +1,11 @@
-import { type HexcastClient, type InboxItem, memoryStorage, type StorageAdapter } from '@hexcast/mobile-sdk';
+import {
+  type Fix,
+  type HexcastClient,
+  type InboxItem,
+  memoryStorage,
+  type StorageAdapter,
+  type TrackingModeName,
+} from '@hexcast/mobile-sdk';
 import {
   CATEGORIES,
   type LatentUser,
@@ -45,6 +52,12 @@ export interface Received {
 export interface DeviceHooks {
   /** A fresh SDK client for this device (the simulator knows the gateway and token source). */
   client(storage: StorageAdapter): HexcastClient;
+  /**
+   * The SDK tracking mode the app runs. `continuous` hands the SDK every fix (`trackLocation`): the
+   * device samples once a tick, a second or more apart, which is that mode's interval. The others
+   * go through `startTracking`, so the SDK's own filter and batching decide what is sent.
+   */
+  readonly mode: TrackingModeName;
   onCoupon(device: VirtualDevice, offer: Received, duplicate: boolean): void;
   redeem(device: VirtualDevice, offer: Received): Promise<void>;
   now(): number;
@@ -75,6 +88,8 @@ export class VirtualDevice {
   readonly sdk = { sent: 0, acknowledged: 0, duplicateDropped: 0 };
   #lastMove: number;
   readonly #random: () => number;
+  /** The SDK's callback for this device's location provider (modes other than `continuous`). */
+  #onFix: ((fix: Fix) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -111,6 +126,18 @@ export class VirtualDevice {
         until: item.expiresAt,
       };
     });
+    if (this.hooks.mode !== 'continuous')
+      this.client.startTracking(
+        {
+          start: (onFix) => {
+            this.#onFix = onFix;
+          },
+          stop: () => {
+            this.#onFix = null;
+          },
+        },
+        this.hooks.mode,
+      );
     await this.client.connect();
   }
 
@@ -147,13 +174,15 @@ export class VirtualDevice {
       ? offsetM(this.position.lat, this.position.lng, 30_000, 0)
       : offsetM(this.position.lat, this.position.lng, noise(), noise());
     this.fixes++;
-    await this.client?.trackLocation({
+    const fix = {
       lat: at.lat,
       lng: at.lng,
       accuracy,
       ts: now,
       speed: this.phase.kind === 'moving' ? this.behaviour.speedMps : 0,
-    });
+    };
+    if (this.#onFix !== null) this.#onFix(fix);
+    else await this.client?.trackLocation(fix);
     if (this.#random() < clicksPerTick * (this.behaviour.user.activity / 2)) {
       const category = pick(this.#random, this.behaviour.user.preferences);
       const actions = ['view', 'view', 'click', 'click', 'cart', 'buy'] as const;

@@ -155,6 +155,7 @@ export class Simulator {
             else this.#received.set(offer.id, offer);
           },
           redeem: (_device, offer) => this.#redeem(offer),
+          mode: o.mode,
           now: Date.now,
           localHourDow: (now) => this.#localHourDow(now),
         }),

@@ -99,6 +99,33 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     });
     expect(fromCli.fixesGenerated).toBeGreaterThan(10 * 4);
     expect(fromCli.warmup?.durationS).toBeGreaterThanOrEqual(2);
+    // Continuous mode: a message per fix (and per click); the warm-up's are counted too.
+    expect(fromCli.messagesSent - fromCli.clicks).toBeGreaterThanOrEqual(0.9 * fromCli.fixesGenerated);
+
+    // The app's SDK mode decides what is sent: in responsive mode the SDK keeps a fix every 15 s at
+    // most and sends four to a message, so a 6 s run sends a few location messages, not a fix each.
+    const responsiveFile = path.join(dataDir, 'cli-report-responsive.json');
+    const responsive = await simulate(
+      '--devices',
+      '10',
+      '--city',
+      'paris',
+      '--duration',
+      '6s',
+      '--settle',
+      '5s',
+      '--seed',
+      '11',
+      '--mode',
+      'responsive',
+      '--report',
+      responsiveFile,
+    );
+    expect(responsive.code).toBe(0);
+    const batched = JSON.parse(readFileSync(responsiveFile, 'utf8')) as typeof report;
+    expect(batched.mode).toBe('responsive');
+    expect(batched.fixesGenerated).toBeGreaterThan(10 * 4);
+    expect(batched.messagesSent - batched.clicks).toBeLessThanOrEqual(batched.fixesGenerated / 3);
 
     // A user's own device (no demo tag) walking into a seeded point of interest: the demo
     // campaigns are for simulated devices only, so it is passed over (audience), no coupon.
