@@ -8,6 +8,7 @@ import { type Stack, startSplitStack } from './e2e-split.js';
 import { measureStages } from './e2e-stages.js';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { freePort, machineCpuMs, spawnService } from './processes.js';
+import { socketFloor } from './socket-floor.js';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
 
@@ -50,6 +51,18 @@ const bench: Benchmark = {
           'CPU µs per op in this process: gateway ingest, geo step (decode, state, lookup, events), decision per enter/dwell, produce per record (embedded broker in-process, as in dev)',
       },
     ];
+    // The sockets' share: a fix and its acknowledgement on the device's own connection, no MQTT, no
+    // work. The gateway and the load generator pay at least this per location (one fix a message).
+    context.progress('measuring the sockets alone: a 200-byte message and a 4-byte ack per fix');
+    const floor = await socketFloor({ connections: 2_000, rate: 5_000, seconds: context.quick ? 3 : 6 });
+    results.push({
+      case: 'sockets alone (a message and its ack per fix)',
+      metrics: {
+        gateway_floor_us_per_location: floor.serverUsPerMessage,
+        load_generator_floor_us_per_location: floor.clientUsPerMessage,
+      },
+      notes: `plain node:net, ${floor.connections} connections each its own device, ${floor.rate} messages/s, server in a process of its own: a read and a 4-byte ack written per message (the gateway's side), a write and the ack read (the load generator's side)`,
+    });
     const modes = (process.env.BENCH_E2E_MODES ?? 'embedded,split').split(',');
     for (const mode of modes) {
       const stack = mode === 'split' ? await splitStack(context) : await embeddedStack(context);
