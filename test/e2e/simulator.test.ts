@@ -64,17 +64,13 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     const { api, mqtt } = dev;
     const simulate = (...args: string[]) =>
       runSimulate(['--api', api, '--gateway', mqtt, ...args], { ...process.env, HX_DATA_DIR: dataDir });
+    const tenDevicesSixSeconds = ['--devices', '10', '--city', 'paris', '--duration', '6s'];
     const {
       code: cliCode,
       out,
       err,
     } = await simulate(
-      '--devices',
-      '10',
-      '--city',
-      'paris',
-      '--duration',
-      '6s',
+      ...tenDevicesSixSeconds,
       '--warmup',
       '2s',
       '--settle',
@@ -106,12 +102,7 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     // most and sends four to a message, so a 6 s run sends a few location messages, not a fix each.
     const responsiveFile = path.join(dataDir, 'cli-report-responsive.json');
     const responsive = await simulate(
-      '--devices',
-      '10',
-      '--city',
-      'paris',
-      '--duration',
-      '6s',
+      ...tenDevicesSixSeconds,
       '--settle',
       '5s',
       '--seed',
