@@ -56,4 +56,36 @@ describe('API keys', () => {
     await uncached.authenticate(second.token);
     expect(t.reads() - before).toBe(2);
   });
+
+  it('requests that find a key missing or stale at once share one read of it; unknown ids and failed reads are not kept', async () => {
+    let now = 0;
+    const t = table();
+    const keys = new ApiKeyRepository(t.db, 5000, () => now);
+    const { token, identity } = await keys.create('site', 'shop');
+    const burst = async (tok: string, n = 50) =>
+      Promise.all(Array.from({ length: n }, () => keys.authenticate(tok)));
+    // The first requests for a key, all in flight at once: one read.
+    expect(await burst(token)).toEqual(Array(50).fill(identity));
+    expect(t.reads()).toBe(1);
+    // The period ends under load: one read again, not one per request in flight.
+    now = 5000;
+    expect(await burst(token)).toEqual(Array(50).fill(identity));
+    expect(t.reads()).toBe(2);
+    // An unknown id: the requests in flight share a read, and the next one reads again.
+    const unknown = `hx_${'z'.repeat(12)}_${'A'.repeat(43)}`;
+    expect(await burst(unknown)).toEqual(Array(50).fill(null));
+    expect(t.reads()).toBe(3);
+    expect(await keys.authenticate(unknown)).toBeNull();
+    expect(t.reads()).toBe(4);
+    // A read that fails fails its waiters and is not kept: the next request reads again.
+    now = 10_000;
+    const query = t.db.query;
+    t.db.query = (async () => {
+      throw new Error('connection lost');
+    }) as typeof query;
+    await expect(keys.authenticate(token)).rejects.toThrow('connection lost');
+    t.db.query = query;
+    expect(await keys.authenticate(token)).toEqual(identity);
+    expect(t.reads()).toBe(5);
+  });
 });
