@@ -3,6 +3,7 @@ import type { HexcastConfig } from '../config/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { healthPlugin, type Logger, type Metrics, type Readiness } from '../observability/index.js';
 import { listenOn } from './listen.js';
+import { lazyRequestLogger } from './request-logger.js';
 
 export interface OpsServerOptions {
   config: Readonly<HexcastConfig>;
@@ -29,6 +30,7 @@ export class OpsServer implements Component {
       loggerInstance: options.logger.child({ component: this.name }) as FastifyBaseLogger,
       // Probes and scrapes arrive every few seconds; logging each would drown the rest.
       logController: new LogController({ disableRequestLogging: true }),
+      childLoggerFactory: lazyRequestLogger,
     });
     this.app.register(healthPlugin, {
       metrics: options.metrics,
