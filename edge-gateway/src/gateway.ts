@@ -12,6 +12,7 @@ import {
   healthPlugin,
   installErrorHandling,
   isHexcastError,
+  lazyRequestLogger,
   listenOn,
   type ServiceContext,
 } from '@hexcast/core';
@@ -309,6 +310,7 @@ export class Gateway {
     const app = Fastify({
       loggerInstance: this.#o.logger.child({ component: 'gateway-http' }) as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
+      childLoggerFactory: lazyRequestLogger,
       bodyLimit: 16 * 1024,
     });
     await app.register(healthPlugin, {
