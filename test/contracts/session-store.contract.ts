@@ -28,7 +28,13 @@ const click = (
 const list = (sessionId: string, items: string[]): StoredList => ({
   sessionId,
   deviceId: 'd1',
-  items: items.map((productId, i) => ({ productId, score: 1 / (i + 1), source: 'session' })),
+  // Every source, and a category on some items only: a store gives back each item as it was put.
+  items: items.map((productId, i) => ({
+    productId,
+    score: 1 / (i + 1),
+    source: (['session', 'product', 'popular'] as const)[i % 3]!,
+    ...(i % 2 === 0 ? { category: `cat-${i}` } : {}),
+  })),
   clickId: 'c1',
   productId: items[0] ?? 'p',
   clickedAt: 1,
@@ -62,8 +68,8 @@ export function sessionStoreContract(name: string, factory: SessionStoreFactory)
       await s.putList(list('ghost', ['x'])); // no clicks: no session, so no list
       expect(await s.list('ghost')).toBeNull();
       await s.append('s1', click('c1', 'a', 1));
-      await s.putList(list('s1', ['b', 'c']));
-      expect(await s.list('s1')).toEqual(list('s1', ['b', 'c']));
+      await s.putList(list('s1', ['b', 'c', 'e']));
+      expect(await s.list('s1')).toEqual(list('s1', ['b', 'c', 'e']));
       await s.putList(list('s1', ['d']));
       expect((await s.list('s1'))?.items.map((i) => i.productId)).toEqual(['d']);
       await f.cleanup();
