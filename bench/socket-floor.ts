@@ -7,9 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ACK = Buffer.from([0x40, 0x02, 0x00, 0x01]);
+const MESSAGE_BYTES = 200;
 
 export interface SocketFloor {
   /** Server CPU µs per message (a read and an ack written): the gateway's side. */
@@ -25,9 +27,16 @@ if (process.argv[2] === 'serve') {
   let received = 0;
   const server = createServer((socket) => {
     socket.setNoDelay(true);
-    socket.on('data', () => {
-      received++;
-      socket.write(ACK);
+    // Counted by bytes: two messages a read apart may arrive in one, and each is acknowledged
+    // (the client waits for every ack).
+    let partial = 0;
+    socket.on('data', (chunk: Buffer) => {
+      partial += chunk.length;
+      const messages = Math.floor(partial / MESSAGE_BYTES);
+      if (messages === 0) return;
+      partial -= messages * MESSAGE_BYTES;
+      received += messages;
+      socket.write(messages === 1 ? ACK : Buffer.concat(Array(messages).fill(ACK)));
     });
     socket.on('error', () => undefined);
   });
@@ -57,24 +66,11 @@ export async function socketFloor(options: {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const lines: string[] = [];
-  let waiter: (() => void) | null = null;
-  let buffered = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let at = buffered.indexOf('\n');
-    while (at >= 0) {
-      lines.push(buffered.slice(0, at));
-      buffered = buffered.slice(at + 1);
-      at = buffered.indexOf('\n');
-    }
-    waiter?.();
-  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const nextLine = async () => {
-    while (lines.length === 0) await new Promise<void>((r) => (waiter = r));
-    waiter = null;
-    return JSON.parse(lines.shift()!) as Record<string, number>;
+    const line = await lines.next();
+    if (line.done === true) throw new Error('the socket-floor server exited');
+    return JSON.parse(line.value) as Record<string, number>;
   };
   const sockets: Socket[] = [];
   try {
@@ -95,7 +91,7 @@ export async function socketFloor(options: {
         acked += chunk.length / ACK.length;
         if (acked >= total) allAcked?.();
       });
-    const message = Buffer.alloc(200, 0x61);
+    const message = Buffer.alloc(MESSAGE_BYTES, 0x61);
     child.stdin!.write('start\n');
     const from = process.cpuUsage();
     const t0 = performance.now();

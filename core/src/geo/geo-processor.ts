@@ -4,7 +4,10 @@ import type { BusProducer } from '../bus/index.js';
 import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '../envelope/index.js';
 import type { Metrics } from '../observability/index.js';
 import { haversineM } from './contains.js';
-import type { DeviceGeoState, DevicePosition, DeviceStateStore, StateCommit } from './device-state.js';
+import type { DeviceGeoState, DeviceStateStore, StateCommit } from './device-state.js';
+
+type PositionedState = StateCommit['state'];
+
 import { GeoDwell, GeoEnter, GeoExit } from './events.js';
 import { advanceMembership, type FenceTiming } from './transitions.js';
 
@@ -96,22 +99,12 @@ export class GeoProcessor {
     const commits: StateCommit[] = [];
     const ttlMs = this.#o.stateTtlMs ?? 24 * 3600 * 1000;
     for (const [d, [deviceId, fixes]] of devices.entries()) {
-      const expectedTs = loaded[d]!.position?.ts ?? null;
-      let state = loaded[d]!;
-      let changed = false;
-      for (const envelope of fixes) {
-        const next = this.#advance(envelope, state, sends);
-        if (next === null) continue;
-        state = next;
-        changed = true;
-      }
-      if (changed)
-        commits.push({
-          deviceId,
-          expectedTs,
-          state: state as DeviceGeoState & { position: DevicePosition },
-          ttlMs,
-        });
+      const stored = loaded[d]!;
+      // The device's state after its last fix that was not ignored; null while none was applied.
+      let next: PositionedState | null = null;
+      for (const envelope of fixes) next = this.#advance(envelope, next ?? stored, sends) ?? next;
+      if (next !== null)
+        commits.push({ deviceId, expectedTs: stored.position?.ts ?? null, state: next, ttlMs });
     }
     // Events before states: a crash between the two re-sends the same event ids at worst.
     await Promise.all(sends);
@@ -120,7 +113,7 @@ export class GeoProcessor {
   }
 
   /** One fix applied to a device's state: its events sent (pushed on `sends`), the new state; null if ignored. */
-  #advance(envelope: Envelope, state: DeviceGeoState, sends: Promise<void>[]): DeviceGeoState | null {
+  #advance(envelope: Envelope, state: DeviceGeoState, sends: Promise<void>[]): PositionedState | null {
     const fix = envelope.data as Fix;
     const deviceId = fix.deviceId;
     const ts = envelope.ts;

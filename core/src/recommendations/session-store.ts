@@ -54,7 +54,6 @@ interface MemorySession {
 }
 
 const SOURCES = ['session', 'product', 'popular'] as const;
-type Source = (typeof SOURCES)[number];
 
 /**
  * A stored list as the memory store holds it: the items in columns. A list lives until its
@@ -77,7 +76,7 @@ function toColumns(list: StoredList): ColumnList {
     head,
     productIds: items.map((i) => i.productId),
     scores: items.map((i) => i.score),
-    sources: items.map((i) => SOURCES.indexOf(i.source as Source)),
+    sources: items.map((i) => SOURCES.indexOf(i.source)),
     categories: items.map((i) => i.category ?? ''),
   };
 }
