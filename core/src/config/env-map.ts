@@ -88,6 +88,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { variable: 'HX_RECS_LIST_SIZE', path: ['recommendations', 'listSize'], parse: 'int' },
   { variable: 'HX_RECS_PUSH_TTL_MS', path: ['recommendations', 'pushTtlMs'], parse: 'int' },
   { variable: 'HX_RECS_CONCURRENCY', path: ['recommendations', 'concurrency'], parse: 'int' },
+  { variable: 'HX_RECS_SCORING_THREADS', path: ['recommendations', 'scoringThreads'], parse: 'int' },
   { variable: 'HX_RECS_MAX_EVENTS', path: ['recommendations', 'maxEventsPerRequest'], parse: 'int' },
   { variable: 'HX_SENTIMENT_CONCURRENCY', path: ['sentiment', 'concurrency'], parse: 'int' },
   { variable: 'HX_SENTIMENT_FETCH_MIN_BYTES', path: ['sentiment', 'fetchMinBytes'], parse: 'int' },

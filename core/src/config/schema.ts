@@ -249,6 +249,11 @@ export const ConfigSchema = Type.Object(
         pushTtlMs: Type.Integer({ minimum: 1000, default: 60_000 }),
         /** Clicks handled in parallel (per-key order is kept). */
         concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+        /**
+         * Worker threads that score sessions for the recommendations worker (0: its own thread).
+         * The lists are the same either way.
+         */
+        scoringThreads: Type.Integer({ minimum: 0, maximum: 64, default: 1 }),
         /** Events per `POST /v1/events` request. */
         maxEventsPerRequest: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
       },

@@ -1,4 +1,4 @@
-import { type RecsArtifact, RecsModel } from '@hexcast/models';
+import { type RecsArtifact, RecsModel, SessionScoringPool } from '@hexcast/models';
 import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
@@ -21,15 +21,22 @@ export class LoadedRecs {
   }
 }
 
-/** The `recs` slot on hx.models: the fallback recommends from the catalogue only. */
-export function recsSlot(): ModelSlot<LoadedRecs> {
+/**
+ * The `recs` slot on hx.models: the fallback recommends from the catalogue only. `loaded` hears
+ * of each artifact this process loads (a worker's scoring threads load it too).
+ */
+export function recsSlot(loaded?: (artifact: RecsArtifact) => void): ModelSlot<LoadedRecs> {
   return new ModelSlot<LoadedRecs>({
     name: 'recs',
     fallback: new LoadedRecs(null),
     fallbackMeans:
       'recommendations come from the catalogue (same category) until `hexcast recs train` publishes a model',
     publishCommand: 'hexcast recs publish',
-    load: async (artifact) => new LoadedRecs(new RecsModel(artifact as RecsArtifact)),
+    load: async (artifact) => {
+      const model = new RecsModel(artifact as RecsArtifact);
+      loaded?.(artifact as RecsArtifact);
+      return new LoadedRecs(model);
+    },
   });
 }
 
@@ -38,6 +45,8 @@ interface RecsShared {
   catalogue: Catalogue;
   slot: ModelSlot<LoadedRecs>;
   store: SessionStore;
+  /** Who else loads each artifact the slot loads, and the last one it loaded. */
+  artifacts: { listeners: Set<(artifact: RecsArtifact) => void>; last: RecsArtifact | null };
 }
 const RECS_SHARED = port<RecsShared>('recommendations.shared');
 
@@ -48,7 +57,11 @@ function shared(ctx: ServiceContext) {
   const memory = redis === null ? new MemorySessionStore(options) : null;
   const store: SessionStore = memory ?? new RedisSessionStore(redis!, options);
   const catalogue = new Catalogue(ctx);
-  const slot = recsSlot();
+  const artifacts: RecsShared['artifacts'] = { listeners: new Set(), last: null };
+  const slot = recsSlot((artifact) => {
+    artifacts.last = artifact;
+    for (const load of artifacts.listeners) load(artifact);
+  });
   let sweeper: NodeJS.Timeout | undefined;
   const sweeping: Component = {
     name: 'recs-session-sweep',
@@ -63,7 +76,7 @@ function shared(ctx: ServiceContext) {
     },
   };
   return {
-    value: { catalogue, slot, store },
+    value: { catalogue, slot, store, artifacts },
     components: [catalogue.feed, new ModelFeed({ ...ctx, slots: [slot] }), sweeping],
   };
 }
@@ -79,9 +92,42 @@ function recsWorker(ctx: ServiceContext): Component[] {
   const s = ctx.use(RECS_SHARED);
   const config = ctx.config.recommendations;
   let engine: RecsEngine | undefined;
+  let pool: SessionScoringPool | undefined;
+  let toThreads: ((artifact: RecsArtifact) => void) | undefined;
+  const crashes = ctx.metrics.counter({
+    name: 'recs_scoring_thread_crashes_total',
+    help: 'scoring threads that exited (each is started again; meanwhile sessions are scored on the worker thread)',
+  });
   const wiring: Component = {
     name: 'recs-engine',
     start: async () => {
+      if (config.scoringThreads > 0) {
+        pool = new SessionScoringPool({
+          threads: config.scoringThreads,
+          onEvent: (event) => {
+            if (event.kind === 'crashed') {
+              crashes.inc();
+              ctx.logger.error(
+                {
+                  thread: event.thread,
+                  exitCode: event.exitCode,
+                  err: event.error,
+                  restartInMs: event.restartInMs,
+                },
+                'recommendations scoring thread exited; scoring on the worker thread until it is back',
+              );
+            } else
+              ctx.logger.error(
+                { thread: event.thread, version: event.version, error: event.error },
+                'recommendations scoring thread could not load the model; scoring on the worker thread',
+              );
+          },
+        });
+        const threads = pool;
+        if (s.artifacts.last !== null) threads.load(s.artifacts.last);
+        toThreads = (artifact) => threads.load(artifact);
+        s.artifacts.listeners.add(toThreads);
+      }
       const devices = new CachedDevices(new DeviceRepository(await ctx.records()), 60_000);
       engine = new RecsEngine({
         registry: ctx.registry,
@@ -94,9 +140,14 @@ function recsWorker(ctx: ServiceContext): Component[] {
         metrics: ctx.metrics,
         listSize: config.listSize,
         pushTtlMs: config.pushTtlMs,
+        ...(pool === undefined ? {} : { ranker: pool }),
       });
     },
-    close: async () => undefined,
+    // After the consumer (components close in reverse): no click is waiting on a thread by then.
+    close: async () => {
+      if (toThreads !== undefined) s.artifacts.listeners.delete(toThreads);
+      await pool?.close();
+    },
   };
   const handle: EnvelopeHandler = (envelope) => engine!.handle(envelope);
   const clicks = new ConsumerRunner({

@@ -1,4 +1,4 @@
-import type { Recommended, RecsModel } from '@hexcast/models';
+import type { Recommended, RecsModel, SessionRanking } from '@hexcast/models';
 import type { Static } from '@sinclair/typebox';
 import type { BusProducer } from '../bus/index.js';
 import { DeliveryItemEvent } from '../delivery/index.js';
@@ -9,6 +9,18 @@ import { RecommendationsUpdated, type RecommendedItem } from './events.js';
 import type { SessionClick, SessionStore, StoredList } from './session-store.js';
 
 type Item = Static<typeof RecommendedItem>;
+
+/** Session rankings computed elsewhere (a `SessionScoringPool`'s threads); null: score here. */
+export interface SessionRanker {
+  rank(session: Int32Array, k: number, version: string): Promise<SessionRanking | null>;
+}
+
+/** A session's ranking from a ranker, and the model it is by. */
+interface Ranked {
+  model: RecsModel;
+  ranking: SessionRanking;
+  asked: number;
+}
 
 /** What the engine needs of the loaded model (a slot's current value). */
 export interface RecsModelRef {
@@ -21,6 +33,11 @@ export interface RecsEngineOptions {
   store: SessionStore;
   catalogue: Catalogue;
   model: RecsModelRef;
+  /**
+   * Ranks sessions off this thread. The lists are the same either way: a ranking that cannot
+   * give the list exactly (too many of its items filtered out) is scored again here.
+   */
+  ranker?: SessionRanker;
   /**
    * A device's region, for app users whose click did not come through a gateway (web visitors have
    * none: their list is stored, not pushed).
@@ -52,6 +69,7 @@ export class RecsEngine {
   readonly #now: () => number;
   readonly #clicks;
   readonly #latency;
+  readonly #scored;
 
   constructor(options: RecsEngineOptions) {
     this.#o = options;
@@ -65,6 +83,11 @@ export class RecsEngine {
       name: 'recs_click_to_list_seconds',
       help: 'click (its timestamp) → its session list stored',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
+    this.#scored = options.metrics.counter<'on'>({
+      name: 'recs_session_scored_total',
+      help: 'session lists scored, by where: a scoring thread, or here (no thread or model there, or its ranking could not give the list)',
+      labelNames: ['on'],
     });
   }
 
@@ -86,7 +109,7 @@ export class RecsEngine {
       this.#clicks.inc({ outcome: 'duplicate' });
       return;
     }
-    const items = this.recommend(clicks, this.#o.listSize);
+    const items = this.recommend(clicks, this.#o.listSize, await this.#rank(clicks));
     const computedAt = this.#now();
     const list: StoredList = {
       sessionId: data.sessionId,
@@ -151,8 +174,23 @@ export class RecsEngine {
     await Promise.all(sends);
   }
 
-  /** The list for a session's clicks (oldest first): what `handle` stores. */
-  recommend(clicks: readonly SessionClick[], n: number): Item[] {
+  /** The session's ranking from the ranker, when there is one and a model. */
+  async #rank(clicks: readonly SessionClick[]): Promise<Ranked | null> {
+    const model = this.#o.model.current;
+    const ranker = this.#o.ranker;
+    if (model === null || ranker === undefined) return null;
+    const asked = this.#o.listSize * 3 * 2; // the list's room (`wide`) twice over, for the filters
+    const session = model.sessionNumbers(clicks.map((c) => c.productId));
+    if (session.length === 0) return null;
+    const ranking = await ranker.rank(session, asked, model.version);
+    return ranking === null ? null : { model, ranking, asked };
+  }
+
+  /**
+   * The list for a session's clicks (oldest first): what `handle` stores. `ranked`: the session's
+   * ranking from a ranker (used when it is by the current model and holds enough items).
+   */
+  recommend(clicks: readonly SessionClick[], n: number, ranked: Ranked | null = null): Item[] {
     const catalogue = this.#o.catalogue;
     const bought = new Set(clicks.filter((c) => c.action === 'buy').map((c) => c.productId));
     const skip = (id: string) => bought.has(id) || !catalogue.isAvailable(id);
@@ -181,12 +219,18 @@ export class RecsEngine {
     };
     const wide = n * 3; // room for the filters and the category cap
     if (model !== null) {
+      const fromThread =
+        ranked !== null && ranked.model === model
+          ? model.fromRanking(ranked.ranking, ranked.asked, wide, skip)
+          : null;
+      this.#scored.inc({ on: fromThread === null ? 'here' : 'thread' });
       take(
-        model.forSession(
-          clicks.map((c) => c.productId),
-          wide,
-          skip,
-        ),
+        fromThread ??
+          model.forSession(
+            clicks.map((c) => c.productId),
+            wide,
+            skip,
+          ),
         'session',
       );
       // The union: the page's item-to-item list fills what the session's list leaves (a full list

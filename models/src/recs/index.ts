@@ -18,9 +18,11 @@ export {
   type RecsComparison,
   RecsModel,
   type RecsTrainOptions,
+  type SessionRanking,
   trainRecs,
 } from './model.js';
 export { ItemScores, type NextClickRecommender } from './scores.js';
+export { type ScoringPoolEvent, type ScoringPoolOptions, SessionScoringPool } from './scoring-pool.js';
 export {
   SessionNet,
   type SessionNetOptions,

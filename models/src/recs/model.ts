@@ -146,6 +146,12 @@ export async function trainRecs(
   };
 }
 
+/** The head of a session's next-click ranking: item numbers, best first, and their scores. */
+export interface SessionRanking {
+  items: Int32Array;
+  scores: Float64Array;
+}
+
 /** One recommended item with its score (comparable within one list only). */
 export interface Recommended {
   item: string;
@@ -231,6 +237,51 @@ export class RecsModel {
     }
     if (length > 0) this.#session.score(this.#known.subarray(0, length), this.#scores);
     return this.#top(n, skip);
+  }
+
+  /** The session's clicks (oldest first) as this model's item numbers; unknown items are passed over. */
+  sessionNumbers(clicks: readonly string[]): Int32Array {
+    const numbers = new Int32Array(clicks.length);
+    let length = 0;
+    for (const c of clicks) {
+      const number = this.vocabulary.numberOf(c);
+      if (number !== undefined) numbers[length++] = number;
+    }
+    return numbers.subarray(0, length);
+  }
+
+  /**
+   * The first `k` of the session's next-click ranking, unfiltered, as item numbers and their
+   * scores: what `forSession` filters. A scoring thread computes it; `fromRanking` filters it.
+   */
+  rankSession(session: Int32Array, k: number): SessionRanking {
+    this.#scores.reset();
+    if (session.length > 0) this.#session.score(session, this.#scores);
+    const top = this.#scores.top(k);
+    const scores = new Float64Array(top.length);
+    for (let i = 0; i < top.length; i++) scores[i] = this.#scores.values[top[i]!]!;
+    return { items: Int32Array.from(top), scores };
+  }
+
+  /**
+   * `forSession(clicks, n, skip)` from the session's ranking (`rankSession(…, asked)` of this
+   * model): the first `n` items `skip` lets through. Exact when the ranking holds `n` of them, or
+   * when it is shorter than `asked` (the whole ranking); otherwise null, and the caller scores
+   * again with `forSession`.
+   */
+  fromRanking(
+    ranking: SessionRanking,
+    asked: number,
+    n: number,
+    skip: (item: string) => boolean = () => false,
+  ): Recommended[] | null {
+    const ids = this.vocabulary.ids;
+    const out: Recommended[] = [];
+    for (let i = 0; i < ranking.items.length && out.length < n; i++) {
+      const item = ids[ranking.items[i]!]!;
+      if (!skip(item)) out.push({ item, score: ranking.scores[i]! });
+    }
+    return out.length === n || ranking.items.length < asked ? out : null;
   }
 
   /** The most clicked items of the window. */

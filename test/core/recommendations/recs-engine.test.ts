@@ -10,13 +10,24 @@ import {
   Metrics,
   RECS_EVENTS,
   RecsEngine,
+  type SessionRanker,
   silentLogger,
 } from '@hexcast/core';
+import { RecsModel, SessionScoringPool, trainRecs } from '@hexcast/models';
 import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 
-/** An engine without a model (the category's products are the list), its sends and lookups recorded. */
-function engine() {
+/**
+ * An engine, its sends and lookups recorded. Without a model the category's products are the
+ * list; `products` replaces the catalogue's three.
+ */
+function engine(
+  options: {
+    model?: RecsModel;
+    ranker?: SessionRanker;
+    products?: Array<{ productId: string; available: boolean; category: string }>;
+  } = {},
+) {
   const registry = createEventRegistry();
   for (const event of [...RECS_EVENTS, ...DELIVERY_EVENTS]) registry.register(event);
   const sent: Array<{ topic: string; envelope: Envelope }> = [];
@@ -29,15 +40,17 @@ function engine() {
   // The catalogue's feed is never started: its client never connects.
   const kafka = new Kafka({ clientId: 'recs-engine-test', brokers: ['127.0.0.1:9'] });
   const catalogue = new Catalogue({ kafka, registry, metrics, logger: silentLogger(), producer });
-  for (const productId of ['p1', 'p2', 'p3'])
-    catalogue.put({ productId, available: true, category: 'shoes' });
+  for (const product of options.products ??
+    ['p1', 'p2', 'p3'].map((productId) => ({ productId, available: true, category: 'shoes' })))
+    catalogue.put(product);
   const lookups: string[] = [];
   const recs = new RecsEngine({
     registry,
     producer,
     store: new MemorySessionStore({ ttlMs: 60_000, maxClicks: 20 }),
     catalogue,
-    model: { current: null },
+    model: { current: options.model ?? null },
+    ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
     regionOf: async (deviceId) => {
       lookups.push(deviceId);
       return 'eu';
@@ -53,7 +66,7 @@ function engine() {
       data: { deviceId, sessionId: `s-${deviceId}`, productId: 'p1', action: 'view' },
       id: `click-${deviceId}-${n}`,
     });
-  return { recs, sent, lookups, click };
+  return { recs, sent, lookups, click, registry, metrics };
 }
 
 describe('RecsEngine: where a list is pushed', () => {
@@ -70,5 +83,86 @@ describe('RecsEngine: where a list is pushed', () => {
       [deliveriesTopic('us').name, 'd1'],
       [deliveriesTopic('eu').name, 'd2'],
     ]);
+  });
+});
+
+describe('RecsEngine: sessions scored on a scoring thread', () => {
+  it('stores the lists it stores when scoring here (unavailable and bought products left out) and counts where each was scored', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    const sessions = Array.from({ length: 200 }, (_, i) => {
+      const clicked = Array.from({ length: 2 + (i % 4) }, (_, k) => items[(i * 7 + k * (1 + (i % 3))) % 30]!);
+      return { id: String(i), items: clicked, times: clicked.map((_, k) => i * 100 + k) };
+    });
+    const model = new RecsModel(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+    // p0, p7 and p14 are out of stock: dropped from every list (the filter runs on this thread).
+    const products = items.map((productId, i) => ({
+      productId,
+      available: i % 7 !== 0,
+      category: `c${i % 3}`,
+    }));
+    const pool = new SessionScoringPool({ batchSize: 3 });
+    try {
+      pool.load(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+      const here = engine({ model, products });
+      const threaded = engine({ model, products, ranker: pool });
+      // Eight sessions of five clicks; the fourth click of each is a purchase.
+      const clicks = Array.from({ length: 8 }, (_, s) =>
+        Array.from({ length: 5 }, (_, k) => ({ s, productId: items[(s * 5 + k * 3) % 30]!, buy: k === 3 })),
+      );
+      for (const { recs, registry } of [here, threaded]) {
+        for (let k = 0; k < 5; k++)
+          // A session's clicks in order, the sessions at once (as the worker runs them).
+          await Promise.all(
+            clicks.map((c) => {
+              const { s, productId, buy } = c[k]!;
+              return recs.handle(
+                registry.create(DeviceClick, {
+                  key: `web:d${s}`,
+                  source: { kind: 'api', id: 'api-1' },
+                  id: `click-${s}-${k}`,
+                  ts: 1_000 + k,
+                  data: {
+                    deviceId: `web:d${s}`,
+                    sessionId: `s${s}`,
+                    productId,
+                    action: buy ? 'buy' : 'view',
+                  },
+                }),
+              );
+            }),
+          );
+      }
+      const lists = (e: ReturnType<typeof engine>) =>
+        new Map(
+          e.sent
+            .filter((x) => x.topic === 'hx.recommendations')
+            .map((x) => {
+              const d = x.envelope.data as { clickId: string; items: Array<{ productId: string }> };
+              return [d.clickId, d.items];
+            }),
+        );
+      const expected = lists(here);
+      expect(expected.size).toBe(40);
+      expect(lists(threaded)).toEqual(expected);
+      const bought = new Set(
+        clicks.flatMap((c) => c.filter((x) => x.buy).map((x) => `${x.s}:${x.productId}`)),
+      );
+      for (const [clickId, list] of expected) {
+        const [, s, k] = clickId.split('-');
+        expect(list.length).toBe(5);
+        for (const { productId } of list) {
+          expect(products.find((p) => p.productId === productId)!.available).toBe(true);
+          if (Number(k) > 3) expect(bought.has(`${s}:${productId}`)).toBe(false);
+        }
+      }
+      const scored = async (e: ReturnType<typeof engine>) =>
+        (await e.metrics.text())
+          .split('\n')
+          .filter((l) => l.startsWith('hexcast_recs_session_scored_total{'));
+      expect(await scored(threaded)).toEqual(['hexcast_recs_session_scored_total{on="thread"} 40']);
+      expect(await scored(here)).toEqual(['hexcast_recs_session_scored_total{on="here"} 40']);
+    } finally {
+      await pool.close();
+    }
   });
 });
