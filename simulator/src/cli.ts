@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,6 +16,7 @@ import {
 } from '@hexcast/core';
 import type { TrackingModeName } from '@hexcast/mobile-sdk';
 import type { Command } from 'commander';
+import type { SessionBrowsing } from './browsing.js';
 import type { City } from './city.js';
 import { DEMO_PRODUCTS_PER_CATEGORY, demoCampaign, demoProduct } from './demo.js';
 import type { Progress, SimulationReport, Simulator } from './simulator.js';
@@ -228,6 +229,10 @@ function registerSimulate(program: Command): void {
     .option('--create-campaigns', 'first create one campaign per point of interest through the API')
     .option('--ttl <seconds>', 'coupon TTL of created campaigns', (v) => Number.parseInt(v, 10), 600)
     .option('--warmup <time>', 'before the measured duration, how long the devices run unmeasured', '0s')
+    .option(
+      '--browse <sessions.tsv>',
+      "browse along a click log's sessions (TSV SessionId ItemId Time, as shared/data/sessions/), its items put in the catalogue first",
+    )
     .option('--settle <time>', 'after the run, how long to wait for coupons on their way', '20s')
     .option(
       '--report <file>',
@@ -249,6 +254,7 @@ function registerSimulate(program: Command): void {
         ttl: number;
         settle: string;
         warmup: string;
+        browse?: string;
         report?: string;
       }) => {
         const config = loadConfig();
@@ -262,6 +268,20 @@ function registerSimulate(program: Command): void {
           city = loadCity(o.city, o.seed);
         } catch (cause) {
           throw new HexcastError('HX_CLI_USAGE', (cause as Error).message, { cause });
+        }
+        let browsing: SessionBrowsing | undefined;
+        if (o.browse !== undefined) {
+          try {
+            const [{ SessionBrowsing }, { parseSessionsTsv }] = await Promise.all([
+              import('./browsing.js'),
+              import('@hexcast/models'),
+            ]);
+            browsing = SessionBrowsing.fromSessions(parseSessionsTsv(await readFile(o.browse, 'utf8')));
+          } catch (cause) {
+            throw new HexcastError('HX_CLI_USAGE', `--browse ${o.browse}: ${(cause as Error).message}`, {
+              cause,
+            });
+          }
         }
         const key = adminKey(config, o.key);
         process.stderr.write(`using the admin API key from ${key.from}\n`);
@@ -280,6 +300,7 @@ function registerSimulate(program: Command): void {
           settleMs: parseDuration(o.settle),
           warmupMs: parseDuration(o.warmup),
           campaigns: o.createCampaigns ? { ttlSeconds: o.ttl, budget: 1_000_000 } : false,
+          ...(browsing === undefined ? {} : { browsing }),
           onProgress: (p) => bar.update(p),
         });
         const onSignal = () => sim.stop();

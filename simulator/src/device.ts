@@ -15,6 +15,7 @@ import {
   seededRandom,
   sigmoid,
 } from '@hexcast/models';
+import type { BrowsingState, SessionBrowsing } from './browsing.js';
 import { CATEGORY_NAMES, type City, distanceM, offsetM, type Poi } from './city.js';
 import { DEMO_PRODUCTS_PER_CATEGORY, demoProduct } from './demo.js';
 
@@ -25,8 +26,9 @@ import { DEMO_PRODUCTS_PER_CATEGORY, demoProduct } from './demo.js';
  * - at each stop it stays 20–120 s (long enough for dwell triggers);
  * - its fixes carry GPS noise (σ = accuracy / 2, accuracy 4–15 m) and, rarely (1 in 2,000
  *   fixes), an impossible jump 30 km away;
- * - while awake it browses the catalogue: about `activity` clicks a minute, in categories drawn
- *   from its latent preferences (the same latent user as the propensity model's behaviour model);
+ * - while awake it browses the catalogue: about `activity / 2` clicks a minute, in categories
+ *   drawn from its latent preferences (the same latent user as the propensity model's behaviour
+ *   model), or, with a click log (`DeviceHooks.browsing`), along that log's sessions (views);
  * - a coupon is opened with probability 0.75 after 1–4 s, and redeemed (at the till: through the
  *   merchant API) with the behaviour model's probability for this user, category and moment;
  * - about 3 % of devices per minute go offline for 20–120 s (the app is killed; its outbox
@@ -58,6 +60,8 @@ export interface DeviceHooks {
    * go through `startTracking`, so the SDK's own filter and batching decide what is sent.
    */
   readonly mode: TrackingModeName;
+  /** Browse like a click log's sessions instead of at random within the preferred categories. */
+  readonly browsing?: SessionBrowsing;
   onCoupon(device: VirtualDevice, offer: Received, duplicate: boolean): void;
   redeem(device: VirtualDevice, offer: Received): Promise<void>;
   now(): number;
@@ -90,6 +94,8 @@ export class VirtualDevice {
   readonly #random: () => number;
   /** The SDK's callback for this device's location provider (modes other than `continuous`). */
   #onFix: ((fix: Fix) => void) | null = null;
+  /** Where this device is in the log session it browses (with `hooks.browsing`). */
+  #browsing: BrowsingState | null = null;
 
   constructor(
     readonly id: string,
@@ -184,23 +190,31 @@ export class VirtualDevice {
     if (this.#onFix !== null) this.#onFix(fix);
     else await this.client?.trackLocation(fix);
     if (this.#random() < clicksPerTick * (this.behaviour.user.activity / 2)) {
-      const category = pick(this.#random, this.behaviour.user.preferences);
-      const actions = ['view', 'view', 'click', 'click', 'cart', 'buy'] as const;
+      const click = this.#nextClick();
       this.clicks++;
-      const productId = demoProduct(
-        CATEGORY_NAMES[category]!,
-        Math.floor(this.#random() * DEMO_PRODUCTS_PER_CATEGORY),
-      );
       if (this.#shown !== null && this.#shown.until > now) {
         this.clicksWithList++;
-        if (this.#shown.products.has(productId)) this.listHits++;
+        if (this.#shown.products.has(click.productId)) this.listHits++;
       }
-      await this.client?.track({
-        productId,
-        action: actions[Math.floor(this.#random() * actions.length)]!,
-        category: CATEGORY_NAMES[category],
-      });
+      await this.client?.track(click);
     }
+  }
+
+  /** A product in a preferred category, or the next one of the log session it browses. */
+  #nextClick(): { productId: string; action: 'view' | 'click' | 'cart' | 'buy'; category: string } {
+    const browsing = this.hooks.browsing;
+    if (browsing !== undefined) {
+      this.#browsing = browsing.click(this.#browsing, this.#random);
+      const productId = this.#browsing.productId;
+      return { productId, action: 'view', category: browsing.category(productId) };
+    }
+    const category = CATEGORY_NAMES[pick(this.#random, this.behaviour.user.preferences)]!;
+    const actions = ['view', 'view', 'click', 'click', 'cart', 'buy'] as const;
+    return {
+      productId: demoProduct(category, Math.floor(this.#random() * DEMO_PRODUCTS_PER_CATEGORY)),
+      action: actions[Math.floor(this.#random() * actions.length)]!,
+      category,
+    };
   }
 
   #move(now: number, dt: number): void {

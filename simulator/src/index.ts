@@ -1,4 +1,6 @@
 // @hexcast/simulator: virtual devices on the real SDK, city presets, the run report.
+
+export { type BrowsingState, SessionBrowsing } from './browsing.js';
 export {
   CATEGORY_NAMES,
   CITY_PRESETS,

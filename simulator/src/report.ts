@@ -53,7 +53,7 @@ export function formatReport(r: SimulationReport, colour = true): string {
       `${n(r.recommendations.received)} · ${n(r.recommendations.latencyMs.p50)} / ${n(r.recommendations.latencyMs.p99)}`,
     ],
     [
-      '  clicks on a product the shown list held',
+      `  clicks on a product the shown list held (browsing ${r.recommendations.browsing === 'sessions' ? "a click log's sessions" : 'at random within preferred categories'})`,
       `${Number.isFinite(r.recommendations.hitRate) ? `${(r.recommendations.hitRate * 100).toFixed(1)} %` : 'n/a'} of ${n(r.recommendations.clicksWithList)}`,
     ],
     ['errors', Object.keys(r.errors).length === 0 ? 'none' : JSON.stringify(r.errors)],

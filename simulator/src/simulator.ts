@@ -1,5 +1,6 @@
 import { type CampaignStats, HexcastError } from '@hexcast/core';
 import { createClient, type TrackingModeName } from '@hexcast/mobile-sdk';
+import type { SessionBrowsing } from './browsing.js';
 import type { City } from './city.js';
 import { DEMO_TAG } from './demo.js';
 import { type Received, VirtualDevice } from './device.js';
@@ -30,6 +31,12 @@ export interface SimulatorOptions {
   settleMs?: number;
   /** One campaign per point of interest, created through the API before the run. */
   campaigns?: { ttlSeconds: number; budget: number } | false;
+  /**
+   * Devices browse along a click log's sessions (`SessionBrowsing`) instead of at random within
+   * their preferred categories; the log's items are put in the catalogue first
+   * (`PUT /v1/products`).
+   */
+  browsing?: SessionBrowsing;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -80,6 +87,8 @@ export interface SimulationReport {
    * and the share of clicks made while a list was shown that landed on a product it held.
    */
   recommendations: {
+    /** How the devices browsed: `categories` (at random within preferred ones) or `sessions` (a click log's). */
+    browsing: 'categories' | 'sessions';
     received: number;
     latencyMs: { p50: number; p99: number };
     clicksWithList: number;
@@ -97,8 +106,8 @@ const quantile = (sorted: number[], q: number) =>
  * the run against the ledger. See `device.ts` for the behaviour model.
  */
 export class Simulator {
-  readonly #o: Required<Omit<SimulatorOptions, 'onProgress' | 'rate'>> &
-    Pick<SimulatorOptions, 'onProgress' | 'rate'>;
+  readonly #o: Required<Omit<SimulatorOptions, 'onProgress' | 'rate' | 'browsing'>> &
+    Pick<SimulatorOptions, 'onProgress' | 'rate' | 'browsing'>;
   readonly #devices: VirtualDevice[] = [];
   readonly #received = new Map<string, Received>();
   readonly #errors = new Map<string, number>();
@@ -137,6 +146,7 @@ export class Simulator {
     this.#keys.merchant = await this.#key('merchant');
     this.#keys.marketer = await this.#key('marketer');
     if (o.campaigns) await this.#createCampaigns(o.campaigns);
+    if (o.browsing !== undefined) await this.#putProducts(o.browsing);
     const geoBefore = await this.#geoEvents();
     for (let i = 0; i < o.devices; i++) {
       const id = `sim${o.seed}-${String(i).padStart(6, '0')}`;
@@ -156,6 +166,7 @@ export class Simulator {
           },
           redeem: (_device, offer) => this.#redeem(offer),
           mode: o.mode,
+          ...(o.browsing === undefined ? {} : { browsing: o.browsing }),
           now: Date.now,
           localHourDow: (now) => this.#localHourDow(now),
         }),
@@ -293,6 +304,7 @@ export class Simulator {
         const withList = this.#devices.reduce((a, d) => a + d.clicksWithList, 0);
         const hits = this.#devices.reduce((a, d) => a + d.listHits, 0);
         return {
+          browsing: o.browsing === undefined ? 'categories' : 'sessions',
           received: ms.length,
           latencyMs: { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99) },
           clicksWithList: withList,
@@ -353,6 +365,27 @@ export class Simulator {
     });
     const text = await res.text();
     return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as T };
+  }
+
+  /** The click log's items, available, in the catalogue (a thousand a request). */
+  async #putProducts(browsing: SessionBrowsing): Promise<void> {
+    for (let i = 0; i < browsing.items.length; i += 1000) {
+      const products = browsing.items
+        .slice(i, i + 1000)
+        .map((productId) => ({ productId, category: browsing.category(productId), available: true }));
+      const r = await this.#api<{ code?: string; message?: string }>(
+        'PUT',
+        '/v1/products',
+        this.#keys.marketer,
+        {
+          products,
+        },
+      );
+      if (r.status !== 200)
+        throw new Error(
+          `could not put the click log's products (${r.status} ${r.body.code ?? ''} ${r.body.message ?? ''})`,
+        );
+    }
   }
 
   async #key(role: 'merchant' | 'marketer'): Promise<string> {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatReport, loadCity, Simulator } from '@hexcast/simulator';
 import { connectAsync as mqttConnect } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, HEXCAST_BIN, startDev } from '../helpers/dev.js';
+import { sharedData } from '../helpers/shared-data.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('the simulator against the embedded stack (hexcast dev with the seeded Paris demo)', () => {
@@ -100,8 +101,16 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
 
     // The app's SDK mode decides what is sent: in responsive mode the SDK keeps a fix every 15 s at
     // most and sends four to a message, so a 6 s run sends a few location messages, not a fix each.
+    // This run also browses along a click log (the first sessions of the YOOCHOOSE sample): the
+    // simulator puts its items in the catalogue first.
     const responsiveFile = path.join(dataDir, 'cli-report-responsive.json');
+    const logFile = path.join(dataDir, 'click-log.tsv');
+    const log = readFileSync(sharedData('sessions/rsc15_train_valid.tsv'), 'utf8').split('\n').slice(0, 301);
+    writeFileSync(logFile, `${log.join('\n')}\n`);
+    const logItem = log[1]!.split('\t')[1]!;
     const responsive = await simulate(
+      '--browse',
+      logFile,
       ...tenDevicesSixSeconds,
       '--settle',
       '5s',
@@ -117,6 +126,17 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     expect(batched.mode).toBe('responsive');
     expect(batched.fixesGenerated).toBeGreaterThan(10 * 4);
     expect(batched.messagesSent - batched.clicks).toBeLessThanOrEqual(batched.fixesGenerated / 3);
+    expect(batched.recommendations.browsing).toBe('sessions');
+    expect(report.recommendations.browsing).toBe('categories');
+    const product = await fetch(`${api}/v1/products/${logItem}`, {
+      headers: { authorization: `Bearer ${dev.adminKey()}` },
+    });
+    expect(product.status).toBe(200);
+    expect(await product.json()).toMatchObject({ productId: logItem, available: true });
+    // A file that is not a click log is a usage error before anything runs.
+    const notALog = await simulate('--browse', path.join(dataDir, 'admin.key'), '--devices', '1');
+    expect(notALog.code).not.toBe(0);
+    expect(notALog.err).toContain('HX_CLI_USAGE');
 
     // A user's own device (no demo tag) walking into a seeded point of interest: the demo
     // campaigns are for simulated devices only, so it is passed over (audience), no coupon.
