@@ -28,12 +28,14 @@ const click = (
 const list = (sessionId: string, items: string[]): StoredList => ({
   sessionId,
   deviceId: 'd1',
-  // Every source, and a category on some items only: a store gives back each item as it was put.
+  // Every source, a category on some items only, and one item marked nearby: a store gives back
+  // each item as it was put.
   items: items.map((productId, i) => ({
     productId,
     score: 1 / (i + 1),
     source: (['session', 'product', 'popular'] as const)[i % 3]!,
     ...(i % 2 === 0 ? { category: `cat-${i}` } : {}),
+    ...(i === 1 ? { nearby: true as const } : {}),
   })),
   clickId: 'c1',
   productId: items[0] ?? 'p',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseSessionsTsv, type RecsArtifact, RecsModel } from '@hexcast/models';
+import { gridDisk, latLngToCell } from 'h3-js';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevProcess, HEXCAST_BIN, startDev } from '../helpers/dev.js';
@@ -20,6 +21,7 @@ const hexcast = (args: string[], env: Record<string, string>) =>
 interface Item {
   productId: string;
   source: string;
+  nearby?: true;
 }
 interface Inbox {
   type: string;
@@ -39,7 +41,11 @@ describe('recommendations end to end on hexcast dev', () => {
 
   it("a device's clicks bring it a list its model would give for them (unavailable products left out); websites post events with a site key; bad events are coded; the session is gone after its TTL", async () => {
     const ttlMs = 6000;
-    dev = await startDev({ HX_RECS_SESSION_TTL_MS: String(ttlMs), HX_API_RATE_LIMIT_PER_MINUTE: '100000' });
+    dev = await startDev({
+      HX_RECS_SESSION_TTL_MS: String(ttlMs),
+      HX_API_RATE_LIMIT_PER_MINUTE: '100000',
+      HX_RECS_NEARBY_BOOST: '100',
+    });
     const d = dev;
     expect(
       d.lines.some((l) => l.includes('no recs model loaded') && l.includes('hexcast recs publish')),
@@ -162,6 +168,56 @@ describe('recommendations end to end on hexcast dev', () => {
     expect(read.body.union.length).toBe(10);
     expect(read.body.modelVersion).toBe(version);
 
+    // Where the device is: a fix through the gateway, kept by the geo worker as its position. A
+    // product its list does not hold, stocked in a store in the next H3 cell, is boosted into its
+    // next list and marked nearby.
+    const geoProcessed = async () =>
+      Number(
+        /hexcast_bus_processed_total\{stage="geo"\} (\d+)/.exec(
+          await (await fetch(`${d.api}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const geoBefore = await geoProcessed();
+    const at = { lat: 48.8566, lng: 2.3522 };
+    await client.publishAsync(
+      'hx/d/e2e-shopper/loc',
+      JSON.stringify({ fixes: [{ ...at, accuracy: 10, ts: Date.now() }] }),
+      { qos: 1 },
+    );
+    await waitFor(async () => ((await geoProcessed()) > geoBefore ? true : undefined), {
+      timeoutMs: 20_000,
+      message: "the geo worker kept the device's fix",
+    });
+    const stocked = model
+      .forSession(clicked, 60)
+      .map((r) => r.item)
+      .find((id) => !got.includes(id) && id !== unavailable)!;
+    const store = gridDisk(latLngToCell(at.lat, at.lng, 9), 1).find(
+      (c) => c !== latLngToCell(at.lat, at.lng, 9),
+    )!;
+    const stockedProduct = { ...products.find((p) => p.productId === stocked)!, stockedIn: [store] };
+    expect((await call('PUT', '/v1/products', marketer, { products: [stockedProduct] })).status).toBe(200);
+    expect((await call('GET', `/v1/products/${stocked}`, marketer)).body.stockedIn).toEqual([store]);
+    // A store that is not an H3 cell: refused, with nothing of the request kept.
+    const badStore = await call('PUT', '/v1/products', marketer, {
+      products: [
+        { productId: 'e2e-new', available: true },
+        { productId: 'e2e-new-2', available: true, stockedIn: ['fffffffffffffff'] },
+      ],
+    });
+    expect([badStore.status, badStore.body.code]).toEqual([400, 'HX_PRODUCT_INVALID']);
+    expect((await call('GET', '/v1/products/e2e-new', marketer)).status).toBe(404);
+    await click(clicked[1]!, Date.now());
+    const boosted = await waitFor(
+      () =>
+        inbox.find(
+          (m) => m.type === 'recommendation' && m.content.items.some((i) => i.productId === stocked),
+        ),
+      { timeoutMs: 20_000, message: 'a list with the product stocked nearby' },
+    );
+    expect(boosted.content.items.find((i) => i.productId === stocked)).toMatchObject({ nearby: true });
+    expect(boosted.content.items.filter((i) => i.nearby).length).toBe(1);
+
     // A website without the SDK: a beacon (text/plain, key in the query) with good and bad events.
     const now = Date.now();
     const beacon = await fetch(`${d.api}/v1/events?key=${encodeURIComponent(site)}`, {
@@ -225,8 +281,8 @@ describe('recommendations end to end on hexcast dev', () => {
     expect(metrics).toMatch(/hexcast_recs_clicks_total\{outcome="HX_EVENT_PRODUCT_UNKNOWN"\} 1/);
     expect(metrics).toMatch(/hexcast_recs_web_events_total\{outcome="HX_EVENT_TIME_INVALID"\} 1/);
 
-    // A scheduled retraining: the live clickstream of the last hour, trained and published; the
-    // running worker swaps to it.
+    // A scheduled retraining: the live clickstream of the last hour (the app user's four clicks
+    // and the web visitor's one), trained and published; the running worker swaps to it.
     const retrained = await hexcast(
       [
         'recs',
@@ -241,7 +297,7 @@ describe('recommendations end to end on hexcast dev', () => {
       ],
       env,
     );
-    expect(retrained.stderr).toMatch(/read 4 clicks in 2 sessions from hx\.clicks/);
+    expect(retrained.stderr).toMatch(/read 5 clicks in 2 sessions from hx\.clicks/);
     const next = /published (\S+)/.exec(retrained.stdout)![1]!;
     expect(next).not.toBe(version);
     await waitFor(() => d.lines.some((l) => l.includes('model swapped in') && l.includes(next)), {

@@ -254,6 +254,14 @@ export const ConfigSchema = Type.Object(
          * The lists are the same either way.
          */
         scoringThreads: Type.Integer({ minimum: 0, maximum: 64, default: 1 }),
+        /**
+         * An app user's products stocked in a store near them (`stockedIn`) have their score
+         * multiplied by 1 + this in their list (0: no boost). Near: within `nearbyRings` H3 rings
+         * of the cell of their last location, if that is at most `nearbyMaxAgeMs` old (30 min).
+         */
+        nearbyBoost: Type.Number({ minimum: 0, maximum: 100, default: 0.5 }),
+        nearbyRings: Type.Integer({ minimum: 0, maximum: 10, default: 1 }),
+        nearbyMaxAgeMs: Type.Integer({ minimum: 1000, default: 30 * 60_000 }),
         /** Events per `POST /v1/events` request. */
         maxEventsPerRequest: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
       },

@@ -125,6 +125,7 @@ export const ERROR_CODES = {
   HX_EVENT_PRODUCT_UNKNOWN: { status: 422, retriable: false },
   HX_EVENT_TIME_INVALID: { status: 422, retriable: false },
   HX_PRODUCT_NOT_FOUND: { status: 404, retriable: false },
+  HX_PRODUCT_INVALID: { status: 400, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

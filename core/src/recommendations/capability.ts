@@ -2,6 +2,7 @@ import { type RecsArtifact, RecsModel, SessionScoringPool } from '@hexcast/model
 import { ConsumerRunner, type EnvelopeHandler, inKeyOrder } from '../bus/index.js';
 import { DeviceRepository } from '../devices/index.js';
 import { TOPICS } from '../envelope/index.js';
+import { DEVICE_STATE } from '../geo/index.js';
 import type { Component } from '../lifecycle/index.js';
 import { ModelFeed, ModelSlot } from '../model-feed/index.js';
 import { CachedDevices } from '../offers/index.js';
@@ -91,6 +92,9 @@ const modelOf = (slot: ModelSlot<LoadedRecs>) => ({
 function recsWorker(ctx: ServiceContext): Component[] {
   const s = ctx.use(RECS_SHARED);
   const config = ctx.config.recommendations;
+  // Where app users are (the geo worker's device state: Redis, or this process's memory), for the
+  // boost of products stocked near them.
+  const positions = ctx.use(DEVICE_STATE);
   let engine: RecsEngine | undefined;
   let pool: SessionScoringPool | undefined;
   let toThreads: ((artifact: RecsArtifact) => void) | undefined;
@@ -138,6 +142,13 @@ function recsWorker(ctx: ServiceContext): Component[] {
         regionOf: async (deviceId) =>
           deviceId.startsWith('web:') ? null : ((await devices.get(deviceId))?.region ?? null),
         metrics: ctx.metrics,
+        nearby: {
+          positionOf: async (deviceId) =>
+            deviceId.startsWith('web:') ? null : (await positions.load(deviceId)).position,
+          boost: config.nearbyBoost,
+          rings: config.nearbyRings,
+          maxAgeMs: config.nearbyMaxAgeMs,
+        },
         listSize: config.listSize,
         pushTtlMs: config.pushTtlMs,
         ...(pool === undefined ? {} : { ranker: pool }),

@@ -12,6 +12,7 @@ export type CatalogueProduct = Static<typeof Product>;
 export class Catalogue {
   readonly #products = new Map<string, CatalogueProduct>();
   readonly #byCategory = new Map<string, Set<string>>();
+  #stocked = 0;
   readonly feed: Feed;
 
   constructor(options: FeedOptions) {
@@ -24,6 +25,8 @@ export class Catalogue {
 
   put(product: CatalogueProduct): void {
     const before = this.#products.get(product.productId);
+    if ((before?.stockedIn?.length ?? 0) > 0) this.#stocked--;
+    if ((product.stockedIn?.length ?? 0) > 0) this.#stocked++;
     if (before?.category !== undefined) this.#byCategory.get(before.category)?.delete(product.productId);
     this.#products.set(product.productId, product);
     if (product.category !== undefined) {
@@ -47,6 +50,11 @@ export class Catalogue {
   /** A category's products (first 200), in the order they were added. */
   inCategory(category: string): string[] {
     return [...(this.#byCategory.get(category) ?? [])].slice(0, 200);
+  }
+
+  /** Products some store stocks (`stockedIn`): with none, nobody's list is boosted. */
+  get stocked(): number {
+    return this.#stocked;
   }
 
   get size(): number {

@@ -14,6 +14,11 @@ export const Product = Type.Object(
     currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
     /** Unavailable products are never recommended. */
     available: Type.Boolean(),
+    /**
+     * H3 cells (any resolution) of the stores that stock it: an app user near one of them gets it
+     * boosted in their list (`HX_RECS_NEARBY_BOOST`).
+     */
+    stockedIn: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9a-f]{15}$' }), { maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -29,6 +34,8 @@ export const RecommendedItem = Type.Object(
     /** `session`: the session's clicks; `product`: item to item from the product viewed; `popular`: cold start. */
     source: Type.Union([Type.Literal('session'), Type.Literal('product'), Type.Literal('popular')]),
     category: Type.Optional(Type.String()),
+    /** A store near the user (their last location) stocks it: it was boosted. */
+    nearby: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ export { LoadedRecs, recommendations, recsSlot } from './capability.js';
 export { Catalogue, type CatalogueProduct } from './catalogue.js';
 export { readClickSessions } from './click-history.js';
 export { Product, ProductUpserted, RECS_EVENTS, RecommendationsUpdated, RecommendedItem } from './events.js';
+export { NearbyCells } from './nearby.js';
 export { RecsEngine, type RecsEngineOptions, type SessionRanker } from './recs-engine.js';
 export {
   MemorySessionStore,

@@ -6,6 +6,7 @@ import { deliveriesTopic, type Envelope, type EventRegistry, TOPICS } from '../e
 import type { Metrics } from '../observability/index.js';
 import type { Catalogue } from './catalogue.js';
 import { RecommendationsUpdated, type RecommendedItem } from './events.js';
+import { NearbyCells } from './nearby.js';
 import type { SessionClick, SessionStore, StoredList } from './session-store.js';
 
 type Item = Static<typeof RecommendedItem>;
@@ -44,6 +45,16 @@ export interface RecsEngineOptions {
    */
   regionOf: (deviceId: string) => Promise<string | null>;
   metrics: Metrics;
+  /**
+   * Boosting products stocked near the user: where their device last was (null: unknown, a web
+   * visitor), how much (score × (1 + boost)), within how many H3 rings, and how old a position may be.
+   */
+  nearby?: {
+    positionOf(deviceId: string): Promise<{ h3: string; ts: number } | null>;
+    boost: number;
+    rings: number;
+    maxAgeMs: number;
+  };
   listSize: number;
   pushTtlMs: number;
   now?: () => number;
@@ -70,6 +81,7 @@ export class RecsEngine {
   readonly #clicks;
   readonly #latency;
   readonly #scored;
+  readonly #boosted;
 
   constructor(options: RecsEngineOptions) {
     this.#o = options;
@@ -88,6 +100,10 @@ export class RecsEngine {
       name: 'recs_session_scored_total',
       help: 'session lists scored, by where: a scoring thread, or here (no thread or model there, or its ranking could not give the list)',
       labelNames: ['on'],
+    });
+    this.#boosted = options.metrics.counter({
+      name: 'recs_lists_nearby_total',
+      help: 'lists holding a product a store near the user stocks (boosted)',
     });
   }
 
@@ -109,7 +125,9 @@ export class RecsEngine {
       this.#clicks.inc({ outcome: 'duplicate' });
       return;
     }
-    const items = this.recommend(clicks, this.#o.listSize, await this.#rank(clicks));
+    const [ranked, near] = await Promise.all([this.#rank(clicks), this.#near(data.deviceId)]);
+    const items = this.recommend(clicks, this.#o.listSize, ranked, near);
+    if (near !== null && items.some((i) => i.nearby)) this.#boosted.inc();
     const computedAt = this.#now();
     const list: StoredList = {
       sessionId: data.sessionId,
@@ -174,6 +192,15 @@ export class RecsEngine {
     await Promise.all(sends);
   }
 
+  /** Where the user is, for the boost: null when nothing is stocked anywhere, or the position is unknown or old. */
+  async #near(deviceId: string): Promise<NearbyCells | null> {
+    const nearby = this.#o.nearby;
+    if (nearby === undefined || nearby.boost <= 0 || this.#o.catalogue.stocked === 0) return null;
+    const position = await nearby.positionOf(deviceId);
+    if (position === null || this.#now() - position.ts > nearby.maxAgeMs) return null;
+    return NearbyCells.of(position.h3, nearby.rings);
+  }
+
   /** The session's ranking from the ranker, when there is one and a model. */
   async #rank(clicks: readonly SessionClick[]): Promise<Ranked | null> {
     const model = this.#o.model.current;
@@ -188,9 +215,15 @@ export class RecsEngine {
 
   /**
    * The list for a session's clicks (oldest first): what `handle` stores. `ranked`: the session's
-   * ranking from a ranker (used when it is by the current model and holds enough items).
+   * ranking from a ranker (used when it is by the current model and holds enough items). `near`:
+   * where the user is; products a store near them stocks are boosted and marked `nearby`.
    */
-  recommend(clicks: readonly SessionClick[], n: number, ranked: Ranked | null = null): Item[] {
+  recommend(
+    clicks: readonly SessionClick[],
+    n: number,
+    ranked: Ranked | null = null,
+    near: NearbyCells | null = null,
+  ): Item[] {
     const catalogue = this.#o.catalogue;
     const bought = new Set(clicks.filter((c) => c.action === 'buy').map((c) => c.productId));
     const skip = (id: string) => bought.has(id) || !catalogue.isAvailable(id);
@@ -199,8 +232,21 @@ export class RecsEngine {
     const picked = new Map<string, Item>();
     const perCategory = new Map<string, number>();
     const cap = Math.max(1, Math.ceil(n / 2));
-    const take = (list: readonly Recommended[], source: Item['source']) => {
-      for (const r of list) {
+    const factor = 1 + (this.#o.nearby?.boost ?? 0);
+    // Stocked near the user: the score times the factor, and the list re-sorted (stable).
+    const boosted = (list: readonly Recommended[]): ReadonlyArray<Recommended & { nearby?: true }> => {
+      if (near === null) return list;
+      let any = false;
+      const out = list.map((r) => {
+        const stores = catalogue.get(r.item)?.stockedIn;
+        if (stores === undefined || !near.any(stores)) return r;
+        any = true;
+        return { item: r.item, score: r.score * factor, nearby: true as const };
+      });
+      return any ? out.sort((a, b) => b.score - a.score) : list;
+    };
+    const take = (raw: readonly Recommended[], source: Item['source']) => {
+      for (const r of boosted(raw)) {
         if (picked.size >= n) return;
         if (picked.has(r.item)) continue;
         const category = catalogue.get(r.item)?.category;
@@ -209,12 +255,10 @@ export class RecsEngine {
           if (used >= cap) continue;
           perCategory.set(category, used + 1);
         }
-        picked.set(r.item, {
-          productId: r.item,
-          score: r.score,
-          source,
-          ...(category === undefined ? {} : { category }),
-        });
+        const item: Item = { productId: r.item, score: r.score, source };
+        if (category !== undefined) item.category = category;
+        if ('nearby' in r) item.nearby = true;
+        picked.set(r.item, item);
       }
     };
     const wide = n * 3; // room for the filters and the category cap

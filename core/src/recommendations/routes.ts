@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RecsModel } from '@hexcast/models';
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { isValidCell } from 'h3-js';
 import { ERROR_RESPONSES as errors, type RouteOptions } from '../api/index.js';
 import type { BusProducer } from '../bus/index.js';
 import { DeviceClick, type EventRegistry, TOPICS } from '../envelope/index.js';
@@ -69,6 +70,14 @@ export function recsRoutes(deps: RecsRoutesDeps): FastifyPluginAsyncTypebox<Rout
       },
       handler: async (request) => {
         const { products } = request.body;
+        for (const p of products)
+          for (const cell of p.stockedIn ?? [])
+            if (!isValidCell(cell))
+              throw new HexcastError(
+                'HX_PRODUCT_INVALID',
+                `product ${p.productId}: stockedIn holds ${cell}, not an H3 cell`,
+                { details: { productId: p.productId, cell } },
+              );
         for (const p of products) {
           deps.catalogue.put(p); // this process sees it at once; the others through hx.products
           await deps.producer.send(

@@ -54,6 +54,8 @@ interface MemorySession {
 }
 
 const SOURCES = ['session', 'product', 'popular'] as const;
+/** The `sources` column's flag for an item marked `nearby`. */
+const NEARBY = 8;
 
 /**
  * A stored list as the memory store holds it: the items in columns. A list lives until its
@@ -65,6 +67,7 @@ interface ColumnList {
   head: Omit<StoredList, 'items'>;
   productIds: string[];
   scores: number[];
+  /** The source's index in SOURCES, plus NEARBY for an item marked `nearby`. */
   sources: number[];
   /** '' for an item without a category. */
   categories: string[];
@@ -76,7 +79,7 @@ function toColumns(list: StoredList): ColumnList {
     head,
     productIds: items.map((i) => i.productId),
     scores: items.map((i) => i.score),
-    sources: items.map((i) => SOURCES.indexOf(i.source)),
+    sources: items.map((i) => SOURCES.indexOf(i.source) | (i.nearby ? NEARBY : 0)),
     categories: items.map((i) => i.category ?? ''),
   };
 }
@@ -84,12 +87,16 @@ function toColumns(list: StoredList): ColumnList {
 function fromColumns(c: ColumnList): StoredList {
   return {
     ...c.head,
-    items: c.productIds.map((productId, k) => ({
-      productId,
-      score: c.scores[k]!,
-      source: SOURCES[c.sources[k]!]!,
-      ...(c.categories[k] === '' ? {} : { category: c.categories[k]! }),
-    })),
+    items: c.productIds.map((productId, k) => {
+      const source = c.sources[k]!;
+      return {
+        productId,
+        score: c.scores[k]!,
+        source: SOURCES[source & ~NEARBY]!,
+        ...(c.categories[k] === '' ? {} : { category: c.categories[k]! }),
+        ...(source & NEARBY ? { nearby: true as const } : {}),
+      };
+    }),
   };
 }
 

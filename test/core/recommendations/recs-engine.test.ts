@@ -10,10 +10,12 @@ import {
   Metrics,
   RECS_EVENTS,
   RecsEngine,
+  type RecsEngineOptions,
   type SessionRanker,
   silentLogger,
 } from '@hexcast/core';
 import { RecsModel, SessionScoringPool, trainRecs } from '@hexcast/models';
+import { cellToParent, gridDisk, latLngToCell } from 'h3-js';
 import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 
@@ -25,7 +27,8 @@ function engine(
   options: {
     model?: RecsModel;
     ranker?: SessionRanker;
-    products?: Array<{ productId: string; available: boolean; category: string }>;
+    products?: Array<{ productId: string; available: boolean; category: string; stockedIn?: string[] }>;
+    nearby?: RecsEngineOptions['nearby'];
   } = {},
 ) {
   const registry = createEventRegistry();
@@ -51,6 +54,7 @@ function engine(
     catalogue,
     model: { current: options.model ?? null },
     ...(options.ranker === undefined ? {} : { ranker: options.ranker }),
+    ...(options.nearby === undefined ? {} : { nearby: options.nearby }),
     regionOf: async (deviceId) => {
       lookups.push(deviceId);
       return 'eu';
@@ -163,6 +167,90 @@ describe('RecsEngine: sessions scored on a scoring thread', () => {
       expect(await scored(here)).toEqual(['hexcast_recs_session_scored_total{on="here"} 40']);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe('RecsEngine: products stocked near the user', () => {
+  it("boosts a product a store near the app user's last location stocks, marks it nearby, and leaves web visitors, old positions and far stores alone", async () => {
+    const items = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    const sessions = Array.from({ length: 200 }, (_, i) => {
+      const clicked = Array.from({ length: 2 + (i % 4) }, (_, k) => items[(i * 7 + k * (1 + (i % 3))) % 30]!);
+      return { id: String(i), items: clicked, times: clicked.map((_, k) => i * 100 + k) };
+    });
+    const model = new RecsModel(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+    const clicked = ['p3', 'p10'];
+    // A product the session's list does not hold without the boost, but its ranking does further down.
+    const plain = engine({
+      model,
+      products: items.map((productId) => ({ productId, available: true, category: 'c' })),
+    });
+    const without = plain.recs.recommend(
+      clicked.map((productId, i) => ({ id: `c${i}`, productId, action: 'view' as const, at: i })),
+      5,
+    );
+    const candidate = model
+      .forSession(clicked, 15)
+      .find((r) => !without.some((w) => w.productId === r.item))!.item;
+    const here = latLngToCell(48.8566, 2.3522, 9); // the device's cell (the gateway's resolution)
+    const beside = gridDisk(here, 1).find((c) => c !== here)!;
+    const far = latLngToCell(40.7128, -74.006, 9);
+    const run = async (stockedIn: string[], deviceId: string, ageMs = 0) => {
+      const e = engine({
+        model,
+        products: items.map((productId) => ({
+          productId,
+          available: true,
+          category: 'c',
+          ...(productId === candidate ? { stockedIn } : {}),
+        })),
+        nearby: {
+          positionOf: async (id) => (id === 'd1' ? { h3: here, ts: Date.now() - ageMs } : null),
+          boost: 100,
+          rings: 1,
+          maxAgeMs: 60_000,
+        },
+      });
+      await e.recs.handle(
+        e.registry.create(DeviceClick, {
+          key: deviceId,
+          source: { kind: 'api', id: 'api-1' },
+          data: { deviceId, sessionId: 's1', productId: clicked[0]!, action: 'view' },
+        }),
+      );
+      await e.recs.handle(
+        e.registry.create(DeviceClick, {
+          key: deviceId,
+          source: { kind: 'api', id: 'api-1' },
+          data: { deviceId, sessionId: 's1', productId: clicked[1]!, action: 'view' },
+        }),
+      );
+      const lists = e.sent.filter((x) => x.topic === 'hx.recommendations');
+      const list = (lists.at(-1)!.envelope.data as { items: Array<{ productId: string; nearby?: true }> })
+        .items;
+      const boosted = (await e.metrics.text())
+        .split('\n')
+        .find((l) => l.startsWith('hexcast_recs_lists_nearby_total '));
+      return { list, boosted };
+    };
+    // A store in the next cell, one in the district (resolution 7) and one in a finer cell inside
+    // the device's: near. The product comes first (its score × 101), marked nearby.
+    for (const store of [beside, cellToParent(here, 7), `${latLngToCell(48.8566, 2.3522, 11)}`]) {
+      const { list, boosted } = await run([far, store], 'd1');
+      expect(list[0]).toMatchObject({ productId: candidate, nearby: true });
+      expect(list.filter((i) => i.nearby).length).toBe(1);
+      expect(boosted).toBe('hexcast_recs_lists_nearby_total 1');
+    }
+    // A web visitor (no position), a position older than allowed, a store far away: no boost.
+    for (const [stores, device, age] of [
+      [[beside], 'web:v1', 0],
+      [[beside], 'd1', 120_000],
+      [[far], 'd1', 0],
+    ] as const) {
+      const { list, boosted } = await run([...stores], device, age);
+      expect(list.map((i) => i.productId)).not.toContain(candidate);
+      expect(list.some((i) => i.nearby)).toBe(false);
+      expect(boosted).toBe('hexcast_recs_lists_nearby_total 0');
     }
   });
 });
