@@ -31,6 +31,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
 import { atRate } from './pace.js';
 import { getLoad, startBenchDev } from './processes.js';
+import { socketFloor } from './socket-floor.js';
 
 const DATA = new URL('../../shared/data/sessions/', import.meta.url);
 const read = async (file: string): Promise<ClickSession[]> =>
@@ -210,6 +211,15 @@ async function pipeline(
 ): Promise<BenchCaseResult[]> {
   const rate = Number(process.env.BENCH_RECS_RATE ?? 5000);
   const seconds = context.quick ? 6 : 15;
+  // This machine's price of a small loopback message now (it has doubled from one night to the
+  // next): the pipeline's publish, fetches and GET responses all pay it.
+  context.progress('measuring the sockets alone: a 200-byte message and a 4-byte ack');
+  const floor = await socketFloor({ connections: 2_000, rate: 5_000, seconds: context.quick ? 3 : 6 });
+  const floorRow: BenchCaseResult = {
+    case: "sockets alone (this machine's yardstick)",
+    metrics: { server_floor_us_per_message: floor.serverUsPerMessage },
+    notes: `plain node:net as in the e2e bench's row: ${floor.connections} connections, ${floor.rate} messages/s, a read and a 4-byte ack written per message in a process of its own`,
+  };
   const bench = await startBenchDev('recs', { HX_API_RATE_LIMIT_PER_MINUTE: '10000000' });
   const registry = createEventRegistry();
   for (const e of RECS_EVENTS) registry.register(e);
@@ -371,6 +381,7 @@ async function pipeline(
       },
     ];
     if (warmup !== null) out.push(warmup);
+    out.push(floorRow);
 
     // The GETs are measured on a settled process: every consumer of the dev (the console's tails
     // read hx.recommendations too) has caught up with the pipeline's records first.
