@@ -90,14 +90,20 @@ describe('RecsEngine: where a list is pushed', () => {
   });
 });
 
+/** A model trained on 200 sessions over p0…p29, each stepping through the items: many items ranked. */
+async function thirtyItems() {
+  const items = Array.from({ length: 30 }, (_, i) => `p${i}`);
+  const sessions = Array.from({ length: 200 }, (_, i) => {
+    const clicked = Array.from({ length: 2 + (i % 4) }, (_, k) => items[(i * 7 + k * (1 + (i % 3))) % 30]!);
+    return { id: String(i), items: clicked, times: clicked.map((_, k) => i * 100 + k) };
+  });
+  const artifact = await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' });
+  return { items, artifact, model: new RecsModel(artifact) };
+}
+
 describe('RecsEngine: sessions scored on a scoring thread', () => {
   it('stores the lists it stores when scoring here (unavailable and bought products left out) and counts where each was scored', async () => {
-    const items = Array.from({ length: 30 }, (_, i) => `p${i}`);
-    const sessions = Array.from({ length: 200 }, (_, i) => {
-      const clicked = Array.from({ length: 2 + (i % 4) }, (_, k) => items[(i * 7 + k * (1 + (i % 3))) % 30]!);
-      return { id: String(i), items: clicked, times: clicked.map((_, k) => i * 100 + k) };
-    });
-    const model = new RecsModel(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+    const { items, artifact, model } = await thirtyItems();
     // p0, p7 and p14 are out of stock: dropped from every list (the filter runs on this thread).
     const products = items.map((productId, i) => ({
       productId,
@@ -106,7 +112,7 @@ describe('RecsEngine: sessions scored on a scoring thread', () => {
     }));
     const pool = new SessionScoringPool({ batchSize: 3 });
     try {
-      pool.load(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+      pool.load(artifact);
       const here = engine({ model, products });
       const threaded = engine({ model, products, ranker: pool });
       // Eight sessions of five clicks; the fourth click of each is a purchase.
@@ -173,12 +179,7 @@ describe('RecsEngine: sessions scored on a scoring thread', () => {
 
 describe('RecsEngine: products stocked near the user', () => {
   it("boosts a product a store near the app user's last location stocks, marks it nearby, and leaves web visitors, old positions and far stores alone", async () => {
-    const items = Array.from({ length: 30 }, (_, i) => `p${i}`);
-    const sessions = Array.from({ length: 200 }, (_, i) => {
-      const clicked = Array.from({ length: 2 + (i % 4) }, (_, k) => items[(i * 7 + k * (1 + (i % 3))) % 30]!);
-      return { id: String(i), items: clicked, times: clicked.map((_, k) => i * 100 + k) };
-    });
-    const model = new RecsModel(await trainRecs(sessions, { netEpochs: 0, version: 'recs-t' }));
+    const { items, model } = await thirtyItems();
     const clicked = ['p3', 'p10'];
     // A product the session's list does not hold without the boost, but its ranking does further down.
     const plain = engine({
