@@ -93,7 +93,11 @@ describe('SessionScoringPool: session rankings in worker threads', () => {
       onEvent: (e) => crashEvents.push(e),
     });
     try {
+      // No thread before the first model.
+      expect(crashing.running).toBe(0);
+      expect(await crashing.rank(model.sessionNumbers(['p3']), 20, a.version)).toBeNull();
       crashing.load(a);
+      expect(crashing.running).toBe(1);
       const fine = model.sessionNumbers(['p3', 'p4']);
       const expected = model.rankSession(fine, 20);
       expect(await crashing.rank(fine, 20, a.version)).toEqual(expected);

@@ -5,11 +5,11 @@ import { type DeviceLocation, type Envelope, type EventRegistry, TOPICS } from '
 import type { Metrics } from '../observability/index.js';
 import { haversineM } from './contains.js';
 import type { DeviceGeoState, DeviceStateStore, StateCommit } from './device-state.js';
-
-type PositionedState = StateCommit['state'];
-
 import { GeoDwell, GeoEnter, GeoExit } from './events.js';
 import { advanceMembership, type FenceTiming } from './transitions.js';
+
+/** A device's state once a fix has been applied: it has a position. */
+type PositionedState = StateCommit['state'];
 
 /** The fences fixes are tested against and how each debounces (the campaigns' catalogue is one). */
 export interface LiveFences {

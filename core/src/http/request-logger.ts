@@ -20,7 +20,8 @@ class RequestLogger {
     readonly options: ChildLoggerOptions,
   ) {}
 
-  #made(): FastifyBaseLogger {
+  /** The real child: made on first use. */
+  made(): FastifyBaseLogger {
     this.#child ??= this.parent.child(this.bindings, this.options);
     return this.#child;
   }
@@ -30,34 +31,21 @@ class RequestLogger {
   }
 
   set level(level: string) {
-    this.#made().level = level;
+    this.made().level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    (this.#made().fatal as Log)(...args);
-  }
-  error(...args: unknown[]): void {
-    (this.#made().error as Log)(...args);
-  }
-  warn(...args: unknown[]): void {
-    (this.#made().warn as Log)(...args);
-  }
-  info(...args: unknown[]): void {
-    (this.#made().info as Log)(...args);
-  }
-  debug(...args: unknown[]): void {
-    (this.#made().debug as Log)(...args);
-  }
-  trace(...args: unknown[]): void {
-    (this.#made().trace as Log)(...args);
-  }
-  silent(...args: unknown[]): void {
-    (this.#made().silent as Log)(...args);
-  }
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.#made().child(bindings, options);
+    return this.made().child(bindings, options);
   }
 }
+
+// The log methods: each makes the child on first use and passes the call on.
+for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const)
+  Object.defineProperty(RequestLogger.prototype, level, {
+    value(this: RequestLogger, ...args: unknown[]) {
+      (this.made()[level] as Log)(...args);
+    },
+  });
 
 /** Fastify's `childLoggerFactory`: the request's child logger, made when first used. */
 export function lazyRequestLogger(

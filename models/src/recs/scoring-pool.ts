@@ -54,7 +54,8 @@ const KEEP = 2;
  * Session rankings computed off the event loop: `RecsModel.rankSession` in worker threads, each
  * holding the models sent with `load`. `rank` calls made in one turn of the event loop go to a
  * thread as one message (item numbers in, item numbers and scores back, transferred, not copied).
- * A ranking comes back null, never an error, when no thread can answer (none running, a crash, no
+ * The threads start with the first model sent: a worker that never gets one holds none. A
+ * ranking comes back null, never an error, when no thread can answer (none running, a crash, no
  * model of that version there yet): the caller then scores on its own thread. A thread that
  * exits is started again after a delay that doubles with each crash in a row (0.1 s to 30 s),
  * and is sent the kept models first.
@@ -68,6 +69,7 @@ export class SessionScoringPool {
   #flushing = false;
   #nextId = 0;
   #closed = false;
+  #started = false;
   readonly #batchSize: number;
 
   constructor(options: ScoringPoolOptions = {}) {
@@ -81,12 +83,13 @@ export class SessionScoringPool {
       sessionsInFlight: 0,
       crashes: 0,
     }));
-    for (const thread of this.#threads) this.#start(thread);
   }
 
   /** Threads running now. */
   get running(): number {
-    return this.#threads.filter((t) => t.worker !== null).length;
+    let running = 0;
+    for (const t of this.#threads) if (t.worker !== null) running++;
+    return running;
   }
 
   /** Sends a model to every thread (kept there with the one before it). */
@@ -95,13 +98,20 @@ export class SessionScoringPool {
     if (kept >= 0) this.#artifacts.splice(kept, 1);
     this.#artifacts.push(artifact);
     if (this.#artifacts.length > KEEP) this.#artifacts.shift();
+    if (this.#closed) return;
+    if (!this.#started) {
+      // The first model: the threads start, and are sent the kept models as they do.
+      this.#started = true;
+      for (const thread of this.#threads) this.#start(thread);
+      return;
+    }
     for (const thread of this.#threads)
       thread.worker?.postMessage({ type: 'load', artifact } satisfies ThreadRequest);
   }
 
   /** The first `k` of the session's ranking by model `version`, or null when no thread could tell. */
   rank(session: Int32Array, k: number, version: string): Promise<SessionRanking | null> {
-    if (this.#closed || this.running === 0) return Promise.resolve(null);
+    if (this.#closed || !this.#threads.some((t) => t.worker !== null)) return Promise.resolve(null);
     const key = `${k}\u0000${version}`;
     let batch = this.#batches.get(key);
     if (batch === undefined) {
