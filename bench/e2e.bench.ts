@@ -39,7 +39,14 @@ const bench: Benchmark = {
     // Every rung's devices start in the same second: each one's first fix (fences entered at once,
     // devices new to every cache) lands in its first seconds. Those run unmeasured and are reported
     // apart (warmup_p99_ms).
-    const warmupMs = Number(process.env.BENCH_E2E_WARMUP_MS ?? 5_000);
+    const baseWarmupMs = Number(process.env.BENCH_E2E_WARMUP_MS ?? 5_000);
+    // The issue lets the load generator batch fixes the way the SDK's batched modes do: each
+    // device then sends a message every n seconds holding its last n fixes (one a second), and
+    // latency is measured from the message, the fix's wait in its batch left out (reported apart).
+    const fixesPerMessage = Number(process.env.BENCH_E2E_FIXES_PER_MESSAGE ?? 1);
+    // Batched devices start over a batch's span and send their first batch a span later: the
+    // warm-up covers both, so each device's first fixes still land in unmeasured seconds.
+    const warmupMs = baseWarmupMs + (fixesPerMessage > 1 ? 2 * fixesPerMessage * 1000 : 0);
     // The baseline: what a location costs in its stages alone (same city, same kind of walk).
     context.progress('measuring the stages alone: ingest, geo step, decision, produce');
     const stages = await measureStages(loadCity('paris'), context.quick ? 12_000 : 36_000);
@@ -68,7 +75,7 @@ const bench: Benchmark = {
       const stack = mode === 'split' ? await splitStack(context) : await embeddedStack(context);
       if (stack === null) continue;
       try {
-        results.push(...(await ladder(context, stack, steps, durationMs, warmupMs)));
+        results.push(...(await ladder(context, stack, steps, durationMs, warmupMs, fixesPerMessage)));
       } finally {
         await stack.stop();
       }
@@ -149,9 +156,10 @@ async function ladder(
   steps: number[],
   durationMs: number,
   warmupMs: number,
+  fixesPerMessage: number,
 ): Promise<BenchCaseResult[]> {
   const results: BenchCaseResult[] = [];
-  const prefix = stack.mode === 'embedded' ? '' : `${stack.mode}: `;
+  const prefix = `${stack.mode === 'embedded' ? '' : `${stack.mode}: `}${fixesPerMessage > 1 ? `${fixesPerMessage} fixes a message, ` : ''}`;
   context.progress(`${stack.mode}: steps ${steps.join(', ')} loc/s`);
   for (const [i, rate] of steps.entries()) {
     // CPU over the running phase only (registration and settling excluded).
@@ -167,6 +175,7 @@ async function ladder(
       city: loadCity('paris'),
       durationMs,
       warmupMs,
+      fixesPerMessage,
       seed: 100 + i,
       settleMs: 20_000,
       onProgress: (p) => {
@@ -198,7 +207,9 @@ async function ladder(
     const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
     const clean =
       errors === 0 && report.lost === 0 && report.duplicates === 0 && report.fixesPerSecond >= rate * 0.9;
-    const ok = clean && report.latencyMs.p99 < P99_LIMIT_MS;
+    // From the message sent: the same as from the fix when each fix is a message of its own.
+    const latency = report.sentLatencyMs;
+    const ok = clean && latency.p99 < P99_LIMIT_MS;
     const perProcess =
       stack.processes.length === 1
         ? {}
@@ -216,12 +227,19 @@ async function ladder(
         locations_per_s: report.fixesPerSecond,
         devices: report.devices,
         coupons: report.coupons.issued,
-        p50_ms: report.latencyMs.p50,
-        p95_ms: report.latencyMs.p95,
-        p99_ms: report.latencyMs.p99,
-        max_ms: report.latencyMs.max,
-        worst_second_p99_ms: report.latencyBySecondMs.worstP99,
-        median_second_p99_ms: report.latencyBySecondMs.medianP99,
+        p50_ms: latency.p50,
+        p95_ms: latency.p95,
+        p99_ms: latency.p99,
+        max_ms: latency.max,
+        worst_second_p99_ms: latency.worstSecondP99,
+        median_second_p99_ms: latency.medianSecondP99,
+        ...(fixesPerMessage > 1
+          ? {
+              fix_p50_ms: report.latencyMs.p50,
+              fix_p99_ms: report.latencyMs.p99,
+              sdk_messages: report.messagesSent,
+            }
+          : {}),
         warmup_p99_ms: report.warmup?.latencyMs.p99 ?? Number.NaN,
         to_decision_p99_ms: report.decisionLatencyMs.p99,
         to_device_p99_ms: report.deliveryLatencyMs.p99,
@@ -238,7 +256,7 @@ async function ladder(
       notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
     });
     context.progress(
-      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99} ms (seconds' p99 worst ${report.latencyBySecondMs.worstP99} median ${report.latencyBySecondMs.medianP99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${latency.p50} p99 ${latency.p99} ms (seconds' p99 worst ${latency.worstSecondP99} median ${latency.medianSecondP99}; from the fix p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
     );
     for (const port of stack.stagePorts) {
       // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).

@@ -6,10 +6,12 @@ import { type Channel, Outbox } from './outbox.js';
 import { CONNACK, deviceTopic, type InboxMessage, type ItemKind, inboxTopic } from './protocol.js';
 import { memoryStorage, readJson, type StorageAdapter } from './storage.js';
 import {
+  checkedMode,
   type Fix,
   type LocationProvider,
   ModeFilter,
   TRACKING_MODES,
+  type TrackingMode,
   type TrackingModeName,
 } from './tracking.js';
 
@@ -76,6 +78,8 @@ export interface SdkStats {
 
 interface Events extends Record<string, unknown> {
   connected: { at: number };
+  /** A batch of fixes left the device's batch for the outbox: how many, their times, when. */
+  locationBatch: { fixes: number; firstTs: number; lastTs: number; at: number };
   disconnected: { willReconnect: boolean; inMs?: number };
   error: SdkError;
 }
@@ -109,7 +113,7 @@ export class HexcastClient {
   };
   #batch: Array<Required<Pick<Fix, 'lat' | 'lng' | 'accuracy' | 'ts'>> & { speed?: number }> = [];
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
-  #mode: TrackingModeName = 'continuous';
+  #mode: TrackingMode = TRACKING_MODES.continuous;
   #tracking: { provider: LocationProvider; filter: ModeFilter } | null = null;
   #session: { id: string; lastAt: number } | null = null;
   #stats = { sent: 0, acknowledged: 0, lowAccuracyDropped: 0, expiredDropped: 0, duplicateDropped: 0 };
@@ -231,18 +235,22 @@ export class HexcastClient {
       ts,
       ...(fix.speed === undefined ? {} : { speed: fix.speed }),
     });
-    const mode = TRACKING_MODES[this.#mode];
+    const mode = this.#mode;
     if (this.#batch.length >= mode.batchSize) await this.#flushBatch();
     else if (this.#batchTimer === null) {
       this.#batchTimer = setTimeout(() => void this.#flushBatch(), mode.maxBatchDelayMs);
     }
   }
 
-  /** Starts a provider in a mode (`continuous`, `responsive`, `efficient`). */
-  startTracking(provider: LocationProvider, mode: TrackingModeName = 'responsive'): void {
+  /**
+   * Starts a provider in a mode: `continuous`, `responsive`, `efficient`, or the app's own
+   * (`HX_SDK_INVALID_MODE` when one of its numbers is out of range).
+   */
+  startTracking(provider: LocationProvider, mode: TrackingModeName | TrackingMode = 'responsive'): void {
+    const spec = typeof mode === 'string' ? TRACKING_MODES[mode] : checkedMode(mode);
     this.stopTracking();
-    this.#mode = mode;
-    const filter = new ModeFilter(TRACKING_MODES[mode]);
+    this.#mode = spec;
+    const filter = new ModeFilter(spec);
     this.#tracking = { provider, filter };
     provider.start((fix) => {
       const ts = fix.ts ?? this.#o.clock();
@@ -261,6 +269,12 @@ export class HexcastClient {
     if (this.#batch.length === 0) return;
     const fixes = this.#batch;
     this.#batch = [];
+    this.#events.emit('locationBatch', {
+      fixes: fixes.length,
+      firstTs: fixes[0]!.ts,
+      lastTs: fixes[fixes.length - 1]!.ts,
+      at: this.#o.clock(),
+    });
     await this.#send('loc', JSON.stringify({ fixes }));
   }
 

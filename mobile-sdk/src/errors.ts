@@ -16,6 +16,8 @@ export const SDK_ERROR_CODES = [
   'HX_SDK_PUSH_REGISTRATION_FAILED',
   /** `connect()` saw no connection within `connectTimeoutMs` (`reason`: the first failure's code). */
   'HX_SDK_CONNECT_TIMEOUT',
+  /** `startTracking` was given a mode with a number out of range (thrown, not an event). */
+  'HX_SDK_INVALID_MODE',
 ] as const;
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 

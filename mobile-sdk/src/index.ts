@@ -19,9 +19,11 @@ export {
 } from './protocol.js';
 export { memoryStorage, type StorageAdapter, webStorage } from './storage.js';
 export {
+  checkedMode,
   distanceM,
   type Fix,
   type LocationProvider,
+  MAX_BATCH_SIZE,
   ModeFilter,
   TRACKING_MODES,
   type TrackingMode,

@@ -1,3 +1,5 @@
+import { SdkError } from './errors.js';
+
 /** One location fix from the app's location provider. */
 export interface Fix {
   lat: number;
@@ -58,6 +60,29 @@ export const TRACKING_MODES: Readonly<Record<TrackingModeName, TrackingMode>> = 
     maxBatchDelayMs: 600_000,
   },
 };
+
+/** The most fixes a batch may hold: the gateway's default limit (`HX_GATEWAY_MAX_FIXES_PER_BATCH`). */
+export const MAX_BATCH_SIZE = 100;
+
+/** An app's own mode, checked: non-negative finite numbers, a batch of 1 to `MAX_BATCH_SIZE` fixes. */
+export function checkedMode(mode: TrackingMode): TrackingMode {
+  const { distanceFilterM, minIntervalMs, heartbeatMs, batchSize, maxBatchDelayMs } = mode;
+  for (const [name, value] of Object.entries({
+    distanceFilterM,
+    minIntervalMs,
+    heartbeatMs,
+    maxBatchDelayMs,
+  })) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new SdkError('HX_SDK_INVALID_MODE', `${name} must be a finite number ≥ 0, got ${String(value)}`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE)
+    throw new SdkError(
+      'HX_SDK_INVALID_MODE',
+      `batchSize must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`,
+    );
+  return { distanceFilterM, minIntervalMs, heartbeatMs, batchSize, maxBatchDelayMs };
+}
 
 const EARTH_RADIUS_M = 6_371_008.8;
 

@@ -31,7 +31,12 @@ async function simulatorModules() {
     import('./report.js'),
     import('./simulator.js'),
   ]);
-  return { loadCity: city.loadCity, formatReport: report.formatReport, Simulator: simulator.Simulator };
+  return {
+    loadCity: city.loadCity,
+    formatReport: report.formatReport,
+    Simulator: simulator.Simulator,
+    fixesPerMessageError: simulator.fixesPerMessageError,
+  };
 }
 
 /** `90`, `90s`, `5m`, `1h` → ms. */
@@ -221,6 +226,12 @@ function registerSimulate(program: Command): void {
       'location fixes per second over all devices (default: 1 per device per second)',
     )
     .option('--mode <mode>', 'SDK tracking mode: continuous, responsive, efficient', 'continuous')
+    .option(
+      '--fixes-per-message <n>',
+      'continuous mode: fixes a device sends in one message, as the batched modes do (1 to 100)',
+      (v) => Number(v),
+      1,
+    )
     .option('--gateway <url>', 'the region gateway (default mqtt://127.0.0.1:HX_GATEWAY_MQTT_PORT)')
     .option('--api <url>', 'the REST API (default http://127.0.0.1:HX_HTTP_PORT)')
     .option('--key <key>', 'an admin API key (default HX_API_KEY, or <data dir>/admin.key)')
@@ -245,6 +256,7 @@ function registerSimulate(program: Command): void {
         duration: string;
         rate?: string;
         mode: string;
+        fixesPerMessage: number;
         gateway?: string;
         api?: string;
         key?: string;
@@ -258,11 +270,13 @@ function registerSimulate(program: Command): void {
         report?: string;
       }) => {
         const config = loadConfig();
-        const { loadCity, formatReport, Simulator } = await simulatorModules();
+        const { loadCity, formatReport, Simulator, fixesPerMessageError } = await simulatorModules();
         if (!['continuous', 'responsive', 'efficient'].includes(o.mode))
           throw new HexcastError('HX_CLI_USAGE', `unknown mode ${o.mode}`);
         if (!Number.isInteger(o.devices) || o.devices < 1)
           throw new HexcastError('HX_CLI_USAGE', '--devices must be a positive integer');
+        const perMessage = fixesPerMessageError(o.fixesPerMessage, o.mode as TrackingModeName);
+        if (perMessage !== null) throw new HexcastError('HX_CLI_USAGE', `--fixes-per-message: ${perMessage}`);
         let city: City;
         try {
           city = loadCity(o.city, o.seed);
@@ -295,6 +309,7 @@ function registerSimulate(program: Command): void {
           durationMs: parseDuration(o.duration),
           ...(o.rate === undefined ? {} : { rate: Number(o.rate) }),
           mode: o.mode as TrackingModeName,
+          fixesPerMessage: o.fixesPerMessage,
           region: o.region ?? config.region,
           seed: o.seed,
           settleMs: parseDuration(o.settle),

@@ -46,6 +46,11 @@ export interface Received {
   campaignId: string;
   category?: string;
   triggeredAt: number;
+  /**
+   * When the message holding the triggering fix left the device: the fix's time when each fix is
+   * a message of its own, the batch's last fix's time when fixes go together.
+   */
+  sentAt: number;
   issuedAt: number;
   receivedAt: number;
   expiresAt: number;
@@ -60,6 +65,12 @@ export interface DeviceHooks {
    * go through `startTracking`, so the SDK's own filter and batching decide what is sent.
    */
   readonly mode: TrackingModeName;
+  /**
+   * In `continuous` mode, how many fixes go in one message (1, the default: each its own). Above
+   * 1 the device runs the SDK's tracking with a mode of its own: every fix kept, batches of this
+   * size, as the batched modes send them.
+   */
+  readonly fixesPerMessage?: number;
   /** Browse like a click log's sessions instead of at random within the preferred categories. */
   readonly browsing?: SessionBrowsing;
   onCoupon(device: VirtualDevice, offer: Received, duplicate: boolean): void;
@@ -67,6 +78,9 @@ export interface DeviceHooks {
   now(): number;
   localHourDow(now: number): { hour: number; dow: number };
 }
+
+/** Batches remembered for `sentAt`: a coupon arrives within seconds of its batch. */
+const BATCHES_KEPT = 32;
 
 type Phase =
   | { kind: 'moving'; target: Poi }
@@ -96,6 +110,8 @@ export class VirtualDevice {
   #onFix: ((fix: Fix) => void) | null = null;
   /** Where this device is in the log session it browses (with `hooks.browsing`). */
   #browsing: BrowsingState | null = null;
+  /** The last batches the SDK sent (batched continuous mode): their last fix's time and when. */
+  readonly #batches: Array<{ firstTs: number; lastTs: number; at: number }> = [];
 
   constructor(
     readonly id: string,
@@ -132,7 +148,8 @@ export class VirtualDevice {
         until: item.expiresAt,
       };
     });
-    if (this.hooks.mode !== 'continuous')
+    const perMessage = this.hooks.fixesPerMessage ?? 1;
+    if (this.hooks.mode !== 'continuous' || perMessage > 1) {
       this.client.startTracking(
         {
           start: (onFix) => {
@@ -142,8 +159,22 @@ export class VirtualDevice {
             this.#onFix = null;
           },
         },
-        this.hooks.mode,
+        this.hooks.mode !== 'continuous'
+          ? this.hooks.mode
+          : {
+              distanceFilterM: 0,
+              minIntervalMs: 0,
+              heartbeatMs: 0,
+              batchSize: perMessage,
+              // A tick is a second or more: a full batch goes out with its last fix, not by the timer.
+              maxBatchDelayMs: perMessage * 1000,
+            },
       );
+      this.client.on('locationBatch', (batch) => {
+        this.#batches.push(batch);
+        if (this.#batches.length > BATCHES_KEPT) this.#batches.shift();
+      });
+    }
     await this.client.connect();
   }
 
@@ -251,6 +282,12 @@ export class VirtualDevice {
     return this.#randomPoi();
   }
 
+  /** When the fix of time `ts` left in a batch (its own time if it was not batched). */
+  #sentAt(ts: number): number {
+    for (const b of this.#batches) if (b.firstTs <= ts && ts <= b.lastTs) return b.at;
+    return ts;
+  }
+
   #onOffer(item: InboxItem): void {
     const content = item.content as {
       code: string;
@@ -266,6 +303,7 @@ export class VirtualDevice {
       campaignId: content.campaignId,
       ...(content.category === undefined ? {} : { category: content.category }),
       triggeredAt: content.triggeredAt ?? now,
+      sentAt: this.#sentAt(content.triggeredAt ?? now),
       issuedAt: content.issuedAt ?? now,
       receivedAt: now,
       expiresAt: item.expiresAt,

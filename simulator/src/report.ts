@@ -10,7 +10,10 @@ export function formatReport(r: SimulationReport, colour = true): string {
   const t = new Table({ head: ['', 'value'], ...(colour ? {} : { style: { head: [], border: [] } }) });
   const c = r.coupons;
   t.push(
-    ['city · devices · mode', `${r.city} · ${n(r.devices)} · ${r.mode}`],
+    [
+      'city · devices · mode',
+      `${r.city} · ${n(r.devices)} · ${r.mode}${r.fixesPerMessage > 1 ? ` (${r.fixesPerMessage} fixes a message)` : ''}`,
+    ],
     ['duration (s)', n(r.durationS)],
     ['location fixes generated (per s)', `${n(r.fixesGenerated)} (${n(r.fixesPerSecond)}/s)`],
     ['messages sent / acked (SDK)', `${n(r.messagesSent)} / ${n(r.messagesAcked)}`],
@@ -36,6 +39,18 @@ export function formatReport(r: SimulationReport, colour = true): string {
       '  p99 of the worst second · of the median second',
       `${n(r.latencyBySecondMs.worstP99)} · ${n(r.latencyBySecondMs.medianP99)}`,
     ],
+    ...(r.fixesPerMessage > 1
+      ? [
+          [
+            '  from the message sent: p50 · p99 · worst / median second p99',
+            `${n(r.sentLatencyMs.p50)} · ${n(r.sentLatencyMs.p99)} · ${n(r.sentLatencyMs.worstSecondP99)} / ${n(r.sentLatencyMs.medianSecondP99)}`,
+          ],
+          [
+            '  the fix’s wait in its batch ms (p50 · max)',
+            `${n(r.batchWaitMs.p50)} · ${n(r.batchWaitMs.max)}`,
+          ],
+        ]
+      : []),
     ...(r.warmup === null
       ? []
       : [

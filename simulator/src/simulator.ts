@@ -1,5 +1,5 @@
 import { type CampaignStats, HexcastError } from '@hexcast/core';
-import { createClient, type TrackingModeName } from '@hexcast/mobile-sdk';
+import { createClient, MAX_BATCH_SIZE, type TrackingModeName } from '@hexcast/mobile-sdk';
 import type { SessionBrowsing } from './browsing.js';
 import type { City } from './city.js';
 import { DEMO_TAG } from './demo.js';
@@ -19,6 +19,8 @@ export interface SimulatorOptions {
   rate?: number;
   /** The SDK tracking mode every device uses. */
   mode?: TrackingModeName;
+  /** In `continuous` mode, fixes a device sends in one message (default 1: each its own; at most 100). */
+  fixesPerMessage?: number;
   region?: string;
   seed?: number;
   /**
@@ -56,6 +58,7 @@ export interface SimulationReport {
   city: string;
   devices: number;
   mode: TrackingModeName;
+  fixesPerMessage: number;
   /** The measured seconds (after the warm-up), and the fixes made in them. */
   durationS: number;
   fixesGenerated: number;
@@ -77,6 +80,20 @@ export interface SimulationReport {
   latencyMs: { count: number; p50: number; p95: number; p99: number; max: number };
   /** The p99 of each measured second's fixes: the worst second's and the median second's. */
   latencyBySecondMs: { worstP99: number; medianP99: number };
+  /**
+   * Message sent → coupon on the device (`Received.sentAt`), of the same coupons: the fix's wait
+   * in its device's batch left out. The same as `latencyMs` when each fix is a message of its own.
+   */
+  sentLatencyMs: {
+    p50: number;
+    p95: number;
+    p99: number;
+    max: number;
+    worstSecondP99: number;
+    medianSecondP99: number;
+  };
+  /** The triggering fix's wait in its device's batch (`sentAt − triggeredAt`): 0 when fixes go alone. */
+  batchWaitMs: { p50: number; max: number };
   /** The warm-up's fixes and their coupons (null without one). */
   warmup: { durationS: number; fixes: number; latencyMs: { count: number; p50: number; p99: number } } | null;
   /** The same split in two: fix → decision (gateway, geo worker, offer worker) and decision → device (delivery). */
@@ -95,6 +112,15 @@ export interface SimulationReport {
     hitRate: number;
   };
   errors: Record<string, number>;
+}
+
+/** Why `fixesPerMessage` cannot be used with `mode`, or null when it can. */
+export function fixesPerMessageError(fixesPerMessage: number, mode: TrackingModeName): string | null {
+  if (!Number.isInteger(fixesPerMessage) || fixesPerMessage < 1 || fixesPerMessage > MAX_BATCH_SIZE)
+    return `fixes per message must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${fixesPerMessage}`;
+  if (fixesPerMessage > 1 && mode !== 'continuous')
+    return `fixes per message is for continuous mode; ${mode} batches by itself`;
+  return null;
 }
 
 const quantile = (sorted: number[], q: number) =>
@@ -123,6 +149,7 @@ export class Simulator {
   constructor(options: SimulatorOptions) {
     this.#o = {
       mode: 'continuous',
+      fixesPerMessage: 1,
       region: 'local',
       seed: 1,
       settleMs: 20_000,
@@ -141,6 +168,8 @@ export class Simulator {
 
   async run(): Promise<SimulationReport> {
     const o = this.#o;
+    const wrong = fixesPerMessageError(o.fixesPerMessage, o.mode);
+    if (wrong !== null) throw new RangeError(wrong);
     const startedAt = Date.now();
     this.#progress('registering', startedAt);
     this.#keys.merchant = await this.#key('merchant');
@@ -166,6 +195,7 @@ export class Simulator {
           },
           redeem: (_device, offer) => this.#redeem(offer),
           mode: o.mode,
+          fixesPerMessage: o.fixesPerMessage,
           ...(o.browsing === undefined ? {} : { browsing: o.browsing }),
           now: Date.now,
           localHourDow: (now) => this.#localHourDow(now),
@@ -188,7 +218,9 @@ export class Simulator {
           }, intervalMs);
           this.#timers.push(timer);
         },
-        (i * intervalMs) / o.devices,
+        // With batches, the devices' starts spread over a batch's span, as a fleet's phases do:
+        // otherwise every device would send its batch in the same second of each span.
+        (i * intervalMs * o.fixesPerMessage) / o.devices,
       );
       this.#timers.push(start);
     }
@@ -248,15 +280,20 @@ export class Simulator {
       if (list === undefined) bySecond.set(second, [r]);
       else list.push(r);
     }
-    const secondP99s = [...bySecond.values()]
-      .map((rs) => quantile(sorted(rs, latency), 0.99))
-      .sort((a, b) => a - b);
+    const secondP99s = (f: (r: Received) => number) =>
+      [...bySecond.values()].map((rs) => quantile(sorted(rs, f), 0.99)).sort((a, b) => a - b);
+    const fixSeconds = secondP99s(latency);
+    const sentLatency = (r: Received) => r.receivedAt - r.sentAt;
+    const sentSeconds = secondP99s(sentLatency);
+    const sentLatencies = sorted(measured, sentLatency);
+    const batchWaits = sorted(measured, (r) => r.sentAt - r.triggeredAt);
     const warmLatencies = sorted(warm, latency);
     const terminal = totals.delivered + totals.expired.total + totals.rejected.total;
     return {
       city: o.city.name,
       devices: o.devices,
       mode: o.mode,
+      fixesPerMessage: o.fixesPerMessage,
       durationS: Math.round(runMs / 100) / 10,
       fixesGenerated: runFixes,
       fixesPerSecond: Math.round(runFixes / (runMs / 1000)),
@@ -284,7 +321,16 @@ export class Simulator {
         p99: quantile(latencies, 0.99),
         max: latencies.at(-1) ?? Number.NaN,
       },
-      latencyBySecondMs: { worstP99: secondP99s.at(-1) ?? Number.NaN, medianP99: quantile(secondP99s, 0.5) },
+      latencyBySecondMs: { worstP99: fixSeconds.at(-1) ?? Number.NaN, medianP99: quantile(fixSeconds, 0.5) },
+      sentLatencyMs: {
+        p50: quantile(sentLatencies, 0.5),
+        p95: quantile(sentLatencies, 0.95),
+        p99: quantile(sentLatencies, 0.99),
+        max: sentLatencies.at(-1) ?? Number.NaN,
+        worstSecondP99: sentSeconds.at(-1) ?? Number.NaN,
+        medianSecondP99: quantile(sentSeconds, 0.5),
+      },
+      batchWaitMs: { p50: quantile(batchWaits, 0.5), max: batchWaits.at(-1) ?? Number.NaN },
       warmup:
         o.warmupMs > 0
           ? {

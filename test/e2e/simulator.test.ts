@@ -36,6 +36,8 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
       warmupMs: 5_000,
       seed: 3,
       settleMs: 20_000,
+      // Two fixes a message, as a batched SDK mode sends them (the CLI runs below send one each).
+      fixesPerMessage: 2,
     });
     const report = await sim.run();
     console.log(formatReport(report));
@@ -57,6 +59,16 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     // Every coupon a device got is in exactly one of the two: the warm-up's or the measured seconds'.
     expect(report.latencyMs.count + report.warmup!.latencyMs.count).toBe(report.coupons.receivedOnDevices);
     expect(report.coupons.redeemFailures).toBe(0);
+    // Two fixes a message: half as many location messages as fixes (plus each client's last,
+    // partial batch when it closes), and a coupon's latency from its message leaves out its fix's
+    // wait in the batch: nothing for a batch's second fix, a tick (1 s) for its first.
+    const locationMessages = report.messagesSent - report.clicks;
+    const allFixes = report.fixesGenerated + report.warmup!.fixes;
+    expect(locationMessages).toBeLessThanOrEqual(allFixes / 2 + 2 * 40);
+    expect(locationMessages).toBeGreaterThanOrEqual(allFixes / 2 - 40);
+    expect(report.batchWaitMs.max).toBeGreaterThanOrEqual(900);
+    expect(report.batchWaitMs.max).toBeLessThan(5_000);
+    expect(report.sentLatencyMs.p99).toBeLessThanOrEqual(report.latencyMs.p99);
     expect(report.errors).toEqual({});
 
     // The same through the command line: `hexcast simulate` reads the admin key from the data

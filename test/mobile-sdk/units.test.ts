@@ -59,6 +59,55 @@ describe('SDK pieces', () => {
     expect(again.stats().buffered).toBe(4);
   });
 
+  it("an app's own mode: batches of its size, each announced with its fixes' times; a number out of range is HX_SDK_INVALID_MODE", async () => {
+    const storage = memoryStorage();
+    let now = 5_000;
+    const client = createClient({
+      gatewayUrl: 'mqtt://127.0.0.1:1',
+      deviceId: 'unit-3',
+      getToken: async () => 'x',
+      storage,
+      clock: () => now,
+    });
+    const batches: Array<{ fixes: number; firstTs: number; lastTs: number; at: number }> = [];
+    client.on('locationBatch', (b) => batches.push(b));
+    let onFix: ((fix: { lat: number; lng: number; accuracy: number; ts: number }) => void) | null = null;
+    const provider = { start: (f: typeof onFix) => (onFix = f), stop: () => (onFix = null) };
+    const own = {
+      distanceFilterM: 0,
+      minIntervalMs: 0,
+      heartbeatMs: 0,
+      batchSize: 3,
+      maxBatchDelayMs: 60_000,
+    };
+    for (const wrong of [
+      { batchSize: 0 },
+      { batchSize: 101 },
+      { batchSize: 2.5 },
+      { minIntervalMs: -1 },
+      { heartbeatMs: Number.NaN },
+    ])
+      expect(() => client.startTracking(provider, { ...own, ...wrong })).toThrow(
+        expect.objectContaining({ code: 'HX_SDK_INVALID_MODE' }),
+      );
+    expect(onFix).toBeNull(); // nothing started
+    client.startTracking(provider, own);
+    for (let i = 0; i < 7; i++) {
+      now = 10_000 + i * 1000;
+      onFix!({ lat: 48.85, lng: 2.35 + i / 10_000, accuracy: 5, ts: now });
+    }
+    await client.close(); // the partial batch goes out too
+    expect(batches).toEqual([
+      { fixes: 3, firstTs: 10_000, lastTs: 12_000, at: 12_000 },
+      { fixes: 3, firstTs: 13_000, lastTs: 15_000, at: 15_000 },
+      { fixes: 1, firstTs: 16_000, lastTs: 16_000, at: 16_000 },
+    ]);
+    const saved = JSON.parse((await storage.getItem('hexcast:unit-3:outbox')) ?? '[]') as Array<{
+      payload: string;
+    }>;
+    expect(saved.map((e) => JSON.parse(e.payload).fixes.length)).toEqual([3, 3, 1]);
+  });
+
   it('rolls the clickstream session after inactivity', async () => {
     let now = 1_000_000;
     const client = createClient({
