@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { BenchCaseResult, BenchContext, Benchmark } from '@hexcast/core';
 import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
@@ -164,8 +165,10 @@ async function ladder(
   for (const [i, rate] of steps.entries()) {
     // CPU over the running phase only (registration and settling excluded).
     let window: { stack: number[]; sim: NodeJS.CpuUsage; machine: number; at: number } | undefined;
-    let measured: { stack: number[]; sim: number; machine: number } | undefined;
+    let measured: { stack: number[]; sim: number; machine: number; loopP99Ms: number } | undefined;
     const cpu = () => stack.processes.map((p) => p.cpuMs());
+    // The load generator's own event loop: a device's coupon is timed when this loop gets to it.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
     const sim = new Simulator({
       apiUrl: stack.apiUrl,
       gatewayUrl: stack.gatewayUrl,
@@ -179,8 +182,10 @@ async function ladder(
       seed: 100 + i,
       settleMs: 20_000,
       onProgress: (p) => {
-        if (p.phase === 'running' && window === undefined)
+        if (p.phase === 'running' && window === undefined) {
           window = { stack: cpu(), sim: process.cpuUsage(), machine: machineCpuMs(), at: Date.now() };
+          loop.enable();
+        }
         if (p.phase === 'settling' && window !== undefined && measured === undefined) {
           const wall = Date.now() - window.at;
           const simCpu = process.cpuUsage(window.sim);
@@ -189,7 +194,9 @@ async function ladder(
             stack: cpu().map((ms, k) => (ms - before[k]!) / wall),
             sim: (simCpu.user + simCpu.system) / 1000 / wall,
             machine: (machineCpuMs() - window.machine) / wall,
+            loopP99Ms: loop.percentile(99) / 1e6,
           };
+          loop.disable();
         }
       },
     });
@@ -248,6 +255,7 @@ async function ladder(
         errors,
         stack_cpu_cores: Number(cpuShare.toFixed(2)),
         loadgen_cpu_cores: Number(simShare.toFixed(2)),
+        loadgen_loop_delay_p99_ms: Number((measured?.loopP99Ms ?? Number.NaN).toFixed(1)),
         // Every core's busy time in the measured seconds: the stack, the load generator, and what
         // neither counts (PostgreSQL, Redis, the kernel's network work, anything else running).
         machine_cpu_cores: Number(machineShare.toFixed(2)),
@@ -256,7 +264,7 @@ async function ladder(
       notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
     });
     context.progress(
-      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${latency.p50} p99 ${latency.p99} ms (seconds' p99 worst ${latency.worstSecondP99} median ${latency.medianSecondP99}; from the fix p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores, machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${latency.p50} p99 ${latency.p99} ms (seconds' p99 worst ${latency.worstSecondP99} median ${latency.medianSecondP99}; from the fix p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores (event loop delay p99 ${measured?.loopP99Ms.toFixed(1)} ms), machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
     );
     for (const port of stack.stagePorts) {
       // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).

@@ -60,7 +60,7 @@ export function formatReport(r: SimulationReport, colour = true): string {
           ],
         ]),
     [
-      '  of which fix → decision · decision → device (p50 / p99)',
+      '  of which sent → decision · decision → device (p50 / p99)',
       `${n(r.decisionLatencyMs.p50)} / ${n(r.decisionLatencyMs.p99)} · ${n(r.deliveryLatencyMs.p50)} / ${n(r.deliveryLatencyMs.p99)}`,
     ],
     [

@@ -96,7 +96,10 @@ export interface SimulationReport {
   batchWaitMs: { p50: number; max: number };
   /** The warm-up's fixes and their coupons (null without one). */
   warmup: { durationS: number; fixes: number; latencyMs: { count: number; p50: number; p99: number } } | null;
-  /** The same split in two: fix → decision (gateway, geo worker, offer worker) and decision → device (delivery). */
+  /**
+   * `sentLatencyMs` split in two: message sent → decision (gateway, geo worker, offer worker) and
+   * decision → device (delivery). The message's time is the fix's when each fix is its own message.
+   */
   decisionLatencyMs: { p50: number; p99: number };
   deliveryLatencyMs: { p50: number; p99: number };
   /**
@@ -343,7 +346,7 @@ export class Simulator {
               },
             }
           : null,
-      decisionLatencyMs: split((r) => r.issuedAt - r.triggeredAt),
+      decisionLatencyMs: split((r) => r.issuedAt - r.sentAt),
       deliveryLatencyMs: split((r) => r.receivedAt - r.issuedAt),
       recommendations: (() => {
         const ms = this.#devices.flatMap((d) => d.recommendations).sort((a, b) => a - b);
