@@ -118,7 +118,7 @@ export class EventRegistry {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+      parsed = JSON.parse(typeof raw === 'string' ? raw : utf8(raw));
     } catch (cause) {
       throw new HexcastError('HX_ENVELOPE_MALFORMED', 'record value is not JSON', { cause });
     }
@@ -159,4 +159,11 @@ export class EventRegistry {
       );
     }
   }
+}
+
+/** A record value's text, read in place: `Buffer.from(buffer)` would copy it first. */
+function utf8(raw: Buffer | Uint8Array): string {
+  return (Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)).toString(
+    'utf8',
+  );
 }

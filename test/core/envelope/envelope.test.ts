@@ -55,6 +55,11 @@ describe('envelope', () => {
     const decoded = registry.decode(registry.encode(env));
     expect(decoded).toEqual(env);
     expect(registry.decode(registry.encode(env).toString('utf8'))).toEqual(env);
+    // A plain Uint8Array view into a larger buffer (a fetched batch's bytes) is read in place.
+    const bytes = registry.encode(env);
+    const batch = new Uint8Array(bytes.length + 16).fill(0x78);
+    batch.set(bytes, 8);
+    expect(registry.decode(batch.subarray(8, 8 + bytes.length))).toEqual(env);
   });
 
   const valid: Envelope = {
