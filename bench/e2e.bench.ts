@@ -19,14 +19,14 @@ const P99_LIMIT_MS = 50;
  * The whole path on one machine, in both deployment modes: `hexcast dev` (broker, geo and offers
  * workers, API, gateway; the seeded Paris demo, 300 campaigns) in its own process, then the same
  * services split into processes of their own on PostgreSQL and Redis (`BENCH_E2E_MODES`); the
- * simulator (virtual devices on the real SDK, `continuous` mode: one fix per device per second)
- * runs in this one, at increasing rates. Each rung runs `BENCH_E2E_WARMUP_MS` (5 s) unmeasured
+ * simulator (virtual devices on the real SDK, `continuous` mode: one fix per device per second,
+ * one a message or `BENCH_E2E_FIXES_PER_MESSAGE` to a message) runs in this one, at increasing rates. Each rung runs `BENCH_E2E_WARMUP_MS` (5 s) unmeasured
  * first; its latency and CPU are of the measured seconds after it.
  */
 const bench: Benchmark = {
   name: 'e2e',
   description:
-    'the whole stack, embedded (hexcast dev, own process) then split (broker, API, geo and offers workers, gateway: a process each, on PostgreSQL and Redis), + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device, after a warm-up (reported apart); CPU µs per location of the stack (and per process) next to the sum of its stages measured alone',
+    'the whole stack, embedded (hexcast dev, own process) then split (broker, API, geo and offers workers, gateway: a process each, on PostgreSQL and Redis), + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device (with BENCH_E2E_FIXES_PER_MESSAGE > 1: message → coupon, the fix's wait in its batch beside it), after a warm-up (reported apart); CPU µs per location of the stack (and per process) next to the sum of its stages measured alone',
   baseline: 'stages measured alone (sum)',
   primary: { metric: 'cpu_us_per_location', higherIsBetter: false },
   async run(context) {
