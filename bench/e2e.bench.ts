@@ -26,7 +26,7 @@ const P99_LIMIT_MS = 50;
 const bench: Benchmark = {
   name: 'e2e',
   description:
-    'the whole stack, embedded (hexcast dev, own process) then split (broker, API, geo and offers workers, gateway: a process each, on PostgreSQL and Redis), + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device (with BENCH_E2E_FIXES_PER_MESSAGE > 1: message → coupon, the fix's wait in its batch beside it), after a warm-up (reported apart); CPU µs per location of the stack (and per process) next to the sum of its stages measured alone',
+    'the whole stack, embedded (hexcast dev, own process) then split (broker, API, geo and offers workers, gateway: a process each, on PostgreSQL and Redis), + simulator devices on the real SDK at increasing location rates; latency = fix → coupon on the device (with BENCH_E2E_FIXES_PER_MESSAGE > 1: message → coupon, the fix’s wait in its batch beside it), after a warm-up (reported apart); CPU µs per location of the stack (and per process) next to the sum of its stages measured alone',
   baseline: 'stages measured alone (sum)',
   primary: { metric: 'cpu_us_per_location', higherIsBetter: false },
   async run(context) {
