@@ -149,6 +149,11 @@ describe('the simulator against the embedded stack (hexcast dev with the seeded 
     const notALog = await simulate('--browse', path.join(dataDir, 'admin.key'), '--devices', '1');
     expect(notALog.code).not.toBe(0);
     expect(notALog.err).toContain('HX_CLI_USAGE');
+    // Fixes go several to a message in continuous mode only: the batched modes batch by themselves.
+    const batchedTwice = await simulate('--mode', 'responsive', '--fixes-per-message', '2', '--devices', '1');
+    expect(batchedTwice.code).not.toBe(0);
+    expect(batchedTwice.err).toContain('HX_CLI_USAGE');
+    expect(batchedTwice.err).toContain('--fixes-per-message');
 
     // A user's own device (no demo tag) walking into a seeded point of interest: the demo
     // campaigns are for simulated devices only, so it is passed over (audience), no coupon.

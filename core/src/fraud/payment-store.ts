@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
-import type { Records } from '../records/index.js';
+import { type Records, TurnBatcher } from '../records/index.js';
 import { type WebhookEvent, WebhookOutbox } from '../webhooks/index.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { FraudFeatures } from './features.js';
@@ -77,6 +77,13 @@ interface Row {
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
+/** A payment as `submit` stores it. */
+interface Submission {
+  payment: Payment;
+  idempotencyKey: string | null;
+  hash: string;
+}
+
 /** The request's fingerprint for idempotency: SHA-256 of its canonical JSON. */
 export function requestHash(payment: Payment): string {
   return createHash('sha256').update(canonical(payment)).digest('hex');
@@ -99,6 +106,8 @@ function canonical(value: unknown): string {
 export class PaymentStore {
   readonly #merchants = new Map<string, { merchant: Merchant | null; at: number }>();
   readonly outbox: WebhookOutbox;
+  /** The submissions of one turn of the event loop, stored by one statement (a statement costs the same whatever it holds). */
+  readonly #inserts = new TurnBatcher<Submission, Row | null>((items) => this.#insertMany(items));
 
   constructor(
     readonly records: Records,
@@ -192,22 +201,8 @@ export class PaymentStore {
     idempotencyKey: string | null,
   ): Promise<{ replayed: boolean; view: PaymentView }> {
     const hash = requestHash(payment);
-    const inserted = await this.records.query<Row>(
-      `INSERT INTO payments (merchant_id, id, idempotency_key, request_hash, body, device_id, amount, currency, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
-      [
-        payment.merchantId,
-        payment.paymentId,
-        idempotencyKey,
-        hash,
-        JSON.stringify(payment),
-        payment.deviceId ?? null,
-        payment.amount,
-        payment.currency,
-        new Date(payment.createdAt),
-      ],
-    );
-    if (inserted[0] !== undefined) return { replayed: false, view: view(inserted[0]) };
+    const inserted = await this.#inserts.add({ payment, idempotencyKey, hash });
+    if (inserted !== null) return { replayed: false, view: view(inserted) };
     const [existing] = await this.records.query<Row>(
       `SELECT * FROM payments WHERE merchant_id = $1 AND (id = $2 OR ($3::text IS NOT NULL AND idempotency_key = $3))
        ORDER BY (idempotency_key = $3) DESC NULLS LAST LIMIT 1`,
@@ -233,6 +228,48 @@ export class PaymentStore {
         details: { paymentId: payment.paymentId },
       },
     );
+  }
+
+  /**
+   * Inserts the submissions that are new, in one statement; each gets the row it inserted, or null
+   * (its id or idempotency key was taken, maybe by an earlier submission of the same batch: rows
+   * go in in order) and then reads what is stored.
+   */
+  async #insertMany(items: Submission[]): Promise<Array<Row | null>> {
+    const params: unknown[] = [];
+    const values = items.map(({ payment, idempotencyKey, hash }, i) => {
+      params.push(
+        payment.merchantId,
+        payment.paymentId,
+        idempotencyKey,
+        hash,
+        JSON.stringify(payment),
+        payment.deviceId ?? null,
+        payment.amount,
+        payment.currency,
+        new Date(payment.createdAt),
+      );
+      return `(${Array.from({ length: 9 }, (_, k) => `$${9 * i + k + 1}`).join(', ')})`;
+    });
+    const rows = await this.records.query<Row>(
+      `INSERT INTO payments (merchant_id, id, idempotency_key, request_hash, body, device_id, amount, currency, created_at)
+       VALUES ${values.join(', ')} ON CONFLICT DO NOTHING RETURNING *`,
+      params,
+    );
+    // A row answers the first submission it matches in every stored field that tells them apart.
+    const answers: Array<Row | null> = items.map(() => null);
+    for (const row of rows) {
+      const i = items.findIndex(
+        (s, k) =>
+          answers[k] === null &&
+          s.payment.merchantId === row.merchant_id &&
+          s.payment.paymentId === row.id &&
+          s.hash === row.request_hash &&
+          s.idempotencyKey === row.idempotency_key,
+      );
+      if (i >= 0) answers[i] = row;
+    }
+    return answers;
   }
 
   /**
