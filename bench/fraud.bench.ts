@@ -156,6 +156,7 @@ const bench: Benchmark = {
     }
 
     results.push(...(await devUnderLoad(context, artifact, payments.slice(cut))));
+    results.push(await apiUnderLoad(context, payments.slice(cut)));
     return results;
   },
 };
@@ -341,6 +342,82 @@ async function devUnderLoad(
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.close().catch(() => undefined);
+    await bench.stop();
+  }
+}
+
+/**
+ * `POST /v1/payments` on `hexcast dev` at `BENCH_FRAUD_API_RATE` (250) a second, open loop: what a
+ * merchant calling the API gets (each request waits for its decision, up to
+ * `HX_FRAUD_DECISION_WAIT_MS`), and what the process spends a payment. The per-key rate limit is
+ * lifted for the run. The rules decide (no model is published): the path's cost is the point.
+ */
+async function apiUnderLoad(
+  context: { quick: boolean; progress(m: string): void },
+  source: ReturnType<typeof generatePayments>,
+): Promise<BenchCaseResult> {
+  const rate = Number(process.env.BENCH_FRAUD_API_RATE ?? 250);
+  const seconds = context.quick ? 8 : 20;
+  context.progress(`hexcast dev: POST /v1/payments at ${rate}/s for ${seconds} s`);
+  const bench = await startBenchDev('fraud-api', { HX_API_RATE_LIMIT_PER_MINUTE: String(rate * 600) });
+  try {
+    const call = async (url: string, token: string, body: unknown, method = 'POST') => {
+      const r = await fetch(`${bench.api}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as { token?: string; status?: string } };
+    };
+    for (
+      let tries = 0;
+      !(await fetch(`${bench.api}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      tries++
+    ) {
+      if (tries > 600) throw new Error('hexcast dev never became ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const admin = readFileSync(path.join(bench.dataDir, 'admin.key'), 'utf8').trim();
+    const key = (await call('/v1/keys', admin, { role: 'merchant', name: 'bench' })).body.token!;
+    for (const m of new Set(source.map((p) => p.payment.merchantId)))
+      await call(`/v1/merchants/${m}`, key, { name: m, currencies: ['EUR'] }, 'PUT');
+    const post = async (i: number, prefix: string) => {
+      const payment = {
+        ...source[i % source.length]!.payment,
+        paymentId: `${prefix}${i}`,
+        createdAt: Date.now(),
+      };
+      const t = performance.now();
+      const r = await call('/v1/payments', key, payment);
+      return { ms: performance.now() - t, status: r.status, decided: r.body.status !== 'pending' };
+    };
+    const warm: Promise<unknown>[] = [];
+    await atRate(rate * 2, rate, (i) => warm.push(post(i, 'w')));
+    await Promise.all(warm);
+    const cpu0 = bench.dev.cpuMs();
+    const t0 = Date.now();
+    const sent: Promise<{ ms: number; status: number; decided: boolean }>[] = [];
+    await atRate(rate * seconds, rate, (i) => sent.push(post(i, 'm')));
+    const answers = await Promise.all(sent);
+    const cpuMs = bench.dev.cpuMs() - cpu0;
+    const ms = answers.map((a) => a.ms);
+    return {
+      case: `hexcast dev: POST /v1/payments @ ${rate}/s`,
+      metrics: {
+        offered_per_s: rate,
+        answered_200_decided: answers.filter((a) => a.status === 200 && a.decided).length,
+        answered_other: answers.filter((a) => a.status !== 200 || !a.decided).length,
+        p50_answer_ms: quantile(ms, 0.5),
+        p99_answer_ms: quantile(ms, 0.99),
+        cpu_us_per_payment: (cpuMs * 1000) / answers.length,
+        dev_cores: cpuMs / (Date.now() - t0),
+      },
+      notes: `${answers.length} payments through the API, each answered once decided (rules only): request → answer with the decision; answered_other: 202 (still pending at the wait's end) or an error`,
+    };
+  } finally {
     await bench.stop();
   }
 }

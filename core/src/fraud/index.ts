@@ -5,7 +5,7 @@
 export { webhookSignature } from '../http/index.js';
 export { type AuditEntry, AuditLog, assertChainsIntact, type ChainReport } from './audit-log.js';
 export { DEVICE_RISK, type DeviceRisk, fraud } from './capability.js';
-export { DecisionWaiters } from './decision-waiters.js';
+export { DecisionWaiters, type Expectation } from './decision-waiters.js';
 export { FRAUD_EVENTS, FraudDecided, FraudReviewed, PaymentSubmitted } from './events.js';
 export {
   FEATURE_WORDS,

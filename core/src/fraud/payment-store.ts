@@ -77,6 +77,9 @@ interface Row {
 
 const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime());
 
+/** A payment's identity: its merchant and its id. */
+const paymentKey = (merchantId: string, paymentId: string) => `${merchantId}\u0000${paymentId}`;
+
 /** A payment as `submit` stores it. */
 interface Submission {
   payment: Payment;
@@ -108,6 +111,15 @@ export class PaymentStore {
   readonly outbox: WebhookOutbox;
   /** The submissions of one turn of the event loop, stored by one statement (a statement costs the same whatever it holds). */
   readonly #inserts = new TurnBatcher<Submission, Row | null>((items) => this.#insertMany(items));
+  /** One merchant's payments read in one turn (each waiting request reads its own), by one statement. */
+  readonly #reads = new TurnBatcher<{ merchantId: string; paymentId: string }, Row | null>(async (keys) => {
+    const rows = await this.records.query<Row>(
+      'SELECT * FROM payments WHERE (merchant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      [keys.map((k) => k.merchantId), keys.map((k) => k.paymentId)],
+    );
+    const found = new Map(rows.map((r) => [paymentKey(r.merchant_id, r.id), r]));
+    return keys.map((k) => found.get(paymentKey(k.merchantId, k.paymentId)) ?? null);
+  });
 
   constructor(
     readonly records: Records,
@@ -282,14 +294,13 @@ export class PaymentStore {
   async decideMany(
     items: ReadonlyArray<{ payment: Payment; decision: FraudDecision; webhook?: WebhookEvent | null }>,
   ): Promise<Array<{ decision: FraudDecision; fresh: boolean }>> {
-    const key = (merchantId: string, id: string) => `${merchantId}\u0000${id}`;
     // A batch may hold a payment twice (a redelivery): the first one is decided.
     const unique = new Map<
       string,
       { payment: Payment; decision: FraudDecision; webhook?: WebhookEvent | null }
     >();
     for (const item of items) {
-      const k = key(item.payment.merchantId, item.payment.paymentId);
+      const k = paymentKey(item.payment.merchantId, item.payment.paymentId);
       if (!unique.has(k)) unique.set(k, item);
     }
     const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -339,7 +350,7 @@ export class PaymentStore {
          RETURNING p.merchant_id, p.id`,
         params,
       );
-      const freshKeys = new Set(fresh.map((r) => key(r.merchant_id, r.id)));
+      const freshKeys = new Set(fresh.map((r) => paymentKey(r.merchant_id, r.id)));
       const result = new Map<string, { decision: FraudDecision; fresh: boolean }>();
       const byMerchant = new Map<string, AuditEntry[]>();
       for (const [k, { payment, decision, webhook }] of ordered) {
@@ -361,12 +372,12 @@ export class PaymentStore {
           stale.flatMap(([, { payment }]) => [payment.merchantId, payment.paymentId]),
         );
         for (const row of rows)
-          result.set(key(row.merchant_id, row.id), { decision: decisionOf(row)!, fresh: false });
+          result.set(paymentKey(row.merchant_id, row.id), { decision: decisionOf(row)!, fresh: false });
       }
       return result;
     });
     return items.map((item) => {
-      const k = key(item.payment.merchantId, item.payment.paymentId);
+      const k = paymentKey(item.payment.merchantId, item.payment.paymentId);
       const r = stood.get(k);
       if (r === undefined)
         throw new HexcastError('HX_RECORDS_UNAVAILABLE', `payment ${item.payment.paymentId} was not stored`);
@@ -376,6 +387,10 @@ export class PaymentStore {
   }
 
   async get(merchantIds: readonly string[] | 'any', paymentId: string): Promise<PaymentView | null> {
+    if (merchantIds !== 'any' && merchantIds.length === 1) {
+      const row = await this.#reads.add({ merchantId: merchantIds[0]!, paymentId });
+      return row === null ? null : view(row);
+    }
     const rows =
       merchantIds === 'any'
         ? await this.records.query<Row>('SELECT * FROM payments WHERE id = $1 ORDER BY merchant_id LIMIT 1', [

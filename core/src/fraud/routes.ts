@@ -126,28 +126,31 @@ export function fraudRoutes(deps: FraudRoutesDeps): FastifyPluginAsyncTypebox<Ro
         (await owned(request.identity!, payment.merchantId)).policy.assertAccepts(payment.currency);
         const { view } = await deps.store.submit(payment, request.headers['idempotency-key'] ?? null);
         // Pending (new, or a retry after a failed publish): publish; the decision is keyed by payment.
-        if (view.status === 'pending')
-          await deps.producer.send(
-            TOPICS.payments,
-            deps.registry.create(PaymentSubmitted, {
-              id: `payment:${payment.merchantId}:${payment.paymentId}`,
-              key: payment.paymentId,
-              source: { kind: 'api', id: request.identity!.id },
-              data: payment,
-            }),
-          );
+        // The wait is registered first, so a decision stored at once is not missed.
+        const expected =
+          view.status === 'pending' ? deps.waiters.expect(payment.merchantId, payment.paymentId) : null;
+        if (expected !== null)
+          await deps.producer
+            .send(
+              TOPICS.payments,
+              deps.registry.create(PaymentSubmitted, {
+                id: `payment:${payment.merchantId}:${payment.paymentId}`,
+                key: payment.paymentId,
+                source: { kind: 'api', id: request.identity!.id },
+                data: payment,
+              }),
+            )
+            .catch((error: unknown) => {
+              expected.done();
+              throw error;
+            });
         const decided =
-          view.status !== 'pending'
+          expected === null
             ? view
-            : await deps.waiters.wait(
-                payment.merchantId,
-                payment.paymentId,
-                deps.decisionWaitMs,
-                async () => {
-                  const v = await deps.store.get([payment.merchantId], payment.paymentId);
-                  return v !== null && v.status !== 'pending' ? v : null;
-                },
-              );
+            : await expected.wait(deps.decisionWaitMs, async () => {
+                const v = await deps.store.get([payment.merchantId], payment.paymentId);
+                return v !== null && v.status !== 'pending' ? v : null;
+              });
         reply.header('location', `/v1/payments/${encodeURIComponent(payment.paymentId)}`);
         return decided === null ? reply.code(202).send(view) : reply.code(200).send(decided);
       },

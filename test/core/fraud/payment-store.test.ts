@@ -16,6 +16,7 @@ describe('payment store: submissions (PGlite)', () => {
   let records: PgliteRecords;
   let store: PaymentStore;
   const inserts: number[] = [];
+  const reads: number[] = [];
   beforeAll(async () => {
     records = await PgliteRecords.open(null);
     await migrate(records);
@@ -23,6 +24,8 @@ describe('payment store: submissions (PGlite)', () => {
     const query = records.query.bind(records);
     records.query = (async (sql: string, params?: unknown[]) => {
       if (sql.trimStart().startsWith('INSERT INTO payments (')) inserts.push((params?.length ?? 0) / 9);
+      if (sql.includes('(merchant_id, id) IN (SELECT * FROM unnest'))
+        reads.push((params?.[0] as string[] | undefined)?.length ?? 0);
       return query(sql, params);
     }) as typeof records.query;
     store = new PaymentStore(records, new AuditLog(records));
@@ -72,5 +75,22 @@ describe('payment store: submissions (PGlite)', () => {
     ]);
     const stored = await records.query<{ id: string }>('SELECT id FROM payments ORDER BY id');
     expect(stored.map((r) => r.id)).toEqual(['a', 'b', 'before', 'd', 'e']);
+  });
+
+  it("reads one merchant's payments asked for in one turn with one statement", async () => {
+    reads.length = 0;
+    const seen = await Promise.all([
+      store.get(['shop'], 'a'),
+      store.get(['shop'], 'd'),
+      store.get(['shop'], 'missing'),
+      store.get(['another-shop'], 'a'),
+    ]);
+    expect(reads).toEqual([4]);
+    expect(seen.map((v) => (v === null ? null : `${v.paymentId}:${v.payment.amount}`))).toEqual([
+      'a:40',
+      'd:7',
+      null,
+      null,
+    ]);
   });
 });
