@@ -9,7 +9,6 @@ import {
   ModelFeed,
   ModelPublished,
   migrate,
-  type Payment,
   PaymentStore,
   PaymentSubmitted,
   PgliteRecords,
@@ -21,26 +20,12 @@ import { generatePayments, type TabularArtifact, trainTabular } from '@hexcast/m
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
-import { fraudEngineFor } from '../../helpers/fraud.js';
+import { FRAUD_NOW, fraudEngineFor, testPayment } from '../../helpers/fraud.js';
 import { collectTopic } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-const NOW = Date.parse('2026-11-26T12:00:00Z');
-const PARIS = { lat: 48.8566, lng: 2.3522 };
-
-const payment = (paymentId: string, over: Partial<Payment> = {}): Payment => ({
-  paymentId,
-  merchantId: 'shop',
-  amount: 40,
-  currency: 'EUR',
-  card: { fingerprint: `card-${paymentId}`, binCountry: 'FR' },
-  customer: { id: 'cus-1', emailHash: 'mail-hash-1' },
-  deviceId: 'dev-1',
-  billing: { country: 'FR', ...PARIS },
-  shipping: { country: 'FR', ...PARIS },
-  createdAt: NOW,
-  ...over,
-});
+const NOW = FRAUD_NOW;
+const payment = testPayment;
 
 describe('fraud engine (embedded broker, PGlite)', () => {
   let broker: Broker;

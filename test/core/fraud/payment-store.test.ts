@@ -1,16 +1,8 @@
-import { AuditLog, migrate, type Payment, PaymentStore, PgliteRecords } from '@hexcast/core';
+import { AuditLog, migrate, PaymentStore, PgliteRecords } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPayment } from '../../helpers/fraud.js';
 
-const payment = (paymentId: string, over: Partial<Payment> = {}): Payment => ({
-  paymentId,
-  merchantId: 'shop',
-  amount: 40,
-  currency: 'EUR',
-  card: { fingerprint: `card-${paymentId}`, binCountry: 'FR' },
-  customer: { id: 'cus-1', emailHash: 'mail-hash-1' },
-  createdAt: Date.parse('2026-12-07T08:00:00Z'),
-  ...over,
-});
+const payment = testPayment;
 
 describe('payment store: submissions (PGlite)', () => {
   let records: PgliteRecords;
