@@ -110,7 +110,7 @@ export class VirtualDevice {
   #onFix: ((fix: Fix) => void) | null = null;
   /** Where this device is in the log session it browses (with `hooks.browsing`). */
   #browsing: BrowsingState | null = null;
-  /** The last batches the SDK sent (batched continuous mode): their last fix's time and when. */
+  /** The last batches the SDK sent (batched modes): their first and last fixes' times, and when. */
   readonly #batches: Array<{ firstTs: number; lastTs: number; at: number }> = [];
 
   constructor(
