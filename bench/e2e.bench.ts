@@ -20,8 +20,9 @@ const P99_LIMIT_MS = 50;
  * workers, API, gateway; the seeded Paris demo, 300 campaigns) in its own process, then the same
  * services split into processes of their own on PostgreSQL and Redis (`BENCH_E2E_MODES`); the
  * simulator (virtual devices on the real SDK, `continuous` mode: one fix per device per second,
- * one a message or `BENCH_E2E_FIXES_PER_MESSAGE` to a message) runs in this one, at increasing rates. Each rung runs `BENCH_E2E_WARMUP_MS` (5 s) unmeasured
- * first; its latency and CPU are of the measured seconds after it.
+ * one a message or `BENCH_E2E_FIXES_PER_MESSAGE` to a message) runs in this one, at increasing
+ * rates. Each rung runs `BENCH_E2E_WARMUP_MS` (5 s) unmeasured first; its latency and CPU are of
+ * the measured seconds after it.
  */
 const bench: Benchmark = {
   name: 'e2e',
@@ -196,7 +197,6 @@ async function ladder(
             machine: (machineCpuMs() - window.machine) / wall,
             loopP99Ms: loop.percentile(99) / 1e6,
           };
-          loop.disable();
         }
       },
     });
@@ -206,6 +206,8 @@ async function ladder(
     } catch (error) {
       context.progress(`${prefix}${rate} loc/s: failed: ${(error as Error).message}`);
       break;
+    } finally {
+      loop.disable(); // read at the settling (above); a rung that failed stops sampling too
     }
     const shares = measured?.stack ?? stack.processes.map(() => Number.NaN);
     const cpuShare = shares.reduce((a, b) => a + b, 0);

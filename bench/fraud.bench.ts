@@ -175,36 +175,15 @@ async function devUnderLoad(
   const seconds = context.quick ? 8 : 30;
   context.progress(`hexcast dev at ${rate} payments/s for ${seconds} s`);
   const bench = await startBenchDev('fraud');
-  const { dev, dataDir, api, bootstrap } = bench;
+  const { dev, api, bootstrap } = bench;
   const registry = createEventRegistry();
   for (const e of FRAUD_EVENTS) registry.register(e);
   const producer = new BusProducer({ brokers: [bootstrap], registry, metrics: new Metrics() });
   const kafka = new Kafka({ clientId: 'bench-fraud', brokers: [bootstrap], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `bench-fraud-${Date.now()}`, maxWaitTimeInMs: 5 });
   try {
-    const call = async (method: string, url: string, token: string, body: unknown) => {
-      const r = await fetch(`${api}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as { token: string };
-    };
-    // Ready when the API answers /readyz (every component started, feeds caught up).
-    for (let tries = 0; ; tries++) {
-      const ready = await fetch(`${api}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (tries > 600) throw new Error('hexcast dev never became ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const admin = readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim();
-    const merchantKey = (await call('POST', '/v1/keys', admin, { role: 'merchant', name: 'bench' })).token;
-    for (const m of new Set(source.map((p) => p.payment.merchantId)))
-      await call('PUT', `/v1/merchants/${m}`, merchantKey, { name: m, currencies: ['EUR'] });
+    // The merchants must exist for their payments to be decided; these come by the topic, not the API.
+    await readyWithMerchants(bench, source);
     await producer.start();
     const publish = (a: TabularArtifact) =>
       producer.send(
@@ -361,29 +340,7 @@ async function apiUnderLoad(
   context.progress(`hexcast dev: POST /v1/payments at ${rate}/s for ${seconds} s`);
   const bench = await startBenchDev('fraud-api', { HX_API_RATE_LIMIT_PER_MINUTE: String(rate * 600) });
   try {
-    const call = async (url: string, token: string, body: unknown, method = 'POST') => {
-      const r = await fetch(`${bench.api}${url}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: r.status, body: (await r.json()) as { token?: string; status?: string } };
-    };
-    for (
-      let tries = 0;
-      !(await fetch(`${bench.api}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      ));
-      tries++
-    ) {
-      if (tries > 600) throw new Error('hexcast dev never became ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const admin = readFileSync(path.join(bench.dataDir, 'admin.key'), 'utf8').trim();
-    const key = (await call('/v1/keys', admin, { role: 'merchant', name: 'bench' })).body.token!;
-    for (const m of new Set(source.map((p) => p.payment.merchantId)))
-      await call(`/v1/merchants/${m}`, key, { name: m, currencies: ['EUR'] }, 'PUT');
+    const key = await readyWithMerchants(bench, source);
     const post = async (i: number, prefix: string) => {
       const payment = {
         ...source[i % source.length]!.payment,
@@ -391,8 +348,13 @@ async function apiUnderLoad(
         createdAt: Date.now(),
       };
       const t = performance.now();
-      const r = await call('/v1/payments', key, payment);
-      return { ms: performance.now() - t, status: r.status, decided: r.body.status !== 'pending' };
+      const r = await fetch(`${bench.api}/v1/payments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(payment),
+      });
+      const body = (await r.json()) as { status?: string };
+      return { ms: performance.now() - t, status: r.status, decided: body.status !== 'pending' };
     };
     const warm: Promise<unknown>[] = [];
     await atRate(rate * 2, rate, (i) => warm.push(post(i, 'w')));
@@ -420,4 +382,37 @@ async function apiUnderLoad(
   } finally {
     await bench.stop();
   }
+}
+
+/**
+ * Waits for the dev's /readyz (every component started, feeds caught up), then makes a merchant key
+ * and the source's merchants (EUR) with it; returns the key.
+ */
+async function readyWithMerchants(
+  bench: Awaited<ReturnType<typeof startBenchDev>>,
+  source: ReturnType<typeof generatePayments>,
+): Promise<string> {
+  const call = async (method: string, url: string, token: string, body: unknown) => {
+    const r = await fetch(`${bench.api}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as { token: string };
+  };
+  for (let tries = 0; ; tries++) {
+    const ready = await fetch(`${bench.api}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (tries > 600) throw new Error('hexcast dev never became ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const admin = readFileSync(path.join(bench.dataDir, 'admin.key'), 'utf8').trim();
+  const key = (await call('POST', '/v1/keys', admin, { role: 'merchant', name: 'bench' })).token;
+  for (const m of new Set(source.map((p) => p.payment.merchantId)))
+    await call('PUT', `/v1/merchants/${m}`, key, { name: m, currencies: ['EUR'] });
+  return key;
 }

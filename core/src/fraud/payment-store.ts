@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HexcastError } from '../errors/index.js';
-import { type Records, TurnBatcher } from '../records/index.js';
+import { type Queryable, type Records, TurnBatcher } from '../records/index.js';
 import { type WebhookEvent, WebhookOutbox } from '../webhooks/index.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { FraudFeatures } from './features.js';
@@ -80,6 +80,18 @@ const ms = (d: Date | string | null) => (d === null ? null : new Date(d).getTime
 /** A payment's identity: its merchant and its id. */
 const paymentKey = (merchantId: string, paymentId: string) => `${merchantId}\u0000${paymentId}`;
 
+/** The stored rows of these payments, by `paymentKey` (one statement). */
+async function rowsOf(
+  q: Queryable,
+  keys: ReadonlyArray<{ merchantId: string; paymentId: string }>,
+): Promise<Map<string, Row>> {
+  const rows = await q.query<Row>(
+    'SELECT * FROM payments WHERE (merchant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+    [keys.map((k) => k.merchantId), keys.map((k) => k.paymentId)],
+  );
+  return new Map(rows.map((r) => [paymentKey(r.merchant_id, r.id), r]));
+}
+
 /** A payment as `submit` stores it. */
 interface Submission {
   payment: Payment;
@@ -113,11 +125,7 @@ export class PaymentStore {
   readonly #inserts = new TurnBatcher<Submission, Row | null>((items) => this.#insertMany(items));
   /** One merchant's payments read in one turn (each waiting request reads its own), by one statement. */
   readonly #reads = new TurnBatcher<{ merchantId: string; paymentId: string }, Row | null>(async (keys) => {
-    const rows = await this.records.query<Row>(
-      'SELECT * FROM payments WHERE (merchant_id, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
-      [keys.map((k) => k.merchantId), keys.map((k) => k.paymentId)],
-    );
-    const found = new Map(rows.map((r) => [paymentKey(r.merchant_id, r.id), r]));
+    const found = await rowsOf(this.records, keys);
     return keys.map((k) => found.get(paymentKey(k.merchantId, k.paymentId)) ?? null);
   });
 
@@ -365,15 +373,10 @@ export class PaymentStore {
         byMerchant.set(payment.merchantId, entries);
       }
       await this.audit.appendMany(tx, byMerchant, at);
-      const stale = ordered.filter(([k]) => !freshKeys.has(k));
-      if (stale.length > 0) {
-        const rows = await tx.query<Row>(
-          `SELECT * FROM payments WHERE (merchant_id, id) IN (${stale.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')})`,
-          stale.flatMap(([, { payment }]) => [payment.merchantId, payment.paymentId]),
-        );
-        for (const row of rows)
-          result.set(paymentKey(row.merchant_id, row.id), { decision: decisionOf(row)!, fresh: false });
-      }
+      const stale = ordered.filter(([k]) => !freshKeys.has(k)).map(([, { payment }]) => payment);
+      if (stale.length > 0)
+        for (const [k, row] of await rowsOf(tx, stale))
+          result.set(k, { decision: decisionOf(row)!, fresh: false });
       return result;
     });
     return items.map((item) => {

@@ -111,7 +111,7 @@ export class SessionScoringPool {
 
   /** The first `k` of the session's ranking by model `version`, or null when no thread could tell. */
   rank(session: Int32Array, k: number, version: string): Promise<SessionRanking | null> {
-    if (this.#closed || !this.#threads.some((t) => t.worker !== null)) return Promise.resolve(null);
+    if (this.#closed || this.running === 0) return Promise.resolve(null);
     const key = `${k}\u0000${version}`;
     let batch = this.#batches.get(key);
     if (batch === undefined) {

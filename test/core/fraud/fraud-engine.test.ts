@@ -20,12 +20,9 @@ import { generatePayments, type TabularArtifact, trainTabular } from '@hexcast/m
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker } from '../../helpers/broker.js';
 import { type BusFixture, busFor, metricValue } from '../../helpers/bus.js';
-import { FRAUD_NOW, fraudEngineFor, testPayment } from '../../helpers/fraud.js';
+import { fraudEngineFor, FRAUD_NOW as NOW, testPayment as payment } from '../../helpers/fraud.js';
 import { collectTopic } from '../../helpers/gateway.js';
 import { waitFor } from '../../helpers/wait-for.js';
-
-const NOW = FRAUD_NOW;
-const payment = testPayment;
 
 describe('fraud engine (embedded broker, PGlite)', () => {
   let broker: Broker;

@@ -1,8 +1,6 @@
 import { AuditLog, migrate, PaymentStore, PgliteRecords } from '@hexcast/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPayment } from '../../helpers/fraud.js';
-
-const payment = testPayment;
+import { testPayment as payment } from '../../helpers/fraud.js';
 
 describe('payment store: submissions (PGlite)', () => {
   let records: PgliteRecords;
