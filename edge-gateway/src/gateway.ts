@@ -31,6 +31,7 @@ import {
 import { GatewayEmitter, GatewayPersistence } from './aedes-adapter.js';
 import { type DeviceLink, Dispatcher } from './delivery.js';
 import type { DeliveryQueue } from './delivery-queue/index.js';
+import { DeviceConnection, type PublishHandler } from './device-connection.js';
 import { Ingest, type IngestResult, type Rejection } from './ingest.js';
 import { checkPushRegistration, type PushRegistry, type PushSender } from './push.js';
 import { StrikeCounter, TokenBucket } from './token-bucket.js';
@@ -97,6 +98,9 @@ export class Gateway {
   readonly #m;
   /** `accepted` per channel, bound once: it counts every message. */
   readonly #acceptedOn: Record<PublishChannel, HotCount>;
+  /** `publishes` by reader, bound once. */
+  readonly #readHere: HotCount;
+  readonly #readByAedes: HotCount;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -174,11 +178,15 @@ export class Gateway {
         help: 'device messages held (socket reads paused) because the bus fell behind',
       }),
       connected: m.gauge({ name: 'gateway_connected_devices', help: 'authenticated MQTT connections' }),
-      publishes: m
-        .hotCounter({ name: 'gateway_publishes_total', help: 'PUBLISH packets read from devices' })
-        .labels(),
+      publishes: m.hotCounter<'reader'>({
+        name: 'gateway_publishes_total',
+        help: 'PUBLISH packets read from devices, by who read them: their connection (QoS1 on their own topics) or aedes',
+        labelNames: ['reader'],
+      }),
     };
     const accepted = this.#m.accepted;
+    this.#readHere = this.#m.publishes.labels('connection');
+    this.#readByAedes = this.#m.publishes.labels('aedes');
     this.#acceptedOn = Object.fromEntries(PUBLISH_CHANNELS.map((c) => [c, accepted.labels(c)])) as Record<
       PublishChannel,
       HotCount
@@ -214,10 +222,16 @@ export class Gateway {
       persistence: new GatewayPersistence((client, messageId) => this.#onPuback(client, messageId)),
       mq: new GatewayEmitter(),
       connectTimeout: 10_000,
-      preConnect: (_client, packet, done) => {
+      preConnect: (client, packet, done) => {
         // Our delivery queue is the session state: MQTT persistent sessions would let aedes keep
         // (and resend after their deadline) copies of inbox messages.
         packet.clean = true;
+        // aedes no longer reads most packets (see DeviceConnection): the connection keeps the
+        // keepalive, refreshed by every byte, and aedes none.
+        if (client.conn instanceof DeviceConnection) {
+          client.conn.keepalive(packet.keepalive ?? 0);
+          packet.keepalive = 0;
+        }
         done(null, !this.#closing);
       },
       authenticate: (client, _username, password, done) => {
@@ -252,6 +266,9 @@ export class Gateway {
       },
     });
     this.#aedes = aedes;
+    aedes.on('clientReady', (client) => {
+      if (client.conn instanceof DeviceConnection) client.conn.ready(client, client.id, client.version);
+    });
     aedes.on('subscribe', (subscriptions, client) => {
       if (subscriptions.some((s) => s.topic === inboxTopic(client.id))) this.#online(client);
     });
@@ -261,7 +278,7 @@ export class Gateway {
     );
     aedes.on('connectionError', (_client, err) => this.#o.logger.debug({ err }, 'connection error'));
 
-    this.#tcp = createServer(aedes.handle);
+    this.#tcp = createServer((socket) => aedes.handle(new DeviceConnection(socket, this.#publishHere)));
     await listenOn(
       g.mqttPort,
       'HX_GATEWAY_MQTT_PORT',
@@ -344,7 +361,7 @@ export class Gateway {
       wss.handleUpgrade(request, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => ws.terminate());
-        aedes.handle(stream, request);
+        aedes.handle(new DeviceConnection(stream, this.#publishHere), request);
       });
     });
     await listenOn(g.httpPort, 'HX_GATEWAY_HTTP_PORT', () => app.listen({ host: g.host, port: g.httpPort }));
@@ -408,16 +425,33 @@ export class Gateway {
     return claims;
   }
 
-  /**
-   * Validates, rate-limits and produces one device message; `done(null)` once the bus has it
-   * (aedes then sends the PUBACK), `done(null)` as well for a message refused with a notice,
-   * `done(error)` when the bus did not take it (aedes closes the connection; the device resends).
-   * Callbacks, not promises: this runs for every message, and its promises and async frames
-   * were a tenth of the gateway's allocations.
-   */
+  /** A PUBLISH aedes read (aedes' `authorizePublish`): any topic, any QoS. */
   #onPublish(client: Client, topic: string, payload: Buffer, done: (error: Error | null) => void): void {
+    this.#readByAedes.inc();
+    this.#accept(client, publishChannel(client.id, topic), topic, payload, done);
+  }
+
+  /** A device's QoS1 PUBLISH on its own topic, read by its connection (see DeviceConnection). */
+  readonly #publishHere: PublishHandler<Client> = (client, channel, payload, done) => {
+    this.#readHere.inc();
+    this.#accept(client, channel, '', payload, done);
+  };
+
+  /**
+   * Validates, rate-limits and produces one device message (`channel` null: a topic the device
+   * may not use); `done(null)` once the bus has it (the PUBACK is then sent), `done(null)` as
+   * well for a message refused with a notice, `done(error)` when the bus did not take it (the
+   * connection is closed; the device resends). Callbacks, not promises: this runs for every
+   * message, and its promises and async frames were a tenth of the gateway's allocations.
+   */
+  #accept(
+    client: Client,
+    channel: PublishChannel | null,
+    topic: string,
+    payload: Buffer,
+    done: (error: Error | null) => void,
+  ): void {
     const started = performance.now();
-    this.#m.publishes.inc();
     const session = this.#sessions.get(client);
     if (session === undefined) {
       done(new HexcastError('HX_GATEWAY_SHUTTING_DOWN', 'connection is closing'));
@@ -429,7 +463,6 @@ export class Gateway {
       session.held.push(done);
       return;
     }
-    const channel = publishChannel(client.id, topic);
     if (channel === null) {
       this.#reject(client, 'none', { code: 'HX_GATEWAY_TOPIC_FORBIDDEN', reason: topic }, true);
       done(null);
@@ -450,8 +483,14 @@ export class Gateway {
       this.#ingestAndProduce(client, channel, payload, now, started, done);
     } else {
       this.#m.backpressure.inc();
+      // Its connection stops reading until the message is taken.
+      const connection = client.conn instanceof DeviceConnection ? client.conn : null;
+      connection?.hold();
       // `#settle` counts the slot it hands over before waking the message.
-      this.#waiters.push(() => this.#ingestAndProduce(client, channel, payload, now, started, done));
+      this.#waiters.push(() => {
+        connection?.release();
+        this.#ingestAndProduce(client, channel, payload, now, started, done);
+      });
     }
   }
 

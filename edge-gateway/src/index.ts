@@ -9,6 +9,7 @@ export {
 export { GatewayEmitter, GatewayPersistence, isDevicePublishTopic } from './aedes-adapter.js';
 export { type DeviceLink, Dispatcher, type DispatcherOptions } from './delivery.js';
 export * from './delivery-queue/index.js';
+export { DeviceConnection, type PublishHandler } from './device-connection.js';
 export { Gateway, type GatewayOptions } from './gateway.js';
 export {
   EDGE_H3_RESOLUTION,

@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { type Broker, TOPICS } from '@hexcast/core';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../helpers/broker.js';
 import { metricValue } from '../helpers/bus.js';
@@ -91,9 +93,71 @@ describe('gateway ingest over the wire', () => {
       expect(pubacks.filter((id) => valid.includes(id))).toEqual(valid);
       await waitFor(() => notices.filter((n) => n.type === 'rejected').length === 12);
       expect((locations.envelopes.at(-1)!.data as { lat: number }).lat).toBe(70); // QoS0 is ingested
+      // The 60 QoS1 ones were read by the connection itself, the QoS0 one by aedes.
+      const read = (reader: string) =>
+        metricValue(gw!.metrics, 'hexcast_gateway_publishes_total', { reader });
+      expect([await read('connection'), await read('aedes')]).toEqual([60, 1]);
       await locations.close();
     });
   }
+
+  describe('keepalive (kept by the connection: aedes no longer reads most packets)', () => {
+    /** A device on a bare socket: CONNECT with `keepalive` seconds, nothing sent unless asked. */
+    async function rawDevice(fixture: GatewayFixture, deviceId: string, keepalive: number) {
+      const { port, hostname } = new URL(fixture.gateway.mqttUrl());
+      const socket = connect(Number(port), hostname);
+      const parser = mqttPacket.parser();
+      const packets: Packet[] = [];
+      parser.on('packet', (packet) => packets.push(packet));
+      socket.on('data', (chunk) => parser.parse(chunk));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: deviceId,
+          keepalive,
+          username: deviceId,
+          password: Buffer.from(await fixture.tokenFor(deviceId)),
+        }),
+      );
+      await waitFor(() => packets.some((p) => p.cmd === 'connack'));
+      return { socket, packets, closed };
+    }
+
+    it('closes a connection silent for 1.5 × its keepalive', async () => {
+      gw = await startGateway({ broker });
+      const device = await rawDevice(gw, 'dev-quiet', 1);
+      await device.closed;
+    });
+
+    it('keeps a device that only publishes (no PINGREQ) past 1.5 × its keepalive, every message acknowledged', async () => {
+      gw = await startGateway({ broker });
+      const device = await rawDevice(gw, 'dev-busy', 1);
+      let open = true;
+      void device.closed.then(() => (open = false));
+      // 2.5 s of publishes every 0.25 s: aedes, had it kept the keepalive, would close at 1.5 s.
+      for (let id = 1; id <= 10; id++) {
+        device.socket.write(
+          mqttPacket.generate({
+            cmd: 'publish',
+            topic: 'hx/d/dev-busy/loc',
+            qos: 1,
+            messageId: id,
+            payload: fixes(1),
+            dup: false,
+            retain: false,
+          }),
+        );
+        await waitFor(() => device.packets.filter((p) => p.cmd === 'puback').length === id);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        expect(open).toBe(true);
+      }
+      device.socket.destroy();
+    });
+  });
 
   it('does not acknowledge when the bus refuses, and closes the connection so the device resends', async () => {
     gw = await startGateway({ broker, kafka: proxy.kafkaVia(broker), producer: proxy.producerVia(broker) });
