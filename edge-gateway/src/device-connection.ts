@@ -120,7 +120,8 @@ export class DeviceConnection<Owner> extends Duplex {
     let pos = 0;
     /** Start of the frames not yet given to aedes. */
     let slowFrom = -1;
-    while (pos < buf.length) {
+    // A message answered with an error closes the connection: what follows it is not read.
+    while (pos < buf.length && !this.destroyed) {
       // Fixed header: a byte, then the remaining length (1–4 bytes, 7 bits each).
       let length = 0;
       let multiplier = 1;

@@ -187,6 +187,23 @@ describe('DeviceConnection (framing, socket double)', () => {
     conn.destroy();
   });
 
+  it('reads nothing after a message answered with an error: the connection is closed', async () => {
+    const socket = new SocketDouble();
+    const read: number[] = [];
+    const conn = new DeviceConnection<string>(socket, (_owner, _channel, payload, done) => {
+      read.push(payload.length);
+      done(new Error('the bus did not take it'));
+    });
+    conn.on('error', () => {});
+    conn.ready('dev-1', 'dev-1', 4);
+    const closed = new Promise((resolve) => conn.once('close', resolve));
+    socket.push(Buffer.concat([1, 2, 3].map((id) => publish('hx/d/dev-1/loc', 1, id, Buffer.alloc(id)))));
+    await closed;
+    expect(read).toEqual([1]);
+    expect(socket.destroyed).toBe(true);
+    expect(socket.written).toEqual([]);
+  });
+
   it('leaves everything to aedes before it is ready, for MQTT 5, and while bytes wait for aedes', async () => {
     const own = (id: number) => publish('hx/d/dev-1/loc', 1, id, Buffer.from('{}'));
     // Not ready: aedes reads it all.
