@@ -136,7 +136,11 @@ export class Gateway {
       handler: (envelope) => this.#dispatcher.accept(envelope),
       handleExpired: true,
       clock: this.#clock,
-      concurrency: 32,
+      // Items of different devices in flight at once. Each waits on the queue (with Redis: a
+      // script, the commands of a turn pipelined together); at 32 a batch of deliveries went
+      // through in waves of round trips (split bench at 10,000 loc/s: delivery p99 74–205 ms,
+      // against 47–56 at 256).
+      concurrency: 256,
       ...options.consumer,
     });
     const m = options.metrics;
