@@ -167,6 +167,8 @@ export class DeviceConnection<Owner> extends Duplex {
     const owner = this.#owner;
     if (prefix === null || owner === null || (buf[start]! & 0xf6) !== PUBLISH_QOS1 || this.readableLength > 0)
       return false;
+    // Too short for a topic length and a packet id: aedes refuses it (a device's bytes never throw here).
+    if (end - body < 4) return false;
     const topicLength = buf.readUInt16BE(body);
     const topicStart = body + 2;
     const idAt = topicStart + topicLength;

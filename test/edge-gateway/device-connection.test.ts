@@ -79,6 +79,7 @@ const frame = fc.oneof(
     'subscribe',
     'puback',
     'id-zero',
+    'short',
   ),
 );
 
@@ -102,6 +103,8 @@ function encode(spec: typeof frame extends fc.Arbitrary<infer T> ? T : never, id
       }),
     puback: () => mqttPacket.generate({ cmd: 'puback', messageId: id }),
     'id-zero': () => Buffer.from([0x32, 2 + 14 + 2, 0, 14, ...Buffer.from('hx/d/dev-1/loc'), 0, 0]),
+    // A QoS1 PUBLISH too short to hold a topic length and a packet id (0–3 bytes): aedes refuses it.
+    short: () => Buffer.from([0x32, id % 4, ...[0, 14, 0].slice(0, id % 4)]),
   };
   return { bytes: bytes[spec](), id: null, payload };
 }

@@ -101,7 +101,7 @@ describe('gateway ingest over the wire', () => {
     });
   }
 
-  describe('keepalive (kept by the connection: aedes no longer reads most packets)', () => {
+  describe('a device on a bare socket (keepalive kept by the connection: aedes no longer reads most packets)', () => {
     /** A device on a bare socket: CONNECT with `keepalive` seconds, nothing sent unless asked. */
     async function rawDevice(fixture: GatewayFixture, deviceId: string, keepalive: number) {
       const { port, hostname } = new URL(fixture.gateway.mqttUrl());
@@ -126,6 +126,15 @@ describe('gateway ingest over the wire', () => {
       await waitFor(() => packets.some((p) => p.cmd === 'connack'));
       return { socket, packets, closed };
     }
+
+    it('closes a connection that sends a PUBLISH too short to read, and goes on serving the others', async () => {
+      gw = await startGateway({ broker });
+      const other = await gw.connect('dev-other');
+      const device = await rawDevice(gw, 'dev-short', 60);
+      device.socket.write(Buffer.from([0x32, 0x00]));
+      await device.closed;
+      await other.publishAsync('hx/d/dev-other/loc', fixes(1), { qos: 1 });
+    });
 
     it('closes a connection silent for 1.5 × its keepalive', async () => {
       gw = await startGateway({ broker });
