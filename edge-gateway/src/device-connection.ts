@@ -40,14 +40,15 @@ const MAX_FAST_FRAME = 256 * 1024;
 export class DeviceConnection<Owner> extends Duplex {
   readonly #socket: Duplex;
   readonly #handler: PublishHandler<Owner>;
-  /** Who the connection is, as the handler knows it (aedes' client), once ready. */
-  #owner: Owner | null = null;
   /** The socket's reading side ended: aedes gets the end once it has read what came before. */
   #ended = false;
   /** The unread end of the last chunk: a frame not complete yet. */
   #partial: Buffer | null = null;
-  /** `hx/d/{id}/` as bytes, once aedes accepted the connection (MQTT 3.1/3.1.1). */
-  #prefix: Buffer | null = null;
+  /**
+   * Once aedes accepted the connection (MQTT 3.1/3.1.1): who it is, as the handler knows it (aedes'
+   * client), and its topics' start `hx/d/{id}/` as bytes.
+   */
+  #ready: { owner: Owner; prefix: Buffer } | null = null;
   /** Set for good when the stream cannot be framed here (malformed, or a very large frame). */
   #passthrough = false;
   /** Messages the gateway holds (its bus is behind): reading stops until they are taken. */
@@ -81,8 +82,7 @@ export class DeviceConnection<Owner> extends Duplex {
    */
   ready(owner: Owner, deviceId: string, protocolVersion: number): void {
     if (protocolVersion !== 3 && protocolVersion !== 4) return;
-    this.#owner = owner;
-    this.#prefix = Buffer.from(`hx/d/${deviceId}/`);
+    this.#ready = { owner, prefix: Buffer.from(`hx/d/${deviceId}/`) };
   }
 
   /** Closes the connection when nothing arrives for 1.5 × `seconds` (MQTT-3.1.2-24); 0: never. */
@@ -136,15 +136,11 @@ export class DeviceConnection<Owner> extends Duplex {
           break;
         }
       }
-      if (!complete) {
-        if (at - pos > 4 || at < buf.length) {
-          // Five length bytes: not MQTT. aedes reads it (and closes the connection).
-          this.#passthroughFrom(buf, slowFrom === -1 ? pos : slowFrom);
-          return;
-        }
-        break; // the length is not all here yet
-      }
-      if (length > MAX_FAST_FRAME) {
+      // Incomplete with fewer than five bytes read: the rest of the length is still to come.
+      if (!complete && at - pos <= 4) break;
+      if (!complete || length > MAX_FAST_FRAME) {
+        // Five length bytes (not MQTT: aedes closes the connection) or a very large frame: aedes
+        // reads the rest of the stream.
         this.#passthroughFrom(buf, slowFrom === -1 ? pos : slowFrom);
         return;
       }
@@ -163,10 +159,9 @@ export class DeviceConnection<Owner> extends Duplex {
 
   /** Handles the frame [start, end) if it is a device PUBLISH read here; false: it goes to aedes. */
   #readHere(buf: Buffer, start: number, body: number, end: number): boolean {
-    const prefix = this.#prefix;
-    const owner = this.#owner;
-    if (prefix === null || owner === null || (buf[start]! & 0xf6) !== PUBLISH_QOS1 || this.readableLength > 0)
-      return false;
+    const ready = this.#ready;
+    if (ready === null || (buf[start]! & 0xf6) !== PUBLISH_QOS1 || this.readableLength > 0) return false;
+    const { owner, prefix } = ready;
     // Too short for a topic length and a packet id: aedes refuses it (a device's bytes never throw here).
     if (end - body < 4) return false;
     const topicLength = buf.readUInt16BE(body);

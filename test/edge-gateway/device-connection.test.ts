@@ -265,8 +265,8 @@ describe('DeviceConnection (framing, socket double)', () => {
     conn.release();
     expect(socket.isPaused()).toBe(false);
     // aedes does not read: past its buffer's mark the socket is paused; a read resumes it.
-    const big = mqttPacket.generate({ cmd: 'pingreq' });
-    for (let i = 0; i < 10_000; i++) socket.push(big); // 20 KB: past aedes' 16 KB mark
+    const ping = mqttPacket.generate({ cmd: 'pingreq' });
+    for (let i = 0; i < 10_000; i++) socket.push(ping); // 20 KB: past aedes' 16 KB mark
     await waitFor(() => socket.isPaused());
     conn.read();
     await waitFor(() => !socket.isPaused());
