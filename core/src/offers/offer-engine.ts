@@ -175,7 +175,13 @@ export class OfferEngine {
     const triggered = this.#o.catalogue.campaign(event.campaignId);
     if (triggered?.offer === undefined || triggered.offer.trigger !== kind)
       return { outcome: 'skipped', reason: 'no-campaign' };
-    const device = await this.#o.devices.get(event.deviceId);
+    // The three reads are independent: one wait, not three in a row (each is a round trip to
+    // PostgreSQL or Redis when not cached, and under load each waits for a core).
+    const [device, profile, risk] = await Promise.all([
+      this.#o.devices.get(event.deviceId),
+      this.#o.profiles.get(event.deviceId),
+      this.#o.signals.deviceRisk(event.deviceId),
+    ]);
     if (device === null) return { outcome: 'skipped', reason: 'device-unknown' };
 
     // The geo worker says which fences hold the fix; events written before it did are looked up.
@@ -183,10 +189,6 @@ export class OfferEngine {
       .filter((id) => id !== triggered.id)
       .map((id) => this.#o.catalogue.campaign(id))
       .filter((c): c is Campaign => c?.offer?.trigger === 'enter');
-    const [profile, risk] = await Promise.all([
-      this.#o.profiles.get(event.deviceId),
-      this.#o.signals.deviceRisk(event.deviceId),
-    ]);
     const policy = this.#o.signalPolicy ?? DEFAULT_SIGNAL_POLICY;
     const passedOver: Array<{ campaignId: string; reason: string }> = [];
     const pass = (campaignId: string, reason: SkipReason) => {
@@ -197,18 +199,30 @@ export class OfferEngine {
       for (const c of [triggered, ...others]) pass(c.id, 'device-risk');
       return { outcome: 'refused', passedOver };
     }
-    const open: Array<Campaign & { offer: OfferSettings }> = [];
-    for (const c of [triggered, ...others] as Array<Campaign & { offer: OfferSettings }>) {
+    const rule = (c: Campaign & { offer: OfferSettings }): SkipReason | null => {
+      if (!isLive(c, at)) return 'not-live';
       const zone = device.timezone ?? c.timezone;
-      if (!isLive(c, at)) pass(c.id, 'not-live');
-      else if (c.offer.quietHours !== undefined && inQuietHours(at, zone, c.offer.quietHours))
-        pass(c.id, 'quiet-hours');
-      else if (!inAudience(c.offer, device, profile)) pass(c.id, 'audience');
-      else {
-        const sentiment = c.brand === undefined ? null : await this.#o.signals.brandSentiment(c.brand);
-        if (sentiment !== null && sentiment < policy.minBrandSentiment) pass(c.id, 'brand-sentiment');
-        else open.push(c);
-      }
+      if (c.offer.quietHours !== undefined && inQuietHours(at, zone, c.offer.quietHours))
+        return 'quiet-hours';
+      return inAudience(c.offer, device, profile) ? null : 'audience';
+    };
+    const considered = ([triggered, ...others] as Array<Campaign & { offer: OfferSettings }>).map((c) => ({
+      c,
+      reason: rule(c),
+    }));
+    // The sentiments of the brands the rules let through, read at once.
+    const brands = new Set(
+      considered.flatMap(({ c, reason }) => (reason === null && c.brand !== undefined ? [c.brand] : [])),
+    );
+    const moods = new Map(
+      await Promise.all([...brands].map(async (b) => [b, await this.#o.signals.brandSentiment(b)] as const)),
+    );
+    const open: Array<Campaign & { offer: OfferSettings }> = [];
+    for (const { c, reason } of considered) {
+      const sentiment = c.brand === undefined ? null : (moods.get(c.brand) ?? null);
+      if (reason !== null) pass(c.id, reason);
+      else if (sentiment !== null && sentiment < policy.minBrandSentiment) pass(c.id, 'brand-sentiment');
+      else open.push(c);
     }
     const ranked = await this.#rank(
       open,
@@ -341,7 +355,6 @@ export class OfferEngine {
         `offer ${offerId} not sent: the ledger holds another offer for decision ${decisionId} or code ${offer.code}`,
         { details: { offerId, decisionId, campaignId: campaign.id } },
       );
-    await this.#o.profiles.record(device.id, offerId, { offer: true });
     const registry = this.#o.registry;
     // Both records are the same coupon: one id (the offer's), key, time and deadline.
     const envelope = {
@@ -351,7 +364,10 @@ export class OfferEngine {
       expiresAt: offer.expiresAt,
       source: { kind: 'processor', id: 'offers' },
     };
+    // The device's offer count goes to its profile while the coupon goes out: neither waits on
+    // the other, and a retry after either fails repeats both (the records share the offer's id).
     await Promise.all([
+      this.#o.profiles.record(device.id, offerId, { offer: true }),
       this.#o.producer.send(
         TOPICS.offers,
         registry.create(OfferIssued, {

@@ -20,6 +20,7 @@ import {
   neutralSignals,
   OFFER_EVENTS,
   OfferEngine,
+  type OfferEngineOptions,
   OfferIssued,
   OfferLedger,
   type OfferSettings,
@@ -88,7 +89,14 @@ describe('offer engine (memory engines, embedded broker)', () => {
 
   function setup(
     campaigns: Campaign[],
-    options: { devices?: Device[]; signals?: Signals; clock?: () => number; scorer?: PropensityScorer } = {},
+    options: {
+      devices?: Device[];
+      signals?: Signals;
+      clock?: () => number;
+      scorer?: PropensityScorer;
+      /** Wraps the engine's dependencies (a test watching what it asks, and when). */
+      wrap?: (o: OfferEngineOptions) => OfferEngineOptions;
+    } = {},
   ) {
     const catalogue = new FenceCatalogue(new MemoryFenceIndex(), () => NOW);
     for (const c of campaigns) catalogue.apply(c, false);
@@ -101,21 +109,24 @@ describe('offer engine (memory engines, embedded broker)', () => {
     const eligibility = new MemoryEligibilityStore();
     const slot = new ScorerSlot();
     if (options.scorer) slot.current = options.scorer;
-    const engine = new OfferEngine({
-      registry: bus.registry,
-      producer: bus.producer,
-      catalogue,
-      eligibility,
-      profiles,
-      devices: { get: async (id) => devices.get(id) ?? null },
-      ledger,
-      signals: options.signals ?? neutralSignals,
-      scorer: slot,
-      metrics: bus.metrics,
-      logger: silentLogger(),
-      codeSecret: 'a-test-secret-for-coupon-codes-0123456789',
-      clock: options.clock ?? (() => NOW),
-    });
+    const wrap = options.wrap ?? ((o: OfferEngineOptions) => o);
+    const engine = new OfferEngine(
+      wrap({
+        registry: bus.registry,
+        producer: bus.producer,
+        catalogue,
+        eligibility,
+        profiles,
+        devices: { get: async (id) => devices.get(id) ?? null },
+        ledger,
+        signals: options.signals ?? neutralSignals,
+        scorer: slot,
+        metrics: bus.metrics,
+        logger: silentLogger(),
+        codeSecret: 'a-test-secret-for-coupon-codes-0123456789',
+        clock: options.clock ?? (() => NOW),
+      }),
+    );
     return { engine, ledger, profiles, eligibility, slot };
   }
 
@@ -187,6 +198,53 @@ describe('offer engine (memory engines, embedded broker)', () => {
     expect((await ledger.stats('c-issue')).issued).toBe(1);
     await offers.close();
     await deliveries.close();
+  });
+
+  it('asks its independent reads at once (device, profile, risk; the brands) and counts the offer in the profile while the coupon is sent', async () => {
+    // Each wait is a round trip to PostgreSQL or Redis in a deployment: in a row they add up.
+    const log: string[] = [];
+    // An answer comes a turn of the event loop later: a decision that waits for one before it
+    // asks the next logs the answer in between.
+    const later = async <T>(name: string, answer: () => Promise<T>): Promise<T> => {
+      log.push(`ask ${name}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      log.push(`answer ${name}`);
+      return answer();
+    };
+    const { engine } = setup(
+      [
+        campaign('c-a', {}, { brand: 'brand-a' }),
+        campaign('c-b', {}, { fence: { type: 'Circle', center: CENTRE, radiusM: 300 }, brand: 'brand-b' }),
+      ],
+      {
+        signals: {
+          deviceRisk: (id) => later('risk', () => neutralSignals.deviceRisk(id)),
+          brandSentiment: (brand) => later(`mood ${brand}`, () => neutralSignals.brandSentiment(brand)),
+        },
+        wrap: (o) => ({
+          ...o,
+          devices: { get: (id) => later('device', () => o.devices.get(id)) },
+          profiles: {
+            get: (id) => later('profile', () => o.profiles.get(id)),
+            record: (id, eventId, change) => later('count', () => o.profiles.record(id, eventId, change)),
+          },
+          producer: {
+            send: (topic: Parameters<typeof o.producer.send>[0], envelope: Envelope) => {
+              log.push(`send ${typeof topic === 'string' ? topic : topic.name}`);
+              return o.producer.send(topic, envelope);
+            },
+          } as typeof o.producer,
+        }),
+      },
+    );
+    const decision = await engine.decide(geo('c-a'));
+    expect(decision.outcome).toBe('issued');
+    const at = (entry: string) => log.indexOf(entry);
+    expect(new Set(log.slice(0, 3))).toEqual(new Set(['ask device', 'ask profile', 'ask risk']));
+    expect(new Set(log.slice(6, 8))).toEqual(new Set(['ask mood brand-a', 'ask mood brand-b']));
+    expect(at('ask count')).toBeLessThan(at('answer count'));
+    expect(at('send hx.offers')).toBeLessThan(at('answer count'));
+    expect(at(`send ${deliveriesTopic('eu').name}`)).toBeLessThan(at('answer count'));
   });
 
   it('sends nothing when the ledger holds another offer for the decision: the event is refused with a code', async () => {
