@@ -142,7 +142,17 @@ export class Dispatcher {
         ...(data.notification ? { notification: data.notification } : {}),
       }),
     };
-    const result = await this.#o.queue.enqueue(item, now);
+    // A device connected here with nothing being claimed for it: the item is claimed as it is
+    // queued (one round trip to the queue, not two) and sent by a drain that starts with it.
+    const session = this.#sessions.get(item.deviceId);
+    const room =
+      session === undefined || session.draining ? 0 : this.#o.inflightWindow - session.inflight.size;
+    let result: Awaited<ReturnType<DeliveryQueue['enqueue']>>;
+    if (session !== undefined && room > 0) {
+      const queued = this.#o.queue.enqueueAndClaim(item, now, room);
+      this.#startDrain(item.deviceId, session, queued);
+      result = await queued;
+    } else result = await this.#o.queue.enqueue(item, now);
     if (!result.accepted) {
       if (result.reason === 'duplicate') this.#m.duplicates.inc();
       else if (result.reason === 'expired-on-arrival')
@@ -150,8 +160,11 @@ export class Dispatcher {
       else await this.#receipt(item.id, item.deviceId, 'rejected', { reason: result.reason });
       return;
     }
-    if (this.#sessions.has(item.deviceId)) this.#drainSoon(item.deviceId);
-    else await this.#o.wake.publish(item.deviceId);
+    // Else the device's drain here (it is claiming already) or its gateway is told.
+    if (room <= 0) {
+      if (this.#sessions.has(item.deviceId)) this.#drainSoon(item.deviceId);
+      else await this.#o.wake.publish(item.deviceId);
+    }
     if (data.notification !== undefined) this.#schedulePush(item, data.notification);
   }
 
@@ -229,20 +242,36 @@ export class Dispatcher {
       session.again = true;
       return;
     }
+    this.#startDrain(deviceId, session);
+  }
+
+  /** `first`: an enqueue that claims for the device; its items are the drain's first claim. */
+  #startDrain(
+    deviceId: string,
+    session: Session,
+    first?: Promise<{ accepted: true; claimed: DeliveryItem[] } | { accepted: false }>,
+  ): void {
     session.draining = true;
-    void this.#drain(deviceId, session).catch((err: unknown) => {
+    // An enqueue that failed claimed nothing (its error is the record handler's to retry).
+    const claimed = first?.then(
+      (r) => (r.accepted ? r.claimed : []),
+      () => [],
+    );
+    void this.#drain(deviceId, session, claimed).catch((err: unknown) => {
       this.#o.logger.error({ err, deviceId }, 'delivery drain failed');
       session.draining = false;
     });
   }
 
-  async #drain(deviceId: string, session: Session): Promise<void> {
+  async #drain(deviceId: string, session: Session, claimed?: Promise<DeliveryItem[]>): Promise<void> {
     do {
       session.again = false;
       const room = this.#o.inflightWindow - session.inflight.size;
-      if (room <= 0 || this.#sessions.get(deviceId) !== session) break;
       const now = this.#o.clock();
-      const items = await this.#o.queue.claim(deviceId, now, room);
+      // A claim made with the enqueue is taken whatever happened since: handed back below if the device left.
+      if (claimed === undefined && (room <= 0 || this.#sessions.get(deviceId) !== session)) break;
+      const items = await (claimed ?? this.#o.queue.claim(deviceId, now, room));
+      claimed = undefined;
       if (this.#sessions.get(deviceId) !== session) {
         // The device left while we claimed: hand the items back.
         if (items.length > 0) await this.#o.queue.release(deviceId);

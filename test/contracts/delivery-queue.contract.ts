@@ -34,6 +34,31 @@ export function deliveryQueueContract(name: string, factory: () => Promise<Deliv
       await f.cleanup();
     });
 
+    it('enqueueAndClaim queues, then claims the oldest (the new item among them) in one step; what it refuses claims nothing', async () => {
+      const f = await factory();
+      const q = f.impl;
+      expect(await q.enqueue(item('a', 'd1', 1000), 0)).toEqual({ accepted: true });
+      expect(await q.enqueue(item('late', 'd1', 50), 0)).toEqual({ accepted: true });
+      // The queue's older items first; one past its deadline is skipped, not handed out.
+      const first = await q.enqueueAndClaim(item('b', 'd1', 1000), 100, 1);
+      expect(first.accepted && first.claimed.map((i) => i.id)).toEqual(['a']);
+      const second = await q.enqueueAndClaim(item('c', 'd1', 1000), 100, 5);
+      expect(second.accepted && second.claimed).toEqual([item('b', 'd1', 1000), item('c', 'd1', 1000)]);
+      expect(await q.enqueueAndClaim(item('c', 'd1', 1000), 100, 5)).toEqual({
+        accepted: false,
+        reason: 'duplicate',
+      });
+      expect(await q.enqueueAndClaim(item('gone', 'd1', 100), 100, 5)).toEqual({
+        accepted: false,
+        reason: 'expired-on-arrival',
+      });
+      // What was claimed is in flight: acknowledged once, handed back by release.
+      expect(await q.ack('d1', 'a', 100)).toBe(true);
+      expect(await q.release('d1')).toBe(2);
+      expect((await q.claim('d1', 100, 10)).map((i) => i.id)).toEqual(['b', 'c']);
+      await f.cleanup();
+    });
+
     it('refuses expired, duplicate and over-bound items with a reason', async () => {
       const f = await factory();
       const q = f.impl;
@@ -116,8 +141,17 @@ export function deliveryQueueContract(name: string, factory: () => Promise<Deliv
         const op = rand();
         if (op < 0.45) {
           const id = `i${step}`;
-          const result = await q.enqueue(item(id, device, now + Math.floor(rand() * 400)), now);
+          const next = item(id, device, now + Math.floor(rand() * 400));
+          // Half the time the device is "connected here": what is queued is claimed with it.
+          const result =
+            rand() < 0.5
+              ? { ...(await q.enqueue(next, now)), claimed: [] }
+              : await q.enqueueAndClaim(next, now, 2);
           if (result.accepted) accepted.add(id);
+          for (const claimed of result.accepted ? result.claimed : []) {
+            expect(claimed.expiresAt).toBeGreaterThan(now);
+            if (rand() < 0.8 && (await q.ack(device, claimed.id, now))) mark(claimed.id, 'delivered');
+          }
         } else if (op < 0.7) {
           for (const claimed of await q.claim(device, now, 3)) {
             expect(claimed.expiresAt).toBeGreaterThan(now);

@@ -1,5 +1,5 @@
 import { type Broker, type Envelope, TOPICS } from '@hexcast/core';
-import type { InboxMessage } from '@hexcast/edge-gateway';
+import { type DeliveryQueue, type InboxMessage, MemoryDeliveryQueue } from '@hexcast/edge-gateway';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prng } from '../fixtures/random-fences.js';
@@ -208,4 +208,79 @@ describe('delivery with TTL (memory queue, injected clock)', () => {
     // The traffic exercised several outcomes, not one.
     expect(statuses.size).toBeGreaterThanOrEqual(3);
   }, 60_000);
+});
+
+describe('delivery to a device connected here: queued and claimed in one step (memory queue)', () => {
+  let broker: Broker;
+  let gw: GatewayFixture;
+  let receipts: { envelopes: Envelope[]; close(): Promise<void> };
+  const calls: string[] = [];
+  /** Held enqueue-and-claims: `open()` lets them through. */
+  let gate: Promise<void> | null = null;
+  let open = () => {};
+  const base = new MemoryDeliveryQueue(5);
+  const queue: DeliveryQueue = new Proxy(base, {
+    get(target, name: keyof DeliveryQueue) {
+      const method = target[name];
+      if (typeof method !== 'function') return method;
+      return async (...args: unknown[]) => {
+        calls.push(name);
+        if (name === 'enqueueAndClaim' && gate !== null) await gate;
+        return (method as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const delivered = () =>
+    receipts.envelopes
+      .filter((e) => (e.data as Receipt).status === 'delivered')
+      .map((e) => (e.data as Receipt).itemId);
+
+  beforeEach(async () => {
+    calls.length = 0;
+    gate = null;
+    broker = await startBroker();
+    gw = await startGateway({ broker, region: REGION, queue, gateway: { purgeIntervalMs: 60_000 } });
+    receipts = await collectTopic(gw.kafka, gw.registry, TOPICS.receipts.name);
+  });
+  afterEach(async () => {
+    await receipts.close();
+    await gw.close();
+    await broker.close();
+  });
+
+  it('an item for a connected, idle device is sent after one queue call (not enqueue, then claim)', async () => {
+    const client = await gw.connect('c1');
+    const inbox = inboxOf(client);
+    await client.subscribeAsync('hx/d/c1/inbox', { qos: 1 });
+    await waitFor(() => inbox.some((m) => m.type === 'hello'));
+    calls.length = 0;
+    const id = await produceItem(gw, REGION, 'c1', Date.now() + 60_000);
+    await waitFor(() => delivered().includes(id));
+    expect(inbox.filter((m) => m.type === 'offer').map((m) => (m as { id: string }).id)).toEqual([id]);
+    // Before the device's PUBACK (which makes room, so a claim follows it): one call.
+    const beforeAck = calls.filter((c) => c !== 'purgeExpired');
+    expect(beforeAck.slice(0, beforeAck.indexOf('ack'))).toEqual(['enqueueAndClaim']);
+  });
+
+  it('a device that leaves while its item is being claimed gets it when it comes back: handed back, not lost', async () => {
+    const first = await gw.connect('c2');
+    await first.subscribeAsync('hx/d/c2/inbox', { qos: 1 });
+    await waitFor(async () => (await metricValue(gw.metrics, 'hexcast_gateway_inbox_sessions')) === 1);
+    gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const id = await produceItem(gw, REGION, 'c2', Date.now() + 60_000);
+    await waitFor(() => calls.includes('enqueueAndClaim'));
+    await first.endAsync(true);
+    await waitFor(async () => (await metricValue(gw.metrics, 'hexcast_gateway_inbox_sessions')) === 0);
+    open();
+    gate = null;
+    // Claimed for a session that is gone: back in the queue, not in flight for nobody.
+    await waitFor(() => calls.includes('release'));
+    const second = await gw.connect('c2');
+    const inbox = inboxOf(second);
+    await second.subscribeAsync('hx/d/c2/inbox', { qos: 1 });
+    await waitFor(() => delivered().includes(id));
+    expect(inbox.filter((m) => m.type === 'offer').map((m) => (m as { id: string }).id)).toEqual([id]);
+  });
 });

@@ -7,9 +7,13 @@ export class RedisScript {
   readonly #keys: number | 'variadic';
   #sha: string | undefined;
 
-  /** `keys`: how many keys every call passes, or `variadic` for scripts that take a list. */
-  constructor(file: URL, keys: number | 'variadic') {
-    this.source = readFileSync(file, 'utf8');
+  /**
+   * `file`: the script, or its files in order (functions first: Redis runs one source, so a
+   * function two scripts share is a file both list). `keys`: how many keys every call passes, or
+   * `variadic` for scripts that take a list.
+   */
+  constructor(file: URL | readonly URL[], keys: number | 'variadic') {
+    this.source = (Array.isArray(file) ? file : [file]).map((f) => readFileSync(f, 'utf8')).join('\n');
     this.#keys = keys;
   }
 

@@ -44,6 +44,15 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     return { accepted: true };
   }
 
+  async enqueueAndClaim(
+    item: DeliveryItem,
+    now: number,
+    max: number,
+  ): Promise<{ accepted: true; claimed: DeliveryItem[] } | { accepted: false; reason: RejectReason }> {
+    const result = await this.enqueue(item, now);
+    return result.accepted ? { accepted: true, claimed: await this.claim(item.deviceId, now, max) } : result;
+  }
+
   async claim(deviceId: string, now: number, max: number): Promise<DeliveryItem[]> {
     const device = this.#devices.get(deviceId);
     if (device === undefined) return [];

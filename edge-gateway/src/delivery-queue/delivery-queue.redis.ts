@@ -8,11 +8,13 @@ import type {
   RejectReason,
 } from './delivery-queue.js';
 
-const script = (name: string, keys: number) =>
-  new RedisScript(new URL(`./lua/${name}.lua`, import.meta.url), keys);
+const lua = (name: string) => new URL(`./lua/${name}.lua`, import.meta.url);
+const script = (name: string, keys: number) => new RedisScript(lua(name), keys);
+/** Scripts that claim share the claim's function (`claim-items.lua`). */
+const claiming = (name: string, keys: number) => new RedisScript([lua('claim-items'), lua(name)], keys);
 const SCRIPTS = {
-  enqueue: script('enqueue', 5),
-  claim: script('claim', 3),
+  enqueue: claiming('enqueue', 5),
+  claim: claiming('claim', 3),
   ack: script('ack', 3),
   release: script('release', 2),
   markPushed: script('mark-pushed', 2),
@@ -57,7 +59,25 @@ export class RedisDeliveryQueue implements DeliveryQueue {
     item: DeliveryItem,
     now: number,
   ): Promise<{ accepted: true } | { accepted: false; reason: RejectReason }> {
-    const result = (await SCRIPTS.enqueue.run(
+    const result = (await this.#enqueue(item, now, 0)) as string;
+    return result === 'ok' ? { accepted: true } : { accepted: false, reason: result as RejectReason };
+  }
+
+  async enqueueAndClaim(
+    item: DeliveryItem,
+    now: number,
+    max: number,
+  ): Promise<{ accepted: true; claimed: DeliveryItem[] } | { accepted: false; reason: RejectReason }> {
+    const result = (await this.#enqueue(item, now, Math.max(0, max))) as string | string[];
+    if (typeof result === 'string')
+      return result === 'ok'
+        ? { accepted: true, claimed: [] }
+        : { accepted: false, reason: result as RejectReason };
+    return { accepted: true, claimed: result.slice(1).map((json) => JSON.parse(json) as DeliveryItem) };
+  }
+
+  #enqueue(item: DeliveryItem, now: number, claim: number): Promise<unknown> {
+    return SCRIPTS.enqueue.run(
       this.#redis,
       [
         this.#k('items'),
@@ -74,9 +94,9 @@ export class RedisDeliveryQueue implements DeliveryQueue {
         this.maxPerDevice,
         this.maxItems,
         this.#rememberMs,
+        claim,
       ],
-    )) as string;
-    return result === 'ok' ? { accepted: true } : { accepted: false, reason: result as RejectReason };
+    );
   }
 
   async claim(deviceId: string, now: number, max: number): Promise<DeliveryItem[]> {

@@ -39,6 +39,15 @@ export interface DeliveryQueue {
     item: DeliveryItem,
     now: number,
   ): Promise<{ accepted: true } | { accepted: false; reason: RejectReason }>;
+  /**
+   * `enqueue`, then (when accepted) `claim(item.deviceId, now, max)` in the same step: for a
+   * device connected to the caller with nothing being claimed for it, one round trip instead of two.
+   */
+  enqueueAndClaim(
+    item: DeliveryItem,
+    now: number,
+    max: number,
+  ): Promise<{ accepted: true; claimed: DeliveryItem[] } | { accepted: false; reason: RejectReason }>;
   /** Up to `max` unexpired queued items of a device, oldest first, now marked in flight. */
   claim(deviceId: string, now: number, max: number): Promise<DeliveryItem[]>;
   /** The device acknowledged an in-flight item: true if this made it delivered. */
