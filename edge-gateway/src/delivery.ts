@@ -145,8 +145,7 @@ export class Dispatcher {
     // A device connected here with nothing being claimed for it: the item is claimed as it is
     // queued (one round trip to the queue, not two) and sent by a drain that starts with it.
     const session = this.#sessions.get(item.deviceId);
-    const room =
-      session === undefined || session.draining ? 0 : this.#o.inflightWindow - session.inflight.size;
+    const room = session === undefined || session.draining ? 0 : this.#room(session);
     let result: Awaited<ReturnType<DeliveryQueue['enqueue']>>;
     if (session !== undefined && room > 0) {
       const queued = this.#o.queue.enqueueAndClaim(item, now, room);
@@ -266,7 +265,7 @@ export class Dispatcher {
   async #drain(deviceId: string, session: Session, claimed?: Promise<DeliveryItem[]>): Promise<void> {
     do {
       session.again = false;
-      const room = this.#o.inflightWindow - session.inflight.size;
+      const room = this.#room(session);
       const now = this.#o.clock();
       // A claim made with the enqueue is taken whatever happened since: handed back below if the device left.
       if (claimed === undefined && (room <= 0 || this.#sessions.get(deviceId) !== session)) break;
@@ -288,6 +287,11 @@ export class Dispatcher {
       if (items.length === room) session.again = true;
     } while (session.again);
     session.draining = false;
+  }
+
+  /** Items the device may still be sent before it acknowledges some. */
+  #room(session: Session): number {
+    return this.#o.inflightWindow - session.inflight.size;
   }
 
   #nextMessageId(session: Session): number {

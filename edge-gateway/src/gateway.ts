@@ -137,9 +137,8 @@ export class Gateway {
       handleExpired: true,
       clock: this.#clock,
       // Items of different devices in flight at once. Each waits on the queue (with Redis: a
-      // script, the commands of a turn pipelined together); at 32 a batch of deliveries went
-      // through in waves of round trips (split bench at 10,000 loc/s: delivery p99 74–205 ms,
-      // against 47–56 at 256).
+      // script, the commands of a turn pipelined together); fewer make a fetched batch go through
+      // in waves of round trips (docs/perf.md, the e2e section: the delivery tail).
       concurrency: 256,
       ...options.consumer,
     });

@@ -218,18 +218,19 @@ describe('delivery to a device connected here: queued and claimed in one step (m
   /** Held enqueue-and-claims: `open()` lets them through. */
   let gate: Promise<void> | null = null;
   let open = () => {};
-  const base = new MemoryDeliveryQueue(5);
-  const queue: DeliveryQueue = new Proxy(base, {
-    get(target, name: keyof DeliveryQueue) {
-      const method = target[name];
-      if (typeof method !== 'function') return method;
-      return async (...args: unknown[]) => {
-        calls.push(name);
-        if (name === 'enqueueAndClaim' && gate !== null) await gate;
-        return (method as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
+  /** A fresh memory queue per test, every call logged in `calls`. */
+  const watched = (base: DeliveryQueue): DeliveryQueue =>
+    new Proxy(base, {
+      get(target, name: keyof DeliveryQueue) {
+        const method = target[name];
+        if (typeof method !== 'function') return method;
+        return async (...args: unknown[]) => {
+          calls.push(name);
+          if (name === 'enqueueAndClaim' && gate !== null) await gate;
+          return (method as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
   const delivered = () =>
     receipts.envelopes
       .filter((e) => (e.data as Receipt).status === 'delivered')
@@ -239,10 +240,17 @@ describe('delivery to a device connected here: queued and claimed in one step (m
     calls.length = 0;
     gate = null;
     broker = await startBroker();
-    gw = await startGateway({ broker, region: REGION, queue, gateway: { purgeIntervalMs: 60_000 } });
+    gw = await startGateway({
+      broker,
+      region: REGION,
+      queue: watched(new MemoryDeliveryQueue(5)),
+      gateway: { purgeIntervalMs: 60_000 },
+    });
     receipts = await collectTopic(gw.kafka, gw.registry, TOPICS.receipts.name);
   });
   afterEach(async () => {
+    // A test that failed while a claim was held: let it go, or the gateway's close waits on it.
+    open();
     await receipts.close();
     await gw.close();
     await broker.close();

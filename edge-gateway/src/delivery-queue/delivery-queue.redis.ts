@@ -68,7 +68,7 @@ export class RedisDeliveryQueue implements DeliveryQueue {
     now: number,
     max: number,
   ): Promise<{ accepted: true; claimed: DeliveryItem[] } | { accepted: false; reason: RejectReason }> {
-    const result = (await this.#enqueue(item, now, Math.max(0, max))) as string | string[];
+    const result = (await this.#enqueue(item, now, max)) as string | string[];
     if (typeof result === 'string')
       return result === 'ok'
         ? { accepted: true, claimed: [] }
