@@ -11,6 +11,7 @@ export async function spawnBroker(
   stop(): Promise<void>;
   rssBytes(): number;
   cpuMs(): number;
+  mainThreadMs(): { runMs: number; waitMs: number };
 }> {
   const service = await spawnHexcast<{ bootstrap: string }>(['broker', ...args], 'broker listening', env);
   return {
@@ -19,5 +20,6 @@ export async function spawnBroker(
     stop: service.stop,
     rssBytes: service.rssBytes,
     cpuMs: service.cpuMs,
+    mainThreadMs: service.mainThreadMs,
   };
 }

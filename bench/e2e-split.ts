@@ -12,6 +12,8 @@ export interface StackProcess {
   name: string;
   cpuMs(): number;
   rssBytes(): number;
+  /** The main thread's time on a core and waiting for one so far, ms (`mainThreadMs`). */
+  mainThreadMs(): { runMs: number; waitMs: number };
 }
 
 /** A deployment the e2e ladder drives: where devices and the API reach it, and its processes. */
@@ -57,7 +59,7 @@ export async function startSplitStack(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hx-bench-e2e-split-'));
   const started: Array<{
     name: string;
-    service: Pick<ServiceProcess<unknown>, 'cpuMs' | 'rssBytes' | 'stop'>;
+    service: Pick<ServiceProcess<unknown>, 'cpuMs' | 'rssBytes' | 'mainThreadMs' | 'stop'>;
   }> = [];
   const stop = async () => {
     for (const { service } of started.reverse()) await service.stop();
@@ -116,6 +118,7 @@ export async function startSplitStack(
         name,
         cpuMs: service.cpuMs,
         rssBytes: service.rssBytes,
+        mainThreadMs: service.mainThreadMs,
       })),
       stagePorts: [geoPort, offersPort, gatewayPort],
       geoPort,

@@ -8,7 +8,7 @@ import { loadCity, type SimulationReport, Simulator } from '@hexcast/simulator';
 import { type Stack, startSplitStack } from './e2e-split.js';
 import { measureStages } from './e2e-stages.js';
 import { bucketQuantiles, histogramBuckets } from './histogram.js';
-import { freePort, machineCpuMs, spawnService } from './processes.js';
+import { freePort, machineCpuMs, mainThreadMs, spawnService } from './processes.js';
 import { socketFloor } from './socket-floor.js';
 
 const BIN = fileURLToPath(new URL('../core/bin/hexcast.js', import.meta.url));
@@ -108,7 +108,9 @@ async function embeddedStack(context: BenchContext): Promise<Stack> {
     apiUrl: `http://127.0.0.1:${http}`,
     gatewayUrl: `mqtt://127.0.0.1:${mqtt}`,
     apiKey: readFileSync(path.join(dataDir, 'admin.key'), 'utf8').trim(),
-    processes: [{ name: 'hexcast dev', cpuMs: dev.cpuMs, rssBytes: dev.rssBytes }],
+    processes: [
+      { name: 'hexcast dev', cpuMs: dev.cpuMs, rssBytes: dev.rssBytes, mainThreadMs: dev.mainThreadMs },
+    ],
     stagePorts: [http],
     stop: async () => {
       await dev.stop();
@@ -165,9 +167,22 @@ async function ladder(
   context.progress(`${stack.mode}: steps ${steps.join(', ')} loc/s`);
   for (const [i, rate] of steps.entries()) {
     // CPU over the running phase only (registration and settling excluded).
-    let window: { stack: number[]; sim: NodeJS.CpuUsage; machine: number; at: number } | undefined;
-    let measured: { stack: number[]; sim: number; machine: number; loopP99Ms: number } | undefined;
+    let window:
+      | {
+          stack: number[];
+          waits: number[];
+          sim: NodeJS.CpuUsage;
+          simWait: number;
+          machine: number;
+          at: number;
+        }
+      | undefined;
+    let measured:
+      | { stack: number[]; waits: number[]; sim: number; simWait: number; machine: number; loopP99Ms: number }
+      | undefined;
     const cpu = () => stack.processes.map((p) => p.cpuMs());
+    // Each main thread's time ready to run but waiting for a core (Linux schedstat), and the load generator's.
+    const waits = () => stack.processes.map((p) => p.mainThreadMs().waitMs);
     // The load generator's own event loop: a device's coupon is timed when this loop gets to it.
     const loop = monitorEventLoopDelay({ resolution: 1 });
     const sim = new Simulator({
@@ -184,7 +199,14 @@ async function ladder(
       settleMs: 20_000,
       onProgress: (p) => {
         if (p.phase === 'running' && window === undefined) {
-          window = { stack: cpu(), sim: process.cpuUsage(), machine: machineCpuMs(), at: Date.now() };
+          window = {
+            stack: cpu(),
+            waits: waits(),
+            sim: process.cpuUsage(),
+            simWait: mainThreadMs(process.pid).waitMs,
+            machine: machineCpuMs(),
+            at: Date.now(),
+          };
           loop.enable();
         }
         if (p.phase === 'settling' && window !== undefined && measured === undefined) {
@@ -193,7 +215,9 @@ async function ladder(
           const before = window.stack;
           measured = {
             stack: cpu().map((ms, k) => (ms - before[k]!) / wall),
+            waits: waits().map((ms, k) => (ms - window!.waits[k]!) / wall),
             sim: (simCpu.user + simCpu.system) / 1000 / wall,
+            simWait: (mainThreadMs(process.pid).waitMs - window.simWait) / wall,
             machine: (machineCpuMs() - window.machine) / wall,
             loopP99Ms: loop.percentile(99) / 1e6,
           };
@@ -213,6 +237,8 @@ async function ladder(
     const cpuShare = shares.reduce((a, b) => a + b, 0);
     const simShare = measured?.sim ?? Number.NaN;
     const machineShare = measured?.machine ?? Number.NaN;
+    const waitShares = measured?.waits ?? stack.processes.map(() => Number.NaN);
+    const waitShare = waitShares.reduce((a, b) => a + b, 0);
     const errors = Object.values(report.errors).reduce((a, b) => a + b, 0);
     const clean =
       errors === 0 && report.lost === 0 && report.duplicates === 0 && report.fixesPerSecond >= rate * 0.9;
@@ -258,6 +284,10 @@ async function ladder(
         stack_cpu_cores: Number(cpuShare.toFixed(2)),
         loadgen_cpu_cores: Number(simShare.toFixed(2)),
         loadgen_loop_delay_p99_ms: Number((measured?.loopP99Ms ?? Number.NaN).toFixed(1)),
+        // The main threads' time ready to run but waiting for a core (run-queue wait), in cores:
+        // 0.5 is half a second of waiting each second, summed over the stack's processes.
+        stack_core_wait_cores: Number(waitShare.toFixed(2)),
+        loadgen_core_wait_cores: Number((measured?.simWait ?? Number.NaN).toFixed(2)),
         // Every core's busy time in the measured seconds: the stack, the load generator, and what
         // neither counts (PostgreSQL, Redis, the kernel's network work, anything else running).
         machine_cpu_cores: Number(machineShare.toFixed(2)),
@@ -266,7 +296,7 @@ async function ladder(
       notes: ok ? 'sustained' : clean ? 'p99 over 50 ms' : 'errors, losses or rate not reached',
     });
     context.progress(
-      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${latency.p50} p99 ${latency.p99} ms (seconds' p99 worst ${latency.worstSecondP99} median ${latency.medianSecondP99}; from the fix p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores (event loop delay p99 ${measured?.loopP99Ms.toFixed(1)} ms), machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
+      `${prefix}${rate} loc/s: achieved ${report.fixesPerSecond}/s, coupons ${report.coupons.issued}, p50 ${latency.p50} p99 ${latency.p99} ms (seconds' p99 worst ${latency.worstSecondP99} median ${latency.medianSecondP99}; from the fix p50 ${report.latencyMs.p50} p99 ${report.latencyMs.p99}; warm-up p99 ${report.warmup?.latencyMs.p99 ?? '-'}; decision p50 ${report.decisionLatencyMs.p50} p99 ${report.decisionLatencyMs.p99}; delivery p50 ${report.deliveryLatencyMs.p50} p99 ${report.deliveryLatencyMs.p99}), lost ${report.lost}, errors ${errors}, stack CPU ${cpuShare.toFixed(2)} cores (${stack.processes.map((p, k) => `${p.name} ${shares[k]!.toFixed(2)}`).join(', ')}), load generator ${simShare.toFixed(2)} cores (event loop delay p99 ${measured?.loopP99Ms.toFixed(1)} ms), main threads waiting for a core ${stack.processes.map((p, k) => `${p.name} ${waitShares[k]!.toFixed(2)}`).join(', ')}, load generator ${(measured?.simWait ?? Number.NaN).toFixed(2)}, machine ${machineShare.toFixed(2)} of ${availableParallelism()} cores busy`,
     );
     for (const port of stack.stagePorts) {
       // First: prom-client resets its loop-delay histogram at each scrape (this one covers the rung).

@@ -16,6 +16,8 @@ export interface ServiceProcess<T> {
   rssBytes(): number;
   /** CPU time used so far (user + system), ms (Linux /proc). */
   cpuMs(): number;
+  /** Its main thread's time on a core and waiting for one so far, ms (see `mainThreadMs`). */
+  mainThreadMs(): { runMs: number; waitMs: number };
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function spawnProcess<T>(
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(fields[11]) + Number(fields[12])) * 10;
     },
+    mainThreadMs: () => mainThreadMs(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -172,6 +175,23 @@ export async function getLoad(job: {
   const [out, code] = await Promise.all([text(child.stdout!), exited]);
   if (code !== 0) throw new Error(`get-load exited with ${code}`);
   return JSON.parse(out) as GetLoadResult;
+}
+
+/**
+ * A process's main thread (the event loop, for Node) as Linux's scheduler counts it
+ * (`/proc/<pid>/schedstat`), ms so far: `runMs` on a core, `waitMs` runnable but waiting for one
+ * (the run queue). Two readings give the share of a second the loop ran and the share it was
+ * ready and did not: on a machine whose cores are shared by more busy threads than it has, that
+ * wait is part of every latency crossing the process. NaN where the kernel does not keep them or
+ * the process is gone.
+ */
+export function mainThreadMs(pid: number | undefined): { runMs: number; waitMs: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ');
+    return { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6 };
+  } catch {
+    return { runMs: Number.NaN, waitMs: Number.NaN };
+  }
 }
 
 /**

@@ -343,12 +343,14 @@ async function pipeline(
     context.progress(`hexcast dev fed ${rate} clicks/s for ${seconds} s`);
     const total = rate * seconds;
     const cpu0 = bench.dev.cpuMs();
+    const main0 = bench.dev.mainThreadMs();
     const ownCpu0 = process.cpuUsage();
     const t0 = Date.now();
     await offer(total);
     await received(total);
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = bench.dev.cpuMs() - cpu0;
+    const main1 = bench.dev.mainThreadMs();
     const own = process.cpuUsage(ownCpu0);
     const ms = [...lists.values()].map((v) => v.ms);
     const storedMs = [...lists.values()].map((v) => v.storedMs);
@@ -368,6 +370,10 @@ async function pipeline(
           clicks_per_s: lists.size / elapsedS,
           cpu_us_per_click: (cpuMs * 1000) / Math.max(lists.size, 1),
           load_cpu_us_per_click: (own.user + own.system) / Math.max(lists.size, 1),
+          // dev's event loop: the share of the seconds it ran, and the share it was ready to run
+          // but waiting for a core (Linux schedstat).
+          dev_loop_busy: (main1.runMs - main0.runMs) / 1000 / elapsedS,
+          dev_loop_core_wait: (main1.waitMs - main0.waitMs) / 1000 / elapsedS,
           stored_p50_ms: quantile(storedMs, 0.5),
           stored_p99_ms: quantile(storedMs, 0.99),
           stored_p99_worst_second_ms: Math.max(...secondP99s),
