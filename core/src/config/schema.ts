@@ -251,9 +251,10 @@ export const ConfigSchema = Type.Object(
         concurrency: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
         /**
          * Worker threads that score sessions for the recommendations worker (0: its own thread).
-         * The lists are the same either way.
+         * The lists are the same either way. A thread pays off only where the worker's event loop
+         * is saturated and a core is spare: on two shared cores it made clicks wait (docs/perf.md).
          */
-        scoringThreads: Type.Integer({ minimum: 0, maximum: 64, default: 1 }),
+        scoringThreads: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
         /**
          * An app user's products stocked in a store near them (`stockedIn`) have their score
          * multiplied by 1 + this in their list (0: no boost). Near: within `nearbyRings` H3 rings
