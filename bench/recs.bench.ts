@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type BenchCaseResult,
   type Benchmark,
@@ -345,8 +346,13 @@ async function pipeline(
     const cpu0 = bench.dev.cpuMs();
     const main0 = bench.dev.mainThreadMs();
     const ownCpu0 = process.cpuUsage();
+    // This process's own event loop: a stall here delays the producer's ticks, and the clicks of
+    // the ticks it missed then go out together.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const t0 = Date.now();
     await offer(total);
+    loop.disable();
     await received(total);
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = bench.dev.cpuMs() - cpu0;
@@ -370,6 +376,8 @@ async function pipeline(
           clicks_per_s: lists.size / elapsedS,
           cpu_us_per_click: (cpuMs * 1000) / Math.max(lists.size, 1),
           load_cpu_us_per_click: (own.user + own.system) / Math.max(lists.size, 1),
+          load_loop_delay_p99_ms: loop.percentile(99) / 1e6,
+          load_loop_delay_max_ms: loop.max / 1e6,
           // dev's event loop: the share of the seconds it ran, and the share it was ready to run
           // but waiting for a core (Linux schedstat).
           dev_loop_busy: (main1.runMs - main0.runMs) / 1000 / elapsedS,
