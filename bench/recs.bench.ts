@@ -397,8 +397,8 @@ async function pipeline(
     if (warmup !== null) out.push(warmup);
     out.push(floorRow);
 
-    // The GETs are measured on a settled process: every consumer of the dev (the console's tails
-    // read hx.recommendations too) has caught up with the pipeline's records first.
+    // The GETs are measured on a settled process: every consumer of the dev (the offers worker's
+    // feedback reads hx.clicks too) has caught up with the pipeline's records first.
     const lagged = async () => {
       const text = await (await fetch(`${bench.api}/metrics`)).text();
       return text
