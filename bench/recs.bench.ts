@@ -351,8 +351,11 @@ async function pipeline(
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const t0 = Date.now();
-    await offer(total);
-    loop.disable();
+    try {
+      await offer(total);
+    } finally {
+      loop.disable();
+    }
     await received(total);
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = bench.dev.cpuMs() - cpu0;

@@ -218,7 +218,7 @@ describe('delivery to a device connected here: queued and claimed in one step (m
   /** Held enqueue-and-claims: `open()` lets them through. */
   let gate: Promise<void> | null = null;
   let open = () => {};
-  /** A fresh memory queue per test, every call logged in `calls`. */
+  /** `base` with every call logged in `calls`, and enqueue-and-claims held while `gate` is set. */
   const watched = (base: DeliveryQueue): DeliveryQueue =>
     new Proxy(base, {
       get(target, name: keyof DeliveryQueue) {
