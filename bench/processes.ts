@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,7 +68,11 @@ export async function spawnProcess<T>(
       for (const line of text.split('\n')) {
         if (!line.includes(readyMessage)) continue;
         child.stdout?.off('data', onData);
-        child.stdout?.resume();
+        // BENCH_CHILD_OUT=<dir>: what the process writes after it is ready is kept there, in
+        // <pid>.out (with BENCH_NODE_ARGS=--trace-gc, its collections); otherwise it is dropped.
+        const keep = process.env.BENCH_CHILD_OUT;
+        if (keep) child.stdout?.pipe(createWriteStream(path.join(keep, `${child.pid}.out`)));
+        else child.stdout?.resume();
         resolve(parse(line));
         return;
       }

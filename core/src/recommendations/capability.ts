@@ -11,7 +11,8 @@ import { Catalogue } from './catalogue.js';
 import { RECS_EVENTS } from './events.js';
 import { RecsEngine } from './recs-engine.js';
 import { recsRoutes } from './routes.js';
-import { MemorySessionStore, type SessionStore } from './session-store.js';
+import type { SessionStore } from './session-store.js';
+import { MemorySessionStore } from './session-store.memory.js';
 import { RedisSessionStore } from './session-store.redis.js';
 
 /** The model a slot holds: a loaded `RecsModel`, or none (the fallback). */

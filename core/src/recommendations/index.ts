@@ -9,11 +9,6 @@ export { readClickSessions } from './click-history.js';
 export { Product, ProductUpserted, RECS_EVENTS, RecommendationsUpdated, RecommendedItem } from './events.js';
 export { NearbyCells } from './nearby.js';
 export { RecsEngine, type RecsEngineOptions, type SessionRanker } from './recs-engine.js';
-export {
-  MemorySessionStore,
-  type SessionClick,
-  type SessionStore,
-  type SessionStoreOptions,
-  type StoredList,
-} from './session-store.js';
+export type { SessionClick, SessionStore, SessionStoreOptions, StoredList } from './session-store.js';
+export { MemorySessionStore } from './session-store.memory.js';
 export { RedisSessionStore } from './session-store.redis.js';
