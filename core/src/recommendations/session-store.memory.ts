@@ -1,3 +1,4 @@
+import { ItemVocabulary } from '@hexcast/models';
 import type { SessionClick, SessionStore, SessionStoreOptions, StoredList } from './session-store.js';
 
 const ACTIONS = ['view', 'click', 'cart', 'buy'] as const;
@@ -15,22 +16,6 @@ const NO_SLOT = -1;
 const PAGE_BITS = 12;
 const PAGE_SLOTS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SLOTS - 1;
-
-/** Strings numbered as first seen: products, categories and model versions are stored as numbers. */
-class Interned {
-  readonly #numbers = new Map<string, number>();
-  readonly names: string[] = [];
-
-  number(name: string): number {
-    let n = this.#numbers.get(name);
-    if (n === undefined) {
-      n = this.names.length;
-      this.names.push(name);
-      this.#numbers.set(name, n);
-    }
-    return n;
-  }
-}
 
 /**
  * The columns of PAGE_SLOTS sessions (slot `i` of the page): a click is cell `i × maxClicks + k`,
@@ -103,7 +88,7 @@ class Page {
  * per list item. A session lives seconds to minutes between clicks, so everything it holds outlives
  * V8's young generation, and every full collection would mark it: about 25 objects a session.
  * Here a session is a slot (a number) in the columns, and only its id and device id are strings on
- * the heap; products, categories and model versions are numbered (`Interned`, which grows with
+ * the heap; products, categories and model versions are numbered (an `ItemVocabulary` each, which grows with
  * the distinct products stored: the catalogue's, as the worker stores no other), and click ids are
  * kept as bytes. The columns come in pages of PAGE_SLOTS sessions, added as sessions arrive:
  * growing copies nothing, and never asks for more than a page at once.
@@ -115,9 +100,10 @@ class Page {
 export class MemorySessionStore implements SessionStore {
   readonly #o: Required<SessionStoreOptions>;
   readonly #slots = new Map<string, number>();
-  readonly #products = new Interned();
-  readonly #categories = new Interned();
-  readonly #versions = new Interned();
+  // Strings numbered as first seen (the models' vocabulary: ids ↔ dense numbers).
+  readonly #products = new ItemVocabulary();
+  readonly #categories = new ItemVocabulary();
+  readonly #versions = new ItemVocabulary();
   /** Ids over ID_BYTES − 1 bytes: by click (slot × maxClicks + k), and by slot for a list's click id. */
   readonly #longIds = new Map<number, string>();
   readonly #longListIds = new Map<number, string>();
@@ -156,7 +142,7 @@ export class MemorySessionStore implements SessionStore {
       page.clickStart[i] = (start + 1) % max;
     }
     const cell = i * max + k;
-    page.clickProduct[cell] = this.#products.number(click.productId);
+    page.clickProduct[cell] = this.#products.add(click.productId);
     page.clickAction[cell] = code(ACTIONS, click.action);
     page.clickAt[cell] = click.at;
     this.#putId(page.clickId, cell, this.#longIds, slot * max + k, click.id, idLength);
@@ -184,8 +170,8 @@ export class MemorySessionStore implements SessionStore {
     const i = slot & PAGE_MASK;
     // The device is the session's: kept once, so a click's fresh copy of it is not held instead.
     if (page.devices[i] !== list.deviceId) page.devices[i] = list.deviceId;
-    page.listProduct[i] = this.#products.number(list.productId);
-    page.listVersion[i] = this.#versions.number(list.modelVersion);
+    page.listProduct[i] = this.#products.add(list.productId);
+    page.listVersion[i] = this.#versions.add(list.modelVersion);
     page.listClickedAt[i] = list.clickedAt;
     page.listComputedAt[i] = list.computedAt;
     const idLength = this.#scratch.write(list.clickId, 'utf8');
@@ -194,10 +180,10 @@ export class MemorySessionStore implements SessionStore {
     const base = i * this.#stride;
     for (let k = 0; k < items.length; k++) {
       const item = items[k]!;
-      page.itemProduct[base + k] = this.#products.number(item.productId);
+      page.itemProduct[base + k] = this.#products.add(item.productId);
       page.itemScore[base + k] = item.score;
       page.itemSource[base + k] = code(SOURCES, item.source) | (item.nearby ? NEARBY : 0);
-      page.itemCategory[base + k] = item.category === undefined ? -1 : this.#categories.number(item.category);
+      page.itemCategory[base + k] = item.category === undefined ? -1 : this.#categories.add(item.category);
     }
   }
 
@@ -208,7 +194,7 @@ export class MemorySessionStore implements SessionStore {
     const i = slot & PAGE_MASK;
     const length = page.listLength[i]!;
     if (length < 0) return null;
-    const products = this.#products.names;
+    const products = this.#products.ids;
     const base = i * this.#stride;
     const items: StoredList['items'] = new Array(length);
     for (let k = 0; k < length; k++) {
@@ -218,7 +204,7 @@ export class MemorySessionStore implements SessionStore {
         productId: products[page.itemProduct[base + k]!]!,
         score: page.itemScore[base + k]!,
         source: SOURCES[source & ~NEARBY]!,
-        ...(category < 0 ? {} : { category: this.#categories.names[category]! }),
+        ...(category < 0 ? {} : { category: this.#categories.ids[category]! }),
         ...(source & NEARBY ? { nearby: true as const } : {}),
       };
     }
@@ -230,7 +216,7 @@ export class MemorySessionStore implements SessionStore {
       productId: products[page.listProduct[i]!]!,
       clickedAt: page.listClickedAt[i]!,
       computedAt: page.listComputedAt[i]!,
-      modelVersion: this.#versions.names[page.listVersion[i]!]!,
+      modelVersion: this.#versions.ids[page.listVersion[i]!]!,
     };
   }
 
@@ -387,7 +373,7 @@ export class MemorySessionStore implements SessionStore {
     const i = slot & PAGE_MASK;
     const start = page.clickStart[i]!;
     const n = page.clickCount[i]!;
-    const products = this.#products.names;
+    const products = this.#products.ids;
     const out: SessionClick[] = new Array(n);
     for (let c = 0; c < n; c++) {
       const k = (start + c) % max;
