@@ -278,6 +278,8 @@ describe('recommendations end to end on hexcast dev', () => {
     );
 
     const metrics = await (await fetch(`${d.api}/metrics`)).text();
+    // The sessions held so far, in the memory store's first page of columns.
+    expect(Number(/hexcast_recs_session_store_bytes (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/hexcast_recs_clicks_total\{outcome="HX_EVENT_PRODUCT_UNKNOWN"\} 1/);
     expect(metrics).toMatch(/hexcast_recs_web_events_total\{outcome="HX_EVENT_TIME_INVALID"\} 1/);
 

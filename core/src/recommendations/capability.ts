@@ -64,6 +64,12 @@ function shared(ctx: ServiceContext) {
     artifacts.last = artifact;
     for (const load of artifacts.listeners) load(artifact);
   });
+  if (memory !== null)
+    ctx.metrics.gauge({
+      name: 'recs_session_store_bytes',
+      help: "bytes the memory session store's columns take (off V8's heap; they grow with the most sessions held at once)",
+      collect: (gauge) => gauge.set(memory.bytes),
+    });
   let sweeper: NodeJS.Timeout | undefined;
   const sweeping: Component = {
     name: 'recs-session-sweep',

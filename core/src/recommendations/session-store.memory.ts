@@ -62,6 +62,30 @@ class Page {
     this.itemCategory = new Int32Array(items);
   }
 
+  get bytes(): number {
+    return [
+      this.older,
+      this.newer,
+      this.expiresAt,
+      this.clickCount,
+      this.clickStart,
+      this.listLength,
+      this.listProduct,
+      this.listVersion,
+      this.listClickedAt,
+      this.listComputedAt,
+      this.listClickId,
+      this.clickProduct,
+      this.clickAction,
+      this.clickAt,
+      this.clickId,
+      this.itemProduct,
+      this.itemScore,
+      this.itemSource,
+      this.itemCategory,
+    ].reduce((sum, column) => sum + column.byteLength, 0);
+  }
+
   /** Lays the lists out again with room for `to` items each (from `from`). */
   layOut(from: number, to: number): void {
     const product = new Int32Array(PAGE_SLOTS * to);
@@ -234,6 +258,13 @@ export class MemorySessionStore implements SessionStore {
   async count(): Promise<number> {
     this.sweep();
     return this.#slots.size;
+  }
+
+  /** Bytes its pages' columns take (off V8's heap): what the store holds, whatever is live in it. */
+  get bytes(): number {
+    let bytes = 0;
+    for (const page of this.#pages) bytes += page.bytes;
+    return bytes;
   }
 
   /** Forgets every session and lets the pages go. */

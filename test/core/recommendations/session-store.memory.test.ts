@@ -178,13 +178,17 @@ describe('MemorySessionStore', () => {
     for (let session = 0; session < 9000; session += 2) await s.append(`s${session}`, click(session, 9));
     now = 1200; // the odd sessions' time passed; the even ones clicked at 500
     expect(s.sweep()).toBe(4500);
-    await fill(9000, 13_500); // into the freed slots
+    const bytes = s.bytes;
+    expect(bytes).toBeGreaterThan(0);
+    await fill(9000, 13_500); // into the freed slots: no page added
+    expect(s.bytes).toBe(bytes);
     expect(await s.count()).toBe(9000);
     await check(9000, 13_500);
     for (let session = 1; session < 9000; session += 2) expect(await s.clicks(`s${session}`)).toEqual([]);
     expect((await s.clicks('s2')).at(-1)).toEqual(click(2, 9));
     await s.close();
     expect(await s.count()).toBe(0);
+    expect(s.bytes).toBe(0);
     await fill(0, 10); // usable after close, from empty
     await check(0, 10);
   });
