@@ -194,7 +194,7 @@ async function sessionMemory(context: {
       heap_bytes_per_session: (after.heap - before.heap) / sessions,
       full_gc_ms_added: gcAfter - gcBefore,
     },
-    notes: `${sessions} sessions of 20 clicks and a stored list of 20: V8's heap and array buffers (the columns double from 1,024 sessions: room for the power of two at or above the count)${global.gc ? '' : ' (no --expose-gc: heap delta without a collection)'}`,
+    notes: `${sessions} sessions of 20 clicks and a stored list of 20: V8's heap and array buffers (the columns come in pages of 4,096 sessions: room for the next multiple of 4,096)${global.gc ? '' : ' (no --expose-gc: heap delta without a collection)'}`,
   });
   await memory.close();
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true });
