@@ -364,8 +364,8 @@ export class Broker implements Component, BrokerContext {
   }
 
   /**
-   * The interval flush, off the event loop: every partition's fsync runs on libuv's thread pool
-   * (in parallel), so produce and fetch requests are not held up meanwhile. A flush still
+   * The interval flush, off the event loop: every partition's fsync and the committed offsets'
+   * run on libuv's thread pool (in parallel), so produce and fetch requests are not held up meanwhile. A flush still
    * running when the next is due makes that one skip.
    */
   #flushInBackground(): void {
@@ -385,8 +385,12 @@ export class Broker implements Component, BrokerContext {
         });
       }
     }
+    waiting++;
+    this.groups.flushAsync((error) => {
+      if (error !== null) this.logger.error({ err: error }, 'committed offsets fsync failed');
+      done();
+    });
     done();
-    this.groups.flush();
   }
 
   /** Everything to disk now, on the event loop: at close. */

@@ -267,9 +267,14 @@ export class GroupCoordinator {
     return [...this.#groups.values()].map((g) => ({ groupId: g.id, protocolType: g.protocolType ?? '' }));
   }
 
-  /** Forces committed offsets to disk. */
+  /** Forces committed offsets to disk now, on the event loop (at close). */
   flush(): void {
     this.store.sync();
+  }
+
+  /** Forces committed offsets to disk on libuv's thread pool; `done` once they are. */
+  flushAsync(done: (error: Error | null) => void): void {
+    this.store.syncAsync(done);
   }
 
   close(): void {
