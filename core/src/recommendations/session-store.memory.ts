@@ -267,6 +267,11 @@ export class MemorySessionStore implements SessionStore {
     return bytes;
   }
 
+  /** Ids longer than a cell's 47 bytes that the store keeps as strings on V8's heap, the clicks' and the lists'. */
+  get longIds(): number {
+    return this.#longIds.size + this.#longListIds.size;
+  }
+
   /** Forgets every session and lets the pages go. */
   async close(): Promise<void> {
     this.#slots.clear();

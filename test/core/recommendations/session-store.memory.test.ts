@@ -81,6 +81,8 @@ const list = (sessionId: string, length: number, seed: number): StoredList => ({
   modelVersion: `recs-${seed % 2}`,
 });
 
+const long = (id: string) => Buffer.byteLength(id) > 47;
+
 describe('MemorySessionStore', () => {
   it('renews a session on each click, and its sweep drops the expired oldest first without touching the live', async () => {
     let now = 0;
@@ -119,7 +121,7 @@ describe('MemorySessionStore', () => {
       fc.record({ kind: fc.constant('sweep' as const) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 80 }), async (ops) => {
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 80, size: 'max' }), async (ops) => {
         let now = 1000;
         const options = { ttlMs: 100, maxClicks: 3, now: () => now };
         const store = new MemorySessionStore(options);
@@ -140,6 +142,17 @@ describe('MemorySessionStore', () => {
             expect(await store.list(`s${s}`)).toEqual(reference.live(`s${s}`)?.list ?? null);
             expect(await store.clicks(`s${s}`)).toEqual(reference.live(`s${s}`)?.clicks ?? []);
           }
+          // Read, every expired session is gone on both sides. Ids past a cell's 47 bytes are kept
+          // aside: only those of live clicks and lists may stay.
+          expect(store.longIds).toBe(
+            [...reference.sessions.values()].reduce(
+              (n, s) =>
+                n +
+                s.clicks.filter((c) => long(c.id)).length +
+                (s.list !== null && long(s.list.clickId) ? 1 : 0),
+              0,
+            ),
+          );
         }
         reference.sweep();
         expect(await store.count()).toBe(reference.sessions.size);
