@@ -152,7 +152,7 @@ export function fraudStateEquivalence(
       replay: fc.boolean(),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25, size: 'max' }), async (steps) => {
         const [fa, fb] = [await a(), await b()];
         try {
           let at = T0;

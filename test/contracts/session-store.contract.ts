@@ -106,7 +106,7 @@ export function sessionStoreEquivalence(a: SessionStoreFactory, b: SessionStoreF
             id: fc.integer({ min: 0, max: 30 }),
             product: fc.constantFrom('a', 'b', 'c', 'd'),
           }),
-          { minLength: 1, maxLength: 40 },
+          { minLength: 1, maxLength: 40, size: 'max' },
         ),
         async (ops) => {
           const [x, y] = [await a({ ttlMs: 60_000, maxClicks: 4 }), await b({ ttlMs: 60_000, maxClicks: 4 })];

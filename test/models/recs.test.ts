@@ -48,7 +48,7 @@ describe('session recommenders', () => {
     const scores = new ItemScores(64);
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(63), fc.integer({ min: -2, max: 6 })), { maxLength: 120 }),
+        fc.array(fc.tuple(fc.nat(63), fc.integer({ min: -2, max: 6 })), { maxLength: 120, size: 'max' }),
         fc.integer({ min: 1, max: 70 }),
         fc.nat(7),
         (adds, n, skipEvery) => {

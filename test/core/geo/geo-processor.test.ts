@@ -238,6 +238,7 @@ describe('GeoProcessor.handleBatch', () => {
           {
             minLength: 1,
             maxLength: 80,
+            size: 'max',
           },
         ),
         fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 5 }),
