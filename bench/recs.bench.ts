@@ -412,9 +412,9 @@ async function pipeline(
           load_loop_delay_p99_ms: loop.percentile(99) / 1e6,
           load_loop_delay_max_ms: loop.max / 1e6,
           // dev's event loop: the share of the seconds it ran, and the share it was ready to run
-          // but waiting for a core (Linux schedstat). Neither counts time charged to no task,
-          // most likely the loopback network stack's softirq work: sampled, the thread was
-          // runnable 97–99% of a saturated run that read 0.80 + 0.07 here (docs/perf.md).
+          // but waiting for a core (Linux schedstat). Neither counts time charged to no task
+          // (most likely the loopback network stack's softirq work), so together they are a
+          // lower bound of how busy it is (docs/perf.md).
           dev_loop_busy: (main1.runMs - main0.runMs) / 1000 / elapsedS,
           dev_loop_core_wait: (main1.waitMs - main0.waitMs) / 1000 / elapsedS,
           stored_p50_ms: quantile(storedMs, 0.5),

@@ -365,8 +365,8 @@ export class Broker implements Component, BrokerContext {
 
   /**
    * The interval flush, off the event loop: every partition's fsync and the committed offsets'
-   * run on libuv's thread pool (in parallel), so produce and fetch requests are not held up meanwhile. A flush still
-   * running when the next is due makes that one skip.
+   * run on libuv's thread pool (in parallel), so produce and fetch requests are not held up
+   * meanwhile. A flush still running when the next is due makes that one skip.
    */
   #flushInBackground(): void {
     if (this.#flushing) return;

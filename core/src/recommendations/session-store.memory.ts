@@ -62,28 +62,11 @@ class Page {
     this.itemCategory = new Int32Array(items);
   }
 
+  /** What its columns take: every typed array it holds, so a column added is counted too. */
   get bytes(): number {
-    return [
-      this.older,
-      this.newer,
-      this.expiresAt,
-      this.clickCount,
-      this.clickStart,
-      this.listLength,
-      this.listProduct,
-      this.listVersion,
-      this.listClickedAt,
-      this.listComputedAt,
-      this.listClickId,
-      this.clickProduct,
-      this.clickAction,
-      this.clickAt,
-      this.clickId,
-      this.itemProduct,
-      this.itemScore,
-      this.itemSource,
-      this.itemCategory,
-    ].reduce((sum, column) => sum + column.byteLength, 0);
+    let bytes = 0;
+    for (const value of Object.values(this)) if (ArrayBuffer.isView(value)) bytes += value.byteLength;
+    return bytes;
   }
 
   /** Lays the lists out again with room for `to` items each (from `from`). */

@@ -62,7 +62,9 @@ describe('committed offsets on disk (OffsetStore)', () => {
     expect(blocking).not.toHaveBeenCalled();
     expect(turned).toBe(true);
     store.close();
-    expect(new OffsetStore(at).get('g', 't', 0)).toEqual({ offset: 7, metadata: 'm' });
+    const reopened = new OffsetStore(at);
+    expect(reopened.get('g', 't', 0)).toEqual({ offset: 7, metadata: 'm' });
+    reopened.close();
   });
 
   it("a broker's interval flush fsyncs committed offsets off the event loop", async () => {

@@ -154,9 +154,10 @@ export class OffsetStore {
   /** Rewrites the file compactly once the appended commits outgrow it (not while an fsync runs on its fd). */
   #compactIfLarge(): void {
     if (this.#syncing || this.#appended < Math.max(COMPACT_AFTER_BYTES, 4 * this.#compactBytes)) return;
-    fs.closeSync(this.#fd);
-    this.#fd = -1;
+    // The old file stays open until its compact copy has replaced it: a rewrite that fails keeps it.
+    const old = this.#fd;
     this.#rewrite();
+    fs.closeSync(old);
   }
 
   #rewrite(): void {
